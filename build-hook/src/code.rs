@@ -1,0 +1,385 @@
+//! Every diagnostic code cargo-abi3 and the build hook can emit: one table, so both speak
+//! with the same codes, severities and words.
+//!
+//! Codes are stable, kebab-case and never reused. Each has a default severity, a one-line
+//! summary and `explain` text (why it breaks users and how to fix it).
+
+use std::fmt;
+use std::str::FromStr;
+
+/// How bad a finding is. `Error` findings make `cargo abi3` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Shown only in `--verbose` human output; always in JSON.
+    Info,
+    Warning,
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// Which part of the promise a code is about; used to group `cargo abi3 list`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Family {
+    /// Imported interpreter symbols against the stable-ABI manifest.
+    AbiSymbols,
+    /// Floors and tags claimed by a wheel or declared by the author.
+    FloorsAndTags,
+    /// What the binary links and exports.
+    LinkHygiene,
+    /// Entry points and file names.
+    Names,
+    /// Platform tags: macOS minimum, architectures.
+    Platform,
+    /// PEP 803 free-threaded stable ABI.
+    Abi3t,
+    /// Declared intent (Cargo features, pyproject, build configuration).
+    Intent,
+    /// Libraries a host process forces into the global namespace.
+    Host,
+    /// The tool could not analyse an input: exit code 2.
+    Input,
+}
+
+impl Family {
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::AbiSymbols => "ABI symbols",
+            Family::FloorsAndTags => "floors and tags",
+            Family::LinkHygiene => "link hygiene",
+            Family::Names => "entry points and names",
+            Family::Platform => "platform tags",
+            Family::Abi3t => "abi3t (PEP 803)",
+            Family::Intent => "declared intent",
+            Family::Host => "host namespace",
+            Family::Input => "input",
+        }
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $family:ident, $severity:ident, $summary:literal, $explain:literal; )*) => {
+        /// A diagnostic code. See [`Code::explain`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in registry order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable kebab-case name, as shown in `error[name]`.
+            pub const fn name(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+
+            pub const fn family(self) -> Family {
+                match self { $(Code::$variant => Family::$family,)* }
+            }
+
+            /// The severity a finding of this code has unless configured otherwise.
+            pub const fn default_severity(self) -> Severity {
+                match self { $(Code::$variant => Severity::$severity,)* }
+            }
+
+            /// One line: what the code reports.
+            pub const fn summary(self) -> &'static str {
+                match self { $(Code::$variant => $summary,)* }
+            }
+
+            /// Why it matters to users of the wheel, where the rule comes from, and the fix.
+            pub const fn explain(self) -> &'static str {
+                match self { $(Code::$variant => $explain,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    NotInStableAbi = "not-in-stable-abi", AbiSymbols, Error,
+        "an interpreter symbol that is not part of the stable ABI is imported",
+        "The binary imports a symbol from the interpreter that CPython's stable-ABI manifest \
+(Misc/stable_abi.toml) does not list. Such symbols may change or disappear in any feature \
+release, and on Windows python3.dll does not export them at all, so the module fails with \
+ImportError or crashes on the other versions the abi3 tag promises (PEP 384, PEP 652).\n\n\
+Fix: define Py_LIMITED_API (PyO3: an `abi3-pyXY` feature; C: `-DPy_LIMITED_API=0x030X0000`) \
+so the compiler rejects non-limited calls, and replace the call with its limited-API \
+equivalent. If the symbol is needed, ship version-specific wheels instead of abi3.";
+    NewerThanFloor = "newer-than-floor", AbiSymbols, Error,
+        "a stable-ABI symbol was added after the floor the wheel claims",
+        "The symbol is in the stable ABI, but only since a version newer than the lowest \
+interpreter the wheel can be installed on. On older interpreters the dynamic loader cannot \
+resolve it: ImportError (`undefined symbol`) on Linux, a failed load on macOS and Windows.\n\n\
+Fix: raise the floor to the version that added the symbol (PyO3 feature `abi3-pyXY`, \
+Py_LIMITED_API=0x030X0000, wheel tag cpXY and Requires-Python >=3.X), or stop calling it on \
+older versions.";
+    PlatformOnlySymbol = "platform-only-symbol", AbiSymbols, Error,
+        "a stable-ABI symbol that exists only on other platforms is imported",
+        "The manifest marks some symbols as conditional: `MS_WINDOWS` ones exist only on \
+Windows, `HAVE_FORK` ones never on Windows, `USE_STACKCHECK` ones only where the build \
+enables stack checks. A binary importing one on a platform where the interpreter does not \
+provide it cannot load there.\n\n\
+Fix: guard the call with the platform (`#[cfg(windows)]`, `#ifdef MS_WINDOWS`).";
+    DebugOnlySymbol = "debug-only-symbol", AbiSymbols, Error,
+        "a symbol that only debug builds of CPython export is imported",
+        "Symbols under `Py_REF_DEBUG` or `Py_TRACE_REFS` exist only in debug interpreters \
+(`--with-pydebug`). abi3 wheels are loaded by release builds, where these symbols are \
+missing, so the module cannot load.\n\n\
+Fix: build the extension against a release interpreter and without Py_DEBUG.";
+    ComputedFloor = "computed-floor", FloorsAndTags, Info,
+        "the lowest version whose stable ABI covers every import",
+        "For every binary cargo-abi3 computes the lowest CPython version whose stable ABI \
+contains every symbol it imports. When the claimed floor is higher, the wheel could be \
+offered to more users by lowering it; when it is lower, `newer-than-floor` findings name the \
+symbols that need the newer version.";
+    RequiresPythonBelowFloor = "requires-python-below-floor", FloorsAndTags, Warning,
+        "Requires-Python admits interpreters below the abi3 floor",
+        "Requires-Python (pyproject `requires-python`, METADATA `Requires-Python`) says the \
+package supports versions the abi3 build cannot load on. Installers on those versions find no \
+compatible wheel and fall back to building the sdist, or resolve an old release; users see \
+confusing build failures instead of a clear version error.\n\n\
+Fix: raise requires-python to `>=` the floor, or lower the floor.";
+    UninstallableTag = "uninstallable-tag", FloorsAndTags, Error,
+        "the wheel's tags can never be selected by an installer",
+        "Installers pair the `abi3` ABI tag only with CPython interpreter tags (`cp3X`); a \
+tag such as `py3-abi3` matches no interpreter, so pip and uv never install the wheel. Tags \
+must follow PEP 425 / the wheel specification.\n\n\
+Fix: tag the wheel `cp3X-abi3-<platform>` with the floor as `cp3X`.";
+    FloorMismatch = "floor-mismatch", FloorsAndTags, Error,
+        "two declarations of the floor disagree",
+        "The floor declared in one place (wheel tag, PyO3 feature, Py_LIMITED_API, the \
+declaration embedded in the binary) differs from another. The wheel tag is what installers \
+trust; everything else must agree with it.\n\n\
+Fix: make the declarations agree; the diagnostic names both places.";
+    LinksLibpython = "links-libpython", LinkHygiene, Error,
+        "the extension links libpython",
+        "An extension module must take interpreter symbols from the process that loads it. \
+Linking libpython (DT_NEEDED libpython3.X.so, LC_LOAD_DYLIB Python.framework) loads a second \
+interpreter library into statically linked interpreters (manylinux's, conda's, uv's), \
+or fails to load where that exact library is absent (PEP 513, PEP 599, PEP 600). Android is the \
+documented exception.\n\n\
+Fix: do not link libpython. PyO3: set PYO3_BUILD_EXTENSION_MODULE=1 (maturin does), or build \
+with maturin; C: do not pass -lpython3.X; macOS: link with `-undefined dynamic_lookup`.";
+    WrongPythonDll = "wrong-python-dll", LinkHygiene, Error,
+        "a Windows extension imports the wrong Python DLL",
+        "On Windows the import table names the DLL each symbol comes from. An abi3 .pyd must \
+import python3.dll, which forwards to whichever python3XY.dll is loaded; importing \
+python3XY.dll ties the module to that one version (and a version-specific .pyd must import the \
+python3XY.dll its tag names). Delay-load imports count too.\n\n\
+Fix: link against python3.lib (PyO3 does for abi3 builds; C: define Py_LIMITED_API before \
+including Python.h so pyconfig.h selects python3.lib).";
+    ExtraExports = "extra-exports", LinkHygiene, Warning,
+        "the extension exports symbols beyond its entry point",
+        "On ELF, exported symbols share one process-wide namespace: a symbol an extension \
+exports can override another package's copy or be overridden by the host's (the \
+cryptography-under-uwsgi and PyPy crashes). An extension needs to export only its \
+PyInit_/PyModExport_ entry point.\n\n\
+Fix: build with `-fvisibility=hidden`, link with `-Wl,--exclude-libs,ALL` when statically \
+linking libraries such as OpenSSL, or use a version script exporting only the entry point.";
+    NeededNotAllowed = "needed-not-allowed", LinkHygiene, Error,
+        "a needed library is not allowed by the wheel's manylinux/musllinux tag",
+        "manylinux and musllinux policies (PEP 600, PEP 656) list the system libraries a wheel \
+may assume. Any other DT_NEEDED library must be bundled in the wheel, or the module fails to \
+load on systems without it.\n\n\
+Fix: bundle the library (auditwheel repair) or link it statically with hidden symbols.";
+    SymbolVersionTooNew = "symbol-version-too-new", LinkHygiene, Error,
+        "a versioned symbol is newer than the wheel's platform tag allows",
+        "The binary needs a GLIBC_/GLIBCXX_/CXXABI_/GCC_ symbol version newer than the \
+manylinux_X_Y tag promises. On the oldest systems the tag admits, the loader reports \
+`version GLIBC_2.xx not found`.\n\n\
+Fix: build in the manylinux container of the tag (or with zig/cross toolchains targeting that \
+glibc), or raise the platform tag.";
+    ForbiddenSymbol = "forbidden-symbol", LinkHygiene, Error,
+        "a symbol forbidden by the platform policy is imported",
+        "The manylinux policy blacklists some symbols even from allowed libraries because \
+they are missing or differ on older systems.\n\nFix: avoid the symbol or raise the platform tag.";
+    EntryPointMissing = "entry-point-missing", Names, Error,
+        "the extension module does not export the entry point its file name promises",
+        "Python imports `pkg/name.<suffix>` by calling `PyInit_name` (or `PyModExport_name` \
+under PEP 793; `PyInitU_`/`PyModExportU_` with punycode for non-ASCII names). A module without \
+it raises `ImportError: dynamic module does not define module export function`.\n\n\
+Fix: rename the file to match `#[pymodule] fn name` (maturin `module-name`), or the module.";
+    ModexportNeedsNewerFloor = "modexport-needs-newer-floor", Names, Error,
+        "a module exporting only PyModExport_ claims a floor below 3.15",
+        "PyModExport_ entry points (PEP 793) are looked up only by CPython 3.15 and newer. \
+A module that exports only that hook cannot be imported by older interpreters.\n\n\
+Fix: also export PyInit_, or raise the floor to 3.15.";
+    SuffixTagMismatch = "suffix-tag-mismatch", Names, Error,
+        "the file suffix does not match the wheel's ABI tag",
+        "The import system selects extension files by suffix: an abi3 wheel's modules must be \
+`.abi3.so` (or `.abi3-<platform>.so` from 3.15, or `.so`) on POSIX and `.pyd` on Windows; a \
+`.cpython-311-x86_64-linux-gnu.so` inside an abi3 wheel only imports on 3.11; abi3t modules \
+need `.abi3t.so`.\n\n\
+Fix: let the build tool name the file (maturin, setuptools `py_limited_api`), or rename it.";
+    SoInPurelib = "so-in-purelib", Names, Warning,
+        "a shared object is shipped in a purelib wheel or location",
+        "`Root-Is-Purelib: true` (or files under `*.data/purelib`) tells installers the \
+contents are pure Python; tools may install them to a location shared across platforms.\n\n\
+Fix: set `Root-Is-Purelib: false` and a platform tag (build tools do this for extensions).";
+    MacosMinosAboveTag = "macos-minos-above-tag", Platform, Error,
+        "the binary's macOS minimum is above the wheel's macosx tag",
+        "LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX records the oldest macOS the binary loads \
+on. If it is newer than the `macosx_X_Y` tag, pip installs it on systems where dyld refuses it.\n\n\
+Fix: set MACOSX_DEPLOYMENT_TARGET to the tag's version when building, or raise the tag.";
+    ArchMismatch = "arch-mismatch", Platform, Error,
+        "a binary's architecture does not match the platform tag",
+        "The platform tag names the CPU architecture; a binary of another architecture cannot \
+be loaded on the machines the tag admits.\n\nFix: build for the tag's target, or retag.";
+    MissingUniversal2Slice = "missing-universal2-slice", Platform, Error,
+        "a universal2 wheel lacks an arm64 or x86_64 slice",
+        "`universal2` promises both arm64 and x86_64. A binary missing one slice fails to load \
+on that architecture.\n\nFix: build both (`--target universal2-apple-darwin`) and `lipo` them.";
+    Abi3tFloor = "abi3t-floor", Abi3t, Error,
+        "an abi3t tag claims a floor below 3.15",
+        "The free-threaded stable ABI (PEP 803) exists from CPython 3.15. A `cp314-abi3t` wheel \
+promises something no interpreter provides.\n\nFix: tag abi3t wheels cp315 or newer.";
+    Abi3tNeedsModexport = "abi3t-needs-modexport", Abi3t, Error,
+        "an abi3t module does not export PyModExport_",
+        "Under abi3t, PyModuleDef is opaque and the PyInit_ protocol cannot be used; \
+free-threaded interpreters import abi3t modules through PEP 793's PyModExport_ hook.\n\n\
+Fix: export PyModExport_<name> (PyO3 does for abi3t builds).";
+    Abi3tUnusableApi = "abi3t-unusable-api", Abi3t, Error,
+        "an abi3t module imports an API that abi3t cannot use",
+        "PyModuleDef_Init, PyModule_Create2 and PyModule_FromDefAndSpec2 take a PyModuleDef, \
+whose layout is not part of the abi3t ABI (PEP 803); calling them from an abi3t module \
+corrupts memory on free-threaded builds.\n\nFix: create the module through PyModExport_ slots.";
+    FeatureFloorMismatch = "feature-floor-mismatch", Intent, Error,
+        "the PyO3 abi3 feature disagrees with the resolved or claimed floor",
+        "The floor PyO3 builds for (its `abi3-pyXY` feature, as resolved across the whole \
+dependency graph: the highest one wins) differs from the floor declared elsewhere, or the \
+compiled code needs a newer one.\n\n\
+Fix: set the feature named in the help line in Cargo.toml or `[tool.maturin] features`.";
+    SilentVersionSpecificBuild = "silent-version-specific-build", Intent, Error,
+        "an abi3 intent resolved to a version-specific build",
+        "PyO3 falls back to a version-specific build without failing when the intent cannot be \
+honoured: an `abi3t` feature with an interpreter older than 3.15, or an interpreter that \
+cannot build abi3 (PyPy, GraalPy). The artifact then only loads on the build interpreter.\n\n\
+Fix: build with a suitable interpreter (PYO3_PYTHON), or drop the abi3 feature.";
+    ForwardCompatOverride = "forward-compat-override", Intent, Warning,
+        "a forward-compatibility variable changed the ABI of the build",
+        "PYO3_USE_ABI3_FORWARD_COMPATIBILITY / PYO3_USE_ABI3T_FORWARD_COMPATIBILITY make PyO3 \
+build for an interpreter newer than it supports by switching to abi3; the result is not \
+what the manifest declares.\n\nFix: unset the variable or declare the abi3 feature explicitly.";
+    ExtensionModuleNotSet = "extension-module-not-set", Intent, Warning,
+        "the build will link libpython (PYO3_BUILD_EXTENSION_MODULE is not set)",
+        "Since PyO3 0.26, a plain `cargo build` links libpython unless \
+PYO3_BUILD_EXTENSION_MODULE is set (maturin >= 1.9.4 sets it). The resulting .so is not a \
+valid extension module for manylinux (see links-libpython).\n\n\
+Fix: build with maturin, or export PYO3_BUILD_EXTENSION_MODULE=1.";
+    CPartOffFloor = "c-part-off-floor", Intent, Error,
+        "C code in the crate is compiled for a different limited API than the Rust part",
+        "A cc-built helper compiled without Py_LIMITED_API (or with another value) may call \
+non-stable or newer functions that the Rust side's floor does not allow.\n\n\
+Fix: build C parts with cargo_abi3_build_hook's cc helper, which sets Py_LIMITED_API for the \
+resolved floor.";
+    DeclarationMismatch = "declaration-mismatch", Intent, Error,
+        "the declaration embedded in the binary disagrees with the wheel",
+        "The build hook embeds the author's declaration (ABI kind, floor, module name) in a \
+non-exported section. The wheel's tag or file name does not match what the author declared, \
+so the wheel was retagged or built with different settings.\n\n\
+Fix: rebuild with the declared settings or update the declaration.";
+    HostShadowsSymbol = "host-shadows-symbol", Host, Error,
+        "a host library's global symbol would win over the extension's own copy",
+        "On ELF, every library in the executable's DT_NEEDED closure is in the global lookup \
+scope. When an extension exports or imports a name that such a library defines, the host's \
+definition wins, so the extension runs code of another version (the uwsgi/OpenSSL and PyPy \
+libffi crashes).\n\n\
+Fix: hide the extension's exports (-fvisibility=hidden, --exclude-libs,ALL), rename vendored \
+libraries (auditwheel repair hashes their names), or link against the host's version.";
+    HostGlobalLibrary = "host-global-library", Host, Info,
+        "the host forces a library beyond the C/C++ runtime into every extension's namespace",
+        "The library is in the host's DT_NEEDED closure, so its symbols are global in every \
+process that loads extensions. Extensions vendoring another version of it are at risk.";
+    FlatNamespaceLookup = "flat-namespace-lookup", Host, Info,
+        "symbols are resolved through the flat namespace",
+        "Mach-O binaries linked with `-undefined dynamic_lookup` resolve their undefined symbols \
+in the flat namespace of the process: the first image that defines a name wins.";
+    DllNameCollision = "dll-name-collision", Host, Warning,
+        "two different DLLs share a name",
+        "Windows loads one DLL per name per process; a second, different DLL of the same name \
+is never loaded, and its users get the first one's code.\n\n\
+Fix: rename (delvewheel mangles names) or share one copy.";
+    UnreadableInput = "unreadable-input", Input, Error,
+        "an input could not be analysed",
+        "The file is not a wheel or a binary cargo-abi3 can read (truncated, corrupt, another \
+format). Nothing was checked for it: the exit code is 2.\n\n\
+Fix: check the path; rebuild or re-download the file.";
+    InputLimitExceeded = "input-limit-exceeded", Input, Error,
+        "an input exceeds a safety limit",
+        "cargo-abi3 bounds what it reads from untrusted input (member sizes, counts, \
+compression ratio, total bytes) so a hostile file cannot exhaust memory. The input was not \
+fully analysed: the exit code is 2.\n\n\
+Fix: if the file is legitimate, raise the limit named in the message (see `--help`).";
+    NothingToAudit = "nothing-to-audit", Input, Error,
+        "a path, directory or glob contains nothing to audit",
+        "A gate that audits nothing passes silently; cargo-abi3 treats an empty input as an \
+error so a wrong path in CI is noticed.\n\nFix: check the path or glob.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Error for an unknown code name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCode(pub String);
+
+impl fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown code `{}` (run `cargo abi3 list`)", self.0)
+    }
+}
+
+impl std::error::Error for UnknownCode {}
+
+impl FromStr for Code {
+    type Err = UnknownCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| UnknownCode(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_round_trip() {
+        let mut seen = HashSet::new();
+        for &code in Code::ALL {
+            let name = code.name();
+            assert!(seen.insert(name), "duplicate code {name}");
+            assert!(
+                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{name} is not kebab-case"
+            );
+            assert_eq!(name.parse::<Code>().unwrap(), code);
+            assert!(code.explain().len() > 80, "{name} needs real explain text");
+            assert!(!code.summary().ends_with('.'), "{name}: summaries are fragments");
+        }
+    }
+}

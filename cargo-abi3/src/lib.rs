@@ -1,0 +1,11 @@
+//! cargo-abi3's engine: read inputs (wheels, binaries) into a neutral model, run the rules,
+//! and render findings.
+//!
+//! Flow is one-directional: `wheel`/`binary` readers → [`binary::Binary`] per image →
+//! `rules` → [`finding::Finding`]s → `report` renderers.
+
+pub mod abi;
+pub mod binary;
+pub mod wheel;
+
+pub use cargo_abi3_build_hook::{Code, Family, PyVersion, Severity};

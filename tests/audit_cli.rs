@@ -1,0 +1,1 @@
+//! Integration tests of `cargo abi3 audit`.
