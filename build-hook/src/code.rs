@@ -374,12 +374,16 @@ mod tests {
             let name = code.name();
             assert!(seen.insert(name), "duplicate code {name}");
             assert!(
-                name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                name.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
                 "{name} is not kebab-case"
             );
             assert_eq!(name.parse::<Code>().unwrap(), code);
             assert!(code.explain().len() > 80, "{name} needs real explain text");
-            assert!(!code.summary().ends_with('.'), "{name}: summaries are fragments");
+            assert!(
+                !code.summary().ends_with('.'),
+                "{name}: summaries are fragments"
+            );
         }
     }
 }

@@ -4,8 +4,10 @@
 //! `cargo-abi3` depends on this crate for the same logic, so both give the same answer with
 //! the same codes and words.
 
+pub mod abi_kind;
 pub mod code;
 pub mod version;
 
+pub use abi_kind::AbiKind;
 pub use code::{Code, Family, Severity};
 pub use version::PyVersion;

@@ -92,11 +92,17 @@ mod tests {
         let v: PyVersion = "3.9".parse().unwrap();
         assert_eq!(v, PyVersion::new(3, 9));
         assert_eq!("cp311".parse::<PyVersion>().unwrap(), PyVersion::new(3, 11));
-        assert_eq!("3.10.2".parse::<PyVersion>().unwrap(), PyVersion::new(3, 10));
+        assert_eq!(
+            "3.10.2".parse::<PyVersion>().unwrap(),
+            PyVersion::new(3, 10)
+        );
         assert!(PyVersion::new(3, 9) < PyVersion::new(3, 10));
         assert!("3".parse::<PyVersion>().is_err());
         assert!("x.y".parse::<PyVersion>().is_err());
         assert_eq!(PyVersion::new(3, 15).cp_tag(), "cp315");
-        assert_eq!(PyVersion::from_tag_digits("315"), Some(PyVersion::new(3, 15)));
+        assert_eq!(
+            PyVersion::from_tag_digits("315"),
+            Some(PyVersion::new(3, 15))
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod abi;
 pub mod binary;
+pub mod finding;
 pub mod wheel;
 
-pub use cargo_abi3_build_hook::{Code, Family, PyVersion, Severity};
+pub use cargo_abi3_build_hook::{AbiKind, Code, Family, PyVersion, Severity};

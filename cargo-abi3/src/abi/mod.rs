@@ -74,7 +74,9 @@ impl AbiItem {
         let windows = platform == Platform::Windows;
         match self.ifdef {
             None | Some(Ifdef::PyHaveThreadNativeId) => Availability::Everywhere,
-            Some(Ifdef::MsWindows) | Some(Ifdef::UseStackcheck) if windows => Availability::Everywhere,
+            Some(Ifdef::MsWindows) | Some(Ifdef::UseStackcheck) if windows => {
+                Availability::Everywhere
+            }
             Some(Ifdef::MsWindows) | Some(Ifdef::UseStackcheck) => Availability::NotOnPlatform,
             Some(Ifdef::HaveFork) if windows => Availability::NotOnPlatform,
             Some(Ifdef::HaveFork) => Availability::Everywhere,
@@ -98,11 +100,19 @@ pub fn items() -> &'static [AbiItem] {
 
 /// The newest version any item was added in: the newest floor the data knows about.
 pub fn newest_known_version() -> PyVersion {
-    table::ITEMS.iter().map(|i| i.added).max().unwrap_or(PyVersion::STABLE_ABI_START)
+    table::ITEMS
+        .iter()
+        .map(|i| i.added)
+        .max()
+        .unwrap_or(PyVersion::STABLE_ABI_START)
 }
 
 /// APIs that take a `PyModuleDef`, whose layout abi3t (PEP 803) makes opaque.
-pub const ABI3T_UNUSABLE: &[&str] = &["PyModuleDef_Init", "PyModule_Create2", "PyModule_FromDefAndSpec2"];
+pub const ABI3T_UNUSABLE: &[&str] = &[
+    "PyModuleDef_Init",
+    "PyModule_Create2",
+    "PyModule_FromDefAndSpec2",
+];
 
 #[cfg(test)]
 mod tests {
@@ -139,20 +149,38 @@ mod tests {
         assert_eq!(get("_Py_NoneStruct").kind, ItemKind::Data);
         assert!(get("_Py_BuildValue_SizeT").abi_only);
         assert_eq!(get("PyType_FromSlots").added, PyVersion::new(3, 15));
-        assert!(lookup("PyUnicode_AsUTF8").is_none(), "not in the stable ABI");
-        assert!(lookup("PyList_GET_ITEM").is_none(), "macros are not linkable");
+        assert!(
+            lookup("PyUnicode_AsUTF8").is_none(),
+            "not in the stable ABI"
+        );
+        assert!(
+            lookup("PyList_GET_ITEM").is_none(),
+            "macros are not linkable"
+        );
     }
 
     #[test]
     fn ifdefs_mean_what_the_platforms_do() {
         let win = lookup("PyErr_SetFromWindowsErr").unwrap();
-        assert_eq!(win.availability(Platform::Windows), Availability::Everywhere);
-        assert_eq!(win.availability(Platform::Linux), Availability::NotOnPlatform);
+        assert_eq!(
+            win.availability(Platform::Windows),
+            Availability::Everywhere
+        );
+        assert_eq!(
+            win.availability(Platform::Linux),
+            Availability::NotOnPlatform
+        );
         let fork = lookup("PyOS_AfterFork").unwrap();
-        assert_eq!(fork.availability(Platform::Windows), Availability::NotOnPlatform);
+        assert_eq!(
+            fork.availability(Platform::Windows),
+            Availability::NotOnPlatform
+        );
         assert_eq!(fork.availability(Platform::MacOs), Availability::Everywhere);
         let debug = lookup("_Py_NegativeRefcount").unwrap();
-        assert_eq!(debug.availability(Platform::Linux), Availability::DebugBuildsOnly);
+        assert_eq!(
+            debug.availability(Platform::Linux),
+            Availability::DebugBuildsOnly
+        );
     }
 
     #[test]
@@ -167,12 +195,19 @@ mod tests {
             .collect();
         assert!(exports.len() > 800);
         for name in &exports {
-            assert!(lookup(name).is_some(), "python3.dll exports {name}, unknown to the manifest");
+            assert!(
+                lookup(name).is_some(),
+                "python3.dll exports {name}, unknown to the manifest"
+            );
         }
         for item in items() {
             let windows_release = item.availability(Platform::Windows) == Availability::Everywhere;
             if windows_release && item.added <= PyVersion::new(3, 13) {
-                assert!(exports.contains(&item.name), "{} missing from python3.dll", item.name);
+                assert!(
+                    exports.contains(&item.name),
+                    "{} missing from python3.dll",
+                    item.name
+                );
             }
         }
     }

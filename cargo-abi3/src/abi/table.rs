@@ -6,6 +6,7 @@ use super::{AbiItem, Ifdef, ItemKind};
 use cargo_abi3_build_hook::PyVersion;
 
 /// Every linkable stable-ABI item, sorted by name for binary search.
+#[rustfmt::skip]
 pub static ITEMS: [AbiItem; 968] = [
     AbiItem { name: "PyABIInfo_Check", kind: ItemKind::Function, added: PyVersion::new(3, 15), abi_only: false, ifdef: None },
     AbiItem { name: "PyAIter_Check", kind: ItemKind::Function, added: PyVersion::new(3, 10), abi_only: false, ifdef: None },

@@ -11,7 +11,10 @@ pub enum ReadError {
     #[error("not an ELF, Mach-O or PE file")]
     UnknownFormat,
     #[error("malformed {format} file: {reason}")]
-    Malformed { format: &'static str, reason: String },
+    Malformed {
+        format: &'static str,
+        reason: String,
+    },
 }
 
 /// Reads every image in `data`: one for ELF/PE/thin Mach-O, one per slice for a fat Mach-O.

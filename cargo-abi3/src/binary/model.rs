@@ -150,7 +150,10 @@ impl Binary {
 
     /// Python module entry points it exports (`PyInit_*`, `PyModExport_*`).
     pub fn entry_points(&self) -> impl Iterator<Item = &str> {
-        self.exports.iter().map(String::as_str).filter(|e| is_entry_point(e))
+        self.exports
+            .iter()
+            .map(String::as_str)
+            .filter(|e| is_entry_point(e))
     }
 }
 
