@@ -6,8 +6,10 @@
 
 pub mod abi_kind;
 pub mod code;
+pub mod finding;
 pub mod version;
 
 pub use abi_kind::AbiKind;
 pub use code::{Code, Family, Severity};
+pub use finding::{Finding, SourceSpan};
 pub use version::PyVersion;
