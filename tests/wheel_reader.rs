@@ -388,3 +388,27 @@ fn replace_all(haystack: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+#[test]
+fn member_inflating_past_its_declared_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(NAME);
+    write_zip(
+        &path,
+        &[("pkg/_core.abi3.so", &so_bytes(100_000), Deflated)],
+    );
+    // Patch the central directory's uncompressed size (offset 24 of the header) to 10 bytes.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let cd = bytes
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("central directory header");
+    bytes[cd + 24..cd + 28].copy_from_slice(&10u32.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut w = WheelArchive::open(&path, &Limits::default()).unwrap();
+    assert_eq!(w.members()[0].size, 10);
+    let err = w.read_member("pkg/_core.abi3.so", None).unwrap_err();
+    assert!(matches!(err, WheelError::CorruptMember { .. }), "{err:?}");
+    assert!(err.to_string().contains("declared"), "{err}");
+}
