@@ -10,7 +10,7 @@ use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, WheelSubject};
-use crate::wheel::{ExtensionFileName, Limits, SuffixKind, WheelArchive, WheelError, WheelName};
+use crate::wheel::{ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName};
 
 /// A severity override from the command line (`--deny`, `--warn`, `--allow`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,12 +168,22 @@ fn unreadable(what: &str, error: &ReadError) -> Finding {
 }
 
 fn wheel_error(path: &str, error: &WheelError) -> Finding {
-    let code = if error.is_limit() {
+    let code = if matches!(error, WheelError::LimitExceeded { .. }) {
         Code::InputLimitExceeded
     } else {
         Code::UnreadableInput
     };
     Finding::new(code, format!("cannot audit `{path}`: {error}"))
+}
+
+/// Archive problems that did not stop the audit. Members the reader refused to read mean
+/// part of the wheel went unchecked: those are analysis failures.
+fn notice_finding(path: &str, notice: &Notice) -> Finding {
+    let mut finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
+    if !matches!(notice, Notice::UnsafePath { .. } | Notice::Encrypted { .. }) {
+        finding.severity = Severity::Warning;
+    }
+    finding
 }
 
 fn audit_binary(
@@ -243,6 +253,7 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
         metadata: &metadata,
     };
     report.findings.extend(rules::check_wheel(&wheel));
+    report.findings.extend(archive.notices().iter().map(|notice| notice_finding(&display, notice)));
     for member in archive.shared_objects() {
         let member_file = file_name(&member.path);
         let binaries = match read_member_binaries(&mut archive, &member.path, member.size) {
@@ -294,6 +305,11 @@ fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
     }
     let adjust = |findings: &mut Vec<Finding>| {
         findings.retain_mut(|finding| {
+            if finding.is_analysis_failure() {
+                // Analysis failures cannot be demoted or silenced: the exit code must say the
+                // gate did not run.
+                return true;
+            }
             for o in overrides.iter().rev() {
                 match *o {
                     Override::Deny(code) if code == finding.code => {
@@ -302,10 +318,7 @@ fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
                     Override::Warn(code) if code == finding.code => {
                         finding.severity = Severity::Warning
                     }
-                    // Analysis failures cannot be silenced: the exit code must say the gate did not run.
-                    Override::Allow(code) if code == finding.code => {
-                        return finding.is_analysis_failure();
-                    }
+                    Override::Allow(code) if code == finding.code => return false,
                     _ => continue,
                 }
                 break;
