@@ -322,8 +322,16 @@ fn macho_chained_fixups_and_dyld_info() {
 
 /// Stub "libpython" and a second library, for two-level namespace ordinals.
 fn two_level(arch: MachArch) -> Result<Binary, Skip> {
+    two_level_bytes(arch, None).map(|data| read_one(&data))
+}
+
+fn two_level_bytes(arch: MachArch, chained_fixups: Option<bool>) -> Result<Vec<u8>, Skip> {
     let mut python = MachOSpec::new(arch);
-    python.exports = vec!["PyType_GetName".into(), "_Py_Dealloc".into()];
+    python.exports = vec![
+        "PyType_GetName".into(),
+        "_Py_Dealloc".into(),
+        "Py_WeakOne".into(),
+    ];
     python.install_name = Some("/Library/Frameworks/Python.framework/Versions/3.11/Python".into());
     python.dynamic_lookup = false;
     let (python, _) = build_macho_dylib_at(&python)?;
@@ -336,10 +344,56 @@ fn two_level(arch: MachArch) -> Result<Binary, Skip> {
     let mut spec = macho_spec(arch);
     spec.imports.push("other_func".into());
     spec.imports.push("only_at_runtime".into());
+    spec.weak_imports.push("Py_WeakOne".into());
     spec.dylibs = vec![python];
     spec.weak_dylibs = vec![other];
-    let data = build_macho_dylib(&spec)?;
-    Ok(read_one(&data))
+    spec.chained_fixups = chained_fixups;
+    build_macho_dylib(&spec)
+}
+
+/// Sets `nsyms` of `LC_SYMTAB` to 0 in a thin 64-bit little-endian Mach-O, as if stripped
+/// of every symbol: imports must then come from the chained fixups / dyld info.
+fn drop_symbol_table(data: &mut [u8]) {
+    let ncmds = u32::from_le_bytes(data[16..20].try_into().unwrap());
+    let mut offset = 32;
+    for _ in 0..ncmds {
+        let cmd = u32::from_le_bytes(data[offset..offset + 4].try_into().unwrap());
+        let size = u32::from_le_bytes(data[offset + 4..offset + 8].try_into().unwrap());
+        if cmd == 2 {
+            data[offset + 12..offset + 16].fill(0);
+        }
+        offset += size as usize;
+    }
+}
+
+#[test]
+fn macho_imports_without_symbol_table() {
+    for (arch, chained) in [
+        (MachArch::Arm64, true),
+        (MachArch::Arm64, false),
+        (MachArch::X86_64, false),
+    ] {
+        let mut data = fixture_or_skip!(two_level_bytes(arch, Some(chained)));
+        let with_symtab = read_one(&data);
+        drop_symbol_table(&mut data);
+        let b = read_one(&data);
+        let python = "/Library/Frameworks/Python.framework/Versions/3.11/Python";
+        assert_eq!(
+            import(&b, "PyType_GetName").library.as_deref(),
+            Some(python),
+            "{arch:?} chained={chained}: {:#?}",
+            b.imports
+        );
+        assert_eq!(import(&b, "only_at_runtime").library, None);
+        assert!(b.flat_namespace_lookups);
+        assert!(import(&b, "Py_WeakOne").weak);
+        let mut names: Vec<_> = b.imports.iter().map(|i| i.name.clone()).collect();
+        let mut expected: Vec<_> = with_symtab.imports.iter().map(|i| i.name.clone()).collect();
+        names.sort();
+        expected.sort();
+        assert_eq!(names, expected);
+        assert!(b.exports_symbol("PyInit_demo"));
+    }
 }
 
 #[test]
@@ -360,6 +414,8 @@ fn macho_two_level_namespace() {
             import(&b, "other_func").library.as_deref(),
             Some("@rpath/libother.dylib")
         );
+        assert!(import(&b, "Py_WeakOne").weak);
+        assert!(!import(&b, "PyType_GetName").weak);
         // Left to -undefined dynamic_lookup.
         assert_eq!(import(&b, "only_at_runtime").library, None);
         assert!(b.flat_namespace_lookups);
@@ -418,5 +474,51 @@ fn garbage_is_rejected_without_panic() {
             binary::read_prefix(magic, false),
             Err(ReadError::NeedMore { .. })
         ));
+    }
+}
+
+#[test]
+fn elf_other_architectures_with_lld() {
+    for (arch, expected) in [
+        (ElfArch::I386, Arch::X86),
+        (ElfArch::S390x, Arch::S390x),
+        (ElfArch::Ppc, Arch::Other("ppc".into())),
+        (ElfArch::Aarch64, Arch::Aarch64),
+    ] {
+        for hash_style in ["gnu", "sysv"] {
+            let spec = ElfSpec {
+                arch,
+                soname: "ext.so".into(),
+                exports: vec!["PyInit_ext".into(), "other_export".into()],
+                imports: vec!["PyType_GetName".into()],
+                versioned_lib: Some((
+                    "libstub.so.6".into(),
+                    "STUB_2.17".into(),
+                    vec!["stub_a".into(), "stub_b".into()],
+                )),
+                hash_style,
+            };
+            let data = fixture_or_skip!(build_elf_with_lld(&spec));
+            let b = read_one(&data);
+            assert_eq!(b.arch, expected, "{arch:?}");
+            let mut exports = b.exports.clone();
+            exports.sort();
+            assert_eq!(
+                exports,
+                ["PyInit_ext", "other_export"],
+                "{arch:?} {hash_style}"
+            );
+            assert_eq!(b.soname.as_deref(), Some("ext.so"));
+            assert_eq!(b.needed.len(), 1);
+            assert_eq!(b.needed[0].name, "libstub.so.6");
+            let stub = import(&b, "stub_b");
+            assert_eq!(stub.library.as_deref(), Some("libstub.so.6"), "{arch:?}");
+            assert_eq!(stub.version.as_deref(), Some("STUB_2.17"), "{arch:?}");
+            let py = import(&b, "PyType_GetName");
+            assert_eq!((py.library.as_deref(), py.version.as_deref()), (None, None));
+            if arch == ElfArch::S390x && hash_style == "gnu" {
+                check_truncations_and_prefixes(&data);
+            }
+        }
     }
 }

@@ -527,3 +527,108 @@ pub fn fat_macho(slices: &[(MachArch, &[u8])]) -> Vec<u8> {
     }
     out
 }
+
+// ---------------------------------------------------------------------------------------
+// ELF for other architectures: ELF objects + ld.lld (no libc needed)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfArch {
+    /// 32-bit little-endian.
+    I386,
+    /// 64-bit big-endian.
+    S390x,
+    /// 32-bit big-endian.
+    Ppc,
+    Aarch64,
+}
+
+impl ElfArch {
+    fn arch(self) -> Architecture {
+        match self {
+            ElfArch::I386 => Architecture::I386,
+            ElfArch::S390x => Architecture::S390x,
+            ElfArch::Ppc => Architecture::PowerPc,
+            ElfArch::Aarch64 => Architecture::Aarch64,
+        }
+    }
+    fn endian(self) -> Endianness {
+        match self {
+            ElfArch::S390x | ElfArch::Ppc => Endianness::Big,
+            _ => Endianness::Little,
+        }
+    }
+    fn pointer_bits(self) -> u8 {
+        match self {
+            ElfArch::I386 | ElfArch::Ppc => 32,
+            _ => 64,
+        }
+    }
+}
+
+/// An ELF shared object linked by `ld.lld` from an object-written `.o`.
+#[derive(Clone, Debug)]
+pub struct ElfSpec {
+    pub arch: ElfArch,
+    pub soname: String,
+    pub exports: Vec<String>,
+    /// Undefined references left to the loader (no library, no version).
+    pub imports: Vec<String>,
+    /// A stub library `(soname, version node, symbols)` linked with a version script, so
+    /// the references to `symbols` get a Verneed entry.
+    pub versioned_lib: Option<(String, String, Vec<String>)>,
+    /// `--hash-style=` value (`gnu`, `sysv`, `both`).
+    pub hash_style: &'static str,
+}
+
+fn elf_object(arch: ElfArch, exports: &[String], imports: &[String]) -> Vec<u8> {
+    let mut obj = Object::new(BinaryFormat::Elf, arch.arch(), arch.endian());
+    for export in exports {
+        define_function(&mut obj, export, &[0; 4], SymbolScope::Dynamic);
+    }
+    for import in imports {
+        reference(&mut obj, import, false, arch.pointer_bits());
+    }
+    obj.write().expect("write ELF object")
+}
+
+/// Links an ELF shared object per `spec` with `rust-lld -flavor gnu`.
+pub fn build_elf_with_lld(spec: &ElfSpec) -> Result<Vec<u8>, Skip> {
+    let lld = rust_lld()?;
+    let dir = scratch_dir("elf");
+    let mut inputs = Vec::new();
+    let mut imports = spec.imports.clone();
+    if let Some((soname, version, symbols)) = &spec.versioned_lib {
+        let o = dir.join("stub.o");
+        std::fs::write(&o, elf_object(spec.arch, symbols, &[])).expect("write stub.o");
+        let map = dir.join("stub.map");
+        std::fs::write(
+            &map,
+            format!(
+                "{version} {{ global: {}; local: *; }};\n",
+                symbols.join("; ")
+            ),
+        )
+        .expect("write version script");
+        let lib = dir.join("libstub.so");
+        run(Command::new(&lld)
+            .args(["-flavor", "gnu", "-shared", "-soname", soname])
+            .arg(format!("--version-script={}", map.display()))
+            .arg("-o")
+            .arg(&lib)
+            .arg(&o))?;
+        inputs.push(lib);
+        imports.extend(symbols.iter().cloned());
+    }
+    let o = dir.join("ext.o");
+    std::fs::write(&o, elf_object(spec.arch, &spec.exports, &imports)).expect("write ext.o");
+    let out = dir.join("ext.so");
+    run(Command::new(&lld)
+        .args(["-flavor", "gnu", "-shared", "-soname", &spec.soname])
+        .arg(format!("--hash-style={}", spec.hash_style))
+        .arg("-o")
+        .arg(&out)
+        .arg(&o)
+        .args(&inputs))?;
+    Ok(std::fs::read(&out).expect("read linked ELF"))
+}

@@ -329,8 +329,13 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
         );
     }
 
+    // An export trie can share nodes (a DAG); a tree has fewer exports than bytes, so more
+    // than that means a hostile trie that would take exponential time to walk.
     let mut exported = HashSet::new();
-    for export in file.exports().map_err(obj_err("exports"))? {
+    for (count, export) in file.exports().map_err(obj_err("exports"))?.enumerate() {
+        if count > data.len() {
+            return Err(bad("export trie yields more names than the file has bytes"));
+        }
         let export = export.map_err(obj_err("export"))?;
         if let NameOrOrdinal::Name(name) = export.name() {
             let name = c_name(name);
