@@ -10,7 +10,9 @@ use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, WheelSubject};
-use crate::wheel::{ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName};
+use crate::wheel::{
+    ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName,
+};
 
 /// A severity override from the command line (`--deny`, `--warn`, `--allow`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,7 +255,12 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
         metadata: &metadata,
     };
     report.findings.extend(rules::check_wheel(&wheel));
-    report.findings.extend(archive.notices().iter().map(|notice| notice_finding(&display, notice)));
+    report.findings.extend(
+        archive
+            .notices()
+            .iter()
+            .map(|notice| notice_finding(&display, notice)),
+    );
     for member in archive.shared_objects() {
         let member_file = file_name(&member.path);
         let binaries = match read_member_binaries(&mut archive, &member.path, member.size) {

@@ -15,7 +15,11 @@ fn check(subject: &WheelSubject<'_>, out: &mut Vec<Finding>) {
         return;
     }
     let (Some(spec), Some(floor)) = (
-        subject.metadata.core.requires_python.as_deref(),
+        subject
+            .metadata
+            .core
+            .as_ref()
+            .and_then(|core| core.requires_python.as_deref()),
         subject.name.claimed_floor(),
     ) else {
         return;
