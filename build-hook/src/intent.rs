@@ -626,10 +626,14 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
     .span(rp.source_span(&p.path, format!("admits {admitted}")))
     .note(format!(
         "installers on {} find no compatible wheel and build the sdist instead",
-        lowest.map_or("older versions".to_owned(), |v| format!(
-            "Python {v}..{}",
-            PyVersion::new(floor.major, floor.minor.saturating_sub(1))
-        ))
+        match lowest {
+            None => "older versions".to_owned(),
+            Some(v) if v.minor + 1 == floor.minor => format!("Python {v}"),
+            Some(v) => format!(
+                "Python {v} to {}",
+                PyVersion::new(floor.major, floor.minor.saturating_sub(1))
+            ),
+        }
     ));
     if let Some(d) = declared.floor_declaration() {
         f = f.note(format!("the floor comes from {}", describe(d)));
