@@ -8,8 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How bad a finding is. `Error` findings make `cargo abi3` exit 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Shown only in `--verbose` human output; always in JSON.
     Info,
@@ -28,8 +29,9 @@ impl fmt::Display for Severity {
 }
 
 /// Which part of the promise a code is about; used to group `cargo abi3 list`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Family {
     /// Imported interpreter symbols against the stable-ABI manifest.
     AbiSymbols,
@@ -342,6 +344,7 @@ impl fmt::Display for Code {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

@@ -118,8 +118,9 @@ pub struct IntentInputs {
 }
 
 /// Where a declaration was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum DeclSource {
     /// A PyO3 feature in Cargo.toml.
     CargoFeature,
@@ -130,7 +131,8 @@ pub enum DeclSource {
 }
 
 /// One declaration of an ABI (and maybe a floor), with where it is written.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Declaration {
     pub kind: AbiKind,
     /// `None` for bare `abi3`/`abi3t` (the build interpreter's version).
@@ -142,7 +144,8 @@ pub struct Declaration {
 }
 
 /// What the author declared, combined the way PyO3 combines it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DeclaredIntent {
     pub kind: AbiKind,
     /// The floor PyO3 would pick from the declarations (the lowest explicit one); `None` for
