@@ -8,8 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How bad a finding is. `Error` findings make `cargo abi3` exit 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Shown only in `--verbose` human output; always in JSON.
     Info,
@@ -28,8 +29,9 @@ impl fmt::Display for Severity {
 }
 
 /// Which part of the promise a code is about; used to group `cargo abi3 list`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Family {
     /// Imported interpreter symbols against the stable-ABI manifest.
     AbiSymbols,
@@ -289,6 +291,15 @@ resolved floor.";
 non-exported section. The wheel's tag or file name does not match what the author declared, \
 so the wheel was retagged or built with different settings.\n\n\
 Fix: rebuild with the declared settings or update the declaration.";
+    Pyo3ConfigUnavailable = "pyo3-config-unavailable", Intent, Warning,
+        "the build hook cannot see PyO3's resolved configuration",
+        "PyO3 passes the configuration it resolved (interpreter, ABI, floor) to the build \
+scripts of crates that depend on it directly: pyo3 (`links = \"pyo3-python\"`) as \
+DEP_PYO3_PYTHON_PYO3_CONFIG, pyo3-ffi (`links = \"python\"`) as DEP_PYTHON_PYO3_CONFIG. Cargo \
+gives `DEP_*` variables only from direct dependencies, so a crate that reaches PyO3 through \
+another crate (or a PyO3 too old to forward the config) leaves the hook checking declarations \
+only: it cannot tell which floor or ABI the build really targets.\n\n\
+Fix: add `pyo3` (0.30 or newer) to `[dependencies]` of the crate whose build.rs runs the hook.";
     HostShadowsSymbol = "host-shadows-symbol", Host, Error,
         "a host library's global symbol would win over the extension's own copy",
         "On ELF, every library in the executable's DT_NEEDED closure is in the global lookup \
@@ -333,6 +344,7 @@ impl fmt::Display for Code {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
