@@ -22,7 +22,10 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
         return;
     };
     for needed in &subject.binary.needed {
-        if !is_python_library(&needed.name) || needed.name.eq_ignore_ascii_case(&expected) {
+        if !is_python_library(&needed.name)
+            || needed.name.eq_ignore_ascii_case(&expected)
+            || also_fine(subject, &needed.name)
+        {
             continue;
         }
         let lazy = if needed.lazy { " (delay-loaded)" } else { "" };
@@ -55,6 +58,21 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
             .help(help),
         );
     }
+}
+
+/// A version-specific module may use the stable ABI's DLL of its build (python3.dll, or
+/// python3t.dll when free-threaded): it forwards to the interpreter that loaded it.
+fn also_fine(subject: &BinarySubject<'_>, dll: &str) -> bool {
+    if subject.claim.kind != Some(AbiKind::VersionSpecific) {
+        return false;
+    }
+    let free_threaded = version_specific(subject).is_some_and(|(_, t)| t);
+    let stable = if free_threaded {
+        "python3t.dll"
+    } else {
+        "python3.dll"
+    };
+    dll.eq_ignore_ascii_case(stable)
 }
 
 /// The Python DLL the binary must import, and what says so.
