@@ -171,14 +171,16 @@ fn extra_exports_elf_groups_and_allow_list() {
     assert!(f.is_empty(), "{f:#?}");
     // Partly allowed: the note counts the allowed ones.
     let options = AuditOptions {
-        allowed_exports: vec![ExportAllow::parse("SSL_*")],
+        allowed_exports: vec![ExportAllow::parse("SSL_*=vendored on purpose")],
         ..AuditOptions::default()
     };
     let f = findings_with(LINUX, &members, false, Code::ExtraExports, &options);
     assert_eq!(f.len(), 1);
     assert!(f[0].message.contains("2 symbols"), "{f:?}");
     assert!(
-        f[0].notes.iter().any(|n| n.contains("1 more allowed")),
+        f[0].notes
+            .iter()
+            .any(|n| n.contains("1 more allowed") && n.contains("vendored on purpose")),
         "{f:?}"
     );
 

@@ -87,13 +87,17 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
     }
     let binary = subject.binary;
     let mut allowed = 0usize;
+    let mut used: Vec<&super::ExportAllow> = Vec::new();
     let mut extra: Vec<&str> = Vec::new();
     for name in &binary.exports {
         if is_entry_point(name) || LINKER_SYMBOLS.contains(&name.as_str()) {
             continue;
         }
-        if subject.allowed_exports.iter().any(|a| a.matches(name)) {
+        if let Some(allow) = subject.allowed_exports.iter().find(|a| a.matches(name)) {
             allowed += 1;
+            if !used.contains(&allow) {
+                used.push(allow);
+            }
             continue;
         }
         extra.push(name);
@@ -149,7 +153,17 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
         }
     }
     if allowed > 0 {
-        finding = finding.note(format!("{allowed} more allowed by --allow-export"));
+        let patterns: Vec<String> = used
+            .iter()
+            .map(|a| match &a.reason {
+                Some(reason) => format!("`{}` ({reason})", a.pattern),
+                None => format!("`{}`", a.pattern),
+            })
+            .collect();
+        finding = finding.note(format!(
+            "{allowed} more allowed by --allow-export {}",
+            patterns.join(", ")
+        ));
     }
     let help = match binary.format {
         Format::Elf if vendored => {
