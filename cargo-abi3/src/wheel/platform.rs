@@ -61,7 +61,8 @@ impl fmt::Display for Arch {
 }
 
 impl Arch {
-    fn from_name(name: &str) -> Arch {
+    /// The architecture a tag (or a binary reader) names: `amd64`, `arm64`, `i686`, …
+    pub fn from_name(name: &str) -> Arch {
         match name {
             "x86_64" | "amd64" | "x86_64h" => Arch::X86_64,
             "i386" | "i686" | "x86" => Arch::X86,
