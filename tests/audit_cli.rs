@@ -81,15 +81,21 @@ fn codes(json: &Value) -> Vec<String> {
     findings(json).into_iter().map(|(c, _, _)| c).collect()
 }
 
-const MODULE_BOILERPLATE: &str = r#"
-static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, "demo", NULL, -1, NULL };
-PyMODINIT_FUNC PyInit_demo(void) { return PyModule_Create(&def); }
-"#;
+/// Module definition and entry point for a module called `name`.
+fn module_boilerplate(name: &str) -> String {
+    format!(
+        "static struct PyModuleDef def = {{ PyModuleDef_HEAD_INIT, \"{name}\", NULL, -1, NULL }};\n\
+         PyMODINIT_FUNC PyInit_{name}(void) {{ return PyModule_Create(&def); }}\n"
+    )
+}
 
-/// A limited-API extension for `floor` (0x030900f0-style hex) with extra C code.
-fn limited_extension(name: &str, limited_api: &str, body: &str) -> Result<PathBuf, Skip> {
+/// A limited-API extension module `demo` (`demo.so`, `PyInit_demo`) compiled with
+/// `Py_LIMITED_API` = `limited_api` (0x03090000-style hex) and extra C code.
+fn limited_extension(limited_api: &str, body: &str) -> Result<PathBuf, Skip> {
+    let name = "demo";
     let source = format!(
-        "#define Py_LIMITED_API {limited_api}\n#include <Python.h>\n{body}\n{MODULE_BOILERPLATE}"
+        "#define Py_LIMITED_API {limited_api}\n#include <Python.h>\n{body}\n{}",
+        module_boilerplate(name)
     );
     build_c_extension(name, &source, &["-fvisibility=hidden"])
 }
@@ -97,7 +103,6 @@ fn limited_extension(name: &str, limited_api: &str, body: &str) -> Result<PathBu
 /// Clean: only 3.2-era API under Py_LIMITED_API 3.9.
 fn clean_extension() -> Result<PathBuf, Skip> {
     limited_extension(
-        "clean",
         "0x03090000",
         "__attribute__((visibility(\"default\"))) PyObject *demo_answer(void) { return PyLong_FromLong(42); }",
     )
@@ -106,7 +111,6 @@ fn clean_extension() -> Result<PathBuf, Skip> {
 /// Declares Py_LIMITED_API 3.9 but calls `PyType_GetName` (3.11) through its own declaration.
 fn floor_violating_extension() -> Result<PathBuf, Skip> {
     limited_extension(
-        "newer",
         "0x03090000",
         "extern PyObject *PyType_GetName(PyTypeObject *);\n\
          PyObject *demo_name(PyObject *o) { return PyType_GetName(Py_TYPE(o)); }",
@@ -212,7 +216,6 @@ fn human_output_is_rustc_style_and_names_the_member() {
 #[test]
 fn non_stable_private_platform_and_debug_symbols() {
     let so = fixture_or_skip!(limited_extension(
-        "mixed",
         "0x03090000",
         "extern const char *PyUnicode_AsUTF8(PyObject *);\n\
          extern PyObject *PyErr_SetFromWindowsErr(int);\n\
@@ -246,7 +249,6 @@ fn non_stable_private_platform_and_debug_symbols() {
 fn own_exports_are_not_abi_violations() {
     // The module defines and exports Py-prefixed names of its own; abi3audit flags these on ELF.
     let so = fixture_or_skip!(limited_extension(
-        "ownexports",
         "0x03090000",
         "__attribute__((visibility(\"default\"))) int PyDemo_Helper(void) { return 1; }\n\
          __attribute__((visibility(\"default\"))) int _Py_demo_private(void) { return 2; }"
