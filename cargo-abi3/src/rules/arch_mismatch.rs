@@ -5,7 +5,7 @@ use super::{BinarySubject, Check, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
-use crate::wheel::{Arch, PlatformFamily};
+use crate::wheel::PlatformFamily;
 
 pub const RULE: Rule = Rule {
     code: Code::ArchMismatch,
@@ -39,7 +39,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
         .iter()
         .filter(|t| families(binary.format).contains(&t.family()))
         .collect();
-    let arch = Arch::from_name(binary.arch.as_str());
+    let arch = &binary.arch;
     let shown = binary.arch.tag_name(binary.platform());
     if matching.is_empty() {
         out.push(
@@ -57,7 +57,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
         );
         return;
     }
-    if matching.iter().any(|t| t.architectures().contains(&arch)) {
+    if matching.iter().any(|t| t.architectures().contains(arch)) {
         return;
     }
     let tagged: Vec<&str> = matching.iter().map(|t| t.as_str()).collect();
