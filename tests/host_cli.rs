@@ -206,7 +206,9 @@ fn exported_copies_collide_and_hidden_ones_do_not() {
     let finding = &json["inputs"][1]["binaries"][0]["findings"][0];
     let notes = finding["notes"].to_string();
     assert!(
-        notes.contains("ffi_call@LIBFFI_FAKE_1.0") && notes.contains("ffi_prep_cif"),
+        notes.contains("ffi_call")
+            && notes.contains("LIBFFI_FAKE_1.0")
+            && notes.contains("ffi_prep_cif"),
         "{notes}"
     );
     assert!(
@@ -230,7 +232,7 @@ fn exported_copies_collide_and_hidden_ones_do_not() {
     ]);
     assert_eq!(code, 1);
     assert!(text.contains("error[host-shadows-symbol]"), "{text}");
-    assert!(text.contains("collide with libffifake.so"), "{text}");
+    assert!(text.contains("collides with libffifake.so"), "{text}");
     assert!(
         text.contains("good.abi3.so: no collision with the host"),
         "{text}"

@@ -627,7 +627,7 @@ fn shadow_findings(hits: &[Hit], host: &Host, file_name: &str, max_names: usize)
         let exports: Vec<String> = hits
             .iter()
             .filter(|h| h.via == Via::Export)
-            .map(with_version)
+            .map(|h| h.name.clone())
             .collect();
         let mut expected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for hit in &hits {

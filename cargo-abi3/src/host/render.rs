@@ -104,7 +104,13 @@ fn host_table(argument: &str, host: &HostSection) -> String {
     let width = host
         .libraries
         .iter()
-        .map(|l| l.soname.as_deref().unwrap_or(&l.name).len())
+        .map(|l| {
+            if l.class == LibraryClass::Executable {
+                super::fs::file_name(&l.name).len()
+            } else {
+                l.soname.as_deref().unwrap_or(&l.name).len()
+            }
+        })
         .max()
         .unwrap_or(0)
         .clamp(8, 40);
@@ -170,8 +176,9 @@ fn verdict_line(input: &InputReport) -> String {
         "no collision with the host".to_owned()
     } else {
         format!(
-            "{colliding} of {binaries} binar{} collide with {}",
+            "{colliding} of {binaries} binar{} collide{} with {}",
             if binaries == 1 { "y" } else { "ies" },
+            if colliding == 1 { "s" } else { "" },
             libraries.join(", ")
         )
     };
