@@ -320,20 +320,37 @@ only: it cannot tell which floor or ABI the build really targets.\n\n\
 Fix: add `pyo3` (0.30 or newer) to `[dependencies]` of the crate whose build.rs runs the hook.";
     HostShadowsSymbol = "host-shadows-symbol", Host, Error,
         "a host library's global symbol would win over the extension's own copy",
-        "On ELF, every library in the executable's DT_NEEDED closure is in the global lookup \
-scope. When an extension exports or imports a name that such a library defines, the host's \
-definition wins, so the extension runs code of another version (the uwsgi/OpenSSL and PyPy \
-libffi crashes).\n\n\
-Fix: hide the extension's exports (-fvisibility=hidden, --exclude-libs,ALL), rename vendored \
-libraries (auditwheel repair hashes their names), or link against the host's version.";
+        "On ELF, the executable and every library in its DT_NEEDED closure form the global \
+lookup scope, which ld.so searches before an extension's own dependencies. When an extension \
+exports a name that the host also defines, its own calls go to the host's definition (unless \
+it is linked -Bsymbolic or the symbol is protected); when it imports a name from a vendored \
+library and the host defines the same name (and symbol version), the host's copy is used. \
+Either way the extension runs code of another version of the library: the uwsgi/OpenSSL and \
+PyPy/libffi crashes. `cargo abi3 host HOST --with WHEEL` lists the names per host library.\n\n\
+Fix: hide the extension's exports (-fvisibility=hidden, -Wl,--exclude-libs,ALL, a version \
+script exporting only PyInit_*); link vendored libraries statically with hidden symbols, or \
+rename them including their symbol versions (auditwheel repair renames the file, which is \
+not enough when the versions match); or build against the host's version.";
     HostGlobalLibrary = "host-global-library", Host, Info,
         "the host forces a library beyond the C/C++ runtime into every extension's namespace",
         "The library is in the host's DT_NEEDED closure, so its symbols are global in every \
-process that loads extensions. Extensions vendoring another version of it are at risk.";
+process that loads extensions. Extensions vendoring another version of it are at risk: \
+check them with `cargo abi3 host HOST --with WHEEL`.";
     FlatNamespaceLookup = "flat-namespace-lookup", Host, Info,
         "symbols are resolved through the flat namespace",
         "Mach-O binaries linked with `-undefined dynamic_lookup` resolve their undefined symbols \
-in the flat namespace of the process: the first image that defines a name wins.";
+in the flat namespace of the process: the first image that defines a name wins, as on ELF. \
+Extension modules need this for the interpreter's symbols; vendored libraries should not.\n\n\
+Fix: link libraries with the default two-level namespace.";
+    HostUnresolvedLibrary = "host-unresolved-library", Host, Warning,
+        "a library of the host's closure cannot be found",
+        "The host's DT_NEEDED closure names a library that none of the loader's search \
+locations provide (DT_RPATH, LD_LIBRARY_PATH, DT_RUNPATH, ld.so.cache, the default \
+directories, under --sysroot if given). Either the host does not start on this system, or it \
+runs with a search path cargo-abi3 was not told about; the missing library's symbols are not \
+part of the collision analysis.\n\n\
+Fix: pass --sysroot for a host built for another system, or set LD_LIBRARY_PATH as the host \
+runs with it.";
     DllNameCollision = "dll-name-collision", Host, Warning,
         "two different DLLs share a name",
         "Windows loads one DLL per name per process; a second, different DLL of the same name \

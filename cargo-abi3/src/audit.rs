@@ -75,6 +75,7 @@ fn empty_report(path: String, kind: InputKind) -> InputReport {
         claim_source: ClaimSource::Unclaimed,
         binaries: Vec::new(),
         findings: Vec::new(),
+        host: None,
     }
 }
 
@@ -313,7 +314,7 @@ fn read_member_binaries(
     }
 }
 
-fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
+pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
     if overrides.is_empty() {
         return;
     }

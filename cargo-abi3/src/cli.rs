@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// Audit wheels and binaries against CPython's stable-ABI manifest and link hygiene rules.
     Audit(AuditArgs),
+    /// Which libraries an interpreter or embedding program forces on every extension, and
+    /// where they collide with a wheel's own.
+    Host(HostArgs),
     /// Show why a code matters and how to fix it.
     Explain {
         /// A code such as `newer-than-floor`.
@@ -87,6 +90,24 @@ pub struct AuditArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// The interpreter, embedding program or library whose global scope to simulate.
+    #[arg(value_name = "EXECUTABLE_OR_LIBRARY")]
+    pub host: std::path::PathBuf,
+    /// Wheels or binaries to check against the host's global symbols.
+    #[arg(long, value_name = "WHEEL_OR_BINARY", num_args = 1..)]
+    pub with: Vec<String>,
+    /// Resolve libraries under this root (its ld.so.cache, ld.so.conf and default paths).
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<std::path::PathBuf>,
+    /// Names listed per host library in a finding.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub max_names: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
 pub fn parse() -> Cli {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -101,6 +122,7 @@ pub fn parse() -> Cli {
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Audit(args) => run_audit(args),
+        Command::Host(args) => run_host(args),
         Command::Explain { code } => {
             let code: Code = code.parse()?;
             let text = format!(
@@ -188,6 +210,30 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
     let report = audit::audit(&args.paths, &options);
     emit(&report, &args.output)?;
+    Ok(report.exit_code())
+}
+
+fn run_host(args: HostArgs) -> anyhow::Result<u8> {
+    let options = crate::host::HostOptions {
+        sysroot: args.sysroot,
+        with: args.with,
+        ld_library_path: std::env::var("LD_LIBRARY_PATH").ok(),
+        max_names: args.max_names.max(1),
+        overrides: overrides(&args.output)?,
+        ..crate::host::HostOptions::default()
+    };
+    let report = crate::host::host(&args.host, &options);
+    let text = match args.output.format {
+        OutputFormat::Json => report::json::render(&report) + "\n",
+        OutputFormat::Human => crate::host::render::render(
+            &report,
+            HumanOptions {
+                color: use_color(args.output.color),
+                verbose: args.output.verbose,
+            },
+        ),
+    };
+    write_stdout(&text)?;
     Ok(report.exit_code())
 }
 

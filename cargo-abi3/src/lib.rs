@@ -9,6 +9,7 @@ pub mod audit;
 pub mod binary;
 pub mod cli;
 pub mod finding;
+pub mod host;
 pub mod inputs;
 pub mod report;
 pub mod rules;

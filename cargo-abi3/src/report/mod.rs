@@ -27,6 +27,8 @@ pub enum InputKind {
     Binary,
     /// A path, directory or glob that yielded nothing, or could not be opened at all.
     Path,
+    /// The interpreter or embedding program of `cargo abi3 host`.
+    Host,
 }
 
 /// A wheel's tags as its file name states them.
@@ -51,6 +53,9 @@ pub struct InputReport {
     pub binaries: Vec<BinaryReport>,
     /// Findings about the input as a whole (tags, metadata, unreadable members).
     pub findings: Vec<Finding>,
+    /// `cargo abi3 host`: the libraries the host puts in the global scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostSection>,
 }
 
 /// One binary, or one slice of a fat Mach-O file.

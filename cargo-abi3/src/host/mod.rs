@@ -1,0 +1,713 @@
+//! `cargo abi3 host`: which libraries an interpreter or embedding program forces into the
+//! global namespace of every extension, and where they collide with a wheel's own.
+//!
+//! `closure` simulates the loader (ELF; PE next to the host; Mach-O listed), `classify`
+//! sorts the libraries, `collide` intersects the global scope with each `--with` binary,
+//! `dll` compares Windows DLLs by name, `render` prints the human report.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+pub mod classify;
+pub mod closure;
+pub mod collide;
+pub mod dll;
+pub mod elf;
+pub mod fs;
+pub mod ldcache;
+pub mod render;
+pub mod search;
+pub mod section;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use cargo_abi3_build_hook::Code;
+
+use crate::audit::{Override, apply_overrides};
+use crate::binary::{Binary, Format};
+use crate::finding::Finding;
+use crate::inputs::{self, Input};
+use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
+use crate::rules::{BinarySubject, Claim, ClaimSource};
+use crate::wheel::{Limits, WheelArchive, WheelName};
+
+use classify::LibraryClass;
+use closure::{Closure, Object, SearchOptions};
+use collide::{GlobalScope, Hit, Sibling, Via};
+use dll::HostDll;
+use search::FoundVia;
+pub use section::{HostLibrary, HostSection, UnresolvedLibrary};
+
+/// Options of one `cargo abi3 host` run.
+#[derive(Clone, Debug)]
+pub struct HostOptions {
+    pub sysroot: Option<std::path::PathBuf>,
+    /// Wheels and binaries to check against the host.
+    pub with: Vec<String>,
+    /// LD_LIBRARY_PATH as the host would run with it.
+    pub ld_library_path: Option<String>,
+    /// Names listed per host library in a finding.
+    pub max_names: usize,
+    pub limits: Limits,
+    pub overrides: Vec<Override>,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        HostOptions {
+            sysroot: None,
+            with: Vec::new(),
+            ld_library_path: None,
+            max_names: 8,
+            limits: Limits::default(),
+            overrides: Vec::new(),
+        }
+    }
+}
+
+/// The simulated host: its objects in load order and what each is.
+struct Host {
+    objects: Vec<Object>,
+    classes: Vec<LibraryClass>,
+    dlls: Vec<HostDll>,
+}
+
+fn empty_report(path: String, kind: InputKind) -> InputReport {
+    InputReport {
+        path,
+        kind,
+        tags: None,
+        abi: None,
+        claimed_floor: None,
+        claim_source: ClaimSource::Unclaimed,
+        binaries: Vec::new(),
+        findings: Vec::new(),
+        host: None,
+    }
+}
+
+fn binary_report(binary: &Binary, member: Option<&str>, file_name: &str) -> BinaryReport {
+    let claim = Claim::unclaimed();
+    let subject = BinarySubject::new(binary, file_name, &claim, None);
+    BinaryReport {
+        member: member.map(str::to_owned),
+        format: binary.format,
+        arch: binary.arch.clone(),
+        fat_slice: binary.fat_slice,
+        role: subject.role,
+        computed_floor: subject.computed_floor(),
+        findings: Vec::new(),
+    }
+}
+
+/// Runs the host analysis. Never fails: what cannot be read becomes a finding.
+pub fn host(path: &Path, options: &HostOptions) -> Report {
+    let root = fs::Root::new(options.sysroot.as_deref());
+    let display = path.display().to_string();
+    let mut report = empty_report(display.clone(), InputKind::Host);
+    let host = match load_host(path, &root, options, &mut report) {
+        Ok(host) => host,
+        Err(finding) => {
+            report.findings.push(*finding);
+            return finish(vec![report], options);
+        }
+    };
+    let mut inputs = vec![report];
+    for input in inputs::expand(&options.with) {
+        inputs.push(check_input(&input, &host, options));
+    }
+    finish(inputs, options)
+}
+
+fn finish(mut inputs: Vec<InputReport>, options: &HostOptions) -> Report {
+    for input in &mut inputs {
+        apply_overrides(input, &options.overrides);
+    }
+    Report { inputs }
+}
+
+/// The loader-visible path of the host argument.
+fn visible_host_path(path: &Path, root: &fs::Root) -> Option<String> {
+    if root.sysroot().is_some() {
+        if path.exists()
+            && let Some(visible) = root.visible(path)
+        {
+            return Some(visible);
+        }
+        let as_visible = path.to_string_lossy();
+        (as_visible.starts_with('/') && root.real(&as_visible).exists())
+            .then(|| as_visible.into_owned())
+    } else {
+        root.visible(path)
+    }
+}
+
+fn load_host(
+    path: &Path,
+    root: &fs::Root,
+    options: &HostOptions,
+    report: &mut InputReport,
+) -> Result<Host, Box<Finding>> {
+    let unreadable = |why: String| {
+        Box::new(Finding::new(
+            Code::UnreadableInput,
+            format!("cannot analyse the host `{}`: {why}", path.display()),
+        ))
+    };
+    let visible = visible_host_path(path, root).ok_or_else(|| {
+        unreadable(match root.sysroot() {
+            Some(s) => format!("no such file inside the sysroot `{}`", s.display()),
+            None => "no such file".to_owned(),
+        })
+    })?;
+    let canonical = root
+        .file(&visible)
+        .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
+    let data = root
+        .read(&canonical)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut object = Object::from_data(&data, visible.clone(), canonical).map_err(unreadable)?;
+    object.names.push(visible.clone());
+    report
+        .binaries
+        .push(binary_report(&object.binary, None, fs::file_name(&visible)));
+    let format = object.binary.format;
+    let (closure, dlls) = match format {
+        Format::Elf => {
+            let options = SearchOptions {
+                root: root.clone(),
+                ld_library_path: options
+                    .ld_library_path
+                    .as_deref()
+                    .map(|p| {
+                        p.split([':', ';'])
+                            .filter(|d| !d.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            (closure::resolve(object, &options), Vec::new())
+        }
+        Format::Pe => {
+            let (objects, dlls) = dll::resolve(object, root);
+            (only(objects), dlls)
+        }
+        Format::MachO => (only(vec![object]), Vec::new()),
+    };
+    let classes: Vec<LibraryClass> = closure
+        .objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            if i == 0 {
+                LibraryClass::Executable
+            } else if format == Format::Pe && classify::is_windows_system_dll(o.display_name()) {
+                LibraryClass::Runtime
+            } else {
+                classify::classify(o.display_name()).0
+            }
+        })
+        .collect();
+    report.host = Some(section(&closure, &classes, &dlls, root, format));
+    report.findings.extend(host_findings(&closure, &classes));
+    if let (Some(host_binary), Some(binary)) =
+        (closure.objects.first(), report.binaries.first_mut())
+        && host_binary.binary.flat_namespace_lookups
+    {
+        binary.findings.push(flat_namespace_finding("the host"));
+    }
+    Ok(Host {
+        objects: closure.objects,
+        classes,
+        dlls,
+    })
+}
+
+fn only(objects: Vec<Object>) -> Closure {
+    Closure {
+        objects,
+        missing: Vec::new(),
+        truncated: false,
+        cache_source: "none",
+        skipped: Vec::new(),
+    }
+}
+
+fn name_of(objects: &[Object], index: Option<usize>) -> Option<String> {
+    index
+        .and_then(|i| objects.get(i))
+        .map(|o| o.display_name().to_owned())
+}
+
+fn section(
+    closure: &Closure,
+    classes: &[LibraryClass],
+    dlls: &[HostDll],
+    root: &fs::Root,
+    format: Format,
+) -> HostSection {
+    let objects = &closure.objects;
+    let mut libraries: Vec<HostLibrary> = objects
+        .iter()
+        .enumerate()
+        .map(|(i, o)| HostLibrary {
+            name: o.names.first().cloned().unwrap_or_else(|| o.path.clone()),
+            path: Some(o.path.clone()),
+            soname: o.binary.soname.clone(),
+            needed_by: name_of(objects, o.needed_by),
+            found_via: o.found_via,
+            class: classes.get(i).copied().unwrap_or(LibraryClass::Other),
+            family: classify::classify(o.display_name())
+                .1
+                .filter(|_| i > 0)
+                .map(str::to_owned),
+            global_symbols: o.facts.exports.iter().filter(|e| !e.hidden_version).count(),
+            versions: o.facts.defined_versions.iter().take(8).cloned().collect(),
+        })
+        .collect();
+    // Libraries the loader finds by its own rules: Mach-O dylibs, PE DLLs not next to the host.
+    let unsearched: Vec<(String, String)> = match format {
+        Format::MachO => objects
+            .first()
+            .map(|host| {
+                host.binary
+                    .needed
+                    .iter()
+                    .map(|n| (n.name.clone(), host.display_name().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Format::Pe => dlls
+            .iter()
+            .filter(|d| d.object.is_none())
+            .map(|d| (d.name.clone(), String::new()))
+            .collect(),
+        Format::Elf => Vec::new(),
+    };
+    for (name, needed_by) in unsearched {
+        let (class, family) = if format == Format::Pe && classify::is_windows_system_dll(&name) {
+            (LibraryClass::Runtime, None)
+        } else {
+            classify::classify(&name)
+        };
+        libraries.push(HostLibrary {
+            name,
+            path: None,
+            soname: None,
+            needed_by: (!needed_by.is_empty()).then_some(needed_by),
+            found_via: FoundVia::NotSearched,
+            class,
+            family: family.map(str::to_owned),
+            global_symbols: 0,
+            versions: Vec::new(),
+        });
+    }
+    let host = objects.first();
+    HostSection {
+        path: host.map(|h| h.path.clone()).unwrap_or_default(),
+        format,
+        arch: host
+            .map(|h| h.binary.arch.clone())
+            .unwrap_or(crate::binary::Arch::Other(String::new())),
+        sysroot: root.sysroot().map(|s| s.display().to_string()),
+        cache: closure.cache_source.to_owned(),
+        libraries,
+        unresolved: closure
+            .missing
+            .iter()
+            .map(|m| UnresolvedLibrary {
+                name: m.name.clone(),
+                needed_by: name_of(objects, Some(m.needed_by)).unwrap_or_default(),
+                reason: m.reason.clone(),
+                searched: m.searched.iter().take(8).cloned().collect(),
+            })
+            .collect(),
+        truncated: closure.truncated,
+    }
+}
+
+fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let objects = &closure.objects;
+    for (i, object) in objects.iter().enumerate().skip(1) {
+        if classes.get(i) != Some(&LibraryClass::Shadowing) {
+            continue;
+        }
+        let family = classify::classify(object.display_name())
+            .1
+            .unwrap_or("vendored");
+        let exports = object
+            .facts
+            .exports
+            .iter()
+            .filter(|e| !e.hidden_version)
+            .count();
+        let mut finding = Finding::new(
+            Code::HostGlobalLibrary,
+            format!(
+                "the host loads `{}` ({family}) globally: {exports} symbol{} in every extension's scope",
+                object.display_name(),
+                if exports == 1 { "" } else { "s" }
+            ),
+        )
+        .symbol(object.display_name())
+        .note(format!("found at {} via {}", object.path, via_phrase(object.found_via)));
+        if let Some(by) = name_of(objects, object.needed_by) {
+            finding = finding.note(format!("needed by {by}"));
+        }
+        if !object.facts.defined_versions.is_empty() {
+            finding = finding.note(format!(
+                "symbol versions: {}",
+                list(&object.facts.defined_versions, 6)
+            ));
+        }
+        findings.push(finding.help(
+            "wheels vendoring this library must hide or rename its symbols; check them with `cargo abi3 host HOST --with WHEEL`",
+        ));
+    }
+    for missing in &closure.missing {
+        let by = name_of(objects, Some(missing.needed_by)).unwrap_or_default();
+        let mut finding = Finding::new(
+            Code::HostUnresolvedLibrary,
+            format!(
+                "`{}`, needed by `{by}`, cannot be found: {}",
+                missing.name, missing.reason
+            ),
+        )
+        .symbol(missing.name.clone());
+        if !missing.searched.is_empty() {
+            finding = finding.note(format!("searched {}", list(&missing.searched, 6)));
+        }
+        findings.push(finding.help(
+            "pass --sysroot for a host built for another system, or set LD_LIBRARY_PATH as the host runs with it; its symbols are not part of the analysis",
+        ));
+    }
+    if closure.truncated {
+        findings.push(Finding::new(
+            Code::InputLimitExceeded,
+            format!(
+                "the host's closure has more than {} objects; the rest was not analysed",
+                closure::MAX_OBJECTS
+            ),
+        ));
+    }
+    findings
+}
+
+fn via_phrase(via: FoundVia) -> &'static str {
+    match via {
+        FoundVia::Input => "the command line",
+        FoundVia::Path => "its path",
+        FoundVia::Rpath => "DT_RPATH",
+        FoundVia::LdLibraryPath => "LD_LIBRARY_PATH",
+        FoundVia::Runpath => "DT_RUNPATH",
+        FoundVia::LdSoCache => "ld.so.cache",
+        FoundVia::LdSoConf => "ld.so.conf",
+        FoundVia::DefaultPath => "the default directories",
+        FoundVia::NotSearched => "the platform loader",
+    }
+}
+
+/// `a, b, c and 4 more`.
+pub fn list(items: &[String], max: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
+    let mut out = shown.join(", ");
+    if items.len() > max {
+        out.push_str(&format!(" and {} more", items.len() - max));
+    }
+    out
+}
+
+fn flat_namespace_finding(what: &str) -> Finding {
+    Finding::new(
+        Code::FlatNamespaceLookup,
+        format!("{what} resolves undefined symbols in the flat namespace: the first image defining a name wins"),
+    )
+    .help("link with two-level namespace (the default); for extensions, `-undefined dynamic_lookup` is what makes this necessary")
+}
+
+/// One binary of a `--with` input.
+struct Member {
+    member: Option<String>,
+    file_name: String,
+    data: Vec<u8>,
+    binaries: Vec<Binary>,
+}
+
+fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport {
+    let (mut report, members) = match input {
+        Input::Wheel(path) => read_wheel(path, options),
+        Input::Binary(path) => {
+            let mut report = empty_report(path.display().to_string(), InputKind::Binary);
+            let members = match read_loose(path) {
+                Ok(member) => vec![member],
+                Err(finding) => {
+                    report.findings.push(*finding);
+                    Vec::new()
+                }
+            };
+            (report, members)
+        }
+        Input::Empty { path, reason } => {
+            let mut report = empty_report(path.clone(), InputKind::Path);
+            report.findings.push(
+                Finding::new(
+                    Code::NothingToAudit,
+                    format!("nothing to check at `{path}`: {reason}"),
+                )
+                .help("check the path, directory or glob"),
+            );
+            return report;
+        }
+    };
+    let siblings: Vec<Sibling> = members
+        .iter()
+        .flat_map(|m| {
+            m.binaries.iter().map(|b| {
+                let mut names = vec![m.file_name.clone()];
+                names.extend(b.soname.clone());
+                Sibling {
+                    names,
+                    exports: b.exports.iter().cloned().collect::<HashSet<_>>(),
+                }
+            })
+        })
+        .collect();
+    let scope = GlobalScope::new(&host.objects, &host.classes);
+    for member in &members {
+        for binary in &member.binaries {
+            let mut binary_report =
+                binary_report(binary, member.member.as_deref(), &member.file_name);
+            let facts = if binary.fat_slice.is_none() {
+                closure::facts_or_fallback(binary, &member.data)
+            } else {
+                closure::facts_or_fallback(binary, &[])
+            };
+            let hits = collide::collisions(
+                binary,
+                &facts,
+                &siblings,
+                &scope,
+                &host.objects,
+                &host.classes,
+            );
+            binary_report.findings.extend(shadow_findings(
+                &hits,
+                host,
+                &member.file_name,
+                options.max_names,
+            ));
+            if binary.flat_namespace_lookups {
+                binary_report
+                    .findings
+                    .push(flat_namespace_finding(&format!("`{}`", member.file_name)));
+            }
+            if binary.format == Format::Pe
+                && let Some(dll) = dll::collision(
+                    &host.dlls,
+                    &member.file_name,
+                    dll::fingerprint(&member.data),
+                )
+            {
+                binary_report.findings.push(dll_finding(
+                    dll,
+                    host,
+                    &member.file_name,
+                    member.data.len(),
+                ));
+            }
+            report.binaries.push(binary_report);
+        }
+    }
+    report
+}
+
+fn read_loose(path: &Path) -> Result<Member, Box<Finding>> {
+    let data = fs::read_bounded(path).map_err(|e| {
+        Box::new(Finding::new(
+            Code::UnreadableInput,
+            format!("cannot read `{}`: {e}", path.display()),
+        ))
+    })?;
+    let binaries = crate::binary::read(&data).map_err(|e| {
+        Box::new(Finding::new(
+            Code::UnreadableInput,
+            format!("cannot analyse `{}`: {e}", path.display()),
+        ))
+    })?;
+    Ok(Member {
+        member: None,
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        data,
+        binaries,
+    })
+}
+
+fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) {
+    let display = path.display().to_string();
+    let mut report = empty_report(display.clone(), InputKind::Wheel);
+    if let Some(name) = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| WheelName::parse(n).ok())
+    {
+        report.tags = Some(Tags {
+            python: name.python_tags.clone(),
+            abi: name.abi_tags.clone(),
+            platform: name.platform_tags.clone(),
+        });
+    }
+    let mut archive = match WheelArchive::open(path, &options.limits) {
+        Ok(archive) => archive,
+        Err(e) => {
+            report.findings.push(Finding::new(
+                Code::UnreadableInput,
+                format!("cannot check `{display}`: {e}"),
+            ));
+            return (report, Vec::new());
+        }
+    };
+    let mut members = Vec::new();
+    for member in archive.shared_objects() {
+        let file_name = fs::file_name(&member.path).to_owned();
+        let data = match archive.read_member(&member.path, None) {
+            Ok(data) => data.bytes,
+            Err(e) => {
+                report.findings.push(Finding::new(
+                    Code::UnreadableInput,
+                    format!("cannot read `{}`: {e}", member.path),
+                ));
+                continue;
+            }
+        };
+        match crate::binary::read(&data) {
+            Ok(binaries) => members.push(Member {
+                member: Some(member.path.clone()),
+                file_name,
+                data,
+                binaries,
+            }),
+            Err(e) => report.findings.push(Finding::new(
+                Code::UnreadableInput,
+                format!("cannot analyse `{}`: {e}", member.path),
+            )),
+        }
+    }
+    (report, members)
+}
+
+/// One `host-shadows-symbol` finding per host library the binary collides with.
+fn shadow_findings(hits: &[Hit], host: &Host, file_name: &str, max_names: usize) -> Vec<Finding> {
+    let mut by_object: BTreeMap<usize, Vec<&Hit>> = BTreeMap::new();
+    for hit in hits {
+        by_object.entry(hit.object).or_default().push(hit);
+    }
+    let mut findings = Vec::new();
+    for (object_index, hits) in by_object {
+        let Some(object) = host.objects.get(object_index) else {
+            continue;
+        };
+        let library = if object_index == 0 {
+            format!("the host executable `{}`", fs::file_name(&object.path))
+        } else {
+            format!("the host's `{}`", object.display_name())
+        };
+        let with_version = |h: &&Hit| match &h.version {
+            Some(v) => format!("{}@{v}", h.name),
+            None => h.name.clone(),
+        };
+        let exports: Vec<String> = hits
+            .iter()
+            .filter(|h| h.via == Via::Export)
+            .map(|h| h.name.clone())
+            .collect();
+        let mut expected: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for hit in &hits {
+            if let Via::Import { expected: lib } = &hit.via {
+                expected
+                    .entry(lib.as_str())
+                    .or_default()
+                    .push(with_version(hit));
+            }
+        }
+        let mut versions: Vec<String> = hits.iter().filter_map(|h| h.version.clone()).collect();
+        versions.sort();
+        versions.dedup();
+        let mut finding = Finding::new(
+            Code::HostShadowsSymbol,
+            format!(
+                "{} symbol{} of `{file_name}` bind to {library} instead of its own copy",
+                hits.len(),
+                if hits.len() == 1 { "" } else { "s" },
+            ),
+        )
+        .note(format!(
+            "{} is {} ({})",
+            object.display_name(),
+            if object_index == 0 {
+                "the host".to_owned()
+            } else {
+                format!("loaded globally from {}", object.path)
+            },
+            if versions.is_empty() {
+                "unversioned symbols".to_owned()
+            } else {
+                format!("versions {}", list(&versions, 4))
+            },
+        ));
+        if let Some(first) = hits.first() {
+            finding = finding.symbol(first.name.clone());
+        }
+        if !exports.is_empty() {
+            finding = finding.note(format!(
+                "exported by `{file_name}`, so its own calls go to the host's copy: {}",
+                list(&exports, max_names)
+            ));
+        }
+        for (lib, names) in &expected {
+            finding = finding.note(format!(
+                "imported from `{lib}`, but the global scope is searched first: {}",
+                list(names, max_names)
+            ));
+        }
+        let mut help = Vec::new();
+        if !exports.is_empty() {
+            help.push("hide the exports (-fvisibility=hidden, -Wl,--exclude-libs,ALL, or a version script exporting only PyInit_*; -Bsymbolic keeps its own calls local)");
+        }
+        if !expected.is_empty() {
+            help.push("rename the vendored library and its symbol versions (auditwheel repair renames the file only; matching symbol versions still bind to the host), link it statically with hidden symbols");
+        }
+        help.push("or build against the host's version of the library");
+        findings.push(finding.help(help.join("; ")));
+    }
+    findings
+}
+
+fn dll_finding(dll: &HostDll, host: &Host, file_name: &str, size: usize) -> Finding {
+    let host_copy = dll.object.and_then(|i| host.objects.get(i));
+    let mut finding = Finding::new(
+        Code::DllNameCollision,
+        format!("`{file_name}` has the name of a DLL the host loads: Windows will not load the wheel's copy"),
+    )
+    .symbol(dll.name.clone())
+    .note(format!("the wheel's copy is {size} bytes"));
+    finding = match (host_copy, dll.fingerprint) {
+        (Some(object), Some(fingerprint)) => finding.note(format!(
+            "the host's `{}` ({} bytes) has different content",
+            object.path, fingerprint.size
+        )),
+        _ => finding.note(format!(
+            "the host imports `{}`, not found next to it: whichever copy the host loads first wins",
+            dll.name
+        )),
+    };
+    finding.help("give the vendored DLL a unique name (delvewheel repair mangles names), or ship the exact copy the host uses")
+}

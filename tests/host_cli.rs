@@ -1,0 +1,453 @@
+//! Integration tests of `cargo abi3 host`: a host linking a fake libffi, extensions that
+//! collide with it or not, built with gcc at test time; Debian's pypy3 and uwsgi-core
+//! where installed.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+use support::scratch_dir;
+use support::wheel::WheelBuilder;
+
+/// Runs the CLI without LD_LIBRARY_PATH; returns (exit code, stdout).
+fn cargo_abi3(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .expect("run cargo-abi3");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).expect("utf-8 output"),
+    )
+}
+
+fn host_json(args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["host", "--format", "json"];
+    all.extend_from_slice(args);
+    let (code, stdout) = cargo_abi3(&all);
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
+    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+        .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not valid against the schema: {errors:#?}\n{json:#}"
+    );
+    (code, json)
+}
+
+fn gcc(dir: &Path, args: &[&str]) -> Result<(), String> {
+    let out = Command::new("gcc")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .map_err(|e| format!("gcc not found: {e}"))?;
+    assert!(
+        out.status.success(),
+        "gcc {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+const FAKE_FFI: &str = "int ffi_call(void) { return 1; }\nint ffi_prep_cif(void) { return 2; }\n";
+const VERSION_SCRIPT: &str = "LIBFFI_FAKE_1.0 { global: ffi_call; ffi_prep_cif; local: *; };\n";
+
+/// A directory with `libffifake.so` (symbol version LIBFFI_FAKE_1.0) and `host` linking it
+/// with RUNPATH `$ORIGIN`.
+fn build_host(name: &str) -> Result<PathBuf, String> {
+    let dir = scratch_dir(name);
+    std::fs::write(dir.join("ffi.c"), FAKE_FFI).unwrap();
+    std::fs::write(dir.join("ffi.map"), VERSION_SCRIPT).unwrap();
+    std::fs::write(
+        dir.join("main.c"),
+        "int ffi_call(void);\nint main(void) { return ffi_call(); }\n",
+    )
+    .unwrap();
+    gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "ffi.c",
+            "-o",
+            "libffifake.so",
+            "-Wl,-soname,libffifake.so",
+            "-Wl,--version-script=ffi.map",
+        ],
+    )?;
+    gcc(
+        &dir,
+        &[
+            "main.c",
+            "-o",
+            "host",
+            "-L.",
+            "-lffifake",
+            "-Wl,--enable-new-dtags,-rpath,$ORIGIN",
+        ],
+    )?;
+    Ok(dir)
+}
+
+macro_rules! or_skip {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(why) => {
+                eprintln!("SKIP: {why}");
+                return;
+            }
+        }
+    };
+}
+
+fn library<'a>(json: &'a Value, soname: &str) -> Option<&'a Value> {
+    json["inputs"][0]["host"]["libraries"]
+        .as_array()?
+        .iter()
+        .find(|l| l["soname"] == soname || l["name"] == soname)
+}
+
+/// (input path, member, code, symbol) of every binary finding.
+fn binary_findings(json: &Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for input in json["inputs"].as_array().unwrap() {
+        for binary in input["binaries"].as_array().unwrap() {
+            for f in binary["findings"].as_array().unwrap() {
+                out.push((
+                    input["path"].as_str().unwrap_or_default().to_owned(),
+                    binary["member"].as_str().unwrap_or_default().to_owned(),
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["symbol"].as_str().unwrap_or_default().to_owned(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn origin_runpath_resolves_and_classifies() {
+    let dir = or_skip!(build_host("host-origin"));
+    let (code, json) = host_json(&[dir.join("host").to_str().unwrap()]);
+    assert_eq!(code, 0, "{json:#}");
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so in the closure");
+    assert_eq!(ffi["found_via"], "runpath");
+    // Not a library name wheels vendor (that takes the real libffi's soname): "other",
+    // still global, still in the collision analysis.
+    assert_eq!(ffi["class"], "other");
+    assert_eq!(ffi["global_symbols"], 2);
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
+    assert_eq!(
+        ffi["path"].as_str().unwrap(),
+        format!(
+            "{}/libffifake.so",
+            std::fs::canonicalize(&dir).unwrap().display()
+        )
+    );
+    let libc = library(&json, "libc.so.6").expect("libc in the closure");
+    assert_eq!(libc["class"], "runtime");
+    assert!(
+        json["inputs"][0]["findings"].as_array().unwrap().is_empty(),
+        "{json:#}"
+    );
+}
+
+#[test]
+fn exported_copies_collide_and_hidden_ones_do_not() {
+    let dir = or_skip!(build_host("host-collide"));
+    std::fs::write(
+        dir.join("bad.c"),
+        format!("{FAKE_FFI}void *PyInit_bad(void) {{ return 0; }}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("good.c"),
+        format!("{FAKE_FFI}__attribute__((visibility(\"default\"))) void *PyInit_good(void) {{ return 0; }}\n"),
+    )
+    .unwrap();
+    or_skip!(gcc(
+        &dir,
+        &["-shared", "-fPIC", "bad.c", "-o", "bad.abi3.so"]
+    ));
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "good.c",
+            "-o",
+            "good.abi3.so"
+        ]
+    ));
+    let host = dir.join("host");
+    let bad = dir.join("bad.abi3.so");
+    let good = dir.join("good.abi3.so");
+
+    let (code, json) = host_json(&[host.to_str().unwrap(), "--with", bad.to_str().unwrap()]);
+    assert_eq!(code, 1, "{json:#}");
+    let findings = binary_findings(&json);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let (_, _, finding_code, symbol) = &findings[0];
+    assert_eq!(finding_code, "host-shadows-symbol");
+    assert!(symbol.starts_with("ffi_"), "{symbol}");
+    let finding = &json["inputs"][1]["binaries"][0]["findings"][0];
+    let notes = finding["notes"].to_string();
+    assert!(
+        notes.contains("ffi_call")
+            && notes.contains("LIBFFI_FAKE_1.0")
+            && notes.contains("ffi_prep_cif"),
+        "{notes}"
+    );
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("libffifake.so")
+    );
+
+    let (code, json) = host_json(&[host.to_str().unwrap(), "--with", good.to_str().unwrap()]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(binary_findings(&json).is_empty(), "{json:#}");
+
+    // Human output: the verdict per input and rustc-style diagnostics.
+    let (code, text) = cargo_abi3(&[
+        "host",
+        host.to_str().unwrap(),
+        "--with",
+        bad.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(text.contains("error[host-shadows-symbol]"), "{text}");
+    assert!(text.contains("collides with libffifake.so"), "{text}");
+    assert!(
+        text.contains("good.abi3.so: no collision with the host"),
+        "{text}"
+    );
+}
+
+#[test]
+fn vendored_library_in_a_wheel_is_shadowed_through_imports() {
+    let dir = or_skip!(build_host("host-vendored"));
+    // auditwheel-style vendored copy: renamed file, same symbol version.
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "ffi.c",
+            "-o",
+            "libffifake-1a2b3c4d.so",
+            "-Wl,-soname,libffifake-1a2b3c4d.so",
+            "-Wl,--version-script=ffi.map"
+        ]
+    ));
+    std::fs::write(
+        dir.join("ext.c"),
+        "int ffi_call(void);\n__attribute__((visibility(\"default\"))) void *PyInit_ext(void) { return (void *)(long)ffi_call(); }\n",
+    )
+    .unwrap();
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "ext.c",
+            "-o",
+            "ext.abi3.so",
+            "-L.",
+            "-l:libffifake-1a2b3c4d.so"
+        ]
+    ));
+    let wheel = WheelBuilder::new("demo-1.0-cp39-abi3-manylinux_2_17_x86_64.whl")
+        .member(
+            "demo/ext.abi3.so",
+            std::fs::read(dir.join("ext.abi3.so")).unwrap(),
+        )
+        .member(
+            "demo.libs/libffifake-1a2b3c4d.so",
+            std::fs::read(dir.join("libffifake-1a2b3c4d.so")).unwrap(),
+        )
+        .write(&dir);
+    let (code, json) = host_json(&[
+        dir.join("host").to_str().unwrap(),
+        "--with",
+        wheel.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{json:#}");
+    let findings = binary_findings(&json);
+    // The extension imports ffi_call@LIBFFI_FAKE_1.0 expecting the vendored copy; the vendored
+    // copy's own exports are interposed too.
+    assert!(
+        findings.iter().any(|(_, m, c, s)| m == "demo/ext.abi3.so"
+            && c == "host-shadows-symbol"
+            && s == "ffi_call"),
+        "{findings:#?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|(_, m, c, _)| m == "demo.libs/libffifake-1a2b3c4d.so"
+                && c == "host-shadows-symbol"),
+        "{findings:#?}"
+    );
+    let text = json.to_string();
+    assert!(
+        text.contains("imported from `libffifake-1a2b3c4d.so`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unresolvable_needed_is_reported() {
+    let dir = or_skip!(build_host("host-missing"));
+    std::fs::remove_file(dir.join("libffifake.so")).unwrap();
+    let (code, json) = host_json(&[dir.join("host").to_str().unwrap()]);
+    assert_eq!(code, 0, "a missing library is a warning: {json:#}");
+    let unresolved = &json["inputs"][0]["host"]["unresolved"][0];
+    assert_eq!(unresolved["name"], "libffifake.so");
+    assert_eq!(unresolved["needed_by"], "host");
+    let finding = &json["inputs"][0]["findings"][0];
+    assert_eq!(finding["code"], "host-unresolved-library");
+    assert_eq!(finding["severity"], "warning");
+    let (_, text) = cargo_abi3(&["host", dir.join("host").to_str().unwrap()]);
+    assert!(text.contains("NOT FOUND"), "{text}");
+}
+
+#[test]
+fn sysroot_uses_its_own_ld_so_conf_and_default_paths() {
+    let dir = or_skip!(build_host("host-sysroot"));
+    // A host without RUNPATH, in a sysroot whose ld.so.conf lists /opt/ffi.
+    or_skip!(gcc(
+        &dir,
+        &["main.c", "-o", "plainhost", "-L.", "-lffifake"]
+    ));
+    let root = dir.join("root");
+    std::fs::create_dir_all(root.join("usr/bin")).unwrap();
+    std::fs::create_dir_all(root.join("opt/ffi")).unwrap();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::copy(dir.join("plainhost"), root.join("usr/bin/plainhost")).unwrap();
+    std::fs::copy(
+        dir.join("libffifake.so"),
+        root.join("opt/ffi/libffifake.so"),
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/ld.so.conf"), "/opt/ffi\n").unwrap();
+    // A symlink loop and an absolute link must not escape or hang.
+    std::os::unix::fs::symlink("loop", root.join("usr/bin/loop")).unwrap();
+    let (code, json) = host_json(&[
+        "--sysroot",
+        root.to_str().unwrap(),
+        root.join("usr/bin/plainhost").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{json:#}");
+    let host = &json["inputs"][0]["host"];
+    assert_eq!(host["path"], "/usr/bin/plainhost");
+    assert_eq!(host["cache"], "ld.so.conf");
+    let ffi = library(&json, "libffifake.so").expect("found in the sysroot");
+    assert_eq!(ffi["path"], "/opt/ffi/libffifake.so");
+    assert_eq!(ffi["found_via"], "ld-so-conf");
+    // The sysroot has no libc: it is reported missing, not taken from the machine.
+    assert!(
+        host["unresolved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "libc.so.6"),
+        "{host:#}"
+    );
+    // The loader-visible path works too; a loop is an unreadable host, not a hang.
+    let (_, json) = host_json(&["--sysroot", root.to_str().unwrap(), "/usr/bin/plainhost"]);
+    assert_eq!(json["inputs"][0]["host"]["path"], "/usr/bin/plainhost");
+    let (code, _) = host_json(&["--sysroot", root.to_str().unwrap(), "/usr/bin/loop"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn garbage_host_is_an_analysis_failure() {
+    let dir = scratch_dir("host-garbage");
+    let path = dir.join("not-elf");
+    std::fs::write(&path, b"\x7fELF\x02\x01\x01garbage").unwrap();
+    let (code, json) = host_json(&[path.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(json["inputs"][0]["findings"][0]["code"], "unreadable-input");
+}
+
+fn installed(path: &str) -> bool {
+    if Path::new(path).exists() {
+        true
+    } else {
+        eprintln!("SKIP: {path} is not installed (apt-get install pypy3 uwsgi-core)");
+        false
+    }
+}
+
+#[test]
+fn debian_pypy3_forces_libffi_bz2_expat_tinfo() {
+    if !installed("/usr/bin/pypy3") {
+        return;
+    }
+    let (code, json) = host_json(&["/usr/bin/pypy3"]);
+    assert_eq!(code, 0, "{json:#}");
+    let pypy = library(&json, "libpypy3.9-c.so")
+        .or_else(|| {
+            json["inputs"][0]["host"]["libraries"]
+                .as_array()?
+                .iter()
+                .find(|l| {
+                    l["name"]
+                        .as_str()
+                        .is_some_and(|n| n.starts_with("libpypy3"))
+                })
+        })
+        .expect("libpypy3*-c.so");
+    assert_eq!(pypy["class"], "interpreter");
+    let pypy_name = pypy["name"].as_str().unwrap().to_owned();
+    for soname in [
+        "libffi.so.8",
+        "libbz2.so.1.0",
+        "libexpat.so.1",
+        "libtinfo.so.6",
+    ] {
+        let lib = library(&json, soname).unwrap_or_else(|| panic!("{soname} missing: {json:#}"));
+        assert_eq!(lib["class"], "shadowing", "{soname}");
+        assert_eq!(lib["needed_by"], pypy_name.as_str(), "{soname}");
+        assert!(lib["global_symbols"].as_u64().unwrap() > 0);
+    }
+    let (_, text) = cargo_abi3(&["host", "--verbose", "/usr/bin/pypy3"]);
+    println!("{text}");
+}
+
+#[test]
+fn debian_uwsgi_forces_openssl() {
+    if !installed("/usr/bin/uwsgi-core") {
+        return;
+    }
+    let (code, json) = host_json(&["/usr/bin/uwsgi-core"]);
+    assert_eq!(code, 0, "{json:#}");
+    for soname in ["libssl.so.3", "libcrypto.so.3"] {
+        let lib = library(&json, soname).unwrap_or_else(|| panic!("{soname} missing: {json:#}"));
+        assert_eq!(lib["family"], "crypto");
+        assert_eq!(lib["needed_by"], "uwsgi-core");
+        assert!(
+            lib["versions"].to_string().contains("OPENSSL_3.0.0"),
+            "{lib}"
+        );
+    }
+    let (_, text) = cargo_abi3(&["host", "--verbose", "/usr/bin/uwsgi-core"]);
+    println!("{text}");
+}
