@@ -289,6 +289,15 @@ resolved floor.";
 non-exported section. The wheel's tag or file name does not match what the author declared, \
 so the wheel was retagged or built with different settings.\n\n\
 Fix: rebuild with the declared settings or update the declaration.";
+    Pyo3ConfigUnavailable = "pyo3-config-unavailable", Intent, Warning,
+        "the build hook cannot see PyO3's resolved configuration",
+        "PyO3 passes the configuration it resolved (interpreter, ABI, floor) to the build \
+scripts of crates that depend on it directly: pyo3 (`links = \"pyo3-python\"`) as \
+DEP_PYO3_PYTHON_PYO3_CONFIG, pyo3-ffi (`links = \"python\"`) as DEP_PYTHON_PYO3_CONFIG. Cargo \
+gives `DEP_*` variables only from direct dependencies, so a crate that reaches PyO3 through \
+another crate (or a PyO3 too old to forward the config) leaves the hook checking declarations \
+only: it cannot tell which floor or ABI the build really targets.\n\n\
+Fix: add `pyo3` (0.30 or newer) to `[dependencies]` of the crate whose build.rs runs the hook.";
     HostShadowsSymbol = "host-shadows-symbol", Host, Error,
         "a host library's global symbol would win over the extension's own copy",
         "On ELF, every library in the executable's DT_NEEDED closure is in the global lookup \

@@ -64,6 +64,12 @@ impl Finding {
         self
     }
 
+    /// Overrides the code's default severity (e.g. a softer case of an error code).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
     pub fn span(mut self, span: SourceSpan) -> Self {
         self.span = Some(span);
         self
