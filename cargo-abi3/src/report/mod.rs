@@ -27,6 +27,8 @@ pub enum InputKind {
     Binary,
     /// A path, directory or glob that yielded nothing, or could not be opened at all.
     Path,
+    /// A crate built and checked by `cargo abi3 check` (`path` is its Cargo.toml).
+    Crate,
 }
 
 /// A wheel's tags as its file name states them.
