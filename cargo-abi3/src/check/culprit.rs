@@ -1,12 +1,13 @@
 //! Naming the culprit: which crate (rlib member) or build-script C object references an
 //! offending symbol.
 //!
-//! Every archive the build produced is read once, in parallel; only undefined references to
-//! the symbols of interest are kept.
+//! Every archive the build produced is scanned once, in parallel, reading only member headers
+//! and symbol tables; only undefined references to the symbols of interest are kept.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use object::read::archive::ArchiveFile as Archive;
+use object::read::{ReadCache, ReadCacheOps};
 use object::{Object as _, ObjectSymbol as _};
 use rayon::prelude::*;
 
@@ -58,11 +59,14 @@ pub fn find(archives: &[ArchiveFile], symbols: &BTreeSet<String>) -> Culprits {
     culprits
 }
 
+/// Reads only the headers and symbol tables of each member (through a read cache): rlibs
+/// are mostly debug info, tens of MB per build that need not be read.
 fn scan(archive: &ArchiveFile, symbols: &BTreeSet<String>) -> Vec<(String, Referrer)> {
-    let Ok(data) = std::fs::read(&archive.path) else {
+    let Ok(handle) = std::fs::File::open(&archive.path) else {
         return Vec::new();
     };
-    let Ok(file) = Archive::parse(&*data) else {
+    let cache = ReadCache::new(BlockReader::new(handle));
+    let Ok(file) = Archive::parse(&cache) else {
         return Vec::new();
     };
     let archive_name = archive
@@ -76,10 +80,8 @@ fn scan(archive: &ArchiveFile, symbols: &BTreeSet<String>) -> Vec<(String, Refer
         if !member_name.ends_with(".o") && !member_name.ends_with(".obj") {
             continue;
         }
-        let Ok(bytes) = member.data(&*data) else {
-            continue;
-        };
-        let Ok(object) = object::File::parse(bytes) else {
+        let (offset, size) = member.file_range();
+        let Ok(object) = object::File::parse(cache.range(offset, size)) else {
             continue;
         };
         let mach_o = matches!(object.format(), object::BinaryFormat::MachO);
@@ -108,6 +110,77 @@ fn scan(archive: &ArchiveFile, symbols: &BTreeSet<String>) -> Vec<(String, Refer
         }
     }
     out
+}
+
+/// A file read in 64 KiB blocks, each read at most once. Parsing a member's symbol table
+/// asks for many small ranges (every name); without blocks each costs a seek and a read.
+struct BlockReader {
+    file: std::fs::File,
+    pos: u64,
+    len: Option<u64>,
+    blocks: std::collections::HashMap<u64, Box<[u8]>>,
+}
+
+impl BlockReader {
+    const BLOCK: u64 = 64 * 1024;
+
+    fn new(file: std::fs::File) -> Self {
+        BlockReader {
+            file,
+            pos: 0,
+            len: None,
+            blocks: std::collections::HashMap::new(),
+        }
+    }
+
+    fn block(&mut self, index: u64) -> Result<&[u8], ()> {
+        use std::io::SeekFrom;
+        if !self.blocks.contains_key(&index) {
+            let len = ReadCacheOps::len(self)?;
+            let start = index * Self::BLOCK;
+            let size = Self::BLOCK.min(len.saturating_sub(start)) as usize;
+            let mut buf = vec![0; size].into_boxed_slice();
+            std::io::Seek::seek(&mut self.file, SeekFrom::Start(start)).map_err(|_| ())?;
+            std::io::Read::read_exact(&mut self.file, &mut buf).map_err(|_| ())?;
+            self.blocks.insert(index, buf);
+        }
+        self.blocks.get(&index).map(|b| &**b).ok_or(())
+    }
+}
+
+impl ReadCacheOps for BlockReader {
+    fn len(&mut self) -> Result<u64, ()> {
+        if self.len.is_none() {
+            self.len = Some(self.file.metadata().map_err(|_| ())?.len());
+        }
+        self.len.ok_or(())
+    }
+
+    fn seek(&mut self, pos: u64) -> Result<u64, ()> {
+        self.pos = pos;
+        Ok(pos)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
+        let index = self.pos / Self::BLOCK;
+        let within = (self.pos % Self::BLOCK) as usize;
+        let block = self.block(index)?;
+        let n = buf.len().min(block.len().saturating_sub(within));
+        buf[..n].copy_from_slice(&block[within..within + n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), ()> {
+        while !buf.is_empty() {
+            let n = self.read(buf)?;
+            if n == 0 {
+                return Err(());
+            }
+            buf = &mut buf[n..];
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -78,29 +78,49 @@ fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
+fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
+    if workspace.selected.iter().any(|m| m.has_cdylib) {
+        return Ok(());
+    }
+    let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
+    bail!(
+        "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
+        if names.is_empty() {
+            "the selection".to_owned()
+        } else {
+            format!("`{}`", names.join("`, `"))
+        },
+        if names.len() == 1 { "s" } else { "" }
+    )
+}
+
 /// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
 /// unreadable workspace, no cdylib, failed build.
 pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     let cargo = cargo();
-    let workspace = metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages)?;
-    if !workspace.selected.iter().any(|m| m.has_cdylib) {
-        let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
-        bail!(
-            "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
-            if names.is_empty() {
-                "the selection".to_owned()
-            } else {
-                format!("`{}`", names.join("`, `"))
-            },
-            if names.len() == 1 { "s" } else { "" }
-        );
-    }
-    let output = if options.no_build {
-        build::load(&workspace.target_dir, &workspace.root)?
+    let read_workspace =
+        || metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages);
+    let (workspace, output) = if options.no_build {
+        let workspace = read_workspace()?;
+        no_cdylib_selected(&workspace)?;
+        let output = build::load(&workspace.target_dir, &workspace.root)?;
+        (workspace, output)
     } else {
-        let output = build::run(&cargo, &options.cargo_build_args(), options.target.clone())?;
+        // `cargo metadata` runs while cargo builds: it costs as much as a no-op build.
+        let (workspace, output) = std::thread::scope(|scope| {
+            let workspace = scope.spawn(read_workspace);
+            let output = build::run(&cargo, &options.cargo_build_args(), options.target.clone());
+            let workspace = workspace
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the workspace panicked")));
+            (workspace, output)
+        });
+        // A broken manifest fails both; cargo metadata's message is the one to show.
+        let workspace = workspace?;
+        no_cdylib_selected(&workspace)?;
+        let output = output?;
         build::save(&workspace.target_dir, &workspace.root, &output)?;
-        output
+        (workspace, output)
     };
     let selected: BTreeSet<&Path> = workspace
         .selected
