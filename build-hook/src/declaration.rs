@@ -29,7 +29,8 @@ pub const MACHO_SECTION: &str = "__DATA,__cargo_abi3";
 pub const PE_SECTION: &str = ".abi3dcl";
 
 /// The author's declaration.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Declaration {
     pub kind: AbiKind,
     /// `None` for version-specific builds.

@@ -118,8 +118,9 @@ pub struct IntentInputs {
 }
 
 /// Where a declaration was written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum DeclSource {
     /// A PyO3 feature in Cargo.toml.
     CargoFeature,
@@ -130,7 +131,8 @@ pub enum DeclSource {
 }
 
 /// One declaration of an ABI (and maybe a floor), with where it is written.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Declaration {
     pub kind: AbiKind,
     /// `None` for bare `abi3`/`abi3t` (the build interpreter's version).
@@ -142,7 +144,8 @@ pub struct Declaration {
 }
 
 /// What the author declared, combined the way PyO3 combines it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct DeclaredIntent {
     pub kind: AbiKind,
     /// The floor PyO3 would pick from the declarations (the lowest explicit one); `None` for
@@ -626,10 +629,14 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
     .span(rp.source_span(&p.path, format!("admits {admitted}")))
     .note(format!(
         "installers on {} find no compatible wheel and build the sdist instead",
-        lowest.map_or("older versions".to_owned(), |v| format!(
-            "Python {v}..{}",
-            PyVersion::new(floor.major, floor.minor.saturating_sub(1))
-        ))
+        match lowest {
+            None => "older versions".to_owned(),
+            Some(v) if v.minor + 1 == floor.minor => format!("Python {v}"),
+            Some(v) => format!(
+                "Python {v} to {}",
+                PyVersion::new(floor.major, floor.minor.saturating_sub(1))
+            ),
+        }
     ));
     if let Some(d) = declared.floor_declaration() {
         f = f.note(format!("the floor comes from {}", describe(d)));

@@ -13,8 +13,12 @@ use crate::toml_util::{self, SpannedStr, TomlError};
 pub const PYO3_CRATES: [&str; 2] = ["pyo3", "pyo3-ffi"];
 
 /// A PyO3 feature that matters for the ABI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "floor")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "kebab-case", tag = "kind", content = "floor")
+)]
 pub enum Pyo3Feature {
     /// `abi3` (floor = the build interpreter's version) or `abi3-pyXY`.
     Abi3(Option<PyVersion>),
@@ -46,8 +50,9 @@ impl Pyo3Feature {
 }
 
 /// Where a feature request was written.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case", tag = "kind"))]
 pub enum FeatureOrigin {
     /// In the `features` list of a dependency on `pyo3`/`pyo3-ffi`; `table` is the dotted
     /// path of the dependency table, e.g. `dependencies` or `target.'cfg(unix)'.dependencies`.
@@ -57,7 +62,8 @@ pub enum FeatureOrigin {
 }
 
 /// One request for an ABI-relevant PyO3 feature.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FeatureRequest {
     pub feature: Pyo3Feature,
     /// The string as written (`abi3-py39` or `pyo3/abi3-py39`), span of its literal.
@@ -66,7 +72,8 @@ pub struct FeatureRequest {
 }
 
 /// The PyO3-related content of a Cargo.toml.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Manifest {
     pub path: PathBuf,
     pub package_name: Option<SpannedStr>,

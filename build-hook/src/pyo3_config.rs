@@ -33,8 +33,9 @@ use crate::{AbiKind, PyVersion};
 pub const CONFIG_ENV_VARS: [&str; 2] = ["DEP_PYO3_PYTHON_PYO3_CONFIG", "DEP_PYTHON_PYO3_CONFIG"];
 
 /// The ABI kind part of `target_abi`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum TargetAbiKind {
     Abi3,
     Abi3t,
@@ -43,7 +44,8 @@ pub enum TargetAbiKind {
 }
 
 /// `target_abi` (PyO3 0.29+), or its equivalent derived from an older config.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TargetAbi {
     pub implementation: String,
     pub kind: TargetAbiKind,
@@ -53,7 +55,8 @@ pub struct TargetAbi {
 }
 
 /// PyO3's resolved interpreter configuration.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Pyo3Config {
     /// `CPython`, `PyPy`, `GraalVM`, `RustPython`.
     pub implementation: String,

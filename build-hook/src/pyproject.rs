@@ -11,14 +11,16 @@ use crate::toml_util::{self, SpannedStr, TomlError};
 /// One entry of `[tool.maturin] features`: a string, or (maturin 1.10+) a table
 /// `{ feature = "pyo3/abi3-py311", python-version = ">=3.11" }` enabled only when the target
 /// interpreter matches `python-version`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MaturinFeature {
     pub feature: SpannedStr,
     pub python_version: Option<SpannedStr>,
 }
 
 /// `[tool.maturin]`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MaturinConfig {
     pub features: Vec<MaturinFeature>,
     pub bindings: Option<SpannedStr>,
@@ -28,8 +30,9 @@ pub struct MaturinConfig {
 }
 
 /// setuptools-rust's `py_limited_api` value.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum PyLimitedApi {
     /// `"auto"`: follow bdist_wheel's `py_limited_api` option.
     Auto,
@@ -42,7 +45,8 @@ pub enum PyLimitedApi {
 }
 
 /// One `[[tool.setuptools-rust.ext-modules]]` entry.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SetuptoolsRustExt {
     pub target: Option<SpannedStr>,
     pub path: Option<SpannedStr>,
@@ -51,7 +55,8 @@ pub struct SetuptoolsRustExt {
 }
 
 /// The parts of a pyproject.toml that declare ABI intent.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct PyProject {
     pub path: PathBuf,
     pub requires_python: Option<SpannedStr>,
@@ -158,8 +163,12 @@ impl PyProject {
 }
 
 /// What `requires-python` says about the oldest interpreter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case", tag = "kind", content = "version")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "kebab-case", tag = "kind", content = "version")
+)]
 pub enum RequiresPythonFloor {
     /// The lowest `3.X` the specifier set admits.
     Version(PyVersion),

@@ -9,7 +9,8 @@ use toml::de::{DeTable, DeValue};
 use crate::{Code, Finding, SourceSpan};
 
 /// A string value and the byte range of its literal (quotes included) in the file.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SpannedStr {
     pub value: String,
     pub span: Range<usize>,

@@ -81,6 +81,10 @@ pub struct AuditArgs {
     /// Largest binary or wheel member to inflate, in MiB.
     #[arg(long, value_name = "MIB")]
     pub max_member_size: Option<u64>,
+    /// Do not report exports matching PATTERN (`*` wildcards) in extra-exports; `=REASON`
+    /// documents why (repeatable), e.g. `--allow-export 'foo_*=C API for plugins'`.
+    #[arg(long, value_name = "PATTERN[=REASON]")]
+    pub allow_export: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -208,6 +212,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     let mut options = AuditOptions {
         assume_minimum: args.assume_minimum,
         overrides: overrides(&args.output)?,
+        allowed_exports: args
+            .allow_export
+            .iter()
+            .map(|a| crate::rules::ExportAllow::parse(a))
+            .collect(),
         ..AuditOptions::default()
     };
     if let Some(mib) = args.max_member_size {
