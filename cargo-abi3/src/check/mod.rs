@@ -127,11 +127,13 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         .iter()
         .map(|m| m.manifest_path.as_path())
         .collect();
-    let cdylibs: Vec<&Cdylib> = output
+    let mut cdylibs: Vec<&Cdylib> = output
         .cdylibs
         .iter()
         .filter(|c| selected.contains(c.manifest_path.as_path()))
         .collect();
+    // cargo finishes units in any order; reports are stable.
+    cdylibs.sort_by(|a, b| (&a.manifest_path, &a.path).cmp(&(&b.manifest_path, &b.path)));
     if cdylibs.is_empty() {
         bail!(
             "the build produced no cdylib for the selected package{}",
