@@ -130,8 +130,21 @@ fn mask_hashes(s: &str) -> String {
         .collect()
 }
 
+fn assert_valid_against_schema(json: &Value) {
+    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+        .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match the schema: {errors:#?}\n{json:#}"
+    );
+}
+
+/// Validates the report against the committed schema, then compares the snapshot.
 fn snapshot(name: &str, run: &Run) {
     let mut value = run.json();
+    assert_valid_against_schema(&value);
     normalise(&mut value);
     let text = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
     let path = repo()
