@@ -314,6 +314,7 @@ fn read_member_binaries(
     }
 }
 
+/// Applies `--deny`/`--warn`/`--allow` to one input's findings (shared with `check`).
 pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
     if overrides.is_empty() {
         return;

@@ -25,6 +25,8 @@ pub enum Command {
     /// Which libraries an interpreter or embedding program forces on every extension, and
     /// where they collide with a wheel's own.
     Host(HostArgs),
+    /// Build the crate with cargo and check every cdylib against what the crate declares.
+    Check(CheckArgs),
     /// Show why a code matters and how to fix it.
     Explain {
         /// A code such as `newer-than-floor`.
@@ -108,6 +110,39 @@ pub struct HostArgs {
     pub output: OutputArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Package(s) to check (`cargo build -p`).
+    #[arg(short, long = "package", value_name = "SPEC")]
+    pub packages: Vec<String>,
+    /// Build with the release profile.
+    #[arg(long)]
+    pub release: bool,
+    /// Crate features to enable (comma- or space-separated, repeatable).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Enable all crate features.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Do not enable the `default` feature.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build for the target triple.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Option<String>,
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<std::path::PathBuf>,
+    /// Check the artifacts of the last `cargo abi3 check` build instead of building.
+    #[arg(long)]
+    pub no_build: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Extra arguments for `cargo build`.
+    #[arg(last = true, value_name = "CARGO_ARGS")]
+    pub cargo_args: Vec<String>,
+}
+
 /// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
 pub fn parse() -> Cli {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -123,6 +158,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Audit(args) => run_audit(args),
         Command::Host(args) => run_host(args),
+        Command::Check(args) => run_check(args),
         Command::Explain { code } => {
             let code: Code = code.parse()?;
             let text = format!(
@@ -234,6 +270,30 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
         ),
     };
     write_stdout(&text)?;
+    Ok(report.exit_code())
+}
+
+fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
+    let options = crate::check::CheckOptions {
+        packages: args.packages,
+        release: args.release,
+        features: args
+            .features
+            .iter()
+            .flat_map(|f| f.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        all_features: args.all_features,
+        no_default_features: args.no_default_features,
+        target: args.target,
+        manifest_path: args.manifest_path,
+        no_build: args.no_build,
+        cargo_args: args.cargo_args,
+        overrides: overrides(&args.output)?,
+    };
+    let report = crate::check::check(&options)?;
+    emit(&report, &args.output)?;
     Ok(report.exit_code())
 }
 

@@ -7,6 +7,7 @@
 pub mod abi;
 pub mod audit;
 pub mod binary;
+pub mod check;
 pub mod cli;
 pub mod finding;
 pub mod host;

@@ -133,7 +133,12 @@ fn plural(n: usize) -> &'static str {
 
 /// `   Audited demo.whl: cp39-abi3, claimed floor 3.9; 2 binaries, computed floor 3.11`
 fn input_line(input: &InputReport) -> String {
-    let mut line = format!("{:>10} {}", "Audited", input.path);
+    let verb = if input.kind == InputKind::Crate {
+        "Checked"
+    } else {
+        "Audited"
+    };
+    let mut line = format!("{:>10} {}", verb, input.path);
     if input.kind == InputKind::Path {
         return line;
     }

@@ -29,6 +29,8 @@ pub enum InputKind {
     Path,
     /// The interpreter or embedding program of `cargo abi3 host`.
     Host,
+    /// A crate built and checked by `cargo abi3 check` (`path` is its Cargo.toml).
+    Crate,
 }
 
 /// A wheel's tags as its file name states them.

@@ -1,0 +1,249 @@
+//! Declared intent (Cargo.toml features, pyproject) against what the build resolved
+//! (pyo3-ffi's config and cfgs) and the tag maturin would predict: the build hook's checks,
+//! fed from a finished build instead of a build script's environment.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cargo_abi3_build_hook::intent::{self, BuildEnv, FORWARD_COMPAT_VARS, IntentInputs};
+use cargo_abi3_build_hook::pyo3_config::Pyo3Config;
+use cargo_abi3_build_hook::{AbiKind, PyVersion, SourceSpan, hook, manifest, pyproject, wheel};
+
+use super::build::{Cdylib, Pyo3Build};
+use crate::finding::Finding;
+use crate::rules::{Claim, ClaimSource};
+
+/// What a cdylib is held to, and what its declarations say about themselves.
+#[derive(Clone, Debug)]
+pub struct CrateIntent {
+    pub claim: Claim,
+    /// Intent findings (feature vs config vs requires-python), with spans into the files.
+    pub findings: Vec<Finding>,
+    /// The text that sets the floor (`"abi3-py39"` in Cargo.toml), for binary findings.
+    pub floor_span: Option<SourceSpan>,
+    /// The wheel tag maturin would give the build.
+    pub predicted_tag: Option<(String, String, String)>,
+    /// The file name maturin installs the module as (`name.abi3.so`).
+    pub installed_name: String,
+}
+
+/// The ABI PyO3 built for, from pyo3-ffi's cfgs (`Py_LIMITED_API`, `Py_3_X`,
+/// `Py_GIL_DISABLED`): the highest `Py_3_X` is the floor of an abi3 build, the interpreter
+/// version otherwise.
+pub fn resolved_from_cfgs(cfgs: &[String]) -> Option<(AbiKind, PyVersion)> {
+    let version = cfgs
+        .iter()
+        .filter_map(|c| c.strip_prefix("Py_3_")?.parse::<u8>().ok())
+        .max()
+        .map(|minor| PyVersion::new(3, minor))?;
+    let limited = cfgs.iter().any(|c| c == "Py_LIMITED_API");
+    let gil_disabled = cfgs.iter().any(|c| c == "Py_GIL_DISABLED");
+    let kind = match (limited, gil_disabled) {
+        (true, true) => AbiKind::Abi3t,
+        (true, false) => AbiKind::Abi3,
+        (false, _) => AbiKind::VersionSpecific,
+    };
+    Some((kind, version))
+}
+
+/// The build environment as `cargo abi3 check` ran it.
+fn build_env(cdylib: &Cdylib, target: Option<&str>) -> BuildEnv {
+    let var = |name: &str| std::env::var(name).ok();
+    let (target_os, target_env) = match target {
+        Some(triple) => target_os_env(triple),
+        None => (
+            Some(std::env::consts::OS.to_owned()),
+            Some(
+                if cfg!(target_env = "musl") {
+                    "musl"
+                } else if cfg!(target_env = "msvc") {
+                    "msvc"
+                } else {
+                    "gnu"
+                }
+                .to_owned(),
+            ),
+        ),
+    };
+    BuildEnv {
+        target_os,
+        target_env,
+        // `check` sets it when the user has not.
+        extension_module: Some(var("PYO3_BUILD_EXTENSION_MODULE").unwrap_or_else(|| "1".into())),
+        forward_compat: FORWARD_COMPAT_VARS
+            .iter()
+            .filter_map(|v| var(v).map(|val| (v.to_string(), val)))
+            .collect(),
+        active_features: Some(cdylib.features.iter().cloned().collect::<BTreeSet<_>>()),
+        pyo3_python: var("PYO3_PYTHON"),
+    }
+}
+
+/// `(os, env)` of a target triple, as Cargo's `CARGO_CFG_TARGET_OS`/`_ENV` would say.
+fn target_os_env(triple: &str) -> (Option<String>, Option<String>) {
+    let os = if triple.contains("windows") {
+        "windows"
+    } else if triple.contains("apple-darwin") {
+        "macos"
+    } else if triple.contains("android") {
+        "android"
+    } else if triple.contains("apple-ios") {
+        "ios"
+    } else if triple.contains("linux") {
+        "linux"
+    } else {
+        triple.split('-').nth(2).unwrap_or("unknown")
+    };
+    let env = triple
+        .rsplit('-')
+        .next()
+        .filter(|e| ["gnu", "musl", "msvc", "android", "androideabi"].contains(e));
+    (Some(os.to_owned()), env.map(str::to_owned))
+}
+
+/// The platform part of the wheel tag maturin would write (before manylinux auditing).
+fn platform_tag(target: Option<&str>) -> String {
+    let triple = target
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS));
+    let arch = triple.split('-').next().unwrap_or("unknown");
+    if triple.contains("windows") {
+        match arch {
+            "x86_64" => "win_amd64".into(),
+            "aarch64" => "win_arm64".into(),
+            _ => "win32".into(),
+        }
+    } else if triple.contains("darwin") || triple.contains("macos") {
+        format!(
+            "macosx_11_0_{}",
+            if arch == "aarch64" { "arm64" } else { arch }
+        )
+    } else {
+        format!("linux_{arch}")
+    }
+}
+
+/// Reads the crate's declarations and compares them with the build. A malformed
+/// pyproject.toml (or Cargo.toml) is an `unreadable-input` finding pointing at the error.
+pub fn evaluate(
+    cdylib: &Cdylib,
+    pyo3: Option<&Pyo3Build>,
+    target: Option<&str>,
+) -> Result<CrateIntent, Box<Finding>> {
+    let manifest = manifest::read(&cdylib.manifest_path).map_err(|e| Box::new(e.to_finding()))?;
+    let dir = cdylib.manifest_path.parent().unwrap_or(Path::new("."));
+    let pyproject = match hook::locate_pyproject(dir, &cdylib.manifest_path) {
+        Some(path) => Some(pyproject::read(&path).map_err(|e| Box::new(e.to_finding()))?),
+        None => None,
+    };
+    let config = pyo3
+        .and_then(|p| p.config_hex.as_deref())
+        .and_then(|hex| Pyo3Config::from_hex(hex).ok());
+    let cfgs = pyo3.and_then(|p| resolved_from_cfgs(&p.cfgs));
+    let env = build_env(cdylib, target);
+    let target_os = env.target_os.clone().unwrap_or_default();
+    let inputs = IntentInputs {
+        manifest: Some(manifest),
+        pyproject,
+        config,
+        env,
+    };
+    let findings = intent::check_intent(&inputs);
+    let declared = intent::declared_intent(&inputs);
+
+    // What the build resolved: the config when readable, else the cfgs.
+    let resolved: Option<(AbiKind, Option<PyVersion>, PyVersion)> = match &inputs.config {
+        Some(c) => Some((c.kind(), c.floor(), c.target_abi.version)),
+        None => cfgs.map(|(k, v)| (k, k.is_stable().then_some(v), v)),
+    };
+    let kind = if declared.kind.is_stable() {
+        declared.kind
+    } else {
+        resolved.map_or(AbiKind::VersionSpecific, |r| r.0)
+    };
+    let floor = match (kind.is_stable(), declared.floor) {
+        (false, _) => None,
+        (true, Some(floor)) => Some(floor),
+        // A bare `abi3` floats with the build interpreter: the build says which.
+        (true, None) => resolved.and_then(|r| r.1),
+    };
+    let floor_span = declared.floor_declaration().map(|d| SourceSpan {
+        label: format!(
+            "sets the floor to {}",
+            d.floor.map_or("?".into(), |f| f.to_string())
+        ),
+        ..d.span.clone()
+    });
+    let tag_version = floor.or(resolved.map(|r| r.2));
+    let platform = platform_tag(target);
+    let predicted_tag = tag_version.map(|v| {
+        let tag = wheel::predicted_tag(kind, v, &platform);
+        let mut parts = tag.splitn(3, '-').map(str::to_owned);
+        (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        )
+    });
+    let suffix = wheel::extension_suffix(
+        kind,
+        tag_version.unwrap_or(PyVersion::STABLE_ABI_START),
+        &target_os,
+        None,
+    );
+    let module = declared
+        .module_name
+        .clone()
+        .unwrap_or_else(|| cdylib.lib_name.clone());
+    Ok(CrateIntent {
+        claim: Claim {
+            kind: Some(kind),
+            floor,
+            source: ClaimSource::CrateIntent,
+        },
+        findings,
+        floor_span,
+        predicted_tag,
+        installed_name: format!("{module}{suffix}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cfgs_give_kind_and_floor() {
+        let cfgs = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            resolved_from_cfgs(&cfgs(&["Py_3_9", "Py_LIMITED_API", "cfg_select"])),
+            Some((AbiKind::Abi3, PyVersion::new(3, 9)))
+        );
+        assert_eq!(
+            resolved_from_cfgs(&cfgs(&["Py_3_9", "Py_3_10", "Py_3_11"])),
+            Some((AbiKind::VersionSpecific, PyVersion::new(3, 11)))
+        );
+        assert_eq!(
+            resolved_from_cfgs(&cfgs(&["Py_3_15", "Py_LIMITED_API", "Py_GIL_DISABLED"])),
+            Some((AbiKind::Abi3t, PyVersion::new(3, 15)))
+        );
+        assert_eq!(resolved_from_cfgs(&cfgs(&["wip_feature_std"])), None);
+    }
+
+    #[test]
+    fn platforms_and_targets() {
+        assert_eq!(
+            platform_tag(Some("x86_64-unknown-linux-gnu")),
+            "linux_x86_64"
+        );
+        assert_eq!(
+            platform_tag(Some("aarch64-apple-darwin")),
+            "macosx_11_0_arm64"
+        );
+        assert_eq!(platform_tag(Some("x86_64-pc-windows-msvc")), "win_amd64");
+        assert_eq!(
+            target_os_env("x86_64-unknown-linux-musl"),
+            (Some("linux".into()), Some("musl".into()))
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! `cargo abi3 check`: build the crate with cargo, then hold every cdylib it produced to what
+//! the crate declares (PyO3 features, pyproject), name the crate or C object behind each
+//! offending symbol, and point at the manifest text to change.
+//!
+//! `metadata` (workspace, target dir) → `build` (cargo's JSON messages) → per cdylib:
+//! `intent` (declared vs resolved vs predicted) + the audit rules → `culprit` (archives).
+
+pub mod build;
+pub mod culprit;
+pub mod intent;
+pub mod metadata;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
+use cargo_abi3_build_hook::{Code, Family};
+
+use crate::audit::{Override, apply_overrides};
+use crate::binary;
+use crate::finding::Finding;
+use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
+use crate::rules::{self, BinarySubject, ClaimSource};
+use build::{ArchiveOrigin, BuildOutput, Cdylib};
+
+/// Options of one `check` run (the cargo-facing ones are passed through to `cargo build`).
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub packages: Vec<String>,
+    pub release: bool,
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    pub target: Option<String>,
+    pub manifest_path: Option<PathBuf>,
+    /// Reuse the artifacts of the last `check` build instead of building.
+    pub no_build: bool,
+    /// Extra arguments for `cargo build` (after `--`).
+    pub cargo_args: Vec<String>,
+    pub overrides: Vec<Override>,
+}
+
+impl CheckOptions {
+    /// The arguments after `cargo build --message-format=…`.
+    pub fn cargo_build_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if let Some(path) = &self.manifest_path {
+            args.push("--manifest-path".into());
+            args.push(path.display().to_string());
+        }
+        for package in &self.packages {
+            args.push("--package".into());
+            args.push(package.clone());
+        }
+        if self.release {
+            args.push("--release".into());
+        }
+        if !self.features.is_empty() {
+            args.push("--features".into());
+            args.push(self.features.join(","));
+        }
+        if self.all_features {
+            args.push("--all-features".into());
+        }
+        if self.no_default_features {
+            args.push("--no-default-features".into());
+        }
+        if let Some(target) = &self.target {
+            args.push("--target".into());
+            args.push(target.clone());
+        }
+        args.extend(self.cargo_args.iter().cloned());
+        args
+    }
+}
+
+fn cargo() -> PathBuf {
+    std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
+}
+
+fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
+    if workspace.selected.iter().any(|m| m.has_cdylib) {
+        return Ok(());
+    }
+    let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
+    bail!(
+        "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
+        if names.is_empty() {
+            "the selection".to_owned()
+        } else {
+            format!("`{}`", names.join("`, `"))
+        },
+        if names.len() == 1 { "s" } else { "" }
+    )
+}
+
+/// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
+/// unreadable workspace, no cdylib, failed build.
+pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
+    let cargo = cargo();
+    let read_workspace =
+        || metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages);
+    let (workspace, output) = if options.no_build {
+        let workspace = read_workspace()?;
+        no_cdylib_selected(&workspace)?;
+        let output = build::load(&workspace.target_dir, &workspace.root)?;
+        (workspace, output)
+    } else {
+        // `cargo metadata` runs while cargo builds: it costs as much as a no-op build.
+        let (workspace, output) = std::thread::scope(|scope| {
+            let workspace = scope.spawn(read_workspace);
+            let output = build::run(&cargo, &options.cargo_build_args(), options.target.clone());
+            let workspace = workspace
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the workspace panicked")));
+            (workspace, output)
+        });
+        // A broken manifest fails both; cargo metadata's message is the one to show.
+        let workspace = workspace?;
+        no_cdylib_selected(&workspace)?;
+        let output = output?;
+        build::save(&workspace.target_dir, &workspace.root, &output)?;
+        (workspace, output)
+    };
+    let selected: BTreeSet<&Path> = workspace
+        .selected
+        .iter()
+        .map(|m| m.manifest_path.as_path())
+        .collect();
+    let mut cdylibs: Vec<&Cdylib> = output
+        .cdylibs
+        .iter()
+        .filter(|c| selected.contains(c.manifest_path.as_path()))
+        .collect();
+    // cargo finishes units in any order; reports are stable.
+    cdylibs.sort_by(|a, b| (&a.manifest_path, &a.path).cmp(&(&b.manifest_path, &b.path)));
+    if cdylibs.is_empty() {
+        bail!(
+            "the build produced no cdylib for the selected package{}",
+            if workspace.selected.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
+    }
+    let mut report = Report {
+        inputs: cdylibs
+            .iter()
+            .map(|c| check_cdylib(c, &output, &workspace))
+            .collect(),
+    };
+    name_culprits(&mut report, &output);
+    for input in &mut report.inputs {
+        apply_overrides(input, &options.overrides);
+    }
+    Ok(report)
+}
+
+fn check_cdylib(
+    cdylib: &Cdylib,
+    output: &BuildOutput,
+    workspace: &metadata::Workspace,
+) -> InputReport {
+    let mut report = InputReport {
+        path: cdylib.manifest_path.display().to_string(),
+        kind: InputKind::Crate,
+        tags: None,
+        abi: None,
+        claimed_floor: None,
+        claim_source: ClaimSource::CrateIntent,
+        binaries: Vec::new(),
+        findings: Vec::new(),
+        host: None,
+    };
+    let intent = match intent::evaluate(cdylib, output.pyo3.as_ref(), output.target.as_deref()) {
+        Ok(intent) => intent,
+        Err(finding) => {
+            report.findings.push(*finding);
+            return report;
+        }
+    };
+    report.abi = intent.claim.kind;
+    report.claimed_floor = intent.claim.floor;
+    report.tags = intent
+        .predicted_tag
+        .as_ref()
+        .map(|(py, abi, platform)| Tags {
+            python: vec![py.clone()],
+            abi: abi.split('.').map(str::to_owned).collect(),
+            platform: vec![platform.clone()],
+        });
+    report.findings = intent
+        .findings
+        .into_iter()
+        .map(|f| name_requesters(f, workspace))
+        .collect();
+
+    let data = match std::fs::read(&cdylib.path) {
+        Ok(data) => data,
+        Err(e) => {
+            report.findings.push(Finding::new(
+                Code::UnreadableInput,
+                format!("cannot read `{}`: {e}", cdylib.path.display()),
+            ));
+            return report;
+        }
+    };
+    let binaries = match binary::read(&data) {
+        Ok(binaries) => binaries,
+        Err(e) => {
+            report.findings.push(Finding::new(
+                Code::UnreadableInput,
+                format!("cannot analyse `{}`: {e}", cdylib.path.display()),
+            ));
+            return report;
+        }
+    };
+    // Relative to the target directory (`debug/libext.so`): the input line names the crate.
+    let member = cdylib
+        .path
+        .strip_prefix(&workspace.target_dir)
+        .unwrap_or(&cdylib.path)
+        .display()
+        .to_string();
+    for binary in &binaries {
+        let subject = BinarySubject::new(binary, &intent.installed_name, &intent.claim, None);
+        let mut findings = rules::check_binary(&subject);
+        if let Some(span) = &intent.floor_span {
+            for finding in &mut findings {
+                if finding.code == Code::NewerThanFloor && finding.span.is_none() {
+                    finding.span = Some(span.clone());
+                }
+            }
+        }
+        report.binaries.push(BinaryReport {
+            member: Some(member.clone()),
+            format: binary.format,
+            arch: binary.arch.clone(),
+            fat_slice: binary.fat_slice,
+            role: subject.role,
+            computed_floor: subject.computed_floor(),
+            findings,
+        });
+    }
+    report
+}
+
+/// For floor disagreements, names the workspace members that request each PyO3 ABI feature
+/// (features unify: any of them can lower the floor).
+fn name_requesters(mut finding: Finding, workspace: &metadata::Workspace) -> Finding {
+    if finding.code != Code::FeatureFloorMismatch {
+        return finding;
+    }
+    for member in &workspace.members {
+        for (dep, feature) in &member.pyo3_features {
+            if feature.starts_with("abi3") {
+                finding
+                    .notes
+                    .push(format!("`{}` requests `{dep}/{feature}`", member.name));
+            }
+        }
+    }
+    finding
+}
+
+/// The fix for C code compiled without (or with another) Py_LIMITED_API.
+fn c_part_help(floor: Option<cargo_abi3_build_hook::PyVersion>) -> String {
+    let value = floor.map_or("0x030X0000".to_owned(), |f| {
+        format!("0x{:02X}{:02X}0000", f.major, f.minor)
+    });
+    format!(
+        "compile the C code with Py_LIMITED_API={value} (`cc::Build::define(\"Py_LIMITED_API\", \"{value}\")`, or cargo_abi3_build_hook's `cc_build()`), then replace the calls the compiler rejects"
+    )
+}
+
+/// Adds a `note:` per object that references each offending symbol. The archives are read
+/// once, for all cdylibs, and only when something needs naming.
+fn name_culprits(report: &mut Report, output: &BuildOutput) {
+    let offending = |f: &Finding| f.code.family() == Family::AbiSymbols && f.symbol.is_some();
+    let symbols: BTreeSet<String> = report
+        .inputs
+        .iter()
+        .flat_map(|i| i.binaries.iter())
+        .flat_map(|b| b.findings.iter())
+        .filter(|f| offending(f))
+        .filter_map(|f| f.symbol.clone())
+        .collect();
+    let culprits = culprit::find(&output.archives, &symbols);
+    for input in &mut report.inputs {
+        let floor = input.claimed_floor;
+        for finding in input
+            .binaries
+            .iter_mut()
+            .flat_map(|b| b.findings.iter_mut())
+            .filter(|f| offending(f))
+        {
+            let Some(symbol) = finding.symbol.clone() else {
+                continue;
+            };
+            let Some(referrers) = culprits.get(&symbol) else {
+                finding.notes.push(format!(
+                    "no rlib or build-script archive of this build references `{symbol}`: it comes from the linker or a system library"
+                ));
+                continue;
+            };
+            for referrer in referrers {
+                finding.notes.push(referrer.note(&symbol));
+                if matches!(referrer.origin, ArchiveOrigin::BuildScript { .. }) {
+                    finding.help = Some(c_part_help(floor));
+                }
+            }
+        }
+    }
+}

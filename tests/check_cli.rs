@@ -1,0 +1,403 @@
+//! Integration tests of `cargo abi3 check` on the crates under `examples/`.
+//!
+//! The examples are real PyO3 extensions; they share one target directory
+//! (`<CARGO_TARGET_TMPDIR>/examples-target`) so PyO3 is compiled once. Tests that need a
+//! Python interpreter (or its headers) skip with a printed reason when it is missing.
+//!
+//! JSON reports are compared with `tests/snapshots/check/<example>.json` after normalising
+//! absolute paths, the tool version and build hashes; `CARGO_ABI3_UPDATE_SNAPSHOTS=1`
+//! rewrites them. Snapshots are recorded on x86_64 Linux; elsewhere only the assertions run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn examples_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples-target")
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+}
+
+fn check(manifest: &Path, target_dir: &Path, extra: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .arg("check")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .args(extra)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .output()
+        .expect("run cargo-abi3");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn check_example(name: &str, extra: &[&str]) -> Run {
+    let manifest = repo().join("examples").join(name).join("Cargo.toml");
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(extra);
+    check(&manifest, &examples_target(), &args)
+}
+
+/// Why PyO3 examples cannot be built here, if they cannot.
+fn missing_python(need_headers: bool) -> Option<String> {
+    let python = std::env::var("PYO3_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = "import os, sysconfig; print(os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))";
+    match Command::new(&python).args(["-c", probe]).output() {
+        Err(e) => Some(format!("`{python}` cannot run: {e}")),
+        Ok(o) if !o.status.success() => Some(format!("`{python}` failed")),
+        Ok(o) if need_headers && String::from_utf8_lossy(&o.stdout).trim() != "True" => Some(
+            format!("`{python}` has no Python.h (install the python3-dev headers)"),
+        ),
+        Ok(_) => None,
+    }
+}
+
+macro_rules! require_python {
+    ($headers:expr) => {
+        if let Some(reason) = missing_python($headers) {
+            eprintln!("skipped: {reason}");
+            return;
+        }
+    };
+}
+
+/// Replaces what differs between machines and builds.
+fn normalise(value: &mut Value) {
+    let repo = repo().display().to_string();
+    let target = examples_target().display().to_string();
+    match value {
+        Value::String(s) => {
+            let mut t = s.replace(&target, "<target>").replace(&repo, "<repo>");
+            if t.starts_with("cargo-abi3 ") {
+                t = "cargo-abi3 <version>".into();
+            }
+            *s = mask_hashes(&t);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        Value::Object(map) => map.values_mut().for_each(normalise),
+        _ => {}
+    }
+}
+
+/// `floorhelper-ea7f….rcgu.o` → `floorhelper-<hash>.rcgu.o`; `e3b1…-helpers.o` →
+/// `<hash>-helpers.o`.
+fn mask_hashes(s: &str) -> String {
+    s.split_inclusive([' ', '`', '(', ')'])
+        .map(|word| {
+            let (body, tail) = match word.char_indices().last() {
+                Some((i, c)) if [' ', '`', '(', ')'].contains(&c) => (&word[..i], &word[i..]),
+                _ => (word, ""),
+            };
+            let masked = if body.ends_with(".rcgu.o") {
+                match body.split_once('-') {
+                    Some((krate, _)) => format!("{krate}-<hash>.rcgu.o"),
+                    None => body.to_owned(),
+                }
+            } else if body.ends_with(".o")
+                && body
+                    .split_once('-')
+                    .is_some_and(|(h, _)| h.len() >= 8 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                format!("<hash>-{}", body.split_once('-').map_or("", |(_, r)| r))
+            } else {
+                body.to_owned()
+            };
+            masked + tail
+        })
+        .collect()
+}
+
+fn assert_valid_against_schema(json: &Value) {
+    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+        .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match the schema: {errors:#?}\n{json:#}"
+    );
+}
+
+/// Validates the report against the committed schema, then compares the snapshot.
+fn snapshot(name: &str, run: &Run) {
+    let mut value = run.json();
+    assert_valid_against_schema(&value);
+    normalise(&mut value);
+    let text = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
+    let path = repo()
+        .join("tests/snapshots/check")
+        .join(format!("{name}.json"));
+    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("create snapshot dir");
+        std::fs::write(&path, text).expect("write snapshot");
+        return;
+    }
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        eprintln!("snapshot {name}: recorded on x86_64 Linux, not compared here");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with CARGO_ABI3_UPDATE_SNAPSHOTS=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected,
+        text,
+        "{} is out of date (CARGO_ABI3_UPDATE_SNAPSHOTS=1 regenerates it)",
+        path.display()
+    );
+}
+
+/// Every finding of the report (input-level and per binary).
+fn findings(report: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for input in report["inputs"].as_array().expect("inputs") {
+        out.extend(input["findings"].as_array().expect("findings"));
+        for binary in input["binaries"].as_array().expect("binaries") {
+            out.extend(binary["findings"].as_array().expect("findings"));
+        }
+    }
+    out
+}
+
+fn span_text(finding: &Value) -> String {
+    let span = &finding["span"];
+    let text = std::fs::read_to_string(span["file"].as_str().expect("span file")).expect("read");
+    let (start, end) = (
+        span["start"].as_u64().expect("start") as usize,
+        span["end"].as_u64().expect("end") as usize,
+    );
+    text[start..end].to_owned()
+}
+
+#[test]
+fn clean_abi3_passes() {
+    require_python!(false);
+    let run = check_example("clean-abi3", &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["inputs"][0]["kind"], "crate");
+    assert_eq!(report["inputs"][0]["claimed_floor"], "3.9");
+    assert_eq!(report["inputs"][0]["claim_source"]["kind"], "crate-intent");
+    snapshot("clean-abi3", &run);
+}
+
+#[test]
+fn raw_extern_names_floorhelper_and_points_at_the_feature() {
+    require_python!(false);
+    let run = check_example("raw-extern-311", &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let all = findings(&report);
+    let finding = all
+        .iter()
+        .find(|f| f["code"] == "newer-than-floor" && f["symbol"] == "PyType_GetName")
+        .expect("newer-than-floor for PyType_GetName");
+    let notes = finding["notes"].to_string();
+    assert!(
+        notes.contains("referenced by crate `floorhelper` (rlib member floorhelper-"),
+        "{notes}"
+    );
+    assert_eq!(span_text(finding), "\"abi3-py39\"");
+    assert!(finding["help"].as_str().unwrap().contains("abi3-py311"));
+    snapshot("raw-extern-311", &run);
+
+    // --no-build reuses that build's artifacts and says the same.
+    let again = check_example("raw-extern-311", &["--no-build"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    assert_eq!(again.json(), report);
+}
+
+#[test]
+fn c_helper_names_the_build_script_object() {
+    require_python!(true);
+    let run = check_example("c-helper-off-floor", &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let finding = findings(&report)
+        .into_iter()
+        .find(|f| f["symbol"] == "PyUnicode_AsUTF8")
+        .expect("a finding for PyUnicode_AsUTF8");
+    assert_eq!(finding["code"], "not-in-stable-abi");
+    let notes = finding["notes"].to_string();
+    assert!(
+        notes.contains("build script of `c-helper-off-floor`"),
+        "{notes}"
+    );
+    assert!(notes.contains("-helpers.o` in libhelpers.a"), "{notes}");
+    assert!(
+        finding["help"]
+            .as_str()
+            .unwrap()
+            .contains("Py_LIMITED_API=0x03090000")
+    );
+    snapshot("c-helper-off-floor", &run);
+}
+
+#[test]
+fn requires_python_below_the_feature_floor_points_at_pyproject() {
+    require_python!(false);
+    let run = check_example("requires-python-low", &[]);
+    // A warning by default, as in `audit`; `--deny` makes it fail the gate.
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let finding = findings(&report)
+        .into_iter()
+        .find(|f| f["code"] == "requires-python-below-floor")
+        .expect("requires-python-below-floor");
+    assert!(
+        finding["span"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("pyproject.toml")
+    );
+    assert_eq!(span_text(finding), "\">=3.8\"");
+    snapshot("requires-python-low", &run);
+    let denied = check_example(
+        "requires-python-low",
+        &["--no-build", "--deny", "requires-python-below-floor"],
+    );
+    assert_eq!(denied.code, 1, "{}", denied.stderr);
+}
+
+#[test]
+fn two_extensions_are_both_checked() {
+    require_python!(false);
+    let run = check_example("two-extensions", &[]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 2);
+    snapshot("two-extensions", &run);
+    let one = check_example("two-extensions", &["-p", "ext-b"]);
+    assert_eq!(one.code, 0, "{}", one.stderr);
+    let inputs = one.json()["inputs"].clone();
+    assert_eq!(inputs.as_array().unwrap().len(), 1);
+    assert!(inputs[0]["path"].as_str().unwrap().contains("ext-b"));
+}
+
+/// A throwaway crate (no PyO3: builds in a second) with the given files.
+fn scratch_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn scratch_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("scratch-target")
+}
+
+const CDYLIB_TOML: &str = "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[lib]\ncrate-type = [\"cdylib\"]\n";
+
+#[test]
+fn a_crate_without_cdylib_exits_2() {
+    let dir = scratch_crate(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"plain\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        ),
+        ("src/lib.rs", "pub fn f() {}\n"),
+    ]);
+    let run = check(&dir.path().join("Cargo.toml"), &scratch_target(), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no cdylib to check"), "{}", run.stderr);
+}
+
+#[test]
+fn a_failed_build_exits_2_with_cargo_diagnostics() {
+    let dir = scratch_crate(&[
+        ("Cargo.toml", CDYLIB_TOML),
+        ("src/lib.rs", "pub fn f() -> u8 { \"not a number\" }\n"),
+    ]);
+    let run = check(&dir.path().join("Cargo.toml"), &scratch_target(), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("mismatched types"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("`cargo build` failed"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_malformed_cargo_toml_is_an_error_with_its_location() {
+    let dir = scratch_crate(&[
+        ("Cargo.toml", "[package]\nname = \"x\nversion = 1\n"),
+        ("src/lib.rs", ""),
+    ]);
+    let run = check(&dir.path().join("Cargo.toml"), &scratch_target(), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("Cargo.toml"), "{}", run.stderr);
+    assert!(run.stderr.contains("Cargo.toml:2:"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+#[test]
+fn a_malformed_pyproject_is_reported_with_a_span() {
+    let dir = scratch_crate(&[
+        ("Cargo.toml", CDYLIB_TOML),
+        (
+            "src/lib.rs",
+            "#[no_mangle]\npub extern \"C\" fn PyInit_scratch() {}\n",
+        ),
+        ("pyproject.toml", "[project]\nrequires-python = \">=3.9\n"),
+    ]);
+    let run = check(
+        &dir.path().join("Cargo.toml"),
+        &scratch_target(),
+        &["--format", "json"],
+    );
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let finding = findings(&report)
+        .into_iter()
+        .find(|f| f["code"] == "unreadable-input")
+        .expect("unreadable-input");
+    assert!(
+        finding["span"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("pyproject.toml")
+    );
+}
+
+#[test]
+fn no_build_without_a_previous_build_exits_2() {
+    let dir = scratch_crate(&[("Cargo.toml", CDYLIB_TOML), ("src/lib.rs", "")]);
+    let target = dir.path().join("target");
+    let run = check(&dir.path().join("Cargo.toml"), &target, &["--no-build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no previous build recorded"),
+        "{}",
+        run.stderr
+    );
+}
