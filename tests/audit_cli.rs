@@ -532,3 +532,84 @@ fn find_python(version: &str) -> Option<PathBuf> {
         .success()
         .then(|| PathBuf::from(format!("python{version}")))
 }
+
+/// A C initialiser for the record the build hook embeds (`Declaration::encode`).
+fn declaration_initializer(floor: &str) -> String {
+    use cargo_abi3_build_hook::declaration::Declaration;
+    let record = Declaration {
+        kind: cargo_abi3::AbiKind::Abi3,
+        floor: Some(floor.parse().unwrap()),
+        module: Some("demo".into()),
+        tool: None,
+    }
+    .encode()
+    .unwrap();
+    let bytes: Vec<String> = record.iter().map(|b| b.to_string()).collect();
+    format!(
+        "__attribute__((used)) static const unsigned char cargo_abi3_declaration[] = {{{}}};",
+        bytes.join(",")
+    )
+}
+
+#[test]
+fn embedded_declaration_is_the_claim_of_a_loose_binary() {
+    let so = fixture_or_skip!(limited_extension(
+        "0x03090000",
+        &format!(
+            "{}\nextern PyObject *PyType_GetName(PyTypeObject *);\n\
+             PyObject *demo_name(PyObject *o) {{ return PyType_GetName(Py_TYPE(o)); }}",
+            declaration_initializer("3.9")
+        )
+    ));
+    let (code, json) = audit_json(&[so.to_str().unwrap()]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["inputs"][0]["claim_source"]["kind"], "declaration");
+    assert_eq!(json["inputs"][0]["claimed_floor"], "3.9");
+    assert!(has(&json, "newer-than-floor", "PyType_GetName"), "{json:#}");
+    // --assume-minimum wins over the declaration, which it then contradicts.
+    let (code, json) = audit_json(&["--assume-minimum", "3.11", so.to_str().unwrap()]);
+    assert!(
+        codes(&json).contains(&"declaration-mismatch".to_owned()),
+        "{json:#}"
+    );
+    assert_eq!(
+        code, 0,
+        "a claim above the declared floor is only a warning: {json:#}"
+    );
+}
+
+#[test]
+fn wheel_tag_below_the_declared_floor_is_a_mismatch() {
+    let so = fixture_or_skip!(limited_extension(
+        "0x030b0000",
+        &declaration_initializer("3.11")
+    ));
+    let dir = scratch_dir("declared");
+    let wheel = wheel_with(
+        &dir,
+        "demo-0.1.0-cp39-abi3-manylinux_2_17_x86_64.whl",
+        "demo/demo.abi3.so",
+        &so,
+    );
+    let (code, json) = audit_json(&[wheel.to_str().unwrap()]);
+    assert_eq!(code, 1, "{json:#}");
+    let finding = json["inputs"][0]["binaries"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "declaration-mismatch")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(
+        finding["message"],
+        "the wheel tag `cp39-abi3` claims Python 3.9, but the binary was built for 3.11"
+    );
+    let wheel = wheel_with(
+        &dir,
+        "demo-0.1.0-cp311-abi3-manylinux_2_17_x86_64.whl",
+        "demo/demo.abi3.so",
+        &so,
+    );
+    let (code, json) = audit_json(&[wheel.to_str().unwrap()]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(!codes(&json).contains(&"declaration-mismatch".to_owned()));
+}

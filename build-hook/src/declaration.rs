@@ -180,17 +180,17 @@ pub fn find_all(bytes: &[u8]) -> Vec<Declaration> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = needle[0];
-    let mut i = 0;
-    while i + needle.len() <= haystack.len() {
-        let p = haystack[i..=haystack.len() - needle.len()]
-            .iter()
-            .position(|&b| b == first)?;
-        i += p;
-        if haystack[i..].starts_with(needle) {
-            return Some(i);
+    // The magic starts with NUL, of which binaries are full: anchor on its second byte and
+    // check the NUL afterwards, so the scan stays a fast linear pass over a large member.
+    let (&first, rest) = needle.split_first()?;
+    let &anchor = rest.first()?;
+    let mut i = 1;
+    while i + rest.len() <= haystack.len() {
+        let at = i + haystack.get(i..)?.iter().position(|&b| b == anchor)?;
+        if haystack.get(at..)?.starts_with(rest) && haystack.get(at - 1) == Some(&first) {
+            return Some(at - 1);
         }
-        i += 1;
+        i = at + 1;
     }
     None
 }

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use cargo_abi3_build_hook::declaration::{self, Declaration};
 use cargo_abi3_build_hook::{AbiKind, Code, PyVersion, Severity};
 use rayon::prelude::*;
 
@@ -87,8 +88,9 @@ fn file_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
-/// A loose binary is held to `--assume-minimum`, else only its computed floor is reported.
-fn loose_claim(file_name: &str, options: &AuditOptions) -> Claim {
+/// A loose binary is held to `--assume-minimum`, else to the declaration the build hook
+/// embedded in it, else only its computed floor is reported.
+fn loose_claim(file_name: &str, declared: Option<&Declaration>, options: &AuditOptions) -> Claim {
     let kind = match ExtensionFileName::parse(file_name).suffix {
         SuffixKind::VersionSpecific { .. } | SuffixKind::VersionSpecificPyd { .. } => {
             Some(AbiKind::VersionSpecific)
@@ -102,9 +104,16 @@ fn loose_claim(file_name: &str, options: &AuditOptions) -> Claim {
             floor: Some(floor),
             source: ClaimSource::AssumeMinimum,
         },
-        None => Claim {
-            kind,
-            ..Claim::unclaimed()
+        None => match declared {
+            Some(declared) => Claim {
+                kind: Some(declared.kind),
+                floor: declared.floor,
+                source: ClaimSource::Declaration,
+            },
+            None => Claim {
+                kind,
+                ..Claim::unclaimed()
+            },
         },
     }
 }
@@ -116,10 +125,6 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
-    let claim = loose_claim(&name, options);
-    report.abi = claim.kind;
-    report.claimed_floor = claim.floor;
-    report.claim_source = claim.source.clone();
     let data = match read_file_bounded(path, options.limits.max_member_bytes) {
         Ok(data) => data,
         Err(finding) => {
@@ -127,6 +132,11 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
             return report;
         }
     };
+    let declared = declaration::find_in(&data);
+    let claim = loose_claim(&name, declared.as_ref(), options);
+    report.abi = claim.kind;
+    report.claimed_floor = claim.floor;
+    report.claim_source = claim.source.clone();
     match binary::read(&data) {
         Ok(binaries) => {
             report.binaries = binaries
@@ -134,7 +144,8 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
                 .map(|b| {
                     let subject = BinarySubject::new(b, &name, &claim, None)
                         .with_slices(&binaries)
-                        .with_allowed_exports(&options.allowed_exports);
+                        .with_allowed_exports(&options.allowed_exports)
+                        .with_declaration(declared.as_ref());
                     audit_binary(subject, None)
                 })
                 .collect();
@@ -267,22 +278,23 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     let mut read = Vec::new();
     for member in archive.shared_objects() {
         match read_member_binaries(&mut archive, &member.path, member.size) {
-            Ok(binaries) => read.push((member, binaries)),
+            Ok((binaries, declared)) => read.push((member, binaries, declared)),
             Err(finding) => report.findings.push(*finding),
         }
     }
     let bundled: Vec<String> = read
         .iter()
-        .flat_map(|(member, binaries)| {
+        .flat_map(|(member, binaries, _)| {
             std::iter::once(file_name(&member.path).to_owned())
                 .chain(binaries.iter().filter_map(|b| b.soname.clone()))
         })
         .collect();
-    for (member, binaries) in &read {
+    for (member, binaries, declared) in &read {
         for binary in binaries {
             let subject = BinarySubject::new(binary, file_name(&member.path), &claim, Some(wheel))
                 .in_member(&member.path, member.in_purelib, &bundled, binaries)
-                .with_allowed_exports(&options.allowed_exports);
+                .with_allowed_exports(&options.allowed_exports)
+                .with_declaration(declared.as_ref());
             report
                 .binaries
                 .push(audit_binary(subject, Some(&member.path)));
@@ -292,11 +304,13 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
 }
 
 /// Inflates as little of a member as the reader needs: a prefix first, more on request.
+/// The build hook's declaration is looked for in what was read: it sits in read-only data,
+/// before the dynamic section the reader stops after.
 fn read_member_binaries(
     archive: &mut WheelArchive,
     member: &str,
     size: u64,
-) -> Result<Vec<Binary>, Box<Finding>> {
+) -> Result<(Vec<Binary>, Option<Declaration>), Box<Finding>> {
     const FIRST_PREFIX: u64 = 256 * 1024;
     let mut want = FIRST_PREFIX.min(size);
     loop {
@@ -308,7 +322,7 @@ fn read_member_binaries(
                 // Grow at least geometrically so a reader asking byte by byte cannot make this quadratic.
                 want = len.max(want.saturating_mul(2)).min(size);
             }
-            Ok(binaries) => return Ok(binaries),
+            Ok(binaries) => return Ok((binaries, declaration::find_in(&data.bytes))),
             Err(e) => return Err(Box::new(unreadable(member, &e))),
         }
     }

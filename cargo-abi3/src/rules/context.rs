@@ -1,5 +1,6 @@
 //! What a rule sees: one binary, its origin, what it claims, and derived facts computed once.
 
+use cargo_abi3_build_hook::declaration::Declaration;
 use cargo_abi3_build_hook::{AbiKind, PyVersion};
 use serde::Serialize;
 
@@ -99,6 +100,8 @@ pub struct BinarySubject<'a> {
     pub slices: &'a [Binary],
     /// `--allow-export` patterns.
     pub allowed_exports: &'a [ExportAllow],
+    /// What the author declared through the build hook, embedded in the binary.
+    pub declaration: Option<&'a Declaration>,
 }
 
 impl<'a> BinarySubject<'a> {
@@ -129,6 +132,7 @@ impl<'a> BinarySubject<'a> {
             bundled: &[],
             slices: std::slice::from_ref(binary),
             allowed_exports: &[],
+            declaration: None,
         }
     }
 
@@ -156,6 +160,11 @@ impl<'a> BinarySubject<'a> {
 
     pub fn with_allowed_exports(mut self, allowed: &'a [ExportAllow]) -> Self {
         self.allowed_exports = allowed;
+        self
+    }
+
+    pub fn with_declaration(mut self, declaration: Option<&'a Declaration>) -> Self {
+        self.declaration = declaration;
         self
     }
 

@@ -10,6 +10,7 @@ mod punycode;
 
 mod computed_floor;
 mod debug_only_symbol;
+mod declaration_mismatch;
 mod newer_than_floor;
 mod not_in_stable_abi;
 mod platform_only_symbol;
@@ -64,6 +65,7 @@ pub static REGISTRY: &[Rule] = &[
     platform_only_symbol::RULE,
     debug_only_symbol::RULE,
     computed_floor::RULE,
+    declaration_mismatch::RULE,
     uninstallable_tag::RULE,
     requires_python_below_floor::RULE,
     // Link hygiene
