@@ -613,3 +613,16 @@ fn wheel_tag_below_the_declared_floor_is_a_mismatch() {
     assert_eq!(code, 0, "{json:#}");
     assert!(!codes(&json).contains(&"declaration-mismatch".to_owned()));
 }
+
+/// The README's table documents every code the tool can emit.
+#[test]
+fn readme_documents_every_code() {
+    let readme = include_str!("../README.md");
+    for code in cargo_abi3::Code::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", code.name())),
+            "README does not document `{}`",
+            code.name()
+        );
+    }
+}

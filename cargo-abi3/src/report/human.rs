@@ -17,11 +17,17 @@ pub struct HumanOptions {
 }
 
 /// Where a finding points: `wheel.whl!pkg/_mod.abi3.so (arm64)`.
+/// For a crate (`check`) the artifact's path in the target directory stands alone: the
+/// diagnostic already points into the crate's manifest.
 pub fn location(input: &InputReport, binary: Option<&BinaryReport>) -> String {
     let mut out = input.path.clone();
     if let Some(binary) = binary {
-        if let Some(member) = &binary.member {
-            let _ = write!(out, "!{member}");
+        match (&binary.member, input.kind) {
+            (Some(member), InputKind::Crate) => out = format!("target/{member}"),
+            (Some(member), _) => {
+                let _ = write!(out, "!{member}");
+            }
+            (None, _) => {}
         }
         let platform = binary.format.platform();
         let _ = write!(out, " ({})", binary.arch.tag_name(platform));
