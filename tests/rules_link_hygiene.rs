@@ -480,3 +480,57 @@ fn gcc_built_extension_is_clean_on_its_platform() {
         expect(&tags, &[(MOD, &data)], code, 0);
     }
 }
+
+#[test]
+fn musl_libc_is_the_policys_libc() {
+    let musl = fixture_or_skip!(elf(
+        ElfArch::X86_64,
+        &["PyInit__core"],
+        &["PyLong_FromLong"],
+        &["libc.musl-x86_64.so.1"],
+        None
+    ));
+    expect(
+        "cp38-abi3-musllinux_1_2_x86_64",
+        &[(MOD, &musl)],
+        Code::NeededNotAllowed,
+        0,
+    );
+    // Only musllinux admits it.
+    expect(LINUX, &[(MOD, &musl)], Code::NeededNotAllowed, 1);
+}
+
+/// PyQt6's modules find Qt in another distribution through `$ORIGIN/Qt6/lib`: a warning
+/// (the installer must provide it), not the error of a library nobody ships.
+#[test]
+fn origin_relative_dependencies_on_other_distributions_are_warnings() {
+    let dir = scratch_dir("origin-dep");
+    let lib_src = dir.join("qtfake.c");
+    std::fs::write(&lib_src, "int qt_fake_version(void) { return 6; }\n").unwrap();
+    let status = std::process::Command::new("gcc")
+        .args(["-shared", "-fPIC", "-Wl,-soname,libQtFake.so.6", "-o"])
+        .arg(dir.join("libQtFake.so.6"))
+        .arg(&lib_src)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("SKIP: gcc cannot build the stub library");
+        return;
+    }
+    std::os::unix::fs::symlink("libQtFake.so.6", dir.join("libQtFake.so")).unwrap();
+    let body = "#include <Python.h>\nextern int qt_fake_version(void);\n\
+                PyMODINIT_FUNC PyInit__core(void) { return PyLong_FromLong(qt_fake_version()); }\n";
+    let rpath = "-Wl,-rpath,$ORIGIN/Qt6/lib";
+    let link_dir = format!("-L{}", dir.display());
+    let so = fixture_or_skip!(build_c_extension(
+        "_core",
+        body,
+        &[&link_dir, "-lQtFake", rpath, "-Wl,--disable-new-dtags"]
+    ));
+    let so = std::fs::read(so).unwrap();
+    let f = expect(LINUX, &[(MOD, &so)], Code::NeededNotAllowed, 1);
+    assert_eq!(f[0].severity, Severity::Warning, "{f:#?}");
+    assert!(
+        f[0].notes.iter().any(|n| n.contains("$ORIGIN/Qt6/lib")),
+        "{f:#?}"
+    );
+}

@@ -37,10 +37,26 @@ pub struct AuditOptions {
 /// Audits every path (files, directories, globs). Never fails: what cannot be analysed
 /// becomes an input-family finding for that input, and the others are still audited.
 pub fn audit(paths: &[String], options: &AuditOptions) -> Report {
+    audit_with_progress(paths, options, &|_, _| {})
+}
+
+/// [`audit`], calling `progress(done, total)` from worker threads as each input finishes
+/// (the CLI draws a progress bar with it).
+pub fn audit_with_progress(
+    paths: &[String],
+    options: &AuditOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Report {
     let inputs = inputs::expand(paths);
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let mut reports: Vec<InputReport> = inputs
         .par_iter()
-        .map(|input| audit_input(input, options))
+        .map(|input| {
+            let report = audit_input(input, options);
+            let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(finished, inputs.len());
+            report
+        })
         .collect();
     for report in &mut reports {
         apply_overrides(report, &options.overrides);

@@ -244,9 +244,34 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     if let Some(mib) = args.max_member_size {
         options.limits.max_member_bytes = mib.saturating_mul(1024 * 1024);
     }
-    let report = audit::audit(&args.paths, &options);
+    let bar = progress_bar();
+    let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     emit(&report, &args.output)?;
     Ok(report.exit_code())
+}
+
+/// A progress bar on stderr when it is a terminal; nothing when piped or in CI logs.
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} auditing {pos}/{len} inputs {wide_bar} {elapsed}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    // Short runs finish before the first draw: no flicker for a single wheel.
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    Some(bar)
 }
 
 fn run_host(args: HostArgs) -> anyhow::Result<u8> {

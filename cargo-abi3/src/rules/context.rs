@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::abi::{self, AbiItem};
 use crate::binary::{Binary, Import, is_python_library};
-use crate::wheel::{ExtensionFileName, SuffixKind, WheelMetadata, WheelName};
+use crate::wheel::{ExtensionFileName, WheelMetadata, WheelName};
 
 /// Where the claimed floor and ABI come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -190,8 +190,9 @@ impl<'a> BinarySubject<'a> {
         if self.in_vendored_dir() {
             return None;
         }
-        let bare_so = matches!(self.extension_name.suffix, SuffixKind::PlainSo);
-        if bare_so && self.role == Role::Library && self.python_imports.is_empty() {
+        // Nothing imported from the interpreter and no entry point: a library loaded with
+        // ctypes/cffi (pycryptodome names its own `_raw.abi3.so` to match the wheel tag).
+        if self.python_imports.is_empty() && self.binary.entry_points().next().is_none() {
             return None;
         }
         Some(module)

@@ -3,7 +3,7 @@
 
 use super::{BinarySubject, Check, Rule};
 use crate::Code;
-use crate::binary::Format;
+use crate::binary::{Arch, Format};
 use crate::finding::Finding;
 use crate::wheel::PlatformFamily;
 
@@ -29,7 +29,14 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
     else {
         return;
     };
-    if minos <= tag_version {
+    // Apple silicon runs macOS 11 or newer: an arm64 slice under a `macosx_10_x` tag (every
+    // universal2 wheel built for Intel's 10.x) is only ever loaded on 11+.
+    let loaded_from = if binary.arch == Arch::Aarch64 {
+        tag_version.max((11, 0))
+    } else {
+        tag_version
+    };
+    if minos <= loaded_from {
         return;
     }
     let (major, minor) = minos;

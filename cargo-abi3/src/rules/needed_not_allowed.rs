@@ -24,13 +24,20 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
             // libpython has its own rule; bundled libraries are what auditwheel repair makes.
             if is_python_library(name)
                 || is_dynamic_loader(file)
+                || is_musl_libc(file, promise.policy.name.as_str())
                 || promise.policy.lib_whitelist.iter().any(|l| l == file)
                 || subject.bundled.iter().any(|b| b == file || b == name)
             {
                 continue;
             }
-            out.push(
-                Finding::new(
+            let origin_paths: Vec<&str> = subject
+                .binary
+                .rpaths
+                .iter()
+                .map(String::as_str)
+                .filter(|p| p.starts_with("$ORIGIN") || p.starts_with("${ORIGIN}"))
+                .collect();
+            let mut finding = Finding::new(
                     Code::NeededNotAllowed,
                     format!(
                         "needs `{name}`, which `{}` does not allow and the wheel does not bundle",
@@ -45,10 +52,26 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
                 ))
                 .help(format!(
                     "run `auditwheel repair` to bundle `{name}`, or link it statically with hidden symbols"
-                )),
-            );
+                ));
+            if !origin_paths.is_empty() {
+                // `$ORIGIN/…` search paths pointing outside the wheel's own files: the library is
+                // meant to come from another installed distribution (PyQt6 → PyQt6-Qt6). That
+                // works when the dependency is installed and compatible; nothing guarantees it.
+                finding.severity = cargo_abi3_build_hook::Severity::Warning;
+                finding = finding.note(format!(
+                    "searched in {} (relative to the module): expected from another installed distribution, which the installer must provide",
+                    origin_paths.join(", ")
+                ));
+            }
+            out.push(finding);
         }
     }
+}
+
+/// musl's libc is named `libc.musl-<arch>.so.1` on Alpine and other musl systems; the
+/// musllinux policy's `libc.so` stands for it (auditwheel treats it the same way).
+fn is_musl_libc(file: &str, policy: &str) -> bool {
+    policy.starts_with("musllinux") && file.starts_with("libc.musl-") && file.ends_with(".so.1")
 }
 
 /// The ELF interpreter is always present (auditwheel excludes it too): `ld-linux-*.so.*`,
