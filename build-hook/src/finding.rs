@@ -71,6 +71,6 @@ impl Finding {
 
     /// Whether this finding means the tool could not do its job (exit code 2).
     pub fn is_analysis_failure(&self) -> bool {
-        self.code.family() == crate::Family::Input
+        self.code.family() == crate::Family::Input && self.severity == Severity::Error
     }
 }

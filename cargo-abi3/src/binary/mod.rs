@@ -1,7 +1,22 @@
 //! Binary readers: ELF, Mach-O (thin and fat) and PE, each producing the neutral [`Binary`]
 //! model. Built on the `object` crate; nothing here panics on hostile input.
+//!
+//! The entry point is [`read_prefix`]: the caller may hand over only the first bytes of a
+//! file (for instance while inflating a zip member) and is told with
+//! [`ReadError::NeedMore`] how many bytes the reader needs. The ELF reader works from a
+//! prefix and stops as soon as the dynamic information is read; the Mach-O and PE readers
+//! ask for the extent their headers describe.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
+mod elf;
+mod macho;
 mod model;
+mod pe;
 
 pub use model::*;
 
@@ -15,16 +30,117 @@ pub enum ReadError {
         format: &'static str,
         reason: String,
     },
+    /// The data given is a prefix of the file and the reader needs at least `len` bytes.
+    /// Only returned when the caller said the data is not complete.
+    #[error("need at least {len} bytes of the file")]
+    NeedMore { len: u64 },
 }
 
-/// Reads every image in `data`: one for ELF/PE/thin Mach-O, one per slice for a fat Mach-O.
+impl ReadError {
+    pub(crate) fn malformed(format: Format, reason: impl Into<String>) -> Self {
+        ReadError::Malformed {
+            format: format.name(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Reads every image in `data`, the whole file: one for ELF/PE/thin Mach-O, one per slice
+/// for a fat Mach-O.
 pub fn read(data: &[u8]) -> Result<Vec<Binary>, ReadError> {
-    let _ = data;
-    Err(ReadError::UnknownFormat)
+    read_prefix(data, true)
+}
+
+/// Reads every image in `data`, which is the first bytes of a file, or the whole file when
+/// `complete` is true.
+///
+/// When `complete` is false and the reader needs more of the file it returns
+/// [`ReadError::NeedMore`] with the length it needs at least; the caller supplies a longer
+/// prefix (or the complete file) and retries. With `complete` true, `NeedMore` is never
+/// returned: a file too short for what its headers promise is [`ReadError::Malformed`].
+pub fn read_prefix(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
+    match sniff(data) {
+        Some(Kind::Elf) => elf::read(data, complete).map(|b| vec![b]),
+        Some(Kind::MachO) => macho::read(data, complete),
+        Some(Kind::Pe) => pe::read(data, complete).map(|b| vec![b]),
+        None => {
+            if !complete && data.len() < MAGIC_LEN {
+                Err(ReadError::NeedMore {
+                    len: MAGIC_LEN as u64,
+                })
+            } else {
+                Err(ReadError::UnknownFormat)
+            }
+        }
+    }
 }
 
 /// Whether the first bytes of a file look like a binary this module reads.
 pub fn looks_like_binary(prefix: &[u8]) -> bool {
-    let _ = prefix;
-    false
+    sniff(prefix).is_some()
+}
+
+/// How many leading bytes [`looks_like_binary`] looks at, at most.
+pub const MAGIC_LEN: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Elf,
+    MachO,
+    Pe,
+}
+
+fn sniff(prefix: &[u8]) -> Option<Kind> {
+    match prefix {
+        [0x7f, b'E', b'L', b'F', ..] => Some(Kind::Elf),
+        // Thin Mach-O, 32/64-bit, either byte order.
+        [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..] | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..] => {
+            Some(Kind::MachO)
+        }
+        // Fat / fat64 (always big-endian). 0xcafebabe is also a Java class file: a fat header
+        // has a small architecture count where a class file has its version numbers.
+        [0xca, 0xfe, 0xba, 0xbe | 0xbf, a, b, c, d, ..] => {
+            let n = u32::from_be_bytes([*a, *b, *c, *d]);
+            (n > 0 && n <= macho::MAX_FAT_ARCHES).then_some(Kind::MachO)
+        }
+        [0xca, 0xfe, 0xba, 0xbe | 0xbf] | [0xca, 0xfe, 0xba, 0xbe | 0xbf, _, ..] => {
+            Some(Kind::MachO)
+        }
+        [b'M', b'Z', ..] => Some(Kind::Pe),
+        _ => None,
+    }
+}
+
+/// Byte string to `String`, replacing invalid UTF-8.
+pub(crate) fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magics() {
+        assert!(looks_like_binary(b"\x7fELF\x02\x01\x01\0"));
+        assert!(looks_like_binary(&[0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1]));
+        assert!(looks_like_binary(&[0xfe, 0xed, 0xfa, 0xce]));
+        assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2]));
+        assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1]));
+        assert!(looks_like_binary(b"MZ\x90\0"));
+        // A Java class file (version 52.0) is not a fat Mach-O.
+        assert!(!looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]));
+        assert!(!looks_like_binary(b"PK\x03\x04"));
+        assert!(!looks_like_binary(b""));
+    }
+
+    #[test]
+    fn short_prefix_needs_more() {
+        assert!(matches!(
+            read_prefix(b"", false),
+            Err(ReadError::NeedMore { .. })
+        ));
+        assert!(matches!(read(b""), Err(ReadError::UnknownFormat)));
+        assert!(matches!(read(b"\x7fEL"), Err(ReadError::UnknownFormat)));
+    }
 }

@@ -1,2 +1,25 @@
 //! Wheels: file-name and tag parsing, `WHEEL` / `METADATA`, and streaming member reads
 //! straight from the zip (never extracted to disk).
+//!
+//! - [`name`] — `{distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
+//! - [`platform`] — platform-tag families, glibc/musl/macOS versions, architectures.
+//! - [`suffix`] — shared-object file names (`.abi3.so`, `.cpython-311-….so`, `.pyd`, …).
+//! - [`metadata`] — `WHEEL`, `METADATA` and `Requires-Python` floors.
+//! - [`archive`] — [`WheelArchive`], bounded by [`Limits`].
+
+pub mod archive;
+mod eocd;
+pub mod error;
+pub mod limits;
+pub mod metadata;
+pub mod name;
+pub mod platform;
+pub mod suffix;
+
+pub use archive::{Member, MemberData, WheelArchive};
+pub use error::{Notice, WheelError};
+pub use limits::Limits;
+pub use metadata::{CoreMetadata, WheelFile, WheelMetadata, requires_python_floor};
+pub use name::{WheelName, WheelNameError};
+pub use platform::{Arch, PlatformFamily, PlatformTag};
+pub use suffix::{ExtensionFileName, SuffixKind};

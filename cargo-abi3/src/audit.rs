@@ -1,0 +1,340 @@
+//! `cargo abi3 audit`: wheels and loose binaries through the readers and the rules.
+
+use std::path::Path;
+
+use cargo_abi3_build_hook::{AbiKind, Code, PyVersion, Severity};
+use rayon::prelude::*;
+
+use crate::binary::{self, Binary, ReadError};
+use crate::finding::Finding;
+use crate::inputs::{self, Input};
+use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
+use crate::rules::{self, BinarySubject, Claim, ClaimSource, WheelSubject};
+use crate::wheel::{
+    ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName,
+};
+
+/// A severity override from the command line (`--deny`, `--warn`, `--allow`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    Deny(Code),
+    Warn(Code),
+    Allow(Code),
+}
+
+/// Options of one audit run.
+#[derive(Clone, Debug, Default)]
+pub struct AuditOptions {
+    /// The floor to hold loose binaries to.
+    pub assume_minimum: Option<PyVersion>,
+    pub limits: Limits,
+    pub overrides: Vec<Override>,
+}
+
+/// Audits every path (files, directories, globs). Never fails: what cannot be analysed
+/// becomes an input-family finding for that input, and the others are still audited.
+pub fn audit(paths: &[String], options: &AuditOptions) -> Report {
+    let inputs = inputs::expand(paths);
+    let mut reports: Vec<InputReport> = inputs
+        .par_iter()
+        .map(|input| audit_input(input, options))
+        .collect();
+    for report in &mut reports {
+        apply_overrides(report, &options.overrides);
+    }
+    Report { inputs: reports }
+}
+
+fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
+    match input {
+        Input::Wheel(path) => audit_wheel(path, options),
+        Input::Binary(path) => audit_loose_binary(path, options),
+        Input::Empty { path, reason } => {
+            let mut report = empty_report(path.clone(), InputKind::Path);
+            report.findings.push(
+                Finding::new(
+                    Code::NothingToAudit,
+                    format!("nothing to audit at `{path}`: {reason}"),
+                )
+                .help("check the path, directory or glob"),
+            );
+            report
+        }
+    }
+}
+
+fn empty_report(path: String, kind: InputKind) -> InputReport {
+    InputReport {
+        path,
+        kind,
+        tags: None,
+        abi: None,
+        claimed_floor: None,
+        claim_source: ClaimSource::Unclaimed,
+        binaries: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// A loose binary is held to `--assume-minimum`, else only its computed floor is reported.
+fn loose_claim(file_name: &str, options: &AuditOptions) -> Claim {
+    let kind = match ExtensionFileName::parse(file_name).suffix {
+        SuffixKind::VersionSpecific { .. } | SuffixKind::VersionSpecificPyd { .. } => {
+            Some(AbiKind::VersionSpecific)
+        }
+        SuffixKind::Abi3t => Some(AbiKind::Abi3t),
+        _ => None,
+    };
+    match options.assume_minimum {
+        Some(floor) => Claim {
+            kind,
+            floor: Some(floor),
+            source: ClaimSource::AssumeMinimum,
+        },
+        None => Claim {
+            kind,
+            ..Claim::unclaimed()
+        },
+    }
+}
+
+fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
+    let mut report = empty_report(display_name(path), InputKind::Binary);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let claim = loose_claim(&name, options);
+    report.abi = claim.kind;
+    report.claimed_floor = claim.floor;
+    report.claim_source = claim.source.clone();
+    let data = match read_file_bounded(path, options.limits.max_member_bytes) {
+        Ok(data) => data,
+        Err(finding) => {
+            report.findings.push(*finding);
+            return report;
+        }
+    };
+    match binary::read(&data) {
+        Ok(binaries) => {
+            report.binaries = binaries
+                .iter()
+                .map(|b| audit_binary(b, None, &name, &claim, None))
+                .collect();
+        }
+        Err(e) => report.findings.push(unreadable(&report.path, &e)),
+    }
+    report
+}
+
+fn read_file_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Box<Finding>> {
+    let cannot_read = |e: std::io::Error| {
+        Box::new(Finding::new(
+            Code::UnreadableInput,
+            format!("cannot read `{}`: {e}", path.display()),
+        ))
+    };
+    let size = std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(cannot_read)?;
+    if size > limit {
+        return Err(Box::new(
+            Finding::new(
+                Code::InputLimitExceeded,
+                format!(
+                    "`{}` is {size} bytes, over the {limit}-byte limit",
+                    path.display()
+                ),
+            )
+            .help("raise it with --max-member-size if the file is legitimate"),
+        ));
+    }
+    std::fs::read(path).map_err(cannot_read)
+}
+
+fn unreadable(what: &str, error: &ReadError) -> Finding {
+    Finding::new(
+        Code::UnreadableInput,
+        format!("cannot analyse `{what}`: {error}"),
+    )
+    .help("check that the file is a complete ELF, Mach-O or PE shared object")
+}
+
+fn wheel_error(path: &str, error: &WheelError) -> Finding {
+    let code = if matches!(error, WheelError::LimitExceeded { .. }) {
+        Code::InputLimitExceeded
+    } else {
+        Code::UnreadableInput
+    };
+    Finding::new(code, format!("cannot audit `{path}`: {error}"))
+}
+
+/// Archive problems that did not stop the audit. Members the reader refused to read mean
+/// part of the wheel went unchecked: those are analysis failures.
+fn notice_finding(path: &str, notice: &Notice) -> Finding {
+    let mut finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
+    if !matches!(notice, Notice::UnsafePath { .. } | Notice::Encrypted { .. }) {
+        finding.severity = Severity::Warning;
+    }
+    finding
+}
+
+fn audit_binary(
+    binary: &Binary,
+    member: Option<&str>,
+    file_name: &str,
+    claim: &Claim,
+    wheel: Option<WheelSubject<'_>>,
+) -> BinaryReport {
+    let subject = BinarySubject::new(binary, file_name, claim, wheel);
+    BinaryReport {
+        member: member.map(str::to_owned),
+        format: binary.format,
+        arch: binary.arch.clone(),
+        fat_slice: binary.fat_slice,
+        role: subject.role,
+        computed_floor: subject.computed_floor(),
+        findings: rules::check_binary(&subject),
+    }
+}
+
+fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
+    let display = display_name(path);
+    let mut report = empty_report(display.clone(), InputKind::Wheel);
+    let base = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let name = match WheelName::parse(base) {
+        Ok(name) => name,
+        Err(e) => {
+            report.findings.push(
+                Finding::new(Code::UnreadableInput, format!("`{base}` is not a valid wheel file name: {e}"))
+                    .help("wheel names are {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl"),
+            );
+            return report;
+        }
+    };
+    report.tags = Some(Tags {
+        python: name.python_tags.clone(),
+        abi: name.abi_tags.clone(),
+        platform: name.platform_tags.clone(),
+    });
+    let claim = Claim {
+        kind: name.abi_kind(),
+        floor: name.claimed_floor(),
+        source: ClaimSource::WheelTag(format!(
+            "{}-{}",
+            name.python_tags.join("."),
+            name.abi_tags.join(".")
+        )),
+    };
+    report.abi = claim.kind;
+    report.claimed_floor = claim.floor;
+    report.claim_source = claim.source.clone();
+
+    let mut archive = match WheelArchive::open(path, &options.limits) {
+        Ok(archive) => archive,
+        Err(e) => {
+            report.findings.push(wheel_error(&display, &e));
+            return report;
+        }
+    };
+    let metadata = archive.metadata().clone();
+    let wheel = WheelSubject {
+        name: &name,
+        metadata: &metadata,
+    };
+    report.findings.extend(rules::check_wheel(&wheel));
+    report.findings.extend(
+        archive
+            .notices()
+            .iter()
+            .map(|notice| notice_finding(&display, notice)),
+    );
+    for member in archive.shared_objects() {
+        let member_file = file_name(&member.path);
+        let binaries = match read_member_binaries(&mut archive, &member.path, member.size) {
+            Ok(binaries) => binaries,
+            Err(finding) => {
+                report.findings.push(*finding);
+                continue;
+            }
+        };
+        for binary in &binaries {
+            report.binaries.push(audit_binary(
+                binary,
+                Some(&member.path),
+                member_file,
+                &claim,
+                Some(wheel),
+            ));
+        }
+    }
+    report
+}
+
+/// Inflates as little of a member as the reader needs: a prefix first, more on request.
+fn read_member_binaries(
+    archive: &mut WheelArchive,
+    member: &str,
+    size: u64,
+) -> Result<Vec<Binary>, Box<Finding>> {
+    const FIRST_PREFIX: u64 = 256 * 1024;
+    let mut want = FIRST_PREFIX.min(size);
+    loop {
+        let data = archive
+            .read_member(member, Some(want))
+            .map_err(|e| Box::new(wheel_error(member, &e)))?;
+        match binary::read_prefix(&data.bytes, data.complete) {
+            Err(ReadError::NeedMore { len }) if !data.complete => {
+                // Grow at least geometrically so a reader asking byte by byte cannot make this quadratic.
+                want = len.max(want.saturating_mul(2)).min(size);
+            }
+            Ok(binaries) => return Ok(binaries),
+            Err(e) => return Err(Box::new(unreadable(member, &e))),
+        }
+    }
+}
+
+fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
+    if overrides.is_empty() {
+        return;
+    }
+    let adjust = |findings: &mut Vec<Finding>| {
+        findings.retain_mut(|finding| {
+            if finding.is_analysis_failure() {
+                // Analysis failures cannot be demoted or silenced: the exit code must say the
+                // gate did not run.
+                return true;
+            }
+            for o in overrides.iter().rev() {
+                match *o {
+                    Override::Deny(code) if code == finding.code => {
+                        finding.severity = Severity::Error
+                    }
+                    Override::Warn(code) if code == finding.code => {
+                        finding.severity = Severity::Warning
+                    }
+                    Override::Allow(code) if code == finding.code => return false,
+                    _ => continue,
+                }
+                break;
+            }
+            true
+        });
+    };
+    adjust(&mut report.findings);
+    for binary in &mut report.binaries {
+        adjust(&mut binary.findings);
+    }
+}

@@ -1,0 +1,536 @@
+//! ELF reader (32/64-bit, either byte order).
+//!
+//! The normal path reads only the file header, the program headers and what `PT_DYNAMIC`
+//! points at (mapped to file offsets through the `PT_LOAD` segments); section headers are
+//! read only when there is no `PT_DYNAMIC`. Every read goes through [`Src`], so a prefix of
+//! the file yields [`ReadError::NeedMore`] instead of a wrong answer.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashMap;
+use std::mem::size_of;
+
+use object::elf;
+use object::pod::Pod;
+use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
+use object::{Endian, Endianness, U32};
+
+use super::{Arch, Binary, Format, Import, Needed, ReadError, lossy};
+
+/// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
+const MAX_VERNEED: u64 = 4096;
+const MAX_VERNAUX: u64 = 65536;
+
+fn bad(reason: impl Into<String>) -> ReadError {
+    ReadError::malformed(Format::Elf, reason)
+}
+
+/// The bytes seen so far, and whether they are the whole file.
+#[derive(Clone, Copy)]
+struct Src<'a> {
+    data: &'a [u8],
+    complete: bool,
+}
+
+impl<'a> Src<'a> {
+    fn bytes(&self, offset: u64, len: u64, what: &str) -> Result<&'a [u8], ReadError> {
+        let end = offset
+            .checked_add(len)
+            .ok_or_else(|| bad(format!("{what}: offset {offset:#x} + {len:#x} overflows")))?;
+        let slice = match (usize::try_from(offset), usize::try_from(end)) {
+            (Ok(start), Ok(stop)) => self.data.get(start..stop),
+            _ => None,
+        };
+        match slice {
+            Some(s) => Ok(s),
+            None if self.complete => Err(bad(format!(
+                "{what} at {offset:#x}..{end:#x} lies past the end of the file ({:#x} bytes)",
+                self.data.len()
+            ))),
+            None => Err(ReadError::NeedMore { len: end }),
+        }
+    }
+
+    fn read<T: Pod>(&self, offset: u64, what: &str) -> Result<&'a T, ReadError> {
+        let bytes = self.bytes(offset, size_of::<T>() as u64, what)?;
+        object::pod::from_bytes::<T>(bytes)
+            .map(|(t, _)| t)
+            .map_err(|()| bad(format!("{what}: cannot read")))
+    }
+
+    fn slice<T: Pod>(&self, offset: u64, count: u64, what: &str) -> Result<&'a [T], ReadError> {
+        let len = count
+            .checked_mul(size_of::<T>() as u64)
+            .ok_or_else(|| bad(format!("{what}: count {count} too large")))?;
+        let bytes = self.bytes(offset, len, what)?;
+        let count = usize::try_from(count).map_err(|_| bad(format!("{what}: count too large")))?;
+        object::pod::slice_from_bytes::<T>(bytes, count)
+            .map(|(t, _)| t)
+            .map_err(|()| bad(format!("{what}: cannot read")))
+    }
+}
+
+/// A NUL-terminated string at `offset` in a string table.
+fn cstr(strtab: &[u8], offset: u64, what: &str) -> Result<String, ReadError> {
+    let rest = usize::try_from(offset)
+        .ok()
+        .and_then(|o| strtab.get(o..))
+        .ok_or_else(|| {
+            bad(format!(
+                "{what}: string offset {offset:#x} outside the string table"
+            ))
+        })?;
+    let end = rest
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| bad(format!("{what}: unterminated string")))?;
+    Ok(lossy(rest.get(..end).unwrap_or_default()))
+}
+
+pub(super) fn read(data: &[u8], complete: bool) -> Result<Binary, ReadError> {
+    let src = Src { data, complete };
+    let ident = src.bytes(0, 16, "ELF identification")?;
+    match ident.get(4).copied().map(elf::FileClass) {
+        Some(elf::ELFCLASS32) => read_elf::<elf::FileHeader32<Endianness>>(src),
+        Some(elf::ELFCLASS64) => read_elf::<elf::FileHeader64<Endianness>>(src),
+        other => Err(bad(format!("unknown ELF class {:?}", other.map(|c| c.0)))),
+    }
+}
+
+fn arch(machine: elf::Machine, is_64: bool, little: bool) -> Arch {
+    match machine {
+        elf::EM_X86_64 => Arch::X86_64,
+        elf::EM_386 => Arch::X86,
+        elf::EM_AARCH64 => Arch::Aarch64,
+        elf::EM_ARM => Arch::Arm,
+        elf::EM_PPC64 if little => Arch::Ppc64le,
+        elf::EM_PPC64 => Arch::Ppc64,
+        elf::EM_S390 if is_64 => Arch::S390x,
+        elf::EM_RISCV if is_64 => Arch::Riscv64,
+        elf::EM_LOONGARCH if is_64 => Arch::Loongarch64,
+        elf::EM_RISCV => Arch::Other("riscv32".into()),
+        elf::EM_S390 => Arch::Other("s390".into()),
+        elf::EM_PPC => Arch::Other("ppc".into()),
+        elf::EM_MIPS => Arch::Other(if is_64 { "mips64" } else { "mips" }.into()),
+        other => Arch::Other(format!("elf-machine-{}", other.0)),
+    }
+}
+
+/// Where the dynamic symbols and their versions live (file offsets).
+#[derive(Default)]
+struct SymSource {
+    symtab: Option<u64>,
+    count: u64,
+    versym: Option<u64>,
+    /// `Verneed` list offset and number of entries (`None`: walk until `vn_next == 0`).
+    verneed: Option<(u64, Option<u64>)>,
+}
+
+fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary, ReadError> {
+    let header: &Elf = src.read(0, "ELF header")?;
+    if !header.is_supported() {
+        return Err(bad("unsupported ELF header"));
+    }
+    let endian = header
+        .endian()
+        .map_err(|_| bad("unsupported ELF byte order"))?;
+    let mut binary = Binary {
+        format: Format::Elf,
+        arch: arch(
+            header.e_machine(endian),
+            header.is_class_64(),
+            endian.is_little_endian(),
+        ),
+        fat_slice: None,
+        imports: Vec::new(),
+        exports: Vec::new(),
+        needed: Vec::new(),
+        soname: None,
+        rpaths: Vec::new(),
+        macos_min: None,
+        flat_namespace_lookups: false,
+    };
+
+    let phdrs = program_headers::<Elf>(src, header, endian)?;
+    let mut loads = Vec::new();
+    let mut dynamic = None;
+    for ph in phdrs {
+        let p_type = ph.p_type(endian);
+        if p_type == elf::PT_LOAD {
+            loads.push((
+                ph.p_vaddr(endian).into(),
+                ph.p_filesz(endian).into(),
+                ph.p_offset(endian).into(),
+            ));
+        } else if p_type == elf::PT_DYNAMIC && dynamic.is_none() {
+            dynamic = Some((ph.p_offset(endian).into(), ph.p_filesz(endian).into()));
+        }
+    }
+    let to_offset = |addr: u64, what: &str| -> Result<u64, ReadError> {
+        loads
+            .iter()
+            .find_map(|&(vaddr, filesz, offset): &(u64, u64, u64)| {
+                let delta = addr.checked_sub(vaddr)?;
+                (delta < filesz)
+                    .then(|| offset.checked_add(delta))
+                    .flatten()
+            })
+            .ok_or_else(|| {
+                bad(format!(
+                    "{what} address {addr:#x} is not in a loaded segment"
+                ))
+            })
+    };
+
+    let Some((dyn_offset, dyn_size)) = dynamic else {
+        return read_from_sections::<Elf>(src, header, endian, binary);
+    };
+    let dyn_count = dyn_size / size_of::<Elf::Dyn>() as u64;
+    let entries: &[Elf::Dyn] = src.slice(dyn_offset, dyn_count, "PT_DYNAMIC")?;
+
+    let mut needed = Vec::new();
+    let mut soname = None;
+    let mut rpath = Vec::new();
+    let mut runpath = Vec::new();
+    let (mut strtab, mut strsz, mut symtab, mut syment) = (None, None, None, None);
+    let (mut hash, mut gnu_hash, mut versym, mut verneed, mut verneednum) =
+        (None, None, None, None, None);
+    for entry in entries {
+        let tag = entry.tag(endian);
+        let val = entry.val(endian);
+        match tag {
+            elf::DT_NULL => break,
+            elf::DT_NEEDED => needed.push(val),
+            elf::DT_SONAME => soname = Some(val),
+            elf::DT_RPATH => rpath.push(val),
+            elf::DT_RUNPATH => runpath.push(val),
+            elf::DT_STRTAB => strtab = Some(val),
+            elf::DT_STRSZ => strsz = Some(val),
+            elf::DT_SYMTAB => symtab = Some(val),
+            elf::DT_SYMENT => syment = Some(val),
+            elf::DT_HASH => hash = Some(val),
+            elf::DT_GNU_HASH => gnu_hash = Some(val),
+            elf::DT_VERSYM => versym = Some(val),
+            elf::DT_VERNEED => verneed = Some(val),
+            elf::DT_VERNEEDNUM => verneednum = Some(val),
+            _ => {}
+        }
+    }
+
+    let strtab_bytes = match (strtab, strsz) {
+        (Some(addr), Some(size)) => src.bytes(to_offset(addr, "DT_STRTAB")?, size, "DT_STRTAB")?,
+        (None, None) if needed.is_empty() && soname.is_none() && symtab.is_none() => &[],
+        _ => return Err(bad("DT_STRTAB or DT_STRSZ missing")),
+    };
+    for offset in needed {
+        binary.needed.push(Needed {
+            name: cstr(strtab_bytes, offset, "DT_NEEDED")?,
+            lazy: false,
+        });
+    }
+    if let Some(offset) = soname {
+        binary.soname = Some(cstr(strtab_bytes, offset, "DT_SONAME")?);
+    }
+    for offset in runpath.into_iter().chain(rpath) {
+        let value = cstr(strtab_bytes, offset, "DT_RUNPATH")?;
+        binary.rpaths.extend(
+            value
+                .split(':')
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned),
+        );
+    }
+
+    let Some(symtab_addr) = symtab else {
+        return Ok(binary);
+    };
+    if let Some(entsize) = syment
+        && entsize != size_of::<Elf::Sym>() as u64
+    {
+        return Err(bad(format!("unexpected DT_SYMENT {entsize}")));
+    }
+    let symtab_offset = to_offset(symtab_addr, "DT_SYMTAB")?;
+    let count = if let Some(addr) = hash {
+        let words: &[U32<Endianness>] = src.slice(to_offset(addr, "DT_HASH")?, 2, "DT_HASH")?;
+        words
+            .get(1)
+            .map_or(0, |nchain| u64::from(nchain.get(endian)))
+    } else if let Some(addr) = gnu_hash {
+        gnu_hash_count::<Elf>(src, endian, to_offset(addr, "DT_GNU_HASH")?)?
+    } else if let Some(count) = strtab
+        .and_then(|s| s.checked_sub(symtab_addr))
+        .map(|gap| gap / size_of::<Elf::Sym>() as u64)
+    {
+        // No hash table: the symbol table conventionally sits right before the strings.
+        count
+    } else {
+        return read_from_sections::<Elf>(src, header, endian, binary);
+    };
+    let source = SymSource {
+        symtab: Some(symtab_offset),
+        count,
+        versym: versym.map(|a| to_offset(a, "DT_VERSYM")).transpose()?,
+        verneed: verneed
+            .map(|a| to_offset(a, "DT_VERNEED").map(|o| (o, verneednum)))
+            .transpose()?,
+    };
+    read_symbols::<Elf>(src, endian, &source, strtab_bytes, &mut binary)?;
+    Ok(binary)
+}
+
+fn program_headers<'a, Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'a>,
+    header: &Elf,
+    endian: Endianness,
+) -> Result<&'a [Elf::ProgramHeader], ReadError> {
+    let phoff: u64 = header.e_phoff(endian).into();
+    let mut phnum = u64::from(header.e_phnum(endian));
+    if phoff == 0 || phnum == 0 {
+        return Ok(&[]);
+    }
+    if phnum == u64::from(elf::PN_XNUM) {
+        // The real count is in section 0's sh_info.
+        let shoff: u64 = header.e_shoff(endian).into();
+        if shoff == 0 {
+            return Err(bad("e_phnum is PN_XNUM but there are no section headers"));
+        }
+        let section0: &Elf::SectionHeader = src.read(shoff, "section header 0")?;
+        phnum = u64::from(section0.sh_info(endian));
+    }
+    if usize::from(header.e_phentsize(endian)) != size_of::<Elf::ProgramHeader>() {
+        return Err(bad("unexpected program header entry size"));
+    }
+    src.slice(phoff, phnum, "program headers")
+}
+
+/// Number of dynamic symbols, from a `DT_GNU_HASH` table: one past the last symbol of the
+/// chain of the highest bucket.
+fn gnu_hash_count<Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'_>,
+    endian: Endianness,
+    offset: u64,
+) -> Result<u64, ReadError> {
+    let head: &[U32<Endianness>] = src.slice(offset, 4, "DT_GNU_HASH header")?;
+    let word = |i: usize| head.get(i).map_or(0, |w| u64::from(w.get(endian)));
+    let (nbuckets, symoffset, bloom_size) = (word(0), word(1), word(2));
+    let word_size: u64 = if Elf::is_type_64_sized() { 8 } else { 4 };
+    let buckets_offset = bloom_size
+        .checked_mul(word_size)
+        .and_then(|b| b.checked_add(offset)?.checked_add(16))
+        .ok_or_else(|| bad("DT_GNU_HASH bloom filter size overflows"))?;
+    let buckets: &[U32<Endianness>] = src.slice(buckets_offset, nbuckets, "DT_GNU_HASH buckets")?;
+    let chains_offset = buckets_offset
+        .checked_add(nbuckets * 4)
+        .ok_or_else(|| bad("DT_GNU_HASH overflows"))?;
+    let Some(max_bucket) = buckets.iter().map(|b| u64::from(b.get(endian))).max() else {
+        return Ok(symoffset);
+    };
+    if max_bucket < symoffset {
+        return Ok(symoffset);
+    }
+    let mut index = max_bucket;
+    loop {
+        let chain_offset = (index - symoffset)
+            .checked_mul(4)
+            .and_then(|o| o.checked_add(chains_offset))
+            .ok_or_else(|| bad("DT_GNU_HASH chain overflows"))?;
+        let value: &U32<Endianness> = src.read(chain_offset, "DT_GNU_HASH chain")?;
+        index += 1;
+        if value.get(endian) & 1 != 0 {
+            return Ok(index);
+        }
+    }
+}
+
+/// Version index → (file, version) from the `Verneed` list.
+fn read_verneed(
+    src: Src<'_>,
+    endian: Endianness,
+    (mut offset, count): (u64, Option<u64>),
+    strtab: &[u8],
+) -> Result<HashMap<u16, (String, String)>, ReadError> {
+    let mut map = HashMap::new();
+    let mut walked_aux = 0u64;
+    let mut walked = 0u64;
+    loop {
+        if count.is_some_and(|c| walked >= c) {
+            break;
+        }
+        walked += 1;
+        if walked > MAX_VERNEED {
+            return Err(bad("too many Verneed entries"));
+        }
+        let need: &elf::Verneed<Endianness> = src.read(offset, "Verneed")?;
+        let file = cstr(strtab, need.vn_file.get(endian).into(), "Verneed file")?;
+        let mut aux_offset = offset
+            .checked_add(need.vn_aux.get(endian).into())
+            .ok_or_else(|| bad("Verneed aux overflows"))?;
+        for _ in 0..need.vn_cnt.get(endian) {
+            walked_aux += 1;
+            if walked_aux > MAX_VERNAUX {
+                return Err(bad("too many Vernaux entries"));
+            }
+            let aux: &elf::Vernaux<Endianness> = src.read(aux_offset, "Vernaux")?;
+            let version = cstr(strtab, aux.vna_name.get(endian).into(), "Vernaux name")?;
+            map.insert(aux.vna_other(endian).index().0, (file.clone(), version));
+            let next = aux.vna_next.get(endian);
+            if next == 0 {
+                break;
+            }
+            aux_offset = aux_offset
+                .checked_add(next.into())
+                .ok_or_else(|| bad("Vernaux next overflows"))?;
+        }
+        let next = need.vn_next.get(endian);
+        if next == 0 {
+            break;
+        }
+        offset = offset
+            .checked_add(next.into())
+            .ok_or_else(|| bad("Verneed next overflows"))?;
+    }
+    Ok(map)
+}
+
+fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'_>,
+    endian: Endianness,
+    source: &SymSource,
+    strtab: &[u8],
+    binary: &mut Binary,
+) -> Result<(), ReadError> {
+    let Some(symtab) = source.symtab else {
+        return Ok(());
+    };
+    let symbols: &[Elf::Sym] = src.slice(symtab, source.count, "dynamic symbol table")?;
+    let versyms: &[elf::Versym<Endianness>] = match source.versym {
+        Some(offset) => src.slice(offset, source.count, "DT_VERSYM")?,
+        None => &[],
+    };
+    let versions = match source.verneed {
+        Some(verneed) => read_verneed(src, endian, verneed, strtab)?,
+        None => HashMap::new(),
+    };
+    for (index, sym) in symbols.iter().enumerate().skip(1) {
+        let bind = sym.st_bind();
+        if bind == elf::STB_LOCAL {
+            continue;
+        }
+        let name = cstr(strtab, sym.st_name(endian).into(), "symbol name")?;
+        if name.is_empty() {
+            continue;
+        }
+        if sym.is_undefined(endian) {
+            let version = versyms
+                .get(index)
+                .map(|v| v.0.get(endian).index().0)
+                .and_then(|v| versions.get(&v));
+            binary.imports.push(Import {
+                name,
+                library: version.map(|(file, _)| file.clone()),
+                version: version.map(|(_, version)| version.clone()),
+                weak: bind == elf::STB_WEAK,
+                delay_load: false,
+            });
+        } else {
+            let visibility = sym.st_visibility();
+            if visibility == elf::STV_DEFAULT || visibility == elf::STV_PROTECTED {
+                binary.exports.push(name);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fallback for files without `PT_DYNAMIC` (or without a way to size the dynamic symbol
+/// table): the `.dynamic`, `.dynsym`, `.gnu.version` and `.gnu.version_r` sections.
+fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'_>,
+    header: &Elf,
+    endian: Endianness,
+    mut binary: Binary,
+) -> Result<Binary, ReadError> {
+    let shoff: u64 = header.e_shoff(endian).into();
+    if shoff == 0 {
+        return Ok(binary);
+    }
+    if usize::from(header.e_shentsize(endian)) != size_of::<Elf::SectionHeader>() {
+        return Err(bad("unexpected section header entry size"));
+    }
+    let mut shnum = u64::from(header.e_shnum(endian));
+    if shnum == 0 {
+        let section0: &Elf::SectionHeader = src.read(shoff, "section header 0")?;
+        shnum = section0.sh_size(endian).into();
+    }
+    let sections: &[Elf::SectionHeader] = src.slice(shoff, shnum, "section headers")?;
+    let section_bytes = |index: u32, what: &str| -> Result<&[u8], ReadError> {
+        let section = usize::try_from(index)
+            .ok()
+            .and_then(|i| sections.get(i))
+            .ok_or_else(|| bad(format!("{what}: bad section index {index}")))?;
+        src.bytes(
+            section.sh_offset(endian).into(),
+            section.sh_size(endian).into(),
+            what,
+        )
+    };
+
+    if binary.needed.is_empty()
+        && let Some(dynamic) = sections
+            .iter()
+            .find(|s| s.sh_type(endian) == elf::SHT_DYNAMIC)
+    {
+        let strtab = section_bytes(dynamic.sh_link(endian), ".dynamic strings")?;
+        let size: u64 = dynamic.sh_size(endian).into();
+        let entries: &[Elf::Dyn] = src.slice(
+            dynamic.sh_offset(endian).into(),
+            size / size_of::<Elf::Dyn>() as u64,
+            ".dynamic",
+        )?;
+        for entry in entries {
+            match entry.tag(endian) {
+                elf::DT_NULL => break,
+                elf::DT_NEEDED => binary.needed.push(Needed {
+                    name: cstr(strtab, entry.val(endian), "DT_NEEDED")?,
+                    lazy: false,
+                }),
+                elf::DT_SONAME => {
+                    binary.soname = Some(cstr(strtab, entry.val(endian), "DT_SONAME")?)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    let Some(dynsym) = sections
+        .iter()
+        .find(|s| s.sh_type(endian) == elf::SHT_DYNSYM)
+    else {
+        return Ok(binary);
+    };
+    let strtab = section_bytes(dynsym.sh_link(endian), ".dynstr")?;
+    let size: u64 = dynsym.sh_size(endian).into();
+    let mut source = SymSource {
+        symtab: Some(dynsym.sh_offset(endian).into()),
+        count: size / size_of::<Elf::Sym>() as u64,
+        versym: None,
+        verneed: None,
+    };
+    for section in sections {
+        let sh_type = section.sh_type(endian);
+        if sh_type == elf::SHT_GNU_VERSYM {
+            source.versym = Some(section.sh_offset(endian).into());
+        } else if sh_type == elf::SHT_GNU_VERNEED {
+            source.verneed = Some((
+                section.sh_offset(endian).into(),
+                Some(u64::from(section.sh_info(endian))),
+            ));
+        }
+    }
+    read_symbols::<Elf>(src, endian, &source, strtab, &mut binary)?;
+    Ok(binary)
+}

@@ -1,0 +1,379 @@
+//! Mach-O reader: thin 32/64-bit images of either byte order, and fat/fat64 (universal)
+//! files, one [`Binary`] per slice.
+//!
+//! Mach-O needs the whole image: from a prefix the reader computes the extent the headers
+//! describe (fat arches, segments, symbol table, linkedit data) and asks for it.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashSet;
+
+use object::Endianness;
+use object::macho;
+use object::read::macho::{FatArch, LoadCommandVariant, MachHeader, MachOFile, Nlist, SymbolTable};
+use object::read::{ImportFlags, NameOrOrdinal, Object};
+
+use super::{Arch, Binary, Format, Import, Needed, ReadError, lossy};
+
+/// A fat header with more architectures than this is not believed (it is probably a Java
+/// class file, which shares the magic number).
+pub(super) const MAX_FAT_ARCHES: u32 = 32;
+
+fn bad(reason: impl Into<String>) -> ReadError {
+    ReadError::malformed(Format::MachO, reason)
+}
+
+fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
+    move |e| bad(format!("{what}: {e}"))
+}
+
+/// Checks that `data` holds at least `len` bytes.
+fn need(data: &[u8], complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
+    if (data.len() as u64) >= len {
+        Ok(())
+    } else if complete {
+        Err(bad(format!(
+            "{what} needs {len} bytes but the file has {}",
+            data.len()
+        )))
+    } else {
+        Err(ReadError::NeedMore { len })
+    }
+}
+
+fn be32(data: &[u8], offset: usize) -> Option<u32> {
+    let bytes = data.get(offset..offset.checked_add(4)?)?;
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub(super) fn read(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
+    need(data, complete, 8, "header")?;
+    match be32(data, 0) {
+        Some(macho::FAT_MAGIC) => read_fat::<macho::FatArch32>(data, complete),
+        Some(macho::FAT_MAGIC_64) => read_fat::<macho::FatArch64>(data, complete),
+        _ => read_thin(data, complete, None).map(|b| vec![b]),
+    }
+}
+
+fn read_fat<Fat: FatArch>(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
+    let count = be32(data, 4).unwrap_or(0);
+    if count == 0 || count > MAX_FAT_ARCHES {
+        return Err(bad(format!("implausible fat architecture count {count}")));
+    }
+    let header_len = 8 + u64::from(count) * std::mem::size_of::<Fat>() as u64;
+    need(data, complete, header_len, "fat header")?;
+    let fat =
+        object::read::macho::MachOFatFile::<Fat>::parse(data).map_err(obj_err("fat header"))?;
+    let mut extent = header_len;
+    for arch in fat.arches() {
+        let (offset, size) = arch.file_range();
+        let end = offset
+            .checked_add(size)
+            .ok_or_else(|| bad("fat slice range overflows"))?;
+        extent = extent.max(end);
+    }
+    need(data, complete, extent, "fat slices")?;
+    let mut binaries = Vec::with_capacity(fat.arches().len());
+    for (index, arch) in fat.arches().iter().enumerate() {
+        let slice = arch
+            .data(data)
+            .map_err(obj_err(&format!("fat slice {index}")))?;
+        // The slice is complete: its extent was checked above.
+        let mut binary = read_thin(slice, true, Some(index))?;
+        binary.fat_slice = Some(index);
+        binaries.push(binary);
+    }
+    Ok(binaries)
+}
+
+fn read_thin(data: &[u8], complete: bool, slice: Option<usize>) -> Result<Binary, ReadError> {
+    match be32(data, 0) {
+        Some(macho::MH_MAGIC | macho::MH_CIGAM) => {
+            read_image::<macho::MachHeader32<Endianness>>(data, complete, slice)
+        }
+        Some(macho::MH_MAGIC_64 | macho::MH_CIGAM_64) => {
+            read_image::<macho::MachHeader64<Endianness>>(data, complete, slice)
+        }
+        _ => Err(bad("bad Mach-O magic")),
+    }
+}
+
+fn arch(cputype: macho::CpuType) -> Arch {
+    match cputype {
+        macho::CPU_TYPE_X86_64 => Arch::X86_64,
+        macho::CPU_TYPE_X86 => Arch::X86,
+        macho::CPU_TYPE_ARM64 => Arch::Aarch64,
+        macho::CPU_TYPE_ARM => Arch::Arm,
+        macho::CPU_TYPE_POWERPC64 => Arch::Ppc64,
+        macho::CPU_TYPE_ARM64_32 => Arch::Other("arm64_32".into()),
+        macho::CPU_TYPE_POWERPC => Arch::Other("ppc".into()),
+        other => Arch::Other(format!("macho-cputype-{:#x}", other.0)),
+    }
+}
+
+/// Removes exactly one leading underscore, if present.
+fn c_name(name: &[u8]) -> String {
+    lossy(name.strip_prefix(b"_").unwrap_or(name))
+}
+
+/// How many bytes of the file the image's headers say it occupies.
+fn extent<Mach: MachHeader<Endian = Endianness>>(
+    header: &Mach,
+    endian: Endianness,
+    data: &[u8],
+) -> Result<u64, ReadError> {
+    let mut end = std::mem::size_of::<Mach>() as u64 + u64::from(header.sizeofcmds(endian));
+    let mut commands = header
+        .load_commands(endian, data, 0)
+        .map_err(obj_err("load commands"))?;
+    let range = |offset: u64, size: u64| {
+        offset
+            .checked_add(size)
+            .ok_or_else(|| bad("load command range overflows"))
+    };
+    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
+        let this = match command.variant().map_err(obj_err("load command"))? {
+            LoadCommandVariant::Segment32(seg, _) => range(
+                seg.fileoff.get(endian).into(),
+                seg.filesize.get(endian).into(),
+            )?,
+            LoadCommandVariant::Segment64(seg, _) => {
+                range(seg.fileoff.get(endian), seg.filesize.get(endian))?
+            }
+            LoadCommandVariant::Symtab(symtab) => {
+                let entry = std::mem::size_of::<Mach::Nlist>() as u64;
+                let syms = range(
+                    symtab.symoff.get(endian).into(),
+                    u64::from(symtab.nsyms.get(endian)) * entry,
+                )?;
+                syms.max(range(
+                    symtab.stroff.get(endian).into(),
+                    symtab.strsize.get(endian).into(),
+                )?)
+            }
+            LoadCommandVariant::LinkeditData(cmd) => range(
+                cmd.dataoff.get(endian).into(),
+                cmd.datasize.get(endian).into(),
+            )?,
+            _ => 0,
+        };
+        end = end.max(this);
+    }
+    Ok(end)
+}
+
+fn read_image<Mach: MachHeader<Endian = Endianness>>(
+    data: &[u8],
+    complete: bool,
+    fat_slice: Option<usize>,
+) -> Result<Binary, ReadError> {
+    need(data, complete, std::mem::size_of::<Mach>() as u64, "header")?;
+    let header = Mach::parse(data, 0).map_err(obj_err("header"))?;
+    let endian = header.endian().map_err(obj_err("header"))?;
+    let commands_end = std::mem::size_of::<Mach>() as u64 + u64::from(header.sizeofcmds(endian));
+    need(data, complete, commands_end, "load commands")?;
+    need(data, complete, extent(header, endian, data)?, "image")?;
+
+    let file = MachOFile::<Mach, &[u8]>::parse(data).map_err(obj_err("file"))?;
+    let mut binary = Binary {
+        format: Format::MachO,
+        arch: arch(header.cputype(endian)),
+        fat_slice,
+        imports: Vec::new(),
+        exports: Vec::new(),
+        needed: Vec::new(),
+        soname: None,
+        rpaths: Vec::new(),
+        macos_min: None,
+        flat_namespace_lookups: false,
+    };
+
+    // Load commands: libraries (in ordinal order), install name, rpaths, minimum macOS.
+    let mut libraries: Vec<String> = Vec::new();
+    let mut version_min = None;
+    let mut build_version = None;
+    let mut commands = file
+        .macho_load_commands()
+        .map_err(obj_err("load commands"))?;
+    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
+        match command.variant().map_err(obj_err("load command"))? {
+            LoadCommandVariant::Dylib(dylib) => {
+                let name = lossy(
+                    command
+                        .string(endian, dylib.dylib.name)
+                        .map_err(obj_err("dylib name"))?,
+                );
+                libraries.push(name.clone());
+                binary.needed.push(Needed {
+                    name,
+                    lazy: command.cmd() == macho::LC_LOAD_WEAK_DYLIB,
+                });
+            }
+            LoadCommandVariant::IdDylib(dylib) => {
+                binary.soname = Some(lossy(
+                    command
+                        .string(endian, dylib.dylib.name)
+                        .map_err(obj_err("LC_ID_DYLIB name"))?,
+                ));
+            }
+            LoadCommandVariant::Rpath(rpath) => {
+                binary.rpaths.push(lossy(
+                    command
+                        .string(endian, rpath.path)
+                        .map_err(obj_err("LC_RPATH path"))?,
+                ));
+            }
+            LoadCommandVariant::BuildVersion(build, _)
+                if build.platform.get(endian) == macho::PLATFORM_MACOS =>
+            {
+                let v = build.minos.get(endian);
+                build_version = Some((v.major(), u16::from(v.minor())));
+            }
+            LoadCommandVariant::VersionMin(min)
+                if command.cmd() == macho::LC_VERSION_MIN_MACOSX =>
+            {
+                let v = min.version.get(endian);
+                version_min = Some((v.major(), u16::from(v.minor())));
+            }
+            _ => {}
+        }
+    }
+    binary.macos_min = build_version.or(version_min);
+
+    let flags = header.flags(endian);
+    let flat_image = !flags.contains(macho::MH_TWOLEVEL) || flags.contains(macho::MH_FORCE_FLAT);
+    let mut seen = HashSet::new();
+    let mut push_import = |binary: &mut Binary, import: Import| {
+        if seen.insert((import.name.clone(), import.library.clone())) {
+            binary.imports.push(import);
+        }
+    };
+
+    // Undefined external symbols of the symbol table, library from the n_desc ordinal.
+    let symbols: &SymbolTable<'_, Mach, &[u8]> = file.macho_symbol_table();
+    for nlist in symbols.iter() {
+        let n_type = nlist.n_type();
+        if !nlist.is_undefined() || !n_type.contains(macho::N_EXT) {
+            continue;
+        }
+        let name = nlist
+            .name(endian, symbols.strings())
+            .map_err(obj_err("symbol name"))?;
+        if name.is_empty() {
+            continue;
+        }
+        let n_desc = nlist.n_desc(endian);
+        let (library, flat) = if flat_image {
+            (None, true)
+        } else {
+            resolve_ordinal(&libraries, n_desc.library().0.into(), true)?
+        };
+        binary.flat_namespace_lookups |= flat;
+        push_import(
+            &mut binary,
+            Import {
+                name: c_name(name),
+                library,
+                version: None,
+                weak: n_desc.contains(macho::N_WEAK_REF),
+                delay_load: false,
+            },
+        );
+    }
+
+    // Binds from LC_DYLD_CHAINED_FIXUPS / LC_DYLD_INFO, for symbols a stripped symbol table
+    // no longer lists.
+    let symtab_names: HashSet<String> = binary.imports.iter().map(|i| i.name.clone()).collect();
+    for import in file.imports().map_err(obj_err("imports"))? {
+        let import = import.map_err(obj_err("import"))?;
+        let NameOrOrdinal::Name(name) = import.name() else {
+            continue;
+        };
+        let name = c_name(name);
+        if name.is_empty() || symtab_names.contains(&name) {
+            continue;
+        }
+        let (library, flat) = match import.flags() {
+            ImportFlags::MachOBind { dylib, .. } => {
+                if dylib == macho::BIND_SPECIAL_DYLIB_FLAT_LOOKUP {
+                    (None, true)
+                } else if let Some(index) = dylib.index() {
+                    resolve_ordinal(&libraries, index, false)?
+                } else {
+                    (None, false)
+                }
+            }
+            ImportFlags::MachO { n_desc, .. } => {
+                if flat_image {
+                    (None, true)
+                } else {
+                    resolve_ordinal(&libraries, n_desc.library().0.into(), true)?
+                }
+            }
+            _ => (None, flat_image),
+        };
+        binary.flat_namespace_lookups |= flat;
+        push_import(
+            &mut binary,
+            Import {
+                name,
+                library,
+                version: None,
+                weak: import.is_weak(),
+                delay_load: false,
+            },
+        );
+    }
+
+    // An export trie can share nodes (a DAG); a tree has fewer exports than bytes, so more
+    // than that means a hostile trie that would take exponential time to walk.
+    let mut exported = HashSet::new();
+    for (count, export) in file.exports().map_err(obj_err("exports"))?.enumerate() {
+        if count > data.len() {
+            return Err(bad("export trie yields more names than the file has bytes"));
+        }
+        let export = export.map_err(obj_err("export"))?;
+        if let NameOrOrdinal::Name(name) = export.name() {
+            let name = c_name(name);
+            if !name.is_empty() && exported.insert(name.clone()) {
+                binary.exports.push(name);
+            }
+        }
+    }
+    Ok(binary)
+}
+
+/// Library for a two-level ordinal: `(library, flat lookup)`. `nlist` selects the meaning
+/// of the reserved values (n_desc ordinals are 8-bit: 0 self, 0xfe dynamic lookup,
+/// 0xff main executable).
+fn resolve_ordinal(
+    libraries: &[String],
+    ordinal: u32,
+    nlist: bool,
+) -> Result<(Option<String>, bool), ReadError> {
+    if nlist {
+        match u8::try_from(ordinal) {
+            Ok(o) if macho::SymbolLibrary(o) == macho::DYNAMIC_LOOKUP_ORDINAL => {
+                return Ok((None, true));
+            }
+            Ok(o) if macho::SymbolLibrary(o).is_reserved() => return Ok((None, false)),
+            _ => {}
+        }
+    }
+    let index = usize::try_from(ordinal)
+        .ok()
+        .and_then(|o| o.checked_sub(1))
+        .ok_or_else(|| bad(format!("bad library ordinal {ordinal}")))?;
+    libraries
+        .get(index)
+        .map(|l| (Some(l.clone()), false))
+        .ok_or_else(|| {
+            bad(format!(
+                "library ordinal {ordinal} has no dylib load command"
+            ))
+        })
+}

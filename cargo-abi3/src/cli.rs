@@ -1,0 +1,207 @@
+//! Command-line interface: argument parsing and dispatch. `main.rs` only maps the outcome to
+//! an exit code.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context as _;
+use cargo_abi3_build_hook::{Code, Family, PyVersion};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::audit::{self, AuditOptions, Override};
+use crate::report::{self, human::HumanOptions};
+
+/// Verify that Python abi3/abi3t extensions keep the promise of their wheel tag.
+#[derive(Debug, Parser)]
+#[command(name = "cargo-abi3", bin_name = "cargo abi3", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit wheels and binaries against CPython's stable-ABI manifest and link hygiene rules.
+    Audit(AuditArgs),
+    /// Show why a code matters and how to fix it.
+    Explain {
+        /// A code such as `newer-than-floor`.
+        code: String,
+    },
+    /// List every code with its default severity.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Colour human output (NO_COLOR and CARGO_TERM_COLOR are honoured with `auto`).
+    #[arg(long, value_enum, default_value_t)]
+    pub color: ColorChoice,
+    /// Also show info-level findings (the computed floor when it differs from the claim).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Treat CODE as an error (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub deny: Vec<String>,
+    /// Treat CODE as a warning (repeatable).
+    #[arg(long, value_name = "CODE")]
+    pub warn: Vec<String>,
+    /// Do not report CODE (repeatable; input errors cannot be allowed).
+    #[arg(long, value_name = "CODE")]
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Wheels, binaries, directories (searched recursively) or globs.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// The lowest Python version loose binaries must load on (e.g. 3.9).
+    #[arg(long, value_name = "3.X")]
+    pub assume_minimum: Option<PyVersion>,
+    /// Largest binary or wheel member to inflate, in MiB.
+    #[arg(long, value_name = "MIB")]
+    pub max_member_size: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
+pub fn parse() -> Cli {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Cargo runs `cargo-abi3 abi3 …` for `cargo abi3 …`.
+    if args.get(1).is_some_and(|a| a == "abi3") {
+        args.remove(1);
+    }
+    Cli::parse_from(args)
+}
+
+/// Runs a command and returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Audit(args) => run_audit(args),
+        Command::Explain { code } => {
+            let code: Code = code.parse()?;
+            let text = format!(
+                "{}[{}]: {}\n\nfamily: {}; default severity: {}\n\n{}\n",
+                code.default_severity(),
+                code.name(),
+                code.summary(),
+                code.family().title(),
+                code.default_severity(),
+                code.explain()
+            );
+            write_stdout(&text)?;
+            Ok(0)
+        }
+        Command::List => {
+            write_stdout(&list_codes())?;
+            Ok(0)
+        }
+    }
+}
+
+fn list_codes() -> String {
+    let mut out = String::new();
+    let mut family: Option<Family> = None;
+    for &code in Code::ALL {
+        if family != Some(code.family()) {
+            family = Some(code.family());
+            out.push_str(&format!("\n{}:\n", code.family().title()));
+        }
+        out.push_str(&format!(
+            "  {:<32} {:<8} {}\n",
+            code.name(),
+            code.default_severity(),
+            code.summary()
+        ));
+    }
+    out.push_str("\nRun `cargo abi3 explain CODE` for why and how to fix.\n");
+    out.trim_start().to_owned()
+}
+
+fn overrides(output: &OutputArgs) -> anyhow::Result<Vec<Override>> {
+    let mut all = Vec::new();
+    for (names, make) in [
+        (&output.deny, Override::Deny as fn(Code) -> Override),
+        (&output.warn, Override::Warn),
+        (&output.allow, Override::Allow),
+    ] {
+        for name in names {
+            all.push(make(name.parse::<Code>()?));
+        }
+    }
+    Ok(all)
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                return false;
+            }
+            match std::env::var("CARGO_TERM_COLOR").as_deref() {
+                Ok("always") => true,
+                Ok("never") => false,
+                _ => std::io::stdout().is_terminal(),
+            }
+        }
+    }
+}
+
+fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
+    let mut options = AuditOptions {
+        assume_minimum: args.assume_minimum,
+        overrides: overrides(&args.output)?,
+        ..AuditOptions::default()
+    };
+    if let Some(mib) = args.max_member_size {
+        options.limits.max_member_bytes = mib.saturating_mul(1024 * 1024);
+    }
+    let report = audit::audit(&args.paths, &options);
+    emit(&report, &args.output)?;
+    Ok(report.exit_code())
+}
+
+/// Prints a report in the chosen format.
+pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
+    let text = match output.format {
+        OutputFormat::Json => report::json::render(report) + "\n",
+        OutputFormat::Human => report::human::render(
+            report,
+            HumanOptions {
+                color: use_color(output.color),
+                verbose: output.verbose,
+            },
+        ),
+    };
+    write_stdout(&text)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+fn write_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to stdout"),
+    }
+}

@@ -1,0 +1,129 @@
+//! The report: what was audited and what the rules found, as data for the renderers.
+
+pub mod human;
+pub mod json;
+
+use cargo_abi3_build_hook::{AbiKind, PyVersion, Severity};
+use serde::Serialize;
+
+use crate::binary::{Arch, Format};
+use crate::finding::Finding;
+use crate::rules::{ClaimSource, Role};
+
+/// Version of the JSON report format; bumped on incompatible changes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// Everything one run found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub inputs: Vec<InputReport>,
+}
+
+/// What kind of input a path was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    Wheel,
+    Binary,
+    /// A path, directory or glob that yielded nothing, or could not be opened at all.
+    Path,
+}
+
+/// A wheel's tags as its file name states them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Tags {
+    pub python: Vec<String>,
+    pub abi: Vec<String>,
+    pub platform: Vec<String>,
+}
+
+/// One input (a wheel, a loose binary, or a path that yielded nothing).
+#[derive(Clone, Debug, Serialize)]
+pub struct InputReport {
+    pub path: String,
+    pub kind: InputKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Tags>,
+    /// The ABI the input is held to (`None`: a loose binary audited as abi3 by default).
+    pub abi: Option<AbiKind>,
+    pub claimed_floor: Option<PyVersion>,
+    pub claim_source: ClaimSource,
+    pub binaries: Vec<BinaryReport>,
+    /// Findings about the input as a whole (tags, metadata, unreadable members).
+    pub findings: Vec<Finding>,
+}
+
+/// One binary, or one slice of a fat Mach-O file.
+#[derive(Clone, Debug, Serialize)]
+pub struct BinaryReport {
+    /// Path inside the wheel; `None` for a loose binary.
+    pub member: Option<String>,
+    pub format: Format,
+    pub arch: Arch,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fat_slice: Option<usize>,
+    pub role: Role,
+    /// Lowest version whose stable ABI covers every interpreter import (`None`: imports nothing
+    /// from the interpreter).
+    pub computed_floor: Option<PyVersion>,
+    pub findings: Vec<Finding>,
+}
+
+/// Counts for the summary line and the exit code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub inputs: usize,
+    pub binaries: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    /// Inputs (or members) that could not be analysed.
+    pub analysis_failures: usize,
+}
+
+impl Report {
+    /// Every finding with the input and binary it belongs to.
+    pub fn findings(
+        &self,
+    ) -> impl Iterator<Item = (&InputReport, Option<&BinaryReport>, &Finding)> {
+        self.inputs.iter().flat_map(|input| {
+            let own = input.findings.iter().map(move |f| (input, None, f));
+            let nested = input
+                .binaries
+                .iter()
+                .flat_map(move |b| b.findings.iter().map(move |f| (input, Some(b), f)));
+            own.chain(nested)
+        })
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary {
+            inputs: self.inputs.len(),
+            binaries: self.inputs.iter().map(|i| i.binaries.len()).sum(),
+            ..Summary::default()
+        };
+        for (_, _, finding) in self.findings() {
+            if finding.is_analysis_failure() {
+                summary.analysis_failures += 1;
+            }
+            match finding.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Info => summary.infos += 1,
+            }
+        }
+        summary
+    }
+
+    /// 0 clean, 1 error-level findings, 2 something could not be analysed.
+    pub fn exit_code(&self) -> u8 {
+        let summary = self.summary();
+        if summary.analysis_failures > 0 {
+            2
+        } else if summary.errors > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}

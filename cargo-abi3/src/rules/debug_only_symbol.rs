@@ -1,0 +1,31 @@
+//! `debug-only-symbol`: a symbol only debug builds of CPython export.
+
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::abi::Availability;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::DebugOnlySymbol,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let platform = subject.binary.platform();
+    for python in &subject.python_imports {
+        let Some(item) = python.item else { continue };
+        if item.availability(platform) != Availability::DebugBuildsOnly {
+            continue;
+        }
+        let guard = item.ifdef.map(|i| i.macro_name()).unwrap_or("?");
+        out.push(
+            Finding::new(
+                Code::DebugOnlySymbol,
+                format!("`{}` exists only in debug builds of CPython", item.name),
+            )
+            .symbol(item.name)
+            .note(format!("the manifest makes it conditional on `{guard}`; abi3 wheels are loaded by release builds"))
+            .help("build against a release interpreter, without Py_DEBUG / Py_REF_DEBUG"),
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! `newer-than-floor`: a stable-ABI symbol added after the floor the binary claims.
+
+use cargo_abi3_build_hook::{AbiKind, Severity};
+
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::NewerThanFloor,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let claim = subject.claim;
+    let Some(floor) = claim.floor else { return };
+    if !claim.is_stable_abi() {
+        return;
+    }
+    for python in &subject.python_imports {
+        let Some(item) = python.item else { continue };
+        if item.added <= floor {
+            continue;
+        }
+        let name = item.name;
+        let mut finding = Finding::new(
+            Code::NewerThanFloor,
+            format!(
+                "`{name}` needs Python {}, but {}",
+                item.added,
+                claim.floor_phrase(floor)
+            ),
+        )
+        .symbol(name)
+        .note(format!("added to the stable ABI in {}", item.added));
+        if python.import.weak {
+            // A weak reference resolves to NULL instead of failing the load: correct only if
+            // the code checks for it at run time, which we cannot see.
+            finding.severity = Severity::Warning;
+            finding = finding.note("the reference is weak: the module loads on older versions, but must check the symbol for NULL before calling it");
+        }
+        let feature = if claim.kind == Some(AbiKind::Abi3t) {
+            format!("`abi3t-py{}{}`", item.added.major, item.added.minor)
+        } else {
+            format!("`{}`", item.added.pyo3_feature())
+        };
+        out.push(finding.help(format!(
+            "raise the floor to {} (PyO3 feature {feature}, tag {}) or stop calling `{name}`",
+            item.added,
+            item.added.cp_tag()
+        )));
+    }
+}

@@ -1,0 +1,37 @@
+//! `not-in-stable-abi`: an interpreter symbol the stable-ABI manifest does not list.
+
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::NotInStableAbi,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    if !subject.claim.is_stable_abi() {
+        return;
+    }
+    for python in subject.python_imports.iter().filter(|p| p.item.is_none()) {
+        let name = &python.import.name;
+        let mut finding = Finding::new(
+            Code::NotInStableAbi,
+            format!("`{name}` is not part of the stable ABI"),
+        )
+        .symbol(name.clone());
+        finding = finding.note(match &python.import.library {
+            Some(library) => {
+                format!("imported from `{library}`; CPython's stable-ABI manifest does not list it")
+            }
+            None => "imported from the interpreter; CPython's stable-ABI manifest does not list it"
+                .to_owned(),
+        });
+        if name.starts_with('_') {
+            finding = finding.note("names starting with `_Py` are private CPython internals");
+        }
+        out.push(finding.help(format!(
+            "compile with Py_LIMITED_API (PyO3: an `abi3-pyXY` feature) and replace `{name}` with a limited-API call, or ship version-specific wheels"
+        )));
+    }
+}

@@ -1,0 +1,478 @@
+//! A wheel opened through its zip central directory: the member list, the `.dist-info`
+//! metadata, and bounded streaming reads of single members. Nothing is extracted to disk.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, ErrorKind, Read};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+use super::eocd;
+use super::error::{Notice, WheelError};
+use super::limits::{Limits, MIB};
+use super::metadata::{CoreMetadata, WheelFile, WheelMetadata};
+use super::name::{WheelName, WheelNameError};
+use super::suffix::ExtensionFileName;
+
+/// One file in the wheel (directories, symlinks, encrypted and unsafe entries are not members).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    /// The path inside the wheel, `/`-separated, as stored.
+    pub path: String,
+    /// Inflated size, as declared by the central directory.
+    pub size: u64,
+    pub compressed_size: u64,
+    /// Installed into purelib: under `*.data/purelib/`, or at the root of a
+    /// `Root-Is-Purelib: true` wheel.
+    pub in_purelib: bool,
+    /// The parsed file name (suffix kind and module name).
+    pub file_name: ExtensionFileName,
+}
+
+/// Bytes read from a member by [`WheelArchive::read_member`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberData {
+    pub bytes: Vec<u8>,
+    /// Whether `bytes` is the whole member (otherwise a prefix).
+    pub complete: bool,
+}
+
+/// An open wheel.
+#[derive(Debug)]
+pub struct WheelArchive {
+    path: PathBuf,
+    zip: ZipArchive<BufReader<File>>,
+    limits: Limits,
+    name: Result<WheelName, WheelNameError>,
+    members: Vec<Member>,
+    index: HashMap<String, usize>,
+    unsafe_paths: HashSet<String>,
+    notices: Vec<Notice>,
+    metadata: WheelMetadata,
+    inflated_total: u64,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+const NESTED_ARCHIVE_SUFFIXES: &[&str] = &[
+    ".whl", ".zip", ".egg", ".jar", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz",
+];
+
+impl WheelArchive {
+    /// Reads the central directory of the wheel at `path` and its `.dist-info` `WHEEL` and
+    /// `METADATA` files, within `limits`.
+    pub fn open(path: &Path, limits: &Limits) -> Result<WheelArchive, WheelError> {
+        let io = |source| WheelError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = File::open(path).map_err(io)?;
+        if let Some(declared) = eocd::declared_entry_count(&mut file) {
+            check_member_count(declared, limits)?;
+        }
+        let zip = ZipArchive::new(BufReader::new(file)).map_err(|e| match e {
+            ZipError::Io(source) if source.kind() != ErrorKind::UnexpectedEof => io(source),
+            other => WheelError::NotAZip {
+                path: path.to_owned(),
+                reason: other.to_string(),
+            },
+        })?;
+        check_member_count(zip.len() as u64, limits)?;
+        if zip.has_duplicate_names() {
+            return Err(WheelError::DuplicateName {
+                distinct: zip.len(),
+            });
+        }
+
+        let mut archive = WheelArchive {
+            path: path.to_owned(),
+            name: WheelName::parse(&path.file_name().unwrap_or_default().to_string_lossy()),
+            zip,
+            limits: limits.clone(),
+            members: Vec::new(),
+            index: HashMap::new(),
+            unsafe_paths: HashSet::new(),
+            notices: Vec::new(),
+            metadata: WheelMetadata::default(),
+            inflated_total: 0,
+        };
+        archive.list_members()?;
+        archive.read_metadata()?;
+        let root_is_purelib = archive.metadata.root_is_purelib();
+        for m in &mut archive.members {
+            m.in_purelib = in_purelib(&m.path, root_is_purelib);
+        }
+        Ok(archive)
+    }
+
+    fn list_members(&mut self) -> Result<(), WheelError> {
+        let mut declared_total: u64 = 0;
+        for i in 0..self.zip.len() {
+            let entry = self.zip.by_index_data(i).map_err(|e| WheelError::NotAZip {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            })?;
+            let Ok(name) = entry.name() else {
+                self.notices.push(Notice::UndecodableName { index: i });
+                continue;
+            };
+            let name = name.into_owned();
+            if is_unsafe_path(&name) {
+                self.notices.push(Notice::UnsafePath { name: name.clone() });
+                self.unsafe_paths.insert(name);
+                continue;
+            }
+            if entry.is_dir() {
+                continue;
+            }
+            if entry.is_symlink() {
+                self.notices.push(Notice::Symlink { name });
+                continue;
+            }
+            if entry.encrypted() {
+                self.notices.push(Notice::Encrypted { name });
+                continue;
+            }
+            let lower = name.to_ascii_lowercase();
+            if NESTED_ARCHIVE_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
+                self.notices
+                    .push(Notice::NestedArchive { name: name.clone() });
+            }
+            declared_total = declared_total.saturating_add(entry.size());
+            self.index.insert(name.clone(), self.members.len());
+            self.members.push(Member {
+                file_name: ExtensionFileName::parse(&name),
+                path: name,
+                size: entry.size(),
+                compressed_size: entry.compressed_size(),
+                in_purelib: false,
+            });
+        }
+        if declared_total > self.limits.max_total_bytes {
+            return Err(WheelError::LimitExceeded {
+                what: "the declared inflated size of all members".into(),
+                limit: self.limits.max_total_bytes,
+                actual: declared_total,
+                setting: "max_total_bytes",
+            });
+        }
+        Ok(())
+    }
+
+    fn read_metadata(&mut self) -> Result<(), WheelError> {
+        let found: BTreeSet<String> = self
+            .members
+            .iter()
+            .filter_map(|m| {
+                let (dir, file) = m.path.split_once('/')?;
+                (dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA"))
+                    .then(|| dir.to_owned())
+            })
+            .collect();
+        let wanted = self.name.as_ref().ok().map(|n| normalize(&n.distribution));
+        let chosen = found
+            .iter()
+            .find(|d| {
+                let dist = d.split('-').next().unwrap_or_default();
+                wanted.as_deref() == Some(normalize(dist).as_str())
+            })
+            .or_else(|| found.iter().next())
+            .cloned();
+        let Some(dist_info) = chosen else {
+            self.notices.push(Notice::MissingWheelFile);
+            self.notices.push(Notice::MissingMetadataFile);
+            return Ok(());
+        };
+        if found.len() > 1 {
+            self.notices.push(Notice::SeveralDistInfo {
+                found: found.iter().cloned().collect(),
+                used: dist_info.clone(),
+            });
+        }
+        let wheel = self.read_metadata_file(&format!("{dist_info}/WHEEL"))?;
+        let core = self.read_metadata_file(&format!("{dist_info}/METADATA"))?;
+        if wheel.is_none() {
+            self.notices.push(Notice::MissingWheelFile);
+        }
+        if core.is_none() {
+            self.notices.push(Notice::MissingMetadataFile);
+        }
+        self.metadata = WheelMetadata {
+            dist_info: Some(dist_info),
+            wheel: wheel.as_deref().map(WheelFile::parse),
+            core: core.as_deref().map(CoreMetadata::parse),
+        };
+        Ok(())
+    }
+
+    /// A metadata file as text, `None` when absent.
+    fn read_metadata_file(&mut self, path: &str) -> Result<Option<String>, WheelError> {
+        let Some(declared) = self.member(path).map(|m| m.size) else {
+            return Ok(None);
+        };
+        let limit = self.limits.max_metadata_bytes;
+        let data = self.read_member(path, Some(limit))?;
+        if !data.complete {
+            return Err(WheelError::LimitExceeded {
+                what: format!("the size of `{path}`"),
+                limit,
+                actual: declared.max(limit.saturating_add(1)),
+                setting: "max_metadata_bytes",
+            });
+        }
+        Ok(Some(String::from_utf8_lossy(&data.bytes).into_owned()))
+    }
+
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The parsed file name (an error when the file is not named like a wheel).
+    pub fn name(&self) -> Result<&WheelName, &WheelNameError> {
+        self.name.as_ref()
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn metadata(&self) -> &WheelMetadata {
+        &self.metadata
+    }
+
+    /// Every file member, in central-directory order.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub fn member(&self, path: &str) -> Option<&Member> {
+        self.index.get(path).and_then(|&i| self.members.get(i))
+    }
+
+    /// Every shared object by name: extension modules and vendored libraries.
+    pub fn shared_objects(&self) -> Vec<Member> {
+        self.members
+            .iter()
+            .filter(|m| m.file_name.is_shared_object())
+            .cloned()
+            .collect()
+    }
+
+    /// Things skipped or odd about the wheel (unsafe paths, symlinks, nested archives, …).
+    pub fn notices(&self) -> &[Notice] {
+        &self.notices
+    }
+
+    /// Inflates member `path`: the first `max_bytes` bytes, or all of it with `None`. Streams
+    /// in chunks and enforces the member size, compression-ratio and total limits on the bytes
+    /// actually inflated (central-directory sizes can lie).
+    pub fn read_member(
+        &mut self,
+        path: &str,
+        max_bytes: Option<u64>,
+    ) -> Result<MemberData, WheelError> {
+        if self.unsafe_paths.contains(path) {
+            return Err(WheelError::UnsafePath {
+                name: path.to_owned(),
+            });
+        }
+        let (declared, compressed) = self
+            .member(path)
+            .map(|m| (m.size, m.compressed_size))
+            .ok_or_else(|| WheelError::NoSuchMember {
+                path: path.to_owned(),
+            })?;
+        let limits = &self.limits;
+        let want = max_bytes.unwrap_or(u64::MAX);
+        if want > limits.max_member_bytes && declared > limits.max_member_bytes {
+            return Err(member_too_big(path, declared, limits));
+        }
+        check_ratio(path, declared, compressed, limits)?;
+        let index = self
+            .zip
+            .index_for_name(path)
+            .ok_or_else(|| WheelError::NoSuchMember {
+                path: path.to_owned(),
+            })?;
+        let mut file = self
+            .zip
+            .by_index(index)
+            .map_err(|e| member_error(path, e))?;
+
+        let initial = declared.min(want).min(16 * MIB);
+        let mut out = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut inflated: u64 = 0;
+        let complete = loop {
+            let n = match file.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(WheelError::CorruptMember {
+                        path: path.to_owned(),
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            if n == 0 {
+                break true;
+            }
+            let n64 = n as u64;
+            inflated = inflated.saturating_add(n64);
+            self.inflated_total = self.inflated_total.saturating_add(n64);
+            if inflated > declared {
+                return Err(WheelError::CorruptMember {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "it inflates to more than the {declared} bytes its header declares"
+                    ),
+                });
+            }
+            check_ratio(path, inflated, compressed, limits)?;
+            if self.inflated_total > limits.max_total_bytes {
+                return Err(WheelError::LimitExceeded {
+                    what: "the inflated size of all members read".into(),
+                    limit: limits.max_total_bytes,
+                    actual: self.inflated_total,
+                    setting: "max_total_bytes",
+                });
+            }
+            let room = want.saturating_sub(out.len() as u64);
+            let take = usize::try_from(n64.min(room)).unwrap_or(n);
+            out.extend_from_slice(buf.get(..take).unwrap_or_default());
+            if out.len() as u64 > limits.max_member_bytes {
+                return Err(member_too_big(path, inflated, limits));
+            }
+            if n64 > room {
+                break false;
+            }
+        };
+        Ok(MemberData {
+            bytes: out,
+            complete,
+        })
+    }
+}
+
+fn check_member_count(count: u64, limits: &Limits) -> Result<(), WheelError> {
+    if count > limits.max_members {
+        return Err(WheelError::LimitExceeded {
+            what: "the number of zip entries".into(),
+            limit: limits.max_members,
+            actual: count,
+            setting: "max_members",
+        });
+    }
+    Ok(())
+}
+
+fn member_too_big(path: &str, actual: u64, limits: &Limits) -> WheelError {
+    WheelError::LimitExceeded {
+        what: format!("the inflated size of `{path}`"),
+        limit: limits.max_member_bytes,
+        actual,
+        setting: "max_member_bytes",
+    }
+}
+
+/// Members over `compression_ratio_min_bytes` must not inflate more than
+/// `max_compression_ratio` times their compressed size.
+fn check_ratio(
+    path: &str,
+    inflated: u64,
+    compressed: u64,
+    limits: &Limits,
+) -> Result<(), WheelError> {
+    if inflated > limits.compression_ratio_min_bytes
+        && inflated > compressed.saturating_mul(limits.max_compression_ratio)
+    {
+        return Err(WheelError::LimitExceeded {
+            what: format!("the compression ratio of `{path}` (inflated:compressed)"),
+            limit: limits.max_compression_ratio,
+            actual: inflated / compressed.max(1),
+            setting: "max_compression_ratio",
+        });
+    }
+    Ok(())
+}
+
+fn member_error(path: &str, e: ZipError) -> WheelError {
+    match e {
+        ZipError::CompressionMethodNotSupported(method) => WheelError::UnsupportedCompression {
+            path: path.to_owned(),
+            method: format!("zip compression method {method}"),
+        },
+        ZipError::InvalidPassword => WheelError::Encrypted {
+            path: path.to_owned(),
+        },
+        ZipError::UnsupportedArchive(reason)
+            if reason.to_ascii_lowercase().contains("password") =>
+        {
+            WheelError::Encrypted {
+                path: path.to_owned(),
+            }
+        }
+        other => WheelError::CorruptMember {
+            path: path.to_owned(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+/// Absolute (`/x`, `\x`, `C:x`), NUL-containing or `..`-containing member names.
+fn is_unsafe_path(name: &str) -> bool {
+    name.starts_with(['/', '\\'])
+        || name.get(1..2) == Some(":")
+        || name.contains('\0')
+        || name.split(['/', '\\']).any(|c| c == "..")
+}
+
+/// `pkg-1.0.data/purelib/...`, or anything outside `*.data/` when the root is purelib.
+fn in_purelib(path: &str, root_is_purelib: bool) -> bool {
+    let mut parts = path.splitn(3, '/');
+    let first = parts.next().unwrap_or_default();
+    if first.ends_with(".data") {
+        return parts.next() == Some("purelib") && parts.next().is_some_and(|r| !r.is_empty());
+    }
+    root_is_purelib
+}
+
+/// PEP 503-ish normalization for matching a `.dist-info` to the file name's distribution.
+fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['-', '.'], "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_paths() {
+        for bad in [
+            "/etc/passwd",
+            "\\x",
+            "C:/x",
+            "a/../../b",
+            "..",
+            "a\\..\\b",
+            "a\0b",
+        ] {
+            assert!(is_unsafe_path(bad), "{bad}");
+        }
+        for ok in ["a/b.so", "a..b/c", "pkg.libs/libfoo.so.1", "é"] {
+            assert!(!is_unsafe_path(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn purelib_locations() {
+        assert!(in_purelib("pkg-1.0.data/purelib/pkg/_x.so", false));
+        assert!(!in_purelib("pkg-1.0.data/platlib/pkg/_x.so", true));
+        assert!(!in_purelib("pkg-1.0.data/scripts/x", true));
+        assert!(in_purelib("pkg/_x.so", true));
+        assert!(!in_purelib("pkg/_x.so", false));
+    }
+}

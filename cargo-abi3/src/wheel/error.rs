@@ -1,0 +1,104 @@
+//! Why a wheel (or one of its members) could not be read, and non-fatal notices.
+
+use std::path::PathBuf;
+
+/// Why a wheel or a member could not be read. Every message says what is wrong and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum WheelError {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "`{path}` is not a zip archive ({reason}); a wheel is a zip file: check that the \
+         download completed and is not an HTML error page or a tarball renamed to .whl"
+    )]
+    NotAZip { path: PathBuf, reason: String },
+    #[error(
+        "{what} is {actual}, above the limit of {limit}; the wheel may be hostile (zip bomb) \
+         or corrupt. If it is trusted, raise `Limits::{setting}`"
+    )]
+    LimitExceeded {
+        what: String,
+        limit: u64,
+        actual: u64,
+        /// The [`super::Limits`] field to raise.
+        setting: &'static str,
+    },
+    #[error(
+        "member `{name}` has an unsafe path (absolute, a drive letter, or containing `..`); \
+         installers refuse such wheels, so it is reported and never read. Rebuild the wheel \
+         with relative member paths"
+    )]
+    UnsafePath { name: String },
+    #[error(
+        "the central directory lists a member name more than once ({distinct} distinct names): \
+         tools disagree on which copy is installed, so the wheel cannot be checked. Rebuild the \
+         wheel so every member appears once"
+    )]
+    DuplicateName { distinct: usize },
+    #[error("the wheel has no member `{path}`")]
+    NoSuchMember { path: String },
+    #[error("member `{path}` is corrupt: {reason}")]
+    CorruptMember { path: String, reason: String },
+    #[error(
+        "member `{path}` uses {method}, which cargo-abi3 cannot inflate; wheels should be \
+         written with deflate or stored members"
+    )]
+    UnsupportedCompression { path: String, method: String },
+    #[error("member `{path}` is encrypted; installers cannot install encrypted wheels")]
+    Encrypted { path: String },
+}
+
+/// Something odd about a wheel that does not stop the rest of it being checked.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Notice {
+    /// An absolute or `..` member path: listed nowhere else and never read.
+    UnsafePath { name: String },
+    /// A symlink entry: skipped (wheels cannot carry symlinks; installers write a file).
+    Symlink { name: String },
+    /// A member whose name is not valid UTF-8 (nor CP437-decodable): skipped.
+    UndecodableName { index: usize },
+    /// An encrypted member: skipped.
+    Encrypted { name: String },
+    /// An archive inside the wheel: listed as a member, its contents are not inspected.
+    NestedArchive { name: String },
+    /// No `*.dist-info/WHEEL` was found.
+    MissingWheelFile,
+    /// No `*.dist-info/METADATA` was found.
+    MissingMetadataFile,
+    /// More than one top-level `*.dist-info` directory; `used` was read.
+    SeveralDistInfo { found: Vec<String>, used: String },
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::UnsafePath { name } => write!(
+                f,
+                "member `{name}` has an unsafe path (absolute or with `..`); it was not read"
+            ),
+            Notice::Symlink { name } => write!(f, "symlink `{name}` skipped"),
+            Notice::UndecodableName { index } => {
+                write!(f, "member #{index} has an undecodable name; skipped")
+            }
+            Notice::Encrypted { name } => write!(f, "encrypted member `{name}` skipped"),
+            Notice::NestedArchive { name } => write!(
+                f,
+                "nested archive `{name}` is not opened; binaries inside it are not checked"
+            ),
+            Notice::MissingWheelFile => f.write_str("the wheel has no `*.dist-info/WHEEL` file"),
+            Notice::MissingMetadataFile => {
+                f.write_str("the wheel has no `*.dist-info/METADATA` file")
+            }
+            Notice::SeveralDistInfo { found, used } => write!(
+                f,
+                "several .dist-info directories ({}); read `{used}`",
+                found.join(", ")
+            ),
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! Integration tests of the binary readers against real binaries built at test time.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use cargo_abi3::binary::{self, Arch, Binary, Format, ReadError};
+use support::*;
+
+fn read_one(data: &[u8]) -> Binary {
+    let mut binaries = binary::read(data).expect("read");
+    assert_eq!(binaries.len(), 1, "{binaries:#?}");
+    binaries.remove(0)
+}
+
+fn import<'a>(b: &'a Binary, name: &str) -> &'a binary::Import {
+    b.imports
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no import {name} in {:#?}", b.imports))
+}
+
+/// Hostile-input checks on a real fixture: every 64-byte truncation reads without panic,
+/// and every prefix read with `complete = false` asks for more or gives the full answer.
+fn check_truncations_and_prefixes(data: &[u8]) {
+    let full = binary::read(data).expect("full read");
+    let mut n = 0;
+    while n < data.len() {
+        let prefix = &data[..n];
+        // Complete-but-truncated: any answer or error, never NeedMore, never a panic.
+        if let Err(ReadError::NeedMore { .. }) = binary::read_prefix(prefix, true) {
+            panic!("NeedMore for complete data of length {n}");
+        }
+        match binary::read_prefix(prefix, false) {
+            Err(ReadError::NeedMore { len }) => {
+                assert!(len > n as u64, "NeedMore {{ len: {len} }} at prefix {n}")
+            }
+            Ok(got) => assert_eq!(got, full, "prefix {n} gave a different answer"),
+            Err(e) => panic!("prefix {n}: {e}"),
+        }
+        n += 64;
+    }
+    // Following NeedMore from an empty prefix converges on the full answer.
+    let mut len = 0usize;
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds < 10_000);
+        match binary::read_prefix(&data[..len], len == data.len()) {
+            Err(ReadError::NeedMore { len: want }) => {
+                len = usize::try_from(want).unwrap().min(data.len());
+            }
+            Ok(got) => {
+                assert_eq!(got, full);
+                break;
+            }
+            Err(e) => panic!("following NeedMore: {e}"),
+        }
+    }
+    // Byte flips in the headers: no panic.
+    for i in 0..data.len().min(4096) {
+        let mut copy = data.to_vec();
+        copy[i] ^= 0xff;
+        let _ = binary::read(&copy);
+        copy[i] ^= 0xff ^ 0x80;
+        let _ = binary::read(&copy);
+    }
+}
+
+// ------------------------------------------------------------------------------------
+// ELF
+// ------------------------------------------------------------------------------------
+
+const C_EXTENSION: &str = r#"
+#define Py_LIMITED_API 0x03090000
+#include <Python.h>
+#include <math.h>
+#include <sys/stat.h>
+
+/* Declared by hand, as an extension targeting a newer ABI than its headers might. */
+extern const char *PyType_GetName(PyObject *type);
+extern int Py_IsWeakOptional(void) __attribute__((weak));
+
+__attribute__((visibility("hidden"))) double helper(double x) { return cbrt(x) + 1.0; }
+
+static PyModuleDef demo_module = { PyModuleDef_HEAD_INIT, "demo", NULL, -1, NULL };
+
+PyMODINIT_FUNC PyInit_demo(void) {
+    struct stat st;
+    volatile double d = helper(2.0);
+    (void)d;
+    (void)stat("/", &st);
+    if (Py_IsWeakOptional) Py_IsWeakOptional();
+    PyType_GetName((PyObject *)0);
+    return PyModule_Create(&demo_module);
+}
+"#;
+
+fn elf_fixture() -> Result<Vec<u8>, Skip> {
+    let path = build_c_extension(
+        "demo",
+        C_EXTENSION,
+        &[
+            "-lm",
+            "-Wl,-soname,demo.so",
+            "-Wl,-rpath,$ORIGIN/lib:/opt/x",
+        ],
+    )?;
+    Ok(std::fs::read(path).unwrap())
+}
+
+#[test]
+fn elf_gcc_extension() {
+    let data = fixture_or_skip!(elf_fixture());
+    let b = read_one(&data);
+    assert_eq!(b.format, Format::Elf);
+    assert_eq!(b.fat_slice, None);
+    if cfg!(target_arch = "x86_64") {
+        assert_eq!(b.arch, Arch::X86_64);
+    }
+    assert!(b.exports_symbol("PyInit_demo"), "{:?}", b.exports);
+    assert!(!b.exports_symbol("helper"), "hidden symbol exported");
+    assert_eq!(b.entry_points().collect::<Vec<_>>(), ["PyInit_demo"]);
+    let needed: Vec<_> = b.needed.iter().map(|n| n.name.as_str()).collect();
+    assert!(needed.contains(&"libm.so.6"), "{needed:?}");
+    assert!(b.needed.iter().all(|n| !n.lazy));
+    assert_eq!(b.soname.as_deref(), Some("demo.so"));
+    assert_eq!(b.rpaths, ["$ORIGIN/lib", "/opt/x"]);
+
+    let get_name = import(&b, "PyType_GetName");
+    assert_eq!(get_name.library, None);
+    assert_eq!(get_name.version, None);
+    assert!(!get_name.weak && !get_name.delay_load);
+    assert!(import(&b, "PyModule_Create2").library.is_none());
+    assert!(import(&b, "Py_IsWeakOptional").weak);
+
+    let cbrt = import(&b, "cbrt");
+    assert_eq!(cbrt.library.as_deref(), Some("libm.so.6"));
+    assert!(cbrt.version.as_deref().unwrap().starts_with("GLIBC_"));
+    // A versioned libc import.
+    let libc = b
+        .imports
+        .iter()
+        .find(|i| i.library.as_deref() == Some("libc.so.6"))
+        .unwrap_or_else(|| panic!("no libc import: {:#?}", b.imports));
+    assert!(libc.version.as_deref().unwrap().starts_with("GLIBC_"));
+    assert_eq!(b.macos_min, None);
+    assert!(!b.flat_namespace_lookups);
+}
+
+#[test]
+fn elf_hash_styles_agree() {
+    let gnu = fixture_or_skip!(build_c_extension(
+        "gnuhash",
+        C_EXTENSION,
+        &["-lm", "-Wl,--hash-style=gnu"]
+    ));
+    let sysv = fixture_or_skip!(build_c_extension(
+        "sysvhash",
+        C_EXTENSION,
+        &["-lm", "-Wl,--hash-style=sysv"]
+    ));
+    let gnu = read_one(&std::fs::read(gnu).unwrap());
+    let sysv = read_one(&std::fs::read(sysv).unwrap());
+    let sorted = |b: &Binary| {
+        let mut i: Vec<_> = b.imports.iter().map(|i| format!("{i:?}")).collect();
+        i.sort();
+        let mut e = b.exports.clone();
+        e.sort();
+        (i, e)
+    };
+    assert_eq!(sorted(&gnu), sorted(&sysv));
+    assert!(gnu.exports_symbol("PyInit_demo"));
+}
+
+#[test]
+fn elf_truncations_and_prefixes() {
+    let data = fixture_or_skip!(elf_fixture());
+    check_truncations_and_prefixes(&data);
+    // The reader stops at the dynamic information: far less than the whole file.
+    let mut len = 0usize;
+    while let Err(ReadError::NeedMore { len: want }) = binary::read_prefix(&data[..len], false) {
+        len = want as usize;
+    }
+    assert!(len < data.len(), "needed {len} of {}", data.len());
+}
+
+#[test]
+fn elf_without_program_headers_uses_sections() {
+    let data = fixture_or_skip!(elf_fixture());
+    let full = read_one(&data);
+    // Turn PT_DYNAMIC into PT_NULL: the reader falls back to .dynsym/.dynstr.
+    let mut copy = data.clone();
+    let phoff = u64::from_le_bytes(copy[0x20..0x28].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(copy[0x38..0x3a].try_into().unwrap()) as usize;
+    for i in 0..phnum {
+        let p = phoff + i * 56;
+        if u32::from_le_bytes(copy[p..p + 4].try_into().unwrap()) == 2 {
+            copy[p..p + 4].copy_from_slice(&0u32.to_le_bytes());
+        }
+    }
+    let fallback = read_one(&copy);
+    assert_eq!(fallback.imports, full.imports);
+    assert_eq!(fallback.exports, full.exports);
+    assert_eq!(fallback.needed, full.needed);
+}
+
+// ------------------------------------------------------------------------------------
+// PE
+// ------------------------------------------------------------------------------------
+
+fn pe_spec(machine: PeMachine) -> PeSpec {
+    PeSpec::new(machine)
+        .export("PyInit_demo")
+        .dll(
+            "python3.dll",
+            &["PyType_GetName", "PyModule_Create2"],
+            false,
+        )
+        .ordinal("python3.dll", "PyByOrdinal", 123)
+        .dll("KERNEL32.dll", &["GetTickCount"], false)
+        .dll("delayed.dll", &["DelayedFunc"], true)
+}
+
+fn check_pe(b: &Binary, arch: Arch) {
+    assert_eq!(b.format, Format::Pe);
+    assert_eq!(b.arch, arch);
+    assert_eq!(b.exports, ["PyInit_demo"]);
+    let get_name = import(b, "PyType_GetName");
+    assert_eq!(get_name.library.as_deref(), Some("python3.dll"));
+    assert!(!get_name.delay_load);
+    assert_eq!(
+        import(b, "#123").library.as_deref(),
+        Some("python3.dll"),
+        "by-ordinal import"
+    );
+    assert_eq!(
+        import(b, "GetTickCount").library.as_deref(),
+        Some("KERNEL32.dll")
+    );
+    let delayed = import(b, "DelayedFunc");
+    assert_eq!(delayed.library.as_deref(), Some("delayed.dll"));
+    assert!(delayed.delay_load);
+    let needed: Vec<_> = b.needed.iter().map(|n| (n.name.as_str(), n.lazy)).collect();
+    assert!(needed.contains(&("python3.dll", false)), "{needed:?}");
+    assert!(needed.contains(&("delayed.dll", true)), "{needed:?}");
+    assert!(b.rpaths.is_empty() && b.soname.is_none() && b.macos_min.is_none());
+}
+
+#[test]
+fn pe_x64() {
+    let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X64)));
+    check_pe(&read_one(&data), Arch::X86_64);
+    check_truncations_and_prefixes(&data);
+}
+
+#[test]
+fn pe_x86() {
+    let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X86)));
+    check_pe(&read_one(&data), Arch::X86);
+}
+
+#[test]
+fn pe_arm64() {
+    let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::Arm64)));
+    check_pe(&read_one(&data), Arch::Aarch64);
+}
+
+// ------------------------------------------------------------------------------------
+// Mach-O
+// ------------------------------------------------------------------------------------
+
+fn macho_spec(arch: MachArch) -> MachOSpec {
+    let mut spec = MachOSpec::new(arch);
+    spec.exports = vec!["PyInit_demo".into(), "_Py_Underscored".into()];
+    spec.imports = vec!["PyType_GetName".into(), "_Py_Dealloc".into()];
+    spec.rpaths = vec!["@loader_path/../lib".into()];
+    spec.install_name = Some("@rpath/demo.so".into());
+    spec
+}
+
+fn check_flat_macho(b: &Binary, arch: Arch) {
+    assert_eq!(b.format, Format::MachO);
+    assert_eq!(b.arch, arch);
+    assert!(b.exports_symbol("PyInit_demo"), "{:?}", b.exports);
+    // `__Py_Underscored` in the file: exactly one underscore removed.
+    assert!(b.exports_symbol("_Py_Underscored"), "{:?}", b.exports);
+    let get_name = import(b, "PyType_GetName");
+    assert_eq!(get_name.library, None);
+    assert_eq!(import(b, "_Py_Dealloc").library, None);
+    assert!(b.flat_namespace_lookups);
+    assert_eq!(b.macos_min, Some((11, 0)));
+    assert_eq!(b.soname.as_deref(), Some("@rpath/demo.so"));
+    assert_eq!(b.rpaths, ["@loader_path/../lib"]);
+}
+
+#[test]
+fn macho_arm64_dynamic_lookup() {
+    let data = fixture_or_skip!(build_macho_dylib(&macho_spec(MachArch::Arm64)));
+    check_flat_macho(&read_one(&data), Arch::Aarch64);
+    check_truncations_and_prefixes(&data);
+}
+
+#[test]
+fn macho_x86_64_dynamic_lookup() {
+    let data = fixture_or_skip!(build_macho_dylib(&macho_spec(MachArch::X86_64)));
+    check_flat_macho(&read_one(&data), Arch::X86_64);
+}
+
+#[test]
+fn macho_chained_fixups_and_dyld_info() {
+    for chained in [true, false] {
+        let mut spec = macho_spec(MachArch::Arm64);
+        spec.chained_fixups = Some(chained);
+        spec.macos_min = "13.0";
+        let data = fixture_or_skip!(build_macho_dylib(&spec));
+        let b = read_one(&data);
+        assert_eq!(b.macos_min, Some((13, 0)));
+        assert!(import(&b, "PyType_GetName").library.is_none());
+        assert!(b.flat_namespace_lookups);
+    }
+}
+
+/// Stub "libpython" and a second library, for two-level namespace ordinals.
+fn two_level(arch: MachArch) -> Result<Binary, Skip> {
+    two_level_bytes(arch, None).map(|data| read_one(&data))
+}
+
+fn two_level_bytes(arch: MachArch, chained_fixups: Option<bool>) -> Result<Vec<u8>, Skip> {
+    let mut python = MachOSpec::new(arch);
+    python.exports = vec![
+        "PyType_GetName".into(),
+        "_Py_Dealloc".into(),
+        "Py_WeakOne".into(),
+    ];
+    python.install_name = Some("/Library/Frameworks/Python.framework/Versions/3.11/Python".into());
+    python.dynamic_lookup = false;
+    let (python, _) = build_macho_dylib_at(&python)?;
+    let mut other = MachOSpec::new(arch);
+    other.exports = vec!["other_func".into()];
+    other.install_name = Some("@rpath/libother.dylib".into());
+    other.dynamic_lookup = false;
+    let (other, _) = build_macho_dylib_at(&other)?;
+
+    let mut spec = macho_spec(arch);
+    spec.imports.push("other_func".into());
+    spec.imports.push("only_at_runtime".into());
+    spec.weak_imports.push("Py_WeakOne".into());
+    spec.dylibs = vec![python];
+    spec.weak_dylibs = vec![other];
+    spec.chained_fixups = chained_fixups;
+    build_macho_dylib(&spec)
+}
+
+/// Sets `nsyms` of `LC_SYMTAB` to 0 in a thin 64-bit little-endian Mach-O, as if stripped
+/// of every symbol: imports must then come from the chained fixups / dyld info.
+fn drop_symbol_table(data: &mut [u8]) {
+    let ncmds = u32::from_le_bytes(data[16..20].try_into().unwrap());
+    let mut offset = 32;
+    for _ in 0..ncmds {
+        let cmd = u32::from_le_bytes(data[offset..offset + 4].try_into().unwrap());
+        let size = u32::from_le_bytes(data[offset + 4..offset + 8].try_into().unwrap());
+        if cmd == 2 {
+            data[offset + 12..offset + 16].fill(0);
+        }
+        offset += size as usize;
+    }
+}
+
+#[test]
+fn macho_imports_without_symbol_table() {
+    for (arch, chained) in [
+        (MachArch::Arm64, true),
+        (MachArch::Arm64, false),
+        (MachArch::X86_64, false),
+    ] {
+        let mut data = fixture_or_skip!(two_level_bytes(arch, Some(chained)));
+        let with_symtab = read_one(&data);
+        drop_symbol_table(&mut data);
+        let b = read_one(&data);
+        let python = "/Library/Frameworks/Python.framework/Versions/3.11/Python";
+        assert_eq!(
+            import(&b, "PyType_GetName").library.as_deref(),
+            Some(python),
+            "{arch:?} chained={chained}: {:#?}",
+            b.imports
+        );
+        assert_eq!(import(&b, "only_at_runtime").library, None);
+        assert!(b.flat_namespace_lookups);
+        assert!(import(&b, "Py_WeakOne").weak);
+        let mut names: Vec<_> = b.imports.iter().map(|i| i.name.clone()).collect();
+        let mut expected: Vec<_> = with_symtab.imports.iter().map(|i| i.name.clone()).collect();
+        names.sort();
+        expected.sort();
+        assert_eq!(names, expected);
+        assert!(b.exports_symbol("PyInit_demo"));
+    }
+}
+
+#[test]
+fn macho_two_level_namespace() {
+    for (arch, expected) in [
+        (MachArch::Arm64, Arch::Aarch64),
+        (MachArch::X86_64, Arch::X86_64),
+    ] {
+        let b = fixture_or_skip!(two_level(arch));
+        assert_eq!(b.arch, expected);
+        let python = "/Library/Frameworks/Python.framework/Versions/3.11/Python";
+        assert_eq!(
+            import(&b, "PyType_GetName").library.as_deref(),
+            Some(python)
+        );
+        assert_eq!(import(&b, "_Py_Dealloc").library.as_deref(), Some(python));
+        assert_eq!(
+            import(&b, "other_func").library.as_deref(),
+            Some("@rpath/libother.dylib")
+        );
+        assert!(import(&b, "Py_WeakOne").weak);
+        assert!(!import(&b, "PyType_GetName").weak);
+        // Left to -undefined dynamic_lookup.
+        assert_eq!(import(&b, "only_at_runtime").library, None);
+        assert!(b.flat_namespace_lookups);
+        let needed: Vec<_> = b.needed.iter().map(|n| (n.name.as_str(), n.lazy)).collect();
+        assert_eq!(
+            needed,
+            [(python, false), ("@rpath/libother.dylib", true)],
+            "{needed:?}"
+        );
+    }
+}
+
+#[test]
+fn macho_universal2() {
+    let arm = fixture_or_skip!(build_macho_dylib(&macho_spec(MachArch::Arm64)));
+    let x86 = fixture_or_skip!(build_macho_dylib(&macho_spec(MachArch::X86_64)));
+    let fat = fat_macho(&[(MachArch::X86_64, &x86), (MachArch::Arm64, &arm)]);
+    assert!(binary::looks_like_binary(&fat));
+    let binaries = binary::read(&fat).unwrap();
+    assert_eq!(binaries.len(), 2);
+    assert_eq!(binaries[0].arch, Arch::X86_64);
+    assert_eq!(binaries[0].fat_slice, Some(0));
+    assert_eq!(binaries[1].arch, Arch::Aarch64);
+    assert_eq!(binaries[1].fat_slice, Some(1));
+    for b in &binaries {
+        check_flat_macho(b, b.arch.clone());
+    }
+    check_truncations_and_prefixes(&fat);
+}
+
+// ------------------------------------------------------------------------------------
+// Hostile input
+// ------------------------------------------------------------------------------------
+
+#[test]
+fn garbage_is_rejected_without_panic() {
+    assert!(matches!(
+        binary::read(b"hello world"),
+        Err(ReadError::UnknownFormat)
+    ));
+    for magic in [
+        &b"\x7fELF\x02\x01\x01"[..],
+        &b"\x7fELF\x01\x02\x01"[..],
+        &[0xcf, 0xfa, 0xed, 0xfe][..],
+        &[0xfe, 0xed, 0xfa, 0xce][..],
+        &[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2][..],
+        &[0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1][..],
+        &b"MZ"[..],
+    ] {
+        let mut data = magic.to_vec();
+        data.resize(4096, 0xff);
+        assert!(binary::read(&data).is_err());
+        data[magic.len()..].fill(0);
+        let _ = binary::read(&data);
+        assert!(matches!(
+            binary::read_prefix(magic, false),
+            Err(ReadError::NeedMore { .. })
+        ));
+    }
+}
+
+#[test]
+fn elf_other_architectures_with_lld() {
+    for (arch, expected) in [
+        (ElfArch::I386, Arch::X86),
+        (ElfArch::S390x, Arch::S390x),
+        (ElfArch::Ppc, Arch::Other("ppc".into())),
+        (ElfArch::Aarch64, Arch::Aarch64),
+    ] {
+        for hash_style in ["gnu", "sysv"] {
+            let spec = ElfSpec {
+                arch,
+                soname: "ext.so".into(),
+                exports: vec!["PyInit_ext".into(), "other_export".into()],
+                imports: vec!["PyType_GetName".into()],
+                versioned_lib: Some((
+                    "libstub.so.6".into(),
+                    "STUB_2.17".into(),
+                    vec!["stub_a".into(), "stub_b".into()],
+                )),
+                hash_style,
+            };
+            let data = fixture_or_skip!(build_elf_with_lld(&spec));
+            let b = read_one(&data);
+            assert_eq!(b.arch, expected, "{arch:?}");
+            let mut exports = b.exports.clone();
+            exports.sort();
+            assert_eq!(
+                exports,
+                ["PyInit_ext", "other_export"],
+                "{arch:?} {hash_style}"
+            );
+            assert_eq!(b.soname.as_deref(), Some("ext.so"));
+            assert_eq!(b.needed.len(), 1);
+            assert_eq!(b.needed[0].name, "libstub.so.6");
+            let stub = import(&b, "stub_b");
+            assert_eq!(stub.library.as_deref(), Some("libstub.so.6"), "{arch:?}");
+            assert_eq!(stub.version.as_deref(), Some("STUB_2.17"), "{arch:?}");
+            let py = import(&b, "PyType_GetName");
+            assert_eq!((py.library.as_deref(), py.version.as_deref()), (None, None));
+            if arch == ElfArch::S390x && hash_style == "gnu" {
+                check_truncations_and_prefixes(&data);
+            }
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! Fixture builders shared by integration tests: real binaries built at test time with the
+//! tools the machine has (gcc + Python headers for ELF, the toolchain's `rust-lld` for PE
+//! and Mach-O, objects written with `object::write`). Nothing binary is committed.
+//!
+//! Include with `#[path = "support/mod.rs"] mod support;` (or `mod support;` from a test
+//! file in `tests/`). Every builder returns `Err(Skip)` naming the missing tool, so a test
+//! can print why and return.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
+use object::{
+    Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
+    SymbolFlags, SymbolKind, SymbolScope,
+};
+
+/// Why a fixture could not be built: a tool or header is genuinely missing.
+#[derive(Debug)]
+pub struct Skip(pub String);
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Unwraps a fixture or prints the skip reason and returns from the test.
+#[macro_export]
+macro_rules! fixture_or_skip {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(skip) => {
+                eprintln!("SKIP: {skip}");
+                return;
+            }
+        }
+    };
+}
+
+/// A fresh directory under cargo's per-target temporary directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("fixtures")
+        .join(format!("{name}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Runs a tool: `Err(Skip)` if it cannot be started, a panic if it fails (a broken
+/// fixture is a test failure, not a skip).
+fn run(cmd: &mut Command) -> Result<(), Skip> {
+    let out = cmd
+        .output()
+        .map_err(|e| Skip(format!("cannot run {:?}: {e}", cmd.get_program())))?;
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// ELF: gcc + Python headers
+// ---------------------------------------------------------------------------------------
+
+/// The Python include directory (`sysconfig.get_paths()["include"]`) if it has `Python.h`.
+pub fn python_include_dir() -> Result<PathBuf, Skip> {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_paths()['include'])",
+        ])
+        .output()
+        .map_err(|e| Skip(format!("python3 not runnable: {e}")))?;
+    if !out.status.success() {
+        return Err(Skip("python3 sysconfig query failed".into()));
+    }
+    let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    if dir.join("Python.h").is_file() {
+        Ok(dir)
+    } else {
+        Err(Skip(format!("no Python.h in {}", dir.display())))
+    }
+}
+
+/// Compiles `c_source` into `<name>.so` with `gcc -shared -fPIC -I<python include>`.
+pub fn build_c_extension(
+    name: &str,
+    c_source: &str,
+    extra_flags: &[&str],
+) -> Result<PathBuf, Skip> {
+    let include = python_include_dir()?;
+    if Command::new("gcc").arg("--version").output().is_err() {
+        return Err(Skip("gcc not found".into()));
+    }
+    let dir = scratch_dir(name);
+    let src = dir.join(format!("{name}.c"));
+    std::fs::write(&src, c_source).expect("write C source");
+    let out = dir.join(format!("{name}.so"));
+    run(Command::new("gcc")
+        .args(["-shared", "-fPIC", "-O1"])
+        .arg(format!("-I{}", include.display()))
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .args(extra_flags))?;
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// rust-lld
+// ---------------------------------------------------------------------------------------
+
+/// The toolchain's `rust-lld`.
+pub fn rust_lld() -> Result<PathBuf, Skip> {
+    let out = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .map_err(|e| Skip(format!("rustc not runnable: {e}")))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let rustlib = sysroot.join("lib").join("rustlib");
+    let host = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        })
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into());
+    let lld = rustlib.join(host).join("bin").join("rust-lld");
+    if lld.is_file() {
+        Ok(lld)
+    } else {
+        Err(Skip(format!("rust-lld not found at {}", lld.display())))
+    }
+}
+
+/// Adds a function `name` (a `ret`) to `obj`'s text section.
+fn define_function(obj: &mut Object<'_>, name: &str, code: &[u8], scope: SymbolScope) {
+    let text = obj.section_id(StandardSection::Text);
+    let offset = obj.append_section_data(text, code, 16);
+    obj.add_symbol(Symbol {
+        name: name.as_bytes().to_vec(),
+        value: offset,
+        size: code.len() as u64,
+        kind: SymbolKind::Text,
+        scope,
+        weak: false,
+        section: SymbolSection::Section(text),
+        flags: SymbolFlags::None,
+    });
+}
+
+/// Adds a pointer-sized slot in `.data` holding the address of the undefined symbol `name`.
+fn reference(obj: &mut Object<'_>, name: &str, weak: bool, pointer_bits: u8) {
+    let symbol = obj.add_symbol(Symbol {
+        name: name.as_bytes().to_vec(),
+        value: 0,
+        size: 0,
+        kind: SymbolKind::Text,
+        scope: SymbolScope::Dynamic,
+        weak,
+        section: SymbolSection::Undefined,
+        flags: SymbolFlags::None,
+    });
+    let data = obj.section_id(StandardSection::Data);
+    let offset = obj.append_section_data(data, &vec![0; usize::from(pointer_bits / 8)], 8);
+    obj.add_relocation(
+        data,
+        Relocation {
+            offset,
+            symbol,
+            addend: 0,
+            flags: RelocationFlags::Generic {
+                kind: RelocationKind::Absolute,
+                encoding: RelocationEncoding::Generic,
+                size: pointer_bits,
+            },
+        },
+    )
+    .expect("add relocation");
+}
+
+// ---------------------------------------------------------------------------------------
+// PE: COFF objects + lld-link
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeMachine {
+    X64,
+    X86,
+    Arm64,
+}
+
+impl PeMachine {
+    fn arch(self) -> Architecture {
+        match self {
+            PeMachine::X64 => Architecture::X86_64,
+            PeMachine::X86 => Architecture::I386,
+            PeMachine::Arm64 => Architecture::Aarch64,
+        }
+    }
+    fn flag(self) -> &'static str {
+        match self {
+            PeMachine::X64 => "/machine:x64",
+            PeMachine::X86 => "/machine:x86",
+            PeMachine::Arm64 => "/machine:arm64",
+        }
+    }
+    fn ret(self) -> &'static [u8] {
+        match self {
+            PeMachine::X64 | PeMachine::X86 => &[0x31, 0xc0, 0xc3],
+            PeMachine::Arm64 => &[0x00, 0x00, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6],
+        }
+    }
+    fn pointer_bits(self) -> u8 {
+        if self == PeMachine::X86 { 32 } else { 64 }
+    }
+}
+
+/// An import of a PE fixture: by name or by ordinal.
+#[derive(Clone, Debug)]
+pub enum PeImport {
+    Name(String),
+    /// The DLL exports the symbol (named `name` in the `.def`) by ordinal only.
+    Ordinal(String, u16),
+}
+
+/// One DLL a PE fixture imports from.
+#[derive(Clone, Debug)]
+pub struct PeDll {
+    pub name: String,
+    pub imports: Vec<PeImport>,
+    /// Link with `/delayload:<name>`.
+    pub delay_load: bool,
+}
+
+/// What a PE fixture imports and exports.
+#[derive(Clone, Debug)]
+pub struct PeSpec {
+    pub machine: PeMachine,
+    pub dlls: Vec<PeDll>,
+    pub exports: Vec<String>,
+}
+
+impl PeSpec {
+    pub fn new(machine: PeMachine) -> Self {
+        PeSpec {
+            machine,
+            dlls: Vec::new(),
+            exports: Vec::new(),
+        }
+    }
+    pub fn export(mut self, name: &str) -> Self {
+        self.exports.push(name.into());
+        self
+    }
+    pub fn dll(mut self, name: &str, imports: &[&str], delay_load: bool) -> Self {
+        self.dlls.push(PeDll {
+            name: name.into(),
+            imports: imports
+                .iter()
+                .map(|i| PeImport::Name((*i).into()))
+                .collect(),
+            delay_load,
+        });
+        self
+    }
+    pub fn ordinal(mut self, dll: &str, name: &str, ordinal: u16) -> Self {
+        if let Some(d) = self.dlls.iter_mut().find(|d| d.name == dll) {
+            d.imports.push(PeImport::Ordinal(name.into(), ordinal));
+        }
+        self
+    }
+}
+
+/// Links a PE DLL (`.pyd`) per `spec` with `rust-lld -flavor link`: one COFF object
+/// defining the exports and referencing every import, one import library per DLL
+/// generated from a `.def` file by lld-link's `/lib /def:` mode.
+///
+/// Delay-load needs `__delayLoadHelper2` (from MSVC's `delayimp.lib`); the object defines
+/// a dummy one, which is enough for the linker to build the delay-import table.
+pub fn build_pe_extension(spec: &PeSpec) -> Result<Vec<u8>, Skip> {
+    let lld = rust_lld()?;
+    let dir = scratch_dir("pe");
+    let m = spec.machine;
+    let mut obj = Object::new(BinaryFormat::Coff, m.arch(), Endianness::Little);
+    for export in &spec.exports {
+        define_function(&mut obj, export, m.ret(), SymbolScope::Dynamic);
+    }
+    let mut libs = Vec::new();
+    let mut delay = Vec::new();
+    for dll in &spec.dlls {
+        let stem = dll.name.trim_end_matches(".dll").trim_end_matches(".DLL");
+        let mut def = format!("LIBRARY {}\nEXPORTS\n", dll.name);
+        for import in &dll.imports {
+            let (name, line) = match import {
+                PeImport::Name(name) => (name, name.clone()),
+                PeImport::Ordinal(name, ordinal) => (name, format!("{name} @{ordinal} NONAME")),
+            };
+            writeln!(def, "  {line}").expect("write def");
+            reference(&mut obj, name, false, m.pointer_bits());
+        }
+        let def_path = dir.join(format!("{stem}.def"));
+        let lib_path = dir.join(format!("{stem}.lib"));
+        std::fs::write(&def_path, def).expect("write .def");
+        run(Command::new(&lld)
+            .args(["-flavor", "link", "/lib", m.flag()])
+            .arg(format!("/def:{}", def_path.display()))
+            .arg(format!("/out:{}", lib_path.display())))?;
+        libs.push(lib_path);
+        if dll.delay_load {
+            delay.push(dll.name.clone());
+        }
+    }
+    if !delay.is_empty() {
+        let helper = if m == PeMachine::X86 {
+            "__delayLoadHelper2@8"
+        } else {
+            "__delayLoadHelper2"
+        };
+        define_function(&mut obj, helper, m.ret(), SymbolScope::Linkage);
+    }
+    let obj_path = dir.join("ext.obj");
+    std::fs::write(&obj_path, obj.write().expect("write COFF")).expect("write .obj");
+    let out = dir.join("ext.pyd");
+    let mut cmd = Command::new(&lld);
+    cmd.args([
+        "-flavor",
+        "link",
+        "/dll",
+        "/noentry",
+        "/nodefaultlib",
+        m.flag(),
+    ])
+    .arg(format!("/out:{}", out.display()))
+    .arg(&obj_path)
+    .args(&libs);
+    for export in &spec.exports {
+        cmd.arg(format!("/export:{export}"));
+    }
+    for dll in &delay {
+        cmd.arg(format!("/delayload:{dll}"));
+    }
+    if m == PeMachine::X86 {
+        // object's COFF writer emits no @feat.00 SEH marker.
+        cmd.arg("/safeseh:no");
+    }
+    run(&mut cmd)?;
+    Ok(std::fs::read(&out).expect("read linked PE"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Mach-O: Mach-O objects + ld64.lld
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachArch {
+    Arm64,
+    X86_64,
+}
+
+impl MachArch {
+    fn arch(self) -> Architecture {
+        match self {
+            MachArch::Arm64 => Architecture::Aarch64,
+            MachArch::X86_64 => Architecture::X86_64,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            MachArch::Arm64 => "arm64",
+            MachArch::X86_64 => "x86_64",
+        }
+    }
+    fn ret(self) -> &'static [u8] {
+        match self {
+            MachArch::Arm64 => &[0x00, 0x00, 0x80, 0x52, 0xc0, 0x03, 0x5f, 0xd6],
+            MachArch::X86_64 => &[0x31, 0xc0, 0xc3],
+        }
+    }
+    /// `(cputype, cpusubtype)` for a fat header.
+    pub fn cpu(self) -> (u32, u32) {
+        match self {
+            MachArch::Arm64 => (0x0100_000c, 0),
+            MachArch::X86_64 => (0x0100_0007, 3),
+        }
+    }
+}
+
+/// What a Mach-O dylib fixture defines and references. Names are C names; the object
+/// writer adds the Mach-O underscore.
+#[derive(Clone, Debug)]
+pub struct MachOSpec {
+    pub arch: MachArch,
+    pub exports: Vec<String>,
+    /// Undefined symbols referenced from data (bound at load time).
+    pub imports: Vec<String>,
+    /// Undefined symbols referenced weakly.
+    pub weak_imports: Vec<String>,
+    /// Dylibs to link against (two-level namespace ordinals).
+    pub dylibs: Vec<PathBuf>,
+    /// Dylibs linked with `-weak_library` (LC_LOAD_WEAK_DYLIB).
+    pub weak_dylibs: Vec<PathBuf>,
+    /// `-undefined dynamic_lookup` for whatever is left.
+    pub dynamic_lookup: bool,
+    pub install_name: Option<String>,
+    pub rpaths: Vec<String>,
+    /// `-platform_version macos <min> <sdk>`.
+    pub macos_min: &'static str,
+    /// Force `-fixup_chains` (LC_DYLD_CHAINED_FIXUPS) or `-no_fixup_chains` (LC_DYLD_INFO).
+    pub chained_fixups: Option<bool>,
+}
+
+impl MachOSpec {
+    pub fn new(arch: MachArch) -> Self {
+        MachOSpec {
+            arch,
+            exports: Vec::new(),
+            imports: Vec::new(),
+            weak_imports: Vec::new(),
+            dylibs: Vec::new(),
+            weak_dylibs: Vec::new(),
+            dynamic_lookup: true,
+            install_name: None,
+            rpaths: Vec::new(),
+            macos_min: "11.0",
+            chained_fixups: None,
+        }
+    }
+}
+
+/// Links a Mach-O dylib per `spec` with `rust-lld -flavor darwin`.
+pub fn build_macho_dylib(spec: &MachOSpec) -> Result<Vec<u8>, Skip> {
+    build_macho_dylib_at(spec).map(|(_, bytes)| bytes)
+}
+
+/// Like [`build_macho_dylib`], also returning the path (to link other fixtures against).
+pub fn build_macho_dylib_at(spec: &MachOSpec) -> Result<(PathBuf, Vec<u8>), Skip> {
+    let lld = rust_lld()?;
+    let dir = scratch_dir("macho");
+    let mut obj = Object::new(BinaryFormat::MachO, spec.arch.arch(), Endianness::Little);
+    for export in &spec.exports {
+        define_function(&mut obj, export, spec.arch.ret(), SymbolScope::Dynamic);
+    }
+    for import in &spec.imports {
+        reference(&mut obj, import, false, 64);
+    }
+    for import in &spec.weak_imports {
+        reference(&mut obj, import, true, 64);
+    }
+    let obj_path = dir.join("ext.o");
+    std::fs::write(&obj_path, obj.write().expect("write Mach-O object")).expect("write .o");
+    let out = dir.join("ext.dylib");
+    let mut cmd = Command::new(&lld);
+    cmd.args(["-flavor", "darwin", "-dylib", "-arch", spec.arch.name()])
+        .args(["-platform_version", "macos", spec.macos_min, spec.macos_min])
+        .arg("-o")
+        .arg(&out)
+        .arg(&obj_path);
+    if spec.dynamic_lookup {
+        cmd.args(["-undefined", "dynamic_lookup"]);
+    }
+    if let Some(name) = &spec.install_name {
+        cmd.args(["-install_name", name]);
+    }
+    for rpath in &spec.rpaths {
+        cmd.args(["-rpath", rpath]);
+    }
+    match spec.chained_fixups {
+        Some(true) => {
+            cmd.arg("-fixup_chains");
+        }
+        Some(false) => {
+            cmd.arg("-no_fixup_chains");
+        }
+        None => {}
+    }
+    cmd.args(&spec.dylibs);
+    for weak in &spec.weak_dylibs {
+        cmd.arg("-weak_library").arg(weak);
+    }
+    run(&mut cmd)?;
+    let bytes = std::fs::read(&out).expect("read linked Mach-O");
+    Ok((out, bytes))
+}
+
+/// A fat (universal) file of `slices`: big-endian `fat_header` + `fat_arch` entries,
+/// slices aligned to 2^14.
+pub fn fat_macho(slices: &[(MachArch, &[u8])]) -> Vec<u8> {
+    const ALIGN_LOG2: u32 = 14;
+    let align = 1usize << ALIGN_LOG2;
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xcafe_babe_u32.to_be_bytes());
+    out.extend_from_slice(&(slices.len() as u32).to_be_bytes());
+    let mut offset = align;
+    let mut placed = Vec::new();
+    for (arch, bytes) in slices {
+        let (cputype, cpusubtype) = arch.cpu();
+        for v in [
+            cputype,
+            cpusubtype,
+            offset as u32,
+            bytes.len() as u32,
+            ALIGN_LOG2,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        placed.push((offset, *bytes));
+        offset = (offset + bytes.len()).div_ceil(align) * align;
+    }
+    for (offset, bytes) in placed {
+        out.resize(offset, 0);
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// ELF for other architectures: ELF objects + ld.lld (no libc needed)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElfArch {
+    /// 32-bit little-endian.
+    I386,
+    /// 64-bit big-endian.
+    S390x,
+    /// 32-bit big-endian.
+    Ppc,
+    Aarch64,
+}
+
+impl ElfArch {
+    fn arch(self) -> Architecture {
+        match self {
+            ElfArch::I386 => Architecture::I386,
+            ElfArch::S390x => Architecture::S390x,
+            ElfArch::Ppc => Architecture::PowerPc,
+            ElfArch::Aarch64 => Architecture::Aarch64,
+        }
+    }
+    fn endian(self) -> Endianness {
+        match self {
+            ElfArch::S390x | ElfArch::Ppc => Endianness::Big,
+            _ => Endianness::Little,
+        }
+    }
+    fn pointer_bits(self) -> u8 {
+        match self {
+            ElfArch::I386 | ElfArch::Ppc => 32,
+            _ => 64,
+        }
+    }
+}
+
+/// An ELF shared object linked by `ld.lld` from an object-written `.o`.
+#[derive(Clone, Debug)]
+pub struct ElfSpec {
+    pub arch: ElfArch,
+    pub soname: String,
+    pub exports: Vec<String>,
+    /// Undefined references left to the loader (no library, no version).
+    pub imports: Vec<String>,
+    /// A stub library `(soname, version node, symbols)` linked with a version script, so
+    /// the references to `symbols` get a Verneed entry.
+    pub versioned_lib: Option<(String, String, Vec<String>)>,
+    /// `--hash-style=` value (`gnu`, `sysv`, `both`).
+    pub hash_style: &'static str,
+}
+
+fn elf_object(arch: ElfArch, exports: &[String], imports: &[String]) -> Vec<u8> {
+    let mut obj = Object::new(BinaryFormat::Elf, arch.arch(), arch.endian());
+    for export in exports {
+        define_function(&mut obj, export, &[0; 4], SymbolScope::Dynamic);
+    }
+    for import in imports {
+        reference(&mut obj, import, false, arch.pointer_bits());
+    }
+    obj.write().expect("write ELF object")
+}
+
+/// Links an ELF shared object per `spec` with `rust-lld -flavor gnu`.
+pub fn build_elf_with_lld(spec: &ElfSpec) -> Result<Vec<u8>, Skip> {
+    let lld = rust_lld()?;
+    let dir = scratch_dir("elf");
+    let mut inputs = Vec::new();
+    let mut imports = spec.imports.clone();
+    if let Some((soname, version, symbols)) = &spec.versioned_lib {
+        let o = dir.join("stub.o");
+        std::fs::write(&o, elf_object(spec.arch, symbols, &[])).expect("write stub.o");
+        let map = dir.join("stub.map");
+        std::fs::write(
+            &map,
+            format!(
+                "{version} {{ global: {}; local: *; }};\n",
+                symbols.join("; ")
+            ),
+        )
+        .expect("write version script");
+        let lib = dir.join("libstub.so");
+        run(Command::new(&lld)
+            .args(["-flavor", "gnu", "-shared", "-soname", soname])
+            .arg(format!("--version-script={}", map.display()))
+            .arg("-o")
+            .arg(&lib)
+            .arg(&o))?;
+        inputs.push(lib);
+        imports.extend(symbols.iter().cloned());
+    }
+    let o = dir.join("ext.o");
+    std::fs::write(&o, elf_object(spec.arch, &spec.exports, &imports)).expect("write ext.o");
+    let out = dir.join("ext.so");
+    run(Command::new(&lld)
+        .args(["-flavor", "gnu", "-shared", "-soname", &spec.soname])
+        .arg(format!("--hash-style={}", spec.hash_style))
+        .arg("-o")
+        .arg(&out)
+        .arg(&o)
+        .args(&inputs))?;
+    Ok(std::fs::read(&out).expect("read linked ELF"))
+}
