@@ -111,10 +111,10 @@ hf() { # name runs warmup cmd
     read -r med mean min max usr sys n < <(util hf "$res/hf-$name.json")
     printf '  %-22s median %8.3f s  (mean %.3f, min %.3f, max %.3f; user %.3f s, sys %.3f s; %d runs)\n' \
         "$name" "$med" "$mean" "$min" "$max" "$usr" "$sys" "$n"
-    eval "med_${name//-/_}=$med"
+    eval "med_${name//-/_}=$med; cpu_${name//-/_}=$(awk -v u="$usr" -v s="$sys" 'BEGIN {print u+s}')"
 }
 
-say "set: $nw wheels, $mb MB ($nmem shared-object members, $memmb MB inflated); $(nproc) cores"
+say "set: $nw wheels, $mb MB ($nmem shared-object members, $memmb MB inflated); $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  abi3audit env: $a3deps"
 
 say "wall time (hyperfine; -i: exit codes 1/2 mean findings, not failure)"
@@ -135,6 +135,8 @@ if [[ "$SKIP_OURS" != 1 ]]; then
     awk -v a="$med_abi3audit" -v o="$med_cargo_abi3" -v f="$floor" 'BEGIN {
         printf "  abi3audit / cargo-abi3     = %.1fx   (target >= 50x)\n", a/o
         printf "  floor / cargo-abi3         = %.2fx   (target > 1: faster than the floor)\n", f/o }'
+    awk -v a="$cpu_abi3audit" -v o="$cpu_cargo_abi3" 'BEGIN {
+        printf "  CPU time (user+sys, mean): abi3audit %.2f s, cargo-abi3 %.3f s, ratio %.1fx\n", a, o, a/o }'
 fi
 awk -v a="$med_abi3audit" -v f="$floor" 'BEGIN { printf "  abi3audit / floor          = %.1fx\n", a/f }'
 
@@ -177,4 +179,5 @@ if [[ "$CURVE_ABI3AUDIT" == 1 ]]; then
 fi
 ((${#curves[@]})) && util buckets "${curves[@]}"
 echo
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times are only comparable on an idle machine; CPU times less sensitive)"
 echo "raw results: $res"
