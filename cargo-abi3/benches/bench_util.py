@@ -172,23 +172,25 @@ def rss(path):
 
 
 def findings_ours(path):
+    """Errors and warnings from the report's summary (infos such as computed-floor
+    are not findings), and the binaries it looked at."""
     try:
         d = json.load(open(path))
-    except (OSError, ValueError):
+        sm = d["summary"]
+    except (OSError, ValueError, KeyError, TypeError):
         print("n/a")
         return
-
-    def count(x):
-        if isinstance(x, list):
-            return len(x)
-        if isinstance(x, dict):
-            for key in ("findings", "diagnostics"):
-                if key in x and isinstance(x[key], list):
-                    return len(x[key])
-            return sum(count(v) for v in x.values() if isinstance(v, (list, dict)))
-        return 0
-
-    print(count(d))
+    codes = {}
+    for inp in d.get("inputs", []):
+        fs = list(inp.get("findings", []))
+        for b in inp.get("binaries", []):
+            fs += b.get("findings", [])
+        for f in fs:
+            if f.get("severity") in ("error", "warning"):
+                codes[f.get("code")] = codes.get(f.get("code"), 0) + 1
+    detail = ", ".join(f"{c} {n}" for c, n in sorted(codes.items(), key=lambda x: -x[1]))
+    print(f"{sm['errors']} errors + {sm['warnings']} warnings ({detail}); "
+          f"{sm['binaries']} binaries scanned, {sm['analysis_failures']} analysis failures")
 
 
 def findings_abi3audit(path):
