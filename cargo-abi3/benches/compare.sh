@@ -124,30 +124,11 @@ hf floor-zipfile "$RUNS" 1 "$PY $here/bench_util.py floor-py ${wheels[*]}"
 if [[ "$SKIP_OURS" != 1 ]]; then
     hf cargo-abi3 "$RUNS" 1 "$ours audit ${wheels[*]} --format json"
 fi
-# abi3audit takes minutes a run: each timed run is also the RSS/findings run
-# (/usr/bin/time's own cost is ~1 ms); the last run's files are kept.
-hf abi3audit "$AUDIT_RUNS" 0 "/usr/bin/time -v -o $res/rss-a3.txt $a3 -R -o $res/abi3audit.json ${wheels[*]}"
-
-floor_name=$(printf '%s %s\n' "$med_floor_unzip" floor-unzip "$med_floor_unzip_par" floor-unzip-par \
-    "$med_floor_zipfile" floor-zipfile | sort -g | head -1 | cut -d' ' -f2)
-floor_var="med_${floor_name//-/_}"; floor=${!floor_var}
-say "ratios"
-echo "  inflate floor = $floor_name (the fastest of the three) = ${floor} s"
-if [[ "$SKIP_OURS" != 1 ]]; then
-    awk -v a="$med_abi3audit" -v o="$med_cargo_abi3" -v f="$floor" 'BEGIN {
-        printf "  abi3audit / cargo-abi3     = %.1fx   (target >= 50x)\n", a/o
-        printf "  floor / cargo-abi3         = %.2fx   (target > 1: faster than the floor)\n", f/o }'
-    awk -v a="$cpu_abi3audit" -v o="$cpu_cargo_abi3" 'BEGIN {
-        printf "  CPU time (user+sys, mean): abi3audit %.2f s, cargo-abi3 %.3f s, ratio %.1fx\n", a, o, a/o }'
-fi
-awk -v a="$med_abi3audit" -v f="$floor" 'BEGIN { printf "  abi3audit / floor          = %.1fx\n", a/f }'
-
-say "peak RSS and findings (/usr/bin/time -v; cargo-abi3: one extra run, abi3audit: its last timed run)"
+say "peak RSS and findings (/usr/bin/time -v, one extra run)"
 if [[ "$SKIP_OURS" != 1 ]]; then
     /usr/bin/time -v -o "$res/rss-ours.txt" "$ours" audit "${wheels[@]}" --format json >"$res/ours.json" 2>"$res/ours.err" || echo "  (cargo-abi3 exit $?)"
     echo "  cargo-abi3: peak RSS $(util rss "$res/rss-ours.txt") MB (target <= 100); findings: $(util findings-ours "$res/ours.json")"
 fi
-echo "  abi3audit:  peak RSS $(util rss "$res/rss-a3.txt") MB; findings: $(util findings-abi3audit "$res/abi3audit.json")"
 
 if [[ "$SYNTH" == 1 ]]; then
     say "wheel with a 1 GiB member (real ELF from bcrypt + 1 GiB appended; headers and dynamic info at the start)"
@@ -179,6 +160,27 @@ if [[ "$CURVE_ABI3AUDIT" == 1 ]]; then
     curves+=("abi3audit=$res/curve-a3.json")
 fi
 ((${#curves[@]})) && util buckets "${curves[@]}"
+say "abi3audit 0.0.26 over the set (last: it takes minutes a run)"
+# abi3audit takes minutes a run: each timed run is also the RSS/findings run
+# (/usr/bin/time's own cost is ~1 ms); the last run's files are kept.
+hf abi3audit "$AUDIT_RUNS" 0 "/usr/bin/time -v -o $res/rss-a3.txt $a3 -R -o $res/abi3audit.json ${wheels[*]}"
+
+echo "  abi3audit:  peak RSS $(util rss "$res/rss-a3.txt") MB (last timed run); findings: $(util findings-abi3audit "$res/abi3audit.json")"
+
+floor_name=$(printf '%s %s\n' "$med_floor_unzip" floor-unzip "$med_floor_unzip_par" floor-unzip-par \
+    "$med_floor_zipfile" floor-zipfile | sort -g | head -1 | cut -d' ' -f2)
+floor_var="med_${floor_name//-/_}"; floor=${!floor_var}
+say "ratios"
+echo "  inflate floor = $floor_name (the fastest of the three) = ${floor} s"
+if [[ "$SKIP_OURS" != 1 ]]; then
+    awk -v a="$med_abi3audit" -v o="$med_cargo_abi3" -v f="$floor" 'BEGIN {
+        printf "  abi3audit / cargo-abi3     = %.1fx   (target >= 50x)\n", a/o
+        printf "  floor / cargo-abi3         = %.2fx   (target > 1: faster than the floor)\n", f/o }'
+    awk -v a="$cpu_abi3audit" -v o="$cpu_cargo_abi3" 'BEGIN {
+        printf "  CPU time (user+sys, mean): abi3audit %.2f s, cargo-abi3 %.3f s, ratio %.1fx\n", a, o, a/o }'
+fi
+awk -v a="$med_abi3audit" -v f="$floor" 'BEGIN { printf "  abi3audit / floor          = %.1fx\n", a/f }'
+
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (wall times are only comparable on an idle machine; CPU times less sensitive)"
 echo "raw results: $res"
