@@ -951,3 +951,34 @@ fn a_directory_with_a_good_wheel_and_bad_files() {
     assert!(stdout.contains("newer-than-floor"), "{stdout}");
     let _ = &run.stderr;
 }
+
+#[test]
+fn member_inflating_past_its_declared_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = fixture_or_skip!(violating());
+    let mut lie = b"\x7fELF".to_vec();
+    lie.extend(noise(100_000, 11));
+    let name = "lie-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
+    let path = wheel_with(
+        dir.path(),
+        name,
+        &so,
+        &[entry("good/_lie.abi3.so", &lie, Deflated)],
+    );
+    // The central-directory entry of the member: declared inflated size (offset 24) → 10.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let member = b"good/_lie.abi3.so";
+    let cd = (0..bytes.len() - 46 - member.len())
+        .find(|&i| {
+            &bytes[i..i + 4] == b"PK\x01\x02" && &bytes[i + 46..i + 46 + member.len()] == member
+        })
+        .expect("central directory entry");
+    bytes[cd + 24..cd + 28].copy_from_slice(&10u32.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+
+    let run = audit(&[&path]);
+    assert_eq!(run.code, 2, "{}", run.json);
+    let f = assert_failure(&run, name, "unreadable-input", "good/_lie.abi3.so");
+    assert!(text(f).contains("declared"), "{f:#}");
+    assert_violation(input(&run, name), "good/_core.abi3.so");
+}
