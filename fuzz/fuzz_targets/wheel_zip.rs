@@ -70,6 +70,12 @@ fuzz_target!(|data: &[u8]| {
         serde_json::from_str::<serde_json::Value>(&json).is_ok(),
         "invalid JSON report"
     );
-    let _ = report::human::render(&report, report::human::HumanOptions { color: false, verbose: true });
+    let _ = report::human::render(
+        &report,
+        report::human::HumanOptions {
+            color: false,
+            verbose: true,
+        },
+    );
     let _ = report.exit_code();
 });
