@@ -3,8 +3,9 @@
 use std::fmt;
 
 /// Which ABI an extension (or a wheel's ABI tag set) targets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum AbiKind {
     /// The stable ABI of PEP 384 (`abi3`): loads on every GIL-enabled CPython >= the floor.
     Abi3,

@@ -8,8 +8,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How bad a finding is. `Error` findings make `cargo abi3` exit 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Shown only in `--verbose` human output; always in JSON.
     Info,
@@ -28,8 +29,9 @@ impl fmt::Display for Severity {
 }
 
 /// Which part of the promise a code is about; used to group `cargo abi3 list`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum Family {
     /// Imported interpreter symbols against the stable-ABI manifest.
     AbiSymbols,
@@ -165,9 +167,11 @@ Fix: make the declarations agree; the diagnostic names both places.";
     LinksLibpython = "links-libpython", LinkHygiene, Error,
         "the extension links libpython",
         "An extension module must take interpreter symbols from the process that loads it. \
-Linking libpython (DT_NEEDED libpython3.X.so, LC_LOAD_DYLIB Python.framework) loads a second \
-interpreter library into statically linked interpreters (manylinux's, conda's, uv's), \
-or fails to load where that exact library is absent (PEP 513, PEP 599, PEP 600). Android is the \
+Linking libpython (DT_NEEDED libpython3.X.so or libpython3.so, LC_LOAD_DYLIB Python.framework \
+or libpython3.X.dylib) loads a second interpreter library into statically linked interpreters \
+(python.org's Linux builds, manylinux's, uv's python-build-standalone), or fails to load where \
+that exact library is absent; PEP 513 forbids it for manylinux (auditwheel excludes libpython \
+from every policy). Windows is checked by wrong-python-dll. Android is the \
 documented exception.\n\n\
 Fix: do not link libpython. PyO3: set PYO3_BUILD_EXTENSION_MODULE=1 (maturin does), or build \
 with maturin; C: do not pass -lpython3.X; macOS: link with `-undefined dynamic_lookup`.";
@@ -175,23 +179,31 @@ with maturin; C: do not pass -lpython3.X; macOS: link with `-undefined dynamic_l
         "a Windows extension imports the wrong Python DLL",
         "On Windows the import table names the DLL each symbol comes from. An abi3 .pyd must \
 import python3.dll, which forwards to whichever python3XY.dll is loaded; importing \
-python3XY.dll ties the module to that one version (and a version-specific .pyd must import the \
-python3XY.dll its tag names). Delay-load imports count too.\n\n\
-Fix: link against python3.lib (PyO3 does for abi3 builds; C: define Py_LIMITED_API before \
-including Python.h so pyconfig.h selects python3.lib).";
+python3XY.dll ties the module to that one version: other versions refuse it (`Module use of \
+python3XY.dll conflicts with this version of Python`) or fail to find the DLL (PEP 384). A \
+version-specific .pyd must import the python3XY.dll (python3XYt.dll when free-threaded) its \
+tag names. abi3t modules (PEP 803) must import python3t.dll: CPython 3.15 ships it with \
+free-threaded builds and, forwarding to the GIL-enabled runtime, with GIL-enabled builds \
+(gh-148690), while free-threaded builds have no python3.dll. Delay-load imports count too.\n\n\
+Fix: link against python3.lib (python3t.lib for abi3t; PyO3 does for abi3/abi3t builds; C: \
+define Py_LIMITED_API / Py_TARGET_ABI3T before including Python.h so pyconfig.h selects it).";
     ExtraExports = "extra-exports", LinkHygiene, Warning,
         "the extension exports symbols beyond its entry point",
         "On ELF, exported symbols share one process-wide namespace: a symbol an extension \
 exports can override another package's copy or be overridden by the host's (the \
-cryptography-under-uwsgi and PyPy crashes). An extension needs to export only its \
-PyInit_/PyModExport_ entry point.\n\n\
+cryptography-under-uwsgi and PyPy crashes): default-visibility symbols are preemptible, so the \
+extension's own calls can bind to another image's definition. An extension needs to export only \
+its PyInit_/PyModExport_ entry point (PEP 489/793). Warning on ELF; info on Mach-O (two-level \
+namespace) and PE (imports name their DLL), where the damage is limited. Vendored libraries are \
+not checked; --allow-export PATTERN=REASON accepts intended exports.\n\n\
 Fix: build with `-fvisibility=hidden`, link with `-Wl,--exclude-libs,ALL` when statically \
 linking libraries such as OpenSSL, or use a version script exporting only the entry point.";
     NeededNotAllowed = "needed-not-allowed", LinkHygiene, Error,
         "a needed library is not allowed by the wheel's manylinux/musllinux tag",
         "manylinux and musllinux policies (PEP 600, PEP 656) list the system libraries a wheel \
-may assume. Any other DT_NEEDED library must be bundled in the wheel, or the module fails to \
-load on systems without it.\n\n\
+may assume (auditwheel's policy files, vendored). Any other DT_NEEDED library must be bundled \
+in the wheel (found by file name or soname), or the module fails to load on systems without \
+it. The ELF interpreter (ld-linux) is always allowed; the strictest of compressed tags decides.\n\n\
 Fix: bundle the library (auditwheel repair) or link it statically with hidden symbols.";
     SymbolVersionTooNew = "symbol-version-too-new", LinkHygiene, Error,
         "a versioned symbol is newer than the wheel's platform tag allows",
@@ -203,7 +215,9 @@ glibc), or raise the platform tag.";
     ForbiddenSymbol = "forbidden-symbol", LinkHygiene, Error,
         "a symbol forbidden by the platform policy is imported",
         "The manylinux policy blacklists some symbols even from allowed libraries because \
-they are missing or differ on older systems.\n\nFix: avoid the symbol or raise the platform tag.";
+they are missing or differ on older systems (`__cxa_thread_atexit_impl` before glibc 2.18, \
+zlib internals); auditwheel refuses such wheels. Weak references are ignored: they resolve to \
+NULL where missing.\n\nFix: avoid the symbol or raise the platform tag.";
     EntryPointMissing = "entry-point-missing", Names, Error,
         "the extension module does not export the entry point its file name promises",
         "Python imports `pkg/name.<suffix>` by calling `PyInit_name` (or `PyModExport_name` \
@@ -220,17 +234,23 @@ Fix: also export PyInit_, or raise the floor to 3.15.";
         "The import system selects extension files by suffix: an abi3 wheel's modules must be \
 `.abi3.so` (or `.abi3-<platform>.so` from 3.15, or `.so`) on POSIX and `.pyd` on Windows; a \
 `.cpython-311-x86_64-linux-gnu.so` inside an abi3 wheel only imports on 3.11; abi3t modules \
-need `.abi3t.so`.\n\n\
+need `.abi3t.so` (free-threaded builds do not import `.abi3.so`; PEP 803), and a free-threaded \
+version-specific wheel cannot use `.abi3.so` either. A tag no interpreter knows \
+(`name.abi3t-x86_64.so`) is never imported (importlib.machinery.EXTENSION_SUFFIXES).\n\n\
 Fix: let the build tool name the file (maturin, setuptools `py_limited_api`), or rename it.";
     SoInPurelib = "so-in-purelib", Names, Warning,
         "a shared object is shipped in a purelib wheel or location",
         "`Root-Is-Purelib: true` (or files under `*.data/purelib`) tells installers the \
-contents are pure Python; tools may install them to a location shared across platforms.\n\n\
+contents are pure Python; installers put them in purelib, which distributions may share \
+between interpreters and architectures (wheel spec, PEP 427/491), so the binary ends up where \
+it cannot load.\n\n\
 Fix: set `Root-Is-Purelib: false` and a platform tag (build tools do this for extensions).";
     MacosMinosAboveTag = "macos-minos-above-tag", Platform, Error,
         "the binary's macOS minimum is above the wheel's macosx tag",
         "LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX records the oldest macOS the binary loads \
-on. If it is newer than the `macosx_X_Y` tag, pip installs it on systems where dyld refuses it.\n\n\
+on. If it is newer than the `macosx_X_Y` tag (the lowest, when tags are compressed), pip \
+installs it on systems where dyld refuses it. Each slice of a universal binary is checked. From \
+macOS 11 installers only match `X_0` tags.\n\n\
 Fix: set MACOSX_DEPLOYMENT_TARGET to the tag's version when building, or raise the tag.";
     ArchMismatch = "arch-mismatch", Platform, Error,
         "a binary's architecture does not match the platform tag",
@@ -289,6 +309,15 @@ resolved floor.";
 non-exported section. The wheel's tag or file name does not match what the author declared, \
 so the wheel was retagged or built with different settings.\n\n\
 Fix: rebuild with the declared settings or update the declaration.";
+    Pyo3ConfigUnavailable = "pyo3-config-unavailable", Intent, Warning,
+        "the build hook cannot see PyO3's resolved configuration",
+        "PyO3 passes the configuration it resolved (interpreter, ABI, floor) to the build \
+scripts of crates that depend on it directly: pyo3 (`links = \"pyo3-python\"`) as \
+DEP_PYO3_PYTHON_PYO3_CONFIG, pyo3-ffi (`links = \"python\"`) as DEP_PYTHON_PYO3_CONFIG. Cargo \
+gives `DEP_*` variables only from direct dependencies, so a crate that reaches PyO3 through \
+another crate (or a PyO3 too old to forward the config) leaves the hook checking declarations \
+only: it cannot tell which floor or ABI the build really targets.\n\n\
+Fix: add `pyo3` (0.30 or newer) to `[dependencies]` of the crate whose build.rs runs the hook.";
     HostShadowsSymbol = "host-shadows-symbol", Host, Error,
         "a host library's global symbol would win over the extension's own copy",
         "On ELF, every library in the executable's DT_NEEDED closure is in the global lookup \
@@ -333,6 +362,7 @@ impl fmt::Display for Code {
     }
 }
 
+#[cfg(feature = "serde")]
 impl serde::Serialize for Code {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())

@@ -1,11 +1,10 @@
 //! Findings: the data every rule produces and every renderer consumes.
 
-use serde::Serialize;
-
 use crate::{Code, Severity};
 
 /// A place in a text file (Cargo.toml, pyproject.toml) that a finding points at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SourceSpan {
     pub file: std::path::PathBuf,
     /// Byte range into the file's text.
@@ -16,22 +15,23 @@ pub struct SourceSpan {
 }
 
 /// One thing a rule has to say about a binary, a wheel or a manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,
     /// The symbol the finding is about, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub symbol: Option<String>,
     pub message: String,
     /// Evidence (`= note:` lines).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub notes: Vec<String>,
     /// The fix (`= help:` line).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub help: Option<String>,
     /// Where in a manifest to make the change (`cargo abi3 check`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub span: Option<SourceSpan>,
 }
 
@@ -61,6 +61,12 @@ impl Finding {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Overrides the code's default severity (e.g. a softer case of an error code).
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
         self
     }
 

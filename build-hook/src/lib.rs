@@ -3,13 +3,41 @@
 //!
 //! `cargo-abi3` depends on this crate for the same logic, so both give the same answer with
 //! the same codes and words.
+//!
+//! In `build.rs`:
+//!
+//! ```no_run
+//! // build.rs
+//! cargo_abi3_build_hook::check();
+//! ```
+//!
+//! and once in the crate: `include!(concat!(env!("OUT_DIR"), "/cargo_abi3_declaration.rs"));`
+//!
+//! Reusable pieces: [`pyo3_config::Pyo3Config`] (PyO3's resolved config),
+//! [`manifest::Manifest`] and [`pyproject::PyProject`] (declarations with spans),
+//! [`intent::check_intent`] (the checks), [`render::render_plain`] (the text format),
+//! [`declaration`] (the embedded record) and [`wheel`] (tag and suffix prediction).
 
 pub mod abi_kind;
+pub mod cc_helper;
 pub mod code;
+pub mod declaration;
 pub mod finding;
+pub mod hook;
+pub mod intent;
+pub mod manifest;
+pub mod pyo3_config;
+pub mod pyproject;
+pub mod render;
+pub mod toml_util;
 pub mod version;
+pub mod wheel;
 
 pub use abi_kind::AbiKind;
+#[cfg(feature = "cc")]
+pub use cc_helper::{cc_build, try_cc_build};
 pub use code::{Code, Family, Severity};
 pub use finding::{Finding, SourceSpan};
+pub use hook::{Hook, Level, Outcome, check};
+pub use intent::{DeclaredIntent, IntentInputs, check_intent, declared_intent};
 pub use version::PyVersion;

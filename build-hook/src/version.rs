@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A CPython feature version such as 3.9. Patch levels never matter for the stable ABI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(into = "String"))]
 pub struct PyVersion {
     pub major: u8,
     pub minor: u8,

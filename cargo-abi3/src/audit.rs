@@ -9,7 +9,7 @@ use crate::binary::{self, Binary, ReadError};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
-use crate::rules::{self, BinarySubject, Claim, ClaimSource, WheelSubject};
+use crate::rules::{self, BinarySubject, Claim, ClaimSource, ExportAllow, WheelSubject};
 use crate::wheel::{
     ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName,
 };
@@ -29,6 +29,8 @@ pub struct AuditOptions {
     pub assume_minimum: Option<PyVersion>,
     pub limits: Limits,
     pub overrides: Vec<Override>,
+    /// `--allow-export`: exports `extra-exports` does not report.
+    pub allowed_exports: Vec<ExportAllow>,
 }
 
 /// Audits every path (files, directories, globs). Never fails: what cannot be analysed
@@ -128,7 +130,12 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
         Ok(binaries) => {
             report.binaries = binaries
                 .iter()
-                .map(|b| audit_binary(b, None, &name, &claim, None))
+                .map(|b| {
+                    let subject = BinarySubject::new(b, &name, &claim, None)
+                        .with_slices(&binaries)
+                        .with_allowed_exports(&options.allowed_exports);
+                    audit_binary(subject, None)
+                })
                 .collect();
         }
         Err(e) => report
@@ -235,14 +242,8 @@ fn notice_finding(path: &str, notice: &Notice) -> Finding {
     }
 }
 
-fn audit_binary(
-    binary: &Binary,
-    member: Option<&str>,
-    file_name: &str,
-    claim: &Claim,
-    wheel: Option<WheelSubject<'_>>,
-) -> BinaryReport {
-    let subject = BinarySubject::new(binary, file_name, claim, wheel);
+fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryReport {
+    let binary = subject.binary;
     BinaryReport {
         member: member.map(str::to_owned),
         format: binary.format,
@@ -310,24 +311,30 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
             .iter()
             .map(|notice| notice_finding(&display, notice)),
     );
+    // Read every shared object first: rules need to know what the wheel bundles.
+    let mut read = Vec::new();
     for member in archive.shared_objects() {
-        let member_file = file_name(&member.path);
         let what = format!("`{}` in `{display}`", member.path);
-        let binaries = match read_member_binaries(&mut archive, &member.path, member.size, &what) {
-            Ok(binaries) => binaries,
-            Err(finding) => {
-                report.findings.push(*finding);
-                continue;
-            }
-        };
-        for binary in &binaries {
-            report.binaries.push(audit_binary(
-                binary,
-                Some(&member.path),
-                member_file,
-                &claim,
-                Some(wheel),
-            ));
+        match read_member_binaries(&mut archive, &member.path, member.size, &what) {
+            Ok(binaries) => read.push((member, binaries)),
+            Err(finding) => report.findings.push(*finding),
+        }
+    }
+    let bundled: Vec<String> = read
+        .iter()
+        .flat_map(|(member, binaries)| {
+            std::iter::once(file_name(&member.path).to_owned())
+                .chain(binaries.iter().filter_map(|b| b.soname.clone()))
+        })
+        .collect();
+    for (member, binaries) in &read {
+        for binary in binaries {
+            let subject = BinarySubject::new(binary, file_name(&member.path), &claim, Some(wheel))
+                .in_member(&member.path, member.in_purelib, &bundled, binaries)
+                .with_allowed_exports(&options.allowed_exports);
+            report
+                .binaries
+                .push(audit_binary(subject, Some(&member.path)));
         }
     }
     report

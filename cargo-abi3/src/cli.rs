@@ -91,6 +91,10 @@ pub struct AuditArgs {
     /// Largest `WHEEL` or `METADATA` file, in MiB [default: 1].
     #[arg(long, value_name = "MIB")]
     pub max_metadata_size: Option<u64>,
+    /// Do not report exports matching PATTERN (`*` wildcards) in extra-exports; `=REASON`
+    /// documents why (repeatable), e.g. `--allow-export 'foo_*=C API for plugins'`.
+    #[arg(long, value_name = "PATTERN[=REASON]")]
+    pub allow_export: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -184,6 +188,11 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     let mut options = AuditOptions {
         assume_minimum: args.assume_minimum,
         overrides: overrides(&args.output)?,
+        allowed_exports: args
+            .allow_export
+            .iter()
+            .map(|a| crate::rules::ExportAllow::parse(a))
+            .collect(),
         ..AuditOptions::default()
     };
     const MIB: u64 = 1024 * 1024;

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod wheel;
+
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
@@ -541,11 +543,13 @@ pub enum ElfArch {
     /// 32-bit big-endian.
     Ppc,
     Aarch64,
+    X86_64,
 }
 
 impl ElfArch {
     fn arch(self) -> Architecture {
         match self {
+            ElfArch::X86_64 => Architecture::X86_64,
             ElfArch::I386 => Architecture::I386,
             ElfArch::S390x => Architecture::S390x,
             ElfArch::Ppc => Architecture::PowerPc,
@@ -594,9 +598,30 @@ fn elf_object(arch: ElfArch, exports: &[String], imports: &[String]) -> Vec<u8> 
 
 /// Links an ELF shared object per `spec` with `rust-lld -flavor gnu`.
 pub fn build_elf_with_lld(spec: &ElfSpec) -> Result<Vec<u8>, Skip> {
+    build_elf_with_lld_needed(spec, &[])
+}
+
+/// Like [`build_elf_with_lld`], also linking an empty stub library per soname in `needed`
+/// (so each becomes a DT_NEEDED entry).
+pub fn build_elf_with_lld_needed(spec: &ElfSpec, needed: &[&str]) -> Result<Vec<u8>, Skip> {
     let lld = rust_lld()?;
     let dir = scratch_dir("elf");
     let mut inputs = Vec::new();
+    for (i, soname) in needed.iter().enumerate() {
+        let o = dir.join(format!("needed{i}.o"));
+        std::fs::write(
+            &o,
+            elf_object(spec.arch, &[format!("needed_stub_{i}")], &[]),
+        )
+        .expect("write needed stub");
+        let lib = dir.join(format!("libneeded{i}.so"));
+        run(Command::new(&lld)
+            .args(["-flavor", "gnu", "-shared", "-soname", soname])
+            .arg("-o")
+            .arg(&lib)
+            .arg(&o))?;
+        inputs.push(lib);
+    }
     let mut imports = spec.imports.clone();
     if let Some((soname, version, symbols)) = &spec.versioned_lib {
         let o = dir.join("stub.o");

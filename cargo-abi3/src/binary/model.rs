@@ -51,6 +51,8 @@ pub enum Arch {
     Arm,
     Ppc64le,
     Ppc64,
+    /// 32-bit PowerPC (old macOS `fat`/`universal` slices).
+    Ppc,
     S390x,
     Riscv64,
     Loongarch64,
@@ -69,6 +71,23 @@ impl Arch {
         }
     }
 
+    /// The architecture a platform tag or a reader names: `amd64`, `arm64`, `i686`, …
+    pub fn from_name(name: &str) -> Arch {
+        match name {
+            "x86_64" | "amd64" | "x86_64h" => Arch::X86_64,
+            "i386" | "i686" | "x86" => Arch::X86,
+            "aarch64" | "arm64" => Arch::Aarch64,
+            "armv7l" | "armv6l" | "armv7" | "arm" => Arch::Arm,
+            "ppc64le" => Arch::Ppc64le,
+            "ppc64" => Arch::Ppc64,
+            "ppc" => Arch::Ppc,
+            "s390x" => Arch::S390x,
+            "riscv64" => Arch::Riscv64,
+            "loongarch64" => Arch::Loongarch64,
+            other => Arch::Other(other.to_owned()),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             Arch::X86_64 => "x86_64",
@@ -77,6 +96,7 @@ impl Arch {
             Arch::Arm => "armv7l",
             Arch::Ppc64le => "ppc64le",
             Arch::Ppc64 => "ppc64",
+            Arch::Ppc => "ppc",
             Arch::S390x => "s390x",
             Arch::Riscv64 => "riscv64",
             Arch::Loongarch64 => "loongarch64",

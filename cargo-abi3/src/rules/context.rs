@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::abi::{self, AbiItem};
 use crate::binary::{Binary, Import, is_python_library};
-use crate::wheel::{ExtensionFileName, WheelMetadata, WheelName};
+use crate::wheel::{ExtensionFileName, SuffixKind, WheelMetadata, WheelName};
 
 /// Where the claimed floor and ABI come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -89,6 +89,16 @@ pub struct BinarySubject<'a> {
     pub wheel: Option<WheelSubject<'a>>,
     /// Imports the interpreter resolves, computed once for all rules.
     pub python_imports: Vec<PythonImport<'a>>,
+    /// The path inside the wheel (`pkg/_core.abi3.so`); the file name for a loose binary.
+    pub path: &'a str,
+    /// The member is installed into purelib (`Root-Is-Purelib: true` or `*.data/purelib/`).
+    pub in_purelib: bool,
+    /// File names and sonames of every shared object the wheel bundles (empty when loose).
+    pub bundled: &'a [String],
+    /// Every slice of the same file, this one included (one element unless fat).
+    pub slices: &'a [Binary],
+    /// `--allow-export` patterns.
+    pub allowed_exports: &'a [ExportAllow],
 }
 
 impl<'a> BinarySubject<'a> {
@@ -114,7 +124,68 @@ impl<'a> BinarySubject<'a> {
             claim,
             wheel,
             python_imports: python_imports_of(binary),
+            path: file_name,
+            in_purelib: false,
+            bundled: &[],
+            slices: std::slice::from_ref(binary),
+            allowed_exports: &[],
         }
+    }
+
+    /// Where in a wheel the binary is: its member path, whether it lands in purelib, the
+    /// shared objects bundled next to it and the slices of its file.
+    pub fn in_member(
+        mut self,
+        path: &'a str,
+        in_purelib: bool,
+        bundled: &'a [String],
+        slices: &'a [Binary],
+    ) -> Self {
+        self.path = path;
+        self.in_purelib = in_purelib;
+        self.bundled = bundled;
+        self.slices = slices;
+        self
+    }
+
+    /// The slices of a fat file (for a loose binary).
+    pub fn with_slices(mut self, slices: &'a [Binary]) -> Self {
+        self.slices = slices;
+        self
+    }
+
+    pub fn with_allowed_exports(mut self, allowed: &'a [ExportAllow]) -> Self {
+        self.allowed_exports = allowed;
+        self
+    }
+
+    /// Whether this is the first (or only) slice of its file: per-file rules report once.
+    pub fn is_first_slice(&self) -> bool {
+        self.binary.fat_slice.is_none_or(|i| i == 0)
+    }
+
+    /// Whether the file is in a directory of vendored libraries (`pkg.libs/` from
+    /// auditwheel, `.dylibs/` from delocate, `pkg.libs`/`delvewheel` on Windows).
+    pub fn in_vendored_dir(&self) -> bool {
+        let mut dirs: Vec<&str> = self.path.split(['/', '\\']).collect();
+        dirs.pop();
+        dirs.iter()
+            .any(|d| d.ends_with(".libs") || *d == ".dylibs" || d.ends_with(".dylibs"))
+    }
+
+    /// The module name when the file is meant to be imported as an extension module: named
+    /// like one (`name.abi3.so`, `name.pyd`, …), outside vendored-library directories, and
+    /// for a bare `name.so` also looking like one (entry point or interpreter imports).
+    pub fn module_name(&self) -> Option<&str> {
+        let module = self.extension_name.module.as_deref()?;
+        if self.in_vendored_dir() {
+            return None;
+        }
+        let bare_so = matches!(self.extension_name.suffix, SuffixKind::PlainSo);
+        if bare_so && self.role == Role::Library && self.python_imports.is_empty() {
+            return None;
+        }
+        Some(module)
     }
 
     /// The lowest version whose stable ABI covers every manifest symbol imported; `None` when
@@ -164,4 +235,83 @@ fn looks_like_c_api(name: &str) -> bool {
 pub struct WheelSubject<'a> {
     pub name: &'a WheelName,
     pub metadata: &'a WheelMetadata,
+}
+
+/// An `--allow-export PATTERN[=REASON]` entry: exports matching the glob (`*` matches any
+/// run of characters) are not reported by `extra-exports`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportAllow {
+    pub pattern: String,
+    pub reason: Option<String>,
+}
+
+impl ExportAllow {
+    /// Parses `PATTERN` or `PATTERN=REASON` (`=` never occurs in a symbol name).
+    pub fn parse(text: &str) -> ExportAllow {
+        match text.split_once('=') {
+            Some((pattern, reason)) => ExportAllow {
+                pattern: pattern.trim().to_owned(),
+                reason: Some(reason.trim().to_owned()).filter(|r| !r.is_empty()),
+            },
+            None => ExportAllow {
+                pattern: text.trim().to_owned(),
+                reason: None,
+            },
+        }
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        glob_match(self.pattern.as_bytes(), name.as_bytes())
+    }
+}
+
+/// `*`-only glob matching, iterative (no exponential backtracking).
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if Some(&c) == text.get(t) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern
+        .get(p..)
+        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_allow_globs() {
+        let a = ExportAllow::parse("OPENSSL_*=shared with the sibling module");
+        assert_eq!(a.reason.as_deref(), Some("shared with the sibling module"));
+        assert!(a.matches("OPENSSL_init"));
+        assert!(!a.matches("SSL_read"));
+        let b = ExportAllow::parse("*_np*");
+        assert!(b.matches("pthread_np"));
+        assert!(b.matches("x_npy"));
+        assert!(!b.matches("foo"));
+        assert!(ExportAllow::parse("exact").matches("exact"));
+        assert!(!ExportAllow::parse("exact").matches("exactly"));
+        assert!(ExportAllow::parse("*").matches(""));
+        assert!(ExportAllow::parse("a*b*c").matches("aXXbYYc"));
+        assert!(!ExportAllow::parse("a*b*c").matches("aXXbYY"));
+    }
 }

@@ -5,6 +5,8 @@
 //! Rules never fail: "could not analyse" is decided before a subject exists.
 
 mod context;
+mod policy;
+mod punycode;
 
 mod computed_floor;
 mod debug_only_symbol;
@@ -14,7 +16,26 @@ mod platform_only_symbol;
 mod requires_python_below_floor;
 mod uninstallable_tag;
 
-pub use context::{BinarySubject, Claim, ClaimSource, PythonImport, Role, WheelSubject};
+mod abi3t_floor;
+mod abi3t_needs_modexport;
+mod abi3t_unusable_api;
+mod arch_mismatch;
+mod entry_point_missing;
+mod extra_exports;
+mod forbidden_symbol;
+mod links_libpython;
+mod macos_minos_above_tag;
+mod missing_universal2_slice;
+mod modexport_needs_newer_floor;
+mod needed_not_allowed;
+mod so_in_purelib;
+mod suffix_tag_mismatch;
+mod symbol_version_too_new;
+mod wrong_python_dll;
+
+pub use context::{
+    BinarySubject, Claim, ClaimSource, ExportAllow, PythonImport, Role, WheelSubject,
+};
 
 use crate::Code;
 use crate::finding::Finding;
@@ -45,6 +66,26 @@ pub static REGISTRY: &[Rule] = &[
     computed_floor::RULE,
     uninstallable_tag::RULE,
     requires_python_below_floor::RULE,
+    // Link hygiene
+    links_libpython::RULE,
+    wrong_python_dll::RULE,
+    extra_exports::RULE,
+    needed_not_allowed::RULE,
+    symbol_version_too_new::RULE,
+    forbidden_symbol::RULE,
+    // Entry points and names
+    entry_point_missing::RULE,
+    modexport_needs_newer_floor::RULE,
+    suffix_tag_mismatch::RULE,
+    so_in_purelib::RULE,
+    // Platform tags
+    macos_minos_above_tag::RULE,
+    arch_mismatch::RULE,
+    missing_universal2_slice::RULE,
+    // abi3t (PEP 803)
+    abi3t_floor::RULE,
+    abi3t_needs_modexport::RULE,
+    abi3t_unusable_api::RULE,
 ];
 
 /// Runs every binary rule on one binary.
@@ -85,6 +126,22 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for rule in REGISTRY {
             assert!(seen.insert(rule.code), "{} registered twice", rule.code);
+        }
+    }
+
+    #[test]
+    fn every_binary_and_wheel_code_has_a_rule() {
+        use cargo_abi3_build_hook::Family;
+        for &code in Code::ALL {
+            if matches!(
+                code.family(),
+                Family::LinkHygiene | Family::Names | Family::Platform | Family::Abi3t
+            ) {
+                assert!(
+                    REGISTRY.iter().any(|r| r.code == code),
+                    "{code} is not registered"
+                );
+            }
         }
     }
 }

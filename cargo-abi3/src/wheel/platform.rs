@@ -2,8 +2,6 @@
 //! glibc/musl/macOS versions and architectures.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::fmt;
-
 /// The operating-system family a platform tag targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -24,59 +22,7 @@ pub enum PlatformFamily {
     Other,
 }
 
-/// A CPU architecture named by a platform tag. `aarch64` and `arm64` are the same.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Arch {
-    X86_64,
-    X86,
-    Aarch64,
-    /// 32-bit ARM (`armv7l`, `armv6l`).
-    Arm,
-    Ppc64le,
-    Ppc64,
-    Ppc,
-    S390x,
-    Riscv64,
-    Loongarch64,
-    Other(String),
-}
-
-impl fmt::Display for Arch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Arch::X86_64 => "x86_64",
-            Arch::X86 => "x86",
-            Arch::Aarch64 => "aarch64",
-            Arch::Arm => "arm",
-            Arch::Ppc64le => "ppc64le",
-            Arch::Ppc64 => "ppc64",
-            Arch::Ppc => "ppc",
-            Arch::S390x => "s390x",
-            Arch::Riscv64 => "riscv64",
-            Arch::Loongarch64 => "loongarch64",
-            Arch::Other(s) => s,
-        })
-    }
-}
-
-impl Arch {
-    fn from_name(name: &str) -> Arch {
-        match name {
-            "x86_64" | "amd64" | "x86_64h" => Arch::X86_64,
-            "i386" | "i686" | "x86" => Arch::X86,
-            "aarch64" | "arm64" => Arch::Aarch64,
-            "armv7l" | "armv6l" | "armv7" | "arm" => Arch::Arm,
-            "ppc64le" => Arch::Ppc64le,
-            "ppc64" => Arch::Ppc64,
-            "ppc" => Arch::Ppc,
-            "s390x" => Arch::S390x,
-            "riscv64" => Arch::Riscv64,
-            "loongarch64" => Arch::Loongarch64,
-            other => Arch::Other(other.to_owned()),
-        }
-    }
-}
+pub use crate::binary::Arch;
 
 /// One platform tag, borrowed from a wheel name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

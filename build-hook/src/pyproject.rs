@@ -1,0 +1,321 @@
+//! What a pyproject.toml declares about the extension: `[project] requires-python`,
+//! `[tool.maturin]` and setuptools-rust's `[[tool.setuptools-rust.ext-modules]]`.
+
+use std::path::{Path, PathBuf};
+
+use toml::de::DeValue;
+
+use crate::PyVersion;
+use crate::toml_util::{self, SpannedStr, TomlError};
+
+/// One entry of `[tool.maturin] features`: a string, or (maturin 1.10+) a table
+/// `{ feature = "pyo3/abi3-py311", python-version = ">=3.11" }` enabled only when the target
+/// interpreter matches `python-version`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MaturinFeature {
+    pub feature: SpannedStr,
+    pub python_version: Option<SpannedStr>,
+}
+
+/// `[tool.maturin]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct MaturinConfig {
+    pub features: Vec<MaturinFeature>,
+    pub bindings: Option<SpannedStr>,
+    pub module_name: Option<SpannedStr>,
+    pub python_source: Option<SpannedStr>,
+    pub manifest_path: Option<SpannedStr>,
+}
+
+/// setuptools-rust's `py_limited_api` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum PyLimitedApi {
+    /// `"auto"`: follow bdist_wheel's `py_limited_api` option.
+    Auto,
+    /// `true`/`false`.
+    Bool(bool),
+    /// `"cp39"`: that floor.
+    Floor(PyVersion),
+    /// Anything else, as written.
+    Other(String),
+}
+
+/// One `[[tool.setuptools-rust.ext-modules]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SetuptoolsRustExt {
+    pub target: Option<SpannedStr>,
+    pub path: Option<SpannedStr>,
+    pub py_limited_api: Option<(PyLimitedApi, std::ops::Range<usize>)>,
+    pub features: Vec<SpannedStr>,
+}
+
+/// The parts of a pyproject.toml that declare ABI intent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PyProject {
+    pub path: PathBuf,
+    pub requires_python: Option<SpannedStr>,
+    pub build_backend: Option<String>,
+    pub maturin: Option<MaturinConfig>,
+    pub setuptools_rust: Vec<SetuptoolsRustExt>,
+}
+
+impl PyProject {
+    /// Parses pyproject.toml `text`; `path` is recorded for spans and relative paths.
+    pub fn parse(path: impl Into<PathBuf>, text: &str) -> Result<Self, TomlError> {
+        let path = path.into();
+        let doc = toml_util::parse(&path, text)?;
+        let project = toml_util::table(&doc, "project");
+        let tool = toml_util::table(&doc, "tool");
+        let maturin = tool.and_then(|t| toml_util::table(t, "maturin")).map(|m| {
+            let features = toml_util::array(m, "features")
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| match v.get_ref() {
+                    DeValue::String(_) => Some(MaturinFeature {
+                        feature: toml_util::as_str(v)?,
+                        python_version: None,
+                    }),
+                    DeValue::Table(t) => Some(MaturinFeature {
+                        feature: toml_util::string(t, "feature")?,
+                        python_version: toml_util::string(t, "python-version"),
+                    }),
+                    _ => None,
+                })
+                .collect();
+            MaturinConfig {
+                features,
+                bindings: toml_util::string(m, "bindings"),
+                module_name: toml_util::string(m, "module-name"),
+                python_source: toml_util::string(m, "python-source"),
+                manifest_path: toml_util::string(m, "manifest-path"),
+            }
+        });
+        let setuptools_rust = tool
+            .and_then(|t| toml_util::table(t, "setuptools-rust"))
+            .and_then(|s| toml_util::array(s, "ext-modules"))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| match v.get_ref() {
+                DeValue::Table(t) => Some(SetuptoolsRustExt {
+                    target: toml_util::string(t, "target"),
+                    path: toml_util::string(t, "path"),
+                    py_limited_api: toml_util::get(t, "py_limited_api")
+                        .or_else(|| toml_util::get(t, "py-limited-api"))
+                        .map(|v| {
+                            let parsed = match v.get_ref() {
+                                DeValue::Boolean(b) => PyLimitedApi::Bool(*b),
+                                DeValue::String(s) if s == "auto" => PyLimitedApi::Auto,
+                                DeValue::String(s) => match s.strip_prefix("cp") {
+                                    Some(d) => PyVersion::from_tag_digits(d)
+                                        .map(PyLimitedApi::Floor)
+                                        .unwrap_or_else(|| PyLimitedApi::Other(s.to_string())),
+                                    None => PyLimitedApi::Other(s.to_string()),
+                                },
+                                _ => PyLimitedApi::Other(String::new()),
+                            };
+                            (parsed, v.span())
+                        }),
+                    features: toml_util::strings(t, "features"),
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok(PyProject {
+            requires_python: project.and_then(|p| toml_util::string(p, "requires-python")),
+            build_backend: toml_util::table(&doc, "build-system")
+                .and_then(|b| toml_util::string(b, "build-backend"))
+                .map(|s| s.value),
+            maturin,
+            setuptools_rust,
+            path,
+        })
+    }
+
+    /// The lowest CPython feature version `requires-python` admits, see
+    /// [`lowest_admitted_version`].
+    pub fn requires_python_floor(&self) -> Option<RequiresPythonFloor> {
+        self.requires_python
+            .as_ref()
+            .map(|r| lowest_admitted_version(&r.value))
+    }
+
+    /// The Cargo.toml maturin builds: `manifest-path` relative to this file, else the
+    /// Cargo.toml next to it.
+    pub fn cargo_manifest(&self) -> PathBuf {
+        let dir = self.path.parent().unwrap_or(Path::new(""));
+        match self.maturin.as_ref().and_then(|m| m.manifest_path.as_ref()) {
+            Some(p) => dir.join(&p.value),
+            None => dir.join("Cargo.toml"),
+        }
+    }
+
+    /// maturin's `module-name`, last dotted component (the extension's own name).
+    pub fn extension_name(&self) -> Option<String> {
+        let m = self.maturin.as_ref()?.module_name.as_ref()?;
+        m.value.rsplit('.').next().map(str::to_owned)
+    }
+}
+
+/// What `requires-python` says about the oldest interpreter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(
+    feature = "serde",
+    serde(rename_all = "kebab-case", tag = "kind", content = "version")
+)]
+pub enum RequiresPythonFloor {
+    /// The lowest `3.X` the specifier set admits.
+    Version(PyVersion),
+    /// No lower bound: every version is admitted.
+    Unbounded,
+    /// A specifier this reader does not understand (e.g. `===`); nothing is concluded.
+    Unknown,
+}
+
+/// The lowest CPython `major.minor` a PEP 440 specifier set admits, at feature-version
+/// granularity: `>=3.9` and `>3.8.5` give 3.9 and 3.8, `>3.8` gives 3.8 (3.8.1 > 3.8),
+/// `~=3.9` and `==3.9.*` give 3.9. Upper bounds and exclusions are ignored.
+pub fn lowest_admitted_version(spec: &str) -> RequiresPythonFloor {
+    let mut floor: Option<PyVersion> = None;
+    for clause in spec.split(',') {
+        let clause = clause.trim();
+        if clause.is_empty() {
+            continue;
+        }
+        let ops = [">=", "~=", "===", "==", "!=", "<=", ">", "<"];
+        let Some(op) = ops.iter().find(|op| clause.starts_with(**op)) else {
+            return RequiresPythonFloor::Unknown;
+        };
+        let version = clause[op.len()..].trim().trim_end_matches(".*");
+        let lower = match *op {
+            ">=" | "~=" | ">" | "==" => version.parse::<PyVersion>().ok(),
+            "===" => return RequiresPythonFloor::Unknown,
+            _ => continue,
+        };
+        let Some(v) = lower else {
+            return RequiresPythonFloor::Unknown;
+        };
+        floor = Some(floor.map_or(v, |f| f.max(v)));
+    }
+    floor.map_or(RequiresPythonFloor::Unbounded, RequiresPythonFloor::Version)
+}
+
+/// Reads and parses a pyproject.toml.
+pub fn read(path: &Path) -> Result<PyProject, TomlError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TomlError {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+        span: None,
+    })?;
+    PyProject::parse(path, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+[build-system]
+requires = ["maturin>=1.9.4,<2"]
+build-backend = "maturin"
+
+[project]
+name = "my-ext"
+requires-python = ">=3.8, <4"
+
+[tool.maturin]
+bindings = "pyo3"
+module-name = "my_pkg._native"
+python-source = "python"
+manifest-path = "rust/Cargo.toml"
+features = ["pyo3/abi3-py39", { feature = "pyo3/abi3-py311", python-version = ">=3.11" }]
+
+[[tool.setuptools-rust.ext-modules]]
+target = "pkg._lib"
+path = "Cargo.toml"
+py_limited_api = "cp39"
+features = ["pyo3/abi3-py39"]
+"#;
+
+    fn at(s: &SpannedStr) -> &str {
+        &TOML[s.span.clone()]
+    }
+
+    #[test]
+    fn reads_maturin_and_setuptools_rust() {
+        let p = PyProject::parse("dir/pyproject.toml", TOML).unwrap();
+        assert_eq!(at(p.requires_python.as_ref().unwrap()), "\">=3.8, <4\"");
+        assert_eq!(
+            p.requires_python_floor(),
+            Some(RequiresPythonFloor::Version(PyVersion::new(3, 8)))
+        );
+        assert_eq!(p.build_backend.as_deref(), Some("maturin"));
+        let m = p.maturin.as_ref().unwrap();
+        assert_eq!(m.bindings.as_ref().unwrap().value, "pyo3");
+        assert_eq!(m.python_source.as_ref().unwrap().value, "python");
+        assert_eq!(p.extension_name().as_deref(), Some("_native"));
+        assert_eq!(p.cargo_manifest(), PathBuf::from("dir/rust/Cargo.toml"));
+        assert_eq!(m.features.len(), 2);
+        assert_eq!(at(&m.features[0].feature), "\"pyo3/abi3-py39\"");
+        assert_eq!(at(&m.features[1].feature), "\"pyo3/abi3-py311\"");
+        assert_eq!(
+            m.features[1].python_version.as_ref().unwrap().value,
+            ">=3.11"
+        );
+        let ext = &p.setuptools_rust[0];
+        assert_eq!(ext.target.as_ref().unwrap().value, "pkg._lib");
+        let (api, span) = ext.py_limited_api.clone().unwrap();
+        assert_eq!(api, PyLimitedApi::Floor(PyVersion::new(3, 9)));
+        assert_eq!(&TOML[span], "\"cp39\"");
+    }
+
+    #[test]
+    fn lowest_admitted() {
+        use RequiresPythonFloor::*;
+        let v = |m| Version(PyVersion::new(3, m));
+        assert_eq!(lowest_admitted_version(">=3.9"), v(9));
+        assert_eq!(lowest_admitted_version(">3.8"), v(8));
+        assert_eq!(lowest_admitted_version(">=3.7,>=3.10"), v(10));
+        assert_eq!(lowest_admitted_version("~=3.11"), v(11));
+        assert_eq!(lowest_admitted_version("==3.12.*"), v(12));
+        assert_eq!(lowest_admitted_version("<4, !=3.9.1"), Unbounded);
+        assert_eq!(lowest_admitted_version(""), Unbounded);
+        assert_eq!(lowest_admitted_version("===3.9"), Unknown);
+        assert_eq!(lowest_admitted_version("3.9"), Unknown);
+    }
+
+    #[test]
+    fn malformed_pyproject_is_an_error() {
+        let e = PyProject::parse("pyproject.toml", "[project\nname=1").unwrap_err();
+        assert!(e.span.is_some());
+        assert!(e.to_string().starts_with("pyproject.toml: "));
+        let e = PyProject::parse(
+            "p",
+            "[project]\nrequires-python = \">=3.9\"\nrequires-python = \"x\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn py_limited_api_variants() {
+        let text = "[[tool.setuptools-rust.ext-modules]]\ntarget = \"a\"\npy_limited_api = \"auto\"\n\
+[[tool.setuptools-rust.ext-modules]]\ntarget = \"b\"\npy_limited_api = true\n";
+        let p = PyProject::parse("p", text).unwrap();
+        assert_eq!(
+            p.setuptools_rust[0].py_limited_api.as_ref().unwrap().0,
+            PyLimitedApi::Auto
+        );
+        assert_eq!(
+            p.setuptools_rust[1].py_limited_api.as_ref().unwrap().0,
+            PyLimitedApi::Bool(true)
+        );
+        assert!(p.maturin.is_none());
+    }
+}

@@ -1,0 +1,36 @@
+//! `abi3t-floor`: an `abi3t` ABI tag with a floor below 3.15.
+
+use cargo_abi3_build_hook::PyVersion;
+
+use super::{Check, Rule, WheelSubject};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::Abi3tFloor,
+    check: Check::Wheel(check),
+};
+
+fn check(subject: &WheelSubject<'_>, out: &mut Vec<Finding>) {
+    let name = subject.name;
+    if !name.has_abi3t() {
+        return;
+    }
+    let Some(floor) = name.claimed_floor() else {
+        return;
+    };
+    if floor >= PyVersion::ABI3T_START {
+        return;
+    }
+    out.push(
+        Finding::new(
+            Code::Abi3tFloor,
+            format!(
+                "`{}` claims abi3t from Python {floor}, but abi3t exists only from 3.15",
+                name.tag_triple()
+            ),
+        )
+        .note("free-threaded interpreters before 3.15 have no stable ABI (PEP 803)")
+        .help("tag the wheel cp315 (or newer), e.g. `cp315-abi3.abi3t-<platform>`"),
+    );
+}

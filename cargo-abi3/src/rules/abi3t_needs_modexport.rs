@@ -1,0 +1,36 @@
+//! `abi3t-needs-modexport`: an abi3t extension module without a `PyModExport_` hook.
+
+use cargo_abi3_build_hook::AbiKind;
+
+use super::{BinarySubject, Check, Role, Rule};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::Abi3tNeedsModexport,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    if subject.claim.kind != Some(AbiKind::Abi3t) {
+        return;
+    }
+    let binary = subject.binary;
+    let is_module = subject.role == Role::ExtensionModule || subject.module_name().is_some();
+    if !is_module || binary.entry_points().any(|e| e.starts_with("PyModExport")) {
+        return;
+    }
+    let mut finding = Finding::new(
+        Code::Abi3tNeedsModexport,
+        "an abi3t module without a `PyModExport_` entry point",
+    )
+    .note("under abi3t PyModuleDef is opaque: free-threaded interpreters import abi3t modules through PEP 793's PyModExport_ hook");
+    if let Some(init) = binary.entry_points().find(|e| e.starts_with("PyInit")) {
+        finding = finding
+            .symbol(init)
+            .note(format!("it exports only `{init}`"));
+    }
+    out.push(finding.help(
+        "export `PyModExport_<name>` returning the module's slots (PyO3 does for abi3t builds)",
+    ));
+}

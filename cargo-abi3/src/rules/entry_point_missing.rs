@@ -1,0 +1,48 @@
+//! `entry-point-missing`: a file named like extension module `name` that exports neither
+//! `PyInit_name` nor `PyModExport_name` (`PyInitU_`/`PyModExportU_` + punycode for non-ASCII).
+
+use super::punycode::hook_suffix;
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::EntryPointMissing,
+    check: Check::Binary(check),
+};
+
+/// The hook names CPython looks up for `module`: `[PyInit…, PyModExport…]`.
+pub fn hooks(module: &str) -> Option<[String; 2]> {
+    let (unicode, suffix) = hook_suffix(module)?;
+    let u = if unicode { "U" } else { "" };
+    Some([
+        format!("PyInit{u}_{suffix}"),
+        format!("PyModExport{u}_{suffix}"),
+    ])
+}
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let Some(module) = subject.module_name() else {
+        return;
+    };
+    let Some(hooks) = hooks(module) else { return };
+    let binary = subject.binary;
+    if hooks.iter().any(|h| binary.exports_symbol(h)) {
+        return;
+    }
+    let mut finding = Finding::new(
+        Code::EntryPointMissing,
+        format!(
+            "`{}` is imported as module `{module}` but exports neither `{}` nor `{}`",
+            subject.file_name, hooks[0], hooks[1]
+        ),
+    )
+    .note("import fails with `ImportError: dynamic module does not define module export function`");
+    let others: Vec<&str> = binary.entry_points().collect();
+    if !others.is_empty() {
+        finding = finding.note(format!("it exports {}", others.join(", ")));
+    }
+    out.push(finding.help(
+        "name the file after the module (`#[pymodule] fn name`, maturin `module-name`), or rename the module",
+    ));
+}

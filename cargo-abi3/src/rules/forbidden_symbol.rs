@@ -1,0 +1,57 @@
+//! `forbidden-symbol`: a symbol the manylinux/musllinux policy blacklists for a library the
+//! binary links.
+
+use super::policy;
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::binary::Format;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::ForbiddenSymbol,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let binary = subject.binary;
+    if binary.format != Format::Elf {
+        return;
+    }
+    let Some(wheel) = subject.wheel else { return };
+    for promise in policy::promises(wheel.name) {
+        let mut reported = std::collections::HashSet::new();
+        for (library, symbols) in &promise.policy.blacklist {
+            if !binary.needed.iter().any(|n| &n.name == library) {
+                continue;
+            }
+            for import in &binary.imports {
+                // A weak reference resolves to NULL where the symbol is missing; auditwheel
+                // ignores those too (Rust's std references __cxa_thread_atexit_impl weakly).
+                if import.weak {
+                    continue;
+                }
+                let from_library = import.library.as_ref().is_none_or(|l| l == library);
+                if from_library
+                    && symbols.contains(&import.name)
+                    && reported.insert(import.name.as_str())
+                {
+                    out.push(
+                        Finding::new(
+                            Code::ForbiddenSymbol,
+                            format!(
+                                "`{}` from `{library}` is forbidden by `{}`",
+                                import.name, promise.tag
+                            ),
+                        )
+                        .symbol(&import.name)
+                        .note(format!(
+                            "the {} policy blacklists it: it is missing or behaves differently on some systems the tag admits",
+                            promise.policy.title()
+                        ))
+                        .help("stop using the symbol (or the code path using it), or raise the platform tag"),
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `macos-minos-above-tag`: a Mach-O slice whose minimum macOS is newer than the wheel's
+//! `macosx_X_Y` tag (the lowest one when several are compressed).
+
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::binary::Format;
+use crate::finding::Finding;
+use crate::wheel::PlatformFamily;
+
+pub const RULE: Rule = Rule {
+    code: Code::MacosMinosAboveTag,
+    check: Check::Binary(check),
+};
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let binary = subject.binary;
+    if binary.format != Format::MachO {
+        return;
+    }
+    let (Some(wheel), Some(minos)) = (subject.wheel, binary.macos_min) else {
+        return;
+    };
+    let Some((tag_version, tag)) = wheel
+        .name
+        .platforms()
+        .filter(|t| t.family() == PlatformFamily::Macos)
+        .filter_map(|t| t.macos_version().map(|v| (v, t)))
+        .min_by_key(|(v, _)| *v)
+    else {
+        return;
+    };
+    if minos <= tag_version {
+        return;
+    }
+    let (major, minor) = minos;
+    // From macOS 11 installers only generate `X_0` tags.
+    let fix_tag = if major >= 11 {
+        (major, 0)
+    } else {
+        (major, minor)
+    };
+    let fix_tag_note = if major >= 11 && minor > 0 {
+        format!(
+            " (macOS {major}.{minor} is only expressible as macosx_{major}_0, below the binary's minimum: rebuild for {major}.0 instead)"
+        )
+    } else {
+        String::new()
+    };
+    out.push(
+        Finding::new(
+            Code::MacosMinosAboveTag,
+            format!(
+                "the {} slice needs macOS {major}.{minor}, but `{}` admits macOS {}.{}",
+                binary.arch.tag_name(binary.platform()),
+                tag.as_str(),
+                tag_version.0,
+                tag_version.1
+            ),
+        )
+        .note(format!(
+            "dyld refuses to load it on macOS {}.{} up to the release before {major}.{minor}",
+            tag_version.0, tag_version.1
+        ))
+        .help(format!(
+            "set MACOSX_DEPLOYMENT_TARGET={}.{} when building, or tag the wheel macosx_{}_{}{fix_tag_note}",
+            tag_version.0, tag_version.1, fix_tag.0, fix_tag.1
+        )),
+    );
+}

@@ -1,0 +1,50 @@
+//! `modexport-needs-newer-floor`: only a `PyModExport_` hook (PEP 793), yet a floor below
+//! 3.15, where no interpreter looks for it.
+
+use cargo_abi3_build_hook::PyVersion;
+
+use super::{BinarySubject, Check, Rule};
+use crate::Code;
+use crate::finding::Finding;
+
+pub const RULE: Rule = Rule {
+    code: Code::ModexportNeedsNewerFloor,
+    check: Check::Binary(check),
+};
+
+/// PEP 793's `PyModExport_` lookup exists from this version.
+const MODEXPORT_START: PyVersion = PyVersion::new(3, 15);
+
+fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+    let Some(floor) = subject.claim.floor else {
+        return;
+    };
+    if floor >= MODEXPORT_START {
+        return;
+    }
+    let binary = subject.binary;
+    let mut modexport = binary
+        .entry_points()
+        .filter(|e| e.starts_with("PyModExport"))
+        .peekable();
+    let Some(&first) = modexport.peek() else {
+        return;
+    };
+    if binary.entry_points().any(|e| e.starts_with("PyInit")) {
+        return;
+    }
+    out.push(
+        Finding::new(
+            Code::ModexportNeedsNewerFloor,
+            format!(
+                "exports only `{first}`, which Python before 3.15 does not look up, but {}",
+                subject.claim.floor_phrase(floor)
+            ),
+        )
+        .symbol(first)
+        .help(format!(
+            "also export `{}` (PyO3 does unless told otherwise), or raise the floor to 3.15 (tag cp315)",
+            first.replacen("PyModExport", "PyInit", 1)
+        )),
+    );
+}
