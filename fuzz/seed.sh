@@ -25,6 +25,20 @@ for so in /usr/lib/python3*/lib-dynload/*.so /usr/lib/x86_64-linux-gnu/libz.so.*
   [ "$n" -lt 6 ] || break
 done
 
+# Cargo.toml / pyproject.toml pairs (joined by NUL, as the intent target splits them) and
+# each file alone.
+mkdir -p "$corpus/intent"
+for ex in "$root"/examples/*/; do
+  [ -f "$ex/Cargo.toml" ] || continue
+  name=$(basename "$ex")
+  cp "$ex/Cargo.toml" "$corpus/intent/$name-Cargo.toml"
+  if [ -f "$ex/pyproject.toml" ]; then
+    cp "$ex/pyproject.toml" "$corpus/intent/$name-pyproject.toml"
+    { cat "$ex/Cargo.toml"; printf '\0'; cat "$ex/pyproject.toml"; } >"$corpus/intent/$name-pair"
+  fi
+done
+cp "$root/build-hook/Cargo.toml" "$corpus/intent/build-hook-Cargo.toml"
+
 for t in "$corpus"/*/; do
   echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"
 done
