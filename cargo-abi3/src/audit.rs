@@ -166,7 +166,9 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
                 })
                 .collect();
         }
-        Err(e) => report.findings.push(unreadable(&report.path, &e)),
+        Err(e) => report
+            .findings
+            .push(unreadable(&format!("`{}`", report.path), &e)),
     }
     report
 }
@@ -196,31 +198,76 @@ fn read_file_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Box<Finding>> {
     std::fs::read(path).map_err(cannot_read)
 }
 
+/// `what` is already quoted: "`x.so`" or "`pkg/x.so` in `w.whl`".
 fn unreadable(what: &str, error: &ReadError) -> Finding {
     Finding::new(
         Code::UnreadableInput,
-        format!("cannot analyse `{what}`: {error}"),
+        format!("cannot analyse {what}: {error}"),
     )
     .help("check that the file is a complete ELF, Mach-O or PE shared object")
 }
 
-fn wheel_error(path: &str, error: &WheelError) -> Finding {
-    let code = if matches!(error, WheelError::LimitExceeded { .. }) {
-        Code::InputLimitExceeded
-    } else {
-        Code::UnreadableInput
-    };
-    Finding::new(code, format!("cannot audit `{path}`: {error}"))
+/// A wheel (or member: `what` is then "`member` in `wheel`") that could not be read. Limits
+/// name the command-line flag that raises them.
+fn wheel_error(what: &str, error: &WheelError) -> Finding {
+    match error {
+        WheelError::LimitExceeded {
+            what: item,
+            limit,
+            actual,
+            setting,
+        } => Finding::new(
+            Code::InputLimitExceeded,
+            format!(
+                "cannot audit {what}: {item} is {actual}, above the limit of {limit}; \
+                 the wheel may be hostile (zip bomb) or corrupt"
+            ),
+        )
+        .help(format!(
+            "if the wheel is trusted, raise the limit with {}",
+            limit_flag(setting)
+        )),
+        other => {
+            let finding = Finding::new(
+                Code::UnreadableInput,
+                format!("cannot audit {what}: {other}"),
+            );
+            match other {
+                WheelError::CorruptMember { .. } | WheelError::NoSuchMember { .. } => finding
+                    .help("the wheel is damaged or truncated: rebuild it or download it again"),
+                WheelError::Io { .. } => finding.help("check that the file exists and is readable"),
+                _ => finding,
+            }
+        }
+    }
+}
+
+/// The flag that raises a [`Limits`] field.
+fn limit_flag(setting: &str) -> &'static str {
+    match setting {
+        "max_members" => "`--max-members N`",
+        "max_member_bytes" => "`--max-member-size MIB`",
+        "max_total_bytes" => "`--max-total-size MIB`",
+        "max_compression_ratio" => "`--max-compression-ratio N`",
+        "max_metadata_bytes" => "`--max-metadata-size MIB`",
+        _ => "the matching `--max-*` option (see `cargo abi3 audit --help`)",
+    }
 }
 
 /// Archive problems that did not stop the audit. Members the reader refused to read mean
 /// part of the wheel went unchecked: those are analysis failures.
 fn notice_finding(path: &str, notice: &Notice) -> Finding {
-    let mut finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
-    if !matches!(notice, Notice::UnsafePath { .. } | Notice::Encrypted { .. }) {
-        finding.severity = Severity::Warning;
+    let finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
+    match notice {
+        Notice::UnsafePath { .. } => {
+            finding.help("rebuild the wheel with relative member paths without `..`")
+        }
+        Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
+        _ => Finding {
+            severity: Severity::Warning,
+            ..finding
+        },
     }
-    finding
 }
 
 fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryReport {
@@ -248,7 +295,7 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
         Err(e) => {
             report.findings.push(
                 Finding::new(Code::UnreadableInput, format!("`{base}` is not a valid wheel file name: {e}"))
-                    .help("wheel names are {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl"),
+                    .help("check the file name: wheels are named {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl; do not rename a wheel after building it"),
             );
             return report;
         }
@@ -274,7 +321,9 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     let mut archive = match WheelArchive::open(path, &options.limits) {
         Ok(archive) => archive,
         Err(e) => {
-            report.findings.push(wheel_error(&display, &e));
+            report
+                .findings
+                .push(wheel_error(&format!("`{display}`"), &e));
             return report;
         }
     };
@@ -293,7 +342,8 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     // Read every shared object first: rules need to know what the wheel bundles.
     let mut read = Vec::new();
     for member in archive.shared_objects() {
-        match read_member_binaries(&mut archive, &member.path, member.size) {
+        let what = format!("`{}` in `{display}`", member.path);
+        match read_member_binaries(&mut archive, &member.path, member.size, &what) {
             Ok((binaries, declared)) => read.push((member, binaries, declared)),
             Err(finding) => report.findings.push(*finding),
         }
@@ -326,20 +376,21 @@ fn read_member_binaries(
     archive: &mut WheelArchive,
     member: &str,
     size: u64,
+    what: &str,
 ) -> Result<(Vec<Binary>, Option<Declaration>), Box<Finding>> {
     const FIRST_PREFIX: u64 = 256 * 1024;
     let mut want = FIRST_PREFIX.min(size);
     loop {
         let data = archive
             .read_member(member, Some(want))
-            .map_err(|e| Box::new(wheel_error(member, &e)))?;
+            .map_err(|e| Box::new(wheel_error(what, &e)))?;
         match binary::read_prefix(&data.bytes, data.complete) {
             Err(ReadError::NeedMore { len }) if !data.complete => {
                 // Grow at least geometrically so a reader asking byte by byte cannot make this quadratic.
                 want = len.max(want.saturating_mul(2)).min(size);
             }
             Ok(binaries) => return Ok((binaries, declaration::find_in(&data.bytes))),
-            Err(e) => return Err(Box::new(unreadable(member, &e))),
+            Err(e) => return Err(Box::new(unreadable(what, &e))),
         }
     }
 }

@@ -81,9 +81,21 @@ pub struct AuditArgs {
     /// The lowest Python version loose binaries must load on (e.g. 3.9).
     #[arg(long, value_name = "3.X")]
     pub assume_minimum: Option<PyVersion>,
-    /// Largest binary or wheel member to inflate, in MiB.
+    /// Largest binary or wheel member to inflate, in MiB [default: 2048].
     #[arg(long, value_name = "MIB")]
     pub max_member_size: Option<u64>,
+    /// Most bytes inflated from one wheel, declared and actually read, in MiB [default: 16384].
+    #[arg(long, value_name = "MIB")]
+    pub max_total_size: Option<u64>,
+    /// Most entries a wheel's zip directory may list [default: 100000].
+    #[arg(long, value_name = "N")]
+    pub max_members: Option<u64>,
+    /// Highest inflated:compressed ratio of a wheel member over 1 MiB [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub max_compression_ratio: Option<u64>,
+    /// Largest `WHEEL` or `METADATA` file, in MiB [default: 1].
+    #[arg(long, value_name = "MIB")]
+    pub max_metadata_size: Option<u64>,
     /// Do not report exports matching PATTERN (`*` wildcards) in extra-exports; `=REASON`
     /// documents why (repeatable), e.g. `--allow-export 'foo_*=C API for plugins'`.
     #[arg(long, value_name = "PATTERN[=REASON]")]
@@ -241,8 +253,22 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
             .collect(),
         ..AuditOptions::default()
     };
+    const MIB: u64 = 1024 * 1024;
+    let limits = &mut options.limits;
     if let Some(mib) = args.max_member_size {
-        options.limits.max_member_bytes = mib.saturating_mul(1024 * 1024);
+        limits.max_member_bytes = mib.saturating_mul(MIB);
+    }
+    if let Some(mib) = args.max_total_size {
+        limits.max_total_bytes = mib.saturating_mul(MIB);
+    }
+    if let Some(n) = args.max_members {
+        limits.max_members = n;
+    }
+    if let Some(n) = args.max_compression_ratio {
+        limits.max_compression_ratio = n;
+    }
+    if let Some(mib) = args.max_metadata_size {
+        limits.max_metadata_bytes = mib.saturating_mul(MIB);
     }
     let bar = progress_bar();
     let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {

@@ -6,6 +6,10 @@
 //! - [`suffix`] — shared-object file names (`.abi3.so`, `.cpython-311-….so`, `.pyd`, …).
 //! - [`metadata`] — `WHEEL`, `METADATA` and `Requires-Python` floors.
 //! - [`archive`] — [`WheelArchive`], bounded by [`Limits`].
+//!
+//! Everything here reads untrusted input: no `unwrap`, `expect` or unchecked indexing in
+//! any submodule (the lints below apply to all of them).
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod archive;
 mod eocd;
