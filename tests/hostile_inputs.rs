@@ -605,6 +605,9 @@ fn oversized_metadata_is_a_limit() {
     let f = assert_failure(&run, name, "input-limit-exceeded", "METADATA");
     assert!(text(f).contains("--max-metadata-size"), "{f:#}");
     assert_good_intact(&run);
+    // The wheel's own binary is still audited.
+    let binaries = input(&run, name)["binaries"].as_array().unwrap();
+    assert_eq!(binaries.len(), 1, "{}", run.json);
     let run = audit(&[&path, &"--max-metadata-size", &"2"]);
     assert!(no_failures(input(&run, name)), "{}", run.json);
 }

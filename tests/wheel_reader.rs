@@ -334,15 +334,25 @@ fn symlinks_nested_archives_and_oversized_metadata() {
     zip.write_all(&vec![b'x'; 4096]).unwrap();
     zip.finish().unwrap();
 
-    let err = WheelArchive::open(
+    // Oversized metadata does not stop the wheel from being read: it becomes a notice.
+    let w = WheelArchive::open(
         &path,
         &Limits {
             max_metadata_bytes: 1024,
             ..Limits::default()
         },
     )
-    .unwrap_err();
-    assert!(err.to_string().contains("max_metadata_bytes"), "{err}");
+    .unwrap();
+    let unreadable = w
+        .notices()
+        .iter()
+        .find(|n| matches!(n, Notice::UnreadableMetadata { limit: true, .. }))
+        .unwrap_or_else(|| panic!("{:?}", w.notices()));
+    assert!(
+        unreadable.to_string().contains("max_metadata_bytes"),
+        "{unreadable}"
+    );
+    assert!(!w.notices().contains(&Notice::MissingMetadataFile));
 
     let w = WheelArchive::open(&path, &Limits::default()).unwrap();
     assert!(w.notices().contains(&Notice::Symlink {

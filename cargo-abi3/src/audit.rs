@@ -263,6 +263,14 @@ fn notice_finding(path: &str, notice: &Notice) -> Finding {
             finding.help("rebuild the wheel with relative member paths without `..`")
         }
         Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
+        Notice::UnreadableMetadata { limit: true, .. } => Finding {
+            code: Code::InputLimitExceeded,
+            ..finding
+        }
+        .help("raise --max-metadata-size if the wheel is trusted"),
+        Notice::UnreadableMetadata { .. } => {
+            finding.help("rebuild the wheel; its WHEEL and METADATA files must be readable text")
+        }
         _ => Finding {
             severity: Severity::Warning,
             ..finding

@@ -191,12 +191,17 @@ impl WheelArchive {
                 used: dist_info.clone(),
             });
         }
-        let wheel = self.read_metadata_file(&format!("{dist_info}/WHEEL"))?;
-        let core = self.read_metadata_file(&format!("{dist_info}/METADATA"))?;
-        if wheel.is_none() {
+        let (wheel_path, core_path) = (
+            format!("{dist_info}/WHEEL"),
+            format!("{dist_info}/METADATA"),
+        );
+        let wheel = self.read_metadata_file_or_notice(&wheel_path);
+        let core = self.read_metadata_file_or_notice(&core_path);
+        // A present-but-unreadable file is reported by its own notice, not as missing.
+        if wheel.is_none() && self.member(&wheel_path).is_none() {
             self.notices.push(Notice::MissingWheelFile);
         }
-        if core.is_none() {
+        if core.is_none() && self.member(&core_path).is_none() {
             self.notices.push(Notice::MissingMetadataFile);
         }
         self.metadata = WheelMetadata {
@@ -208,6 +213,22 @@ impl WheelArchive {
     }
 
     /// A metadata file as text, `None` when absent.
+    /// A metadata file that cannot be read must not hide the wheel's binaries: it becomes a
+    /// notice, and the file counts as absent.
+    fn read_metadata_file_or_notice(&mut self, path: &str) -> Option<String> {
+        match self.read_metadata_file(path) {
+            Ok(text) => text,
+            Err(e) => {
+                self.notices.push(Notice::UnreadableMetadata {
+                    path: path.to_owned(),
+                    limit: matches!(e, WheelError::LimitExceeded { .. }),
+                    reason: e.to_string(),
+                });
+                None
+            }
+        }
+    }
+
     fn read_metadata_file(&mut self, path: &str) -> Result<Option<String>, WheelError> {
         let Some(declared) = self.member(path).map(|m| m.size) else {
             return Ok(None);

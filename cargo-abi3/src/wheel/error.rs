@@ -72,6 +72,14 @@ pub enum Notice {
     MissingMetadataFile,
     /// More than one top-level `*.dist-info` directory; `used` was read.
     SeveralDistInfo { found: Vec<String>, used: String },
+    /// `WHEEL` or `METADATA` exists but could not be read (corrupt, over the size limit): the
+    /// rules that need it did not run, the binaries were still audited.
+    UnreadableMetadata {
+        path: String,
+        reason: String,
+        /// The failure was a tripped limit.
+        limit: bool,
+    },
 }
 
 impl std::fmt::Display for Notice {
@@ -86,6 +94,10 @@ impl std::fmt::Display for Notice {
                 write!(f, "member #{index} has an undecodable name; skipped")
             }
             Notice::Encrypted { name } => write!(f, "encrypted member `{name}` skipped"),
+            Notice::UnreadableMetadata { path, reason, .. } => write!(
+                f,
+                "`{path}` could not be read ({reason}); the checks that need it did not run"
+            ),
             Notice::NestedArchive { name } => write!(
                 f,
                 "nested archive `{name}` is not opened; binaries inside it are not checked"
