@@ -69,7 +69,7 @@ fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
         Input::Wheel(path) => audit_wheel(path, options),
         Input::Binary(path) => audit_loose_binary(path, options),
         Input::Empty { path, reason } => {
-            let mut report = empty_report(path.clone(), InputKind::Path);
+            let mut report = InputReport::new(path.clone(), InputKind::Path);
             report.findings.push(
                 Finding::new(
                     Code::NothingToAudit,
@@ -79,20 +79,6 @@ fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
             );
             report
         }
-    }
-}
-
-fn empty_report(path: String, kind: InputKind) -> InputReport {
-    InputReport {
-        path,
-        kind,
-        tags: None,
-        abi: None,
-        claimed_floor: None,
-        claim_source: ClaimSource::Unclaimed,
-        binaries: Vec::new(),
-        findings: Vec::new(),
-        host: None,
     }
 }
 
@@ -135,7 +121,7 @@ fn loose_claim(file_name: &str, declared: Option<&Declaration>, options: &AuditO
 }
 
 fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
-    let mut report = empty_report(display_name(path), InputKind::Binary);
+    let mut report = InputReport::new(display_name(path), InputKind::Binary);
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -293,7 +279,7 @@ fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryRepor
 
 fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     let display = display_name(path);
-    let mut report = empty_report(display.clone(), InputKind::Wheel);
+    let mut report = InputReport::new(display.clone(), InputKind::Wheel);
     let base = path
         .file_name()
         .and_then(|n| n.to_str())

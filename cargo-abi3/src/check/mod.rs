@@ -163,15 +163,8 @@ fn check_cdylib(
     workspace: &metadata::Workspace,
 ) -> InputReport {
     let mut report = InputReport {
-        path: cdylib.manifest_path.display().to_string(),
-        kind: InputKind::Crate,
-        tags: None,
-        abi: None,
-        claimed_floor: None,
         claim_source: ClaimSource::CrateIntent,
-        binaries: Vec::new(),
-        findings: Vec::new(),
-        host: None,
+        ..InputReport::new(cdylib.manifest_path.display().to_string(), InputKind::Crate)
     };
     let intent = match intent::evaluate(cdylib, output.pyo3.as_ref(), output.target.as_deref()) {
         Ok(intent) => intent,

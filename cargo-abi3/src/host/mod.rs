@@ -32,7 +32,7 @@ use crate::binary::{Binary, Format};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
-use crate::rules::{BinarySubject, Claim, ClaimSource};
+use crate::rules::{BinarySubject, Claim};
 use crate::wheel::{Limits, WheelArchive, WheelName};
 
 use classify::LibraryClass;
@@ -76,20 +76,6 @@ struct Host {
     dlls: Vec<HostDll>,
 }
 
-fn empty_report(path: String, kind: InputKind) -> InputReport {
-    InputReport {
-        path,
-        kind,
-        tags: None,
-        abi: None,
-        claimed_floor: None,
-        claim_source: ClaimSource::Unclaimed,
-        binaries: Vec::new(),
-        findings: Vec::new(),
-        host: None,
-    }
-}
-
 fn binary_report(binary: &Binary, member: Option<&str>, file_name: &str) -> BinaryReport {
     let claim = Claim::unclaimed();
     let subject = BinarySubject::new(binary, file_name, &claim, None);
@@ -108,7 +94,7 @@ fn binary_report(binary: &Binary, member: Option<&str>, file_name: &str) -> Bina
 pub fn host(path: &Path, options: &HostOptions) -> Report {
     let root = fs::Root::new(options.sysroot.as_deref());
     let display = path.display().to_string();
-    let mut report = empty_report(display.clone(), InputKind::Host);
+    let mut report = InputReport::new(display.clone(), InputKind::Host);
     let host = match load_host(path, &root, options, &mut report) {
         Ok(host) => host,
         Err(finding) => {
@@ -443,7 +429,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
     let (mut report, members) = match input {
         Input::Wheel(path) => read_wheel(path, options),
         Input::Binary(path) => {
-            let mut report = empty_report(path.display().to_string(), InputKind::Binary);
+            let mut report = InputReport::new(path.display().to_string(), InputKind::Binary);
             let members = match read_loose(path) {
                 Ok(member) => vec![member],
                 Err(finding) => {
@@ -454,7 +440,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
             (report, members)
         }
         Input::Empty { path, reason } => {
-            let mut report = empty_report(path.clone(), InputKind::Path);
+            let mut report = InputReport::new(path.clone(), InputKind::Path);
             report.findings.push(
                 Finding::new(
                     Code::NothingToAudit,
@@ -553,7 +539,7 @@ fn read_loose(path: &Path) -> Result<Member, Box<Finding>> {
 
 fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) {
     let display = path.display().to_string();
-    let mut report = empty_report(display.clone(), InputKind::Wheel);
+    let mut report = InputReport::new(display.clone(), InputKind::Wheel);
     if let Some(name) = path
         .file_name()
         .and_then(|n| n.to_str())

@@ -3,73 +3,19 @@
 
 use std::fmt::Write as _;
 
-use annotate_snippets::Renderer;
-use cargo_abi3_build_hook::{Code, Severity};
+use cargo_abi3_build_hook::Code;
 
 use super::classify::LibraryClass;
 use super::section::HostSection;
-use crate::report::human::{HumanOptions, location, render_finding};
+use crate::report::human::{HumanOptions, plural, render_with};
 use crate::report::{InputReport, Report};
 
 pub fn render(report: &Report, options: HumanOptions) -> String {
-    let renderer = if options.color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
+    let block = |input: &InputReport| match &input.host {
+        Some(host) => host_table(&input.path, host),
+        None => verdict_line(input) + "\n",
     };
-    let mut out = String::new();
-    for (input, binary, finding) in report.findings() {
-        if finding.severity == Severity::Info && !options.verbose {
-            continue;
-        }
-        out.push_str(&render_finding(
-            finding,
-            &location(input, binary),
-            &renderer,
-        ));
-        out.push_str("\n\n");
-    }
-    for input in &report.inputs {
-        match &input.host {
-            Some(host) => out.push_str(&host_table(&input.path, host)),
-            None => {
-                out.push_str(&verdict_line(input));
-                out.push('\n');
-            }
-        }
-    }
-    let summary = report.summary();
-    let verdict = if summary.analysis_failures > 0 {
-        "could not analyse everything"
-    } else if summary.errors > 0 {
-        "failed"
-    } else {
-        "ok"
-    };
-    let _ = writeln!(
-        out,
-        "{verdict}: {} input{}: {} error{}, {} warning{}{}",
-        summary.inputs,
-        plural(summary.inputs),
-        summary.errors,
-        plural(summary.errors),
-        summary.warnings,
-        plural(summary.warnings),
-        if summary.infos > 0 && !options.verbose {
-            format!(
-                " ({} note{} hidden; --verbose shows them)",
-                summary.infos,
-                plural(summary.infos)
-            )
-        } else {
-            String::new()
-        }
-    );
-    out
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
+    render_with(report, options, &block, false)
 }
 
 fn class_label(class: LibraryClass, family: Option<&str>) -> String {

@@ -80,6 +80,17 @@ pub fn render_finding(finding: &Finding, location: &str, renderer: &Renderer) ->
 
 /// Renders the whole report: diagnostics first, then one line per input and a summary.
 pub fn render(report: &Report, options: HumanOptions) -> String {
+    render_with(report, options, &|input| input_line(input) + "\n", true)
+}
+
+/// The frame every command shares: the diagnostics (info only with `--verbose`), then
+/// `input_block` for each input, then the verdict line (with the binary count if asked).
+pub fn render_with(
+    report: &Report,
+    options: HumanOptions,
+    input_block: &dyn Fn(&InputReport) -> String,
+    count_binaries: bool,
+) -> String {
     let renderer = if options.color {
         Renderer::styled()
     } else {
@@ -98,8 +109,7 @@ pub fn render(report: &Report, options: HumanOptions) -> String {
         out.push_str("\n\n");
     }
     for input in &report.inputs {
-        out.push_str(&input_line(input));
-        out.push('\n');
+        out.push_str(&input_block(input));
     }
     let summary = report.summary();
     let verdict = if summary.analysis_failures > 0 {
@@ -109,13 +119,20 @@ pub fn render(report: &Report, options: HumanOptions) -> String {
     } else {
         "ok"
     };
+    let binaries = if count_binaries {
+        format!(
+            ", {} binar{}",
+            summary.binaries,
+            if summary.binaries == 1 { "y" } else { "ies" }
+        )
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{verdict}: {} input{}, {} binar{}: {} error{}, {} warning{}{}",
+        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}",
         summary.inputs,
         plural(summary.inputs),
-        summary.binaries,
-        if summary.binaries == 1 { "y" } else { "ies" },
         summary.errors,
         plural(summary.errors),
         summary.warnings,
@@ -133,7 +150,7 @@ pub fn render(report: &Report, options: HumanOptions) -> String {
     out
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 

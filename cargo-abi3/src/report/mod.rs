@@ -60,6 +60,23 @@ pub struct InputReport {
     pub host: Option<crate::host::HostSection>,
 }
 
+impl InputReport {
+    /// An input with nothing claimed and nothing found yet.
+    pub fn new(path: String, kind: InputKind) -> Self {
+        InputReport {
+            path,
+            kind,
+            tags: None,
+            abi: None,
+            claimed_floor: None,
+            claim_source: ClaimSource::Unclaimed,
+            binaries: Vec::new(),
+            findings: Vec::new(),
+            host: None,
+        }
+    }
+}
+
 /// One binary, or one slice of a fat Mach-O file.
 #[derive(Clone, Debug, Serialize)]
 pub struct BinaryReport {
