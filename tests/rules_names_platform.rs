@@ -9,30 +9,14 @@ mod support;
 #[path = "rules_common/mod.rs"]
 mod common;
 
+use cargo_abi3::Code;
 use cargo_abi3::audit::AuditOptions;
-use cargo_abi3::rules::REGISTRY;
-use cargo_abi3::{Code, Family};
 use common::*;
 use support::*;
 
 const LINUX: &str = "cp38-abi3-manylinux_2_17_x86_64";
 const MAC: &str = "cp38-abi3-macosx_11_0_arm64";
 const WIN: &str = "cp38-abi3-win_amd64";
-
-#[test]
-fn every_link_names_platform_abi3t_code_is_registered() {
-    for &code in Code::ALL {
-        if matches!(
-            code.family(),
-            Family::LinkHygiene | Family::Names | Family::Platform | Family::Abi3t
-        ) {
-            assert!(
-                REGISTRY.iter().any(|r| r.code == code),
-                "{code} has no rule in REGISTRY"
-            );
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // entry-point-missing
