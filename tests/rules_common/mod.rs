@@ -2,42 +2,24 @@
 //! engine run on them.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::support::wheel::WheelBuilder;
+use crate::support::*;
 use cargo_abi3::Code;
 use cargo_abi3::audit::{self, AuditOptions};
 use cargo_abi3::finding::Finding;
 use cargo_abi3::report::InputReport;
-use zip::ZipWriter;
-use zip::write::SimpleFileOptions;
-
-use crate::support::*;
 
 /// A wheel named `pkg-1.0-<tags>.whl` in `dir` holding `members`, with `.dist-info` files.
 pub fn write_wheel(dir: &Path, tags: &str, members: &[(&str, &[u8])], purelib: bool) -> PathBuf {
-    let path = dir.join(format!("pkg-1.0-{tags}.whl"));
-    let mut zip = ZipWriter::new(std::fs::File::create(&path).expect("create wheel"));
-    let options = SimpleFileOptions::default();
-    for (name, data) in members {
-        zip.start_file(*name, options).expect("start member");
-        zip.write_all(data).expect("write member");
-    }
-    let wheel =
-        format!("Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {purelib}\nTag: {tags}\n");
-    for (name, data) in [
-        ("pkg-1.0.dist-info/WHEEL", wheel.as_bytes()),
-        (
-            "pkg-1.0.dist-info/METADATA",
-            b"Metadata-Version: 2.3\nName: pkg\nVersion: 1.0\n".as_slice(),
-        ),
-        ("pkg-1.0.dist-info/RECORD", b"".as_slice()),
-    ] {
-        zip.start_file(name, options).expect("start metadata");
-        zip.write_all(data).expect("write metadata");
-    }
-    zip.finish().expect("finish wheel");
-    path
+    members
+        .iter()
+        .fold(
+            WheelBuilder::new(&format!("pkg-1.0-{tags}.whl")).root_is_purelib(purelib),
+            |wheel, (name, data)| wheel.member(name, *data),
+        )
+        .write(dir)
 }
 
 /// Audits one path with `options`.
