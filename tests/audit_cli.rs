@@ -626,3 +626,39 @@ fn readme_documents_every_code() {
         );
     }
 }
+
+/// cryptography ships cp39-abi3 and cp311-abi3 wheels with one `Requires-Python: >=3.9`: the
+/// cp311 wheel is covered by its cp39 sibling when both are audited together.
+#[test]
+fn requires_python_is_judged_per_release() {
+    let so = fixture_or_skip!(clean_extension());
+    let dir = scratch_dir("release");
+    let build = |tag: &str| {
+        WheelBuilder::new(&format!("demo-1.0-{tag}-abi3-manylinux_2_17_x86_64.whl"))
+            .member("demo/demo.abi3.so", std::fs::read(&so).unwrap())
+            .requires_python(">=3.9")
+            .write(&dir)
+    };
+    let (cp39, cp311) = (build("cp39"), build("cp311"));
+    let (code, json) = audit_json(&[cp311.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let finding = &json["inputs"][0]["findings"][0];
+    assert_eq!(finding["code"], "requires-python-below-floor");
+    assert_eq!(
+        finding["severity"], "warning",
+        "alone, the cp311 wheel warns: {json:#}"
+    );
+    let (_, json) = audit_json(&[cp39.to_str().unwrap(), cp311.to_str().unwrap()]);
+    assert_eq!(
+        json["inputs"][0]["findings"],
+        serde_json::json!([]),
+        "{json:#}"
+    );
+    let finding = &json["inputs"][1]["findings"][0];
+    assert_eq!(finding["code"], "requires-python-below-floor");
+    assert_eq!(finding["severity"], "info");
+    assert!(
+        finding["notes"].to_string().contains("demo-1.0-cp39-abi3"),
+        "{finding:#}"
+    );
+}

@@ -58,6 +58,7 @@ pub fn audit_with_progress(
             report
         })
         .collect();
+    crate::release::cross_check(&mut reports);
     for report in &mut reports {
         apply_overrides(report, &options.overrides);
     }
