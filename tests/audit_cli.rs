@@ -662,3 +662,61 @@ fn requires_python_is_judged_per_release() {
         "{finding:#}"
     );
 }
+
+/// The wheels of `cargo-abi3/benches/wheels.txt` whose names contain `pattern`, as cached by
+/// `cargo-abi3/benches/fetch.sh` (`.ci/run` fetches the ones these tests need).
+fn cached_real_wheels(pattern: &str) -> Result<Vec<String>, Skip> {
+    let cache = std::env::var_os("CARGO_ABI3_BENCH_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/cargo-abi3-bench"))
+        })
+        .ok_or_else(|| Skip("no HOME".into()))?
+        .join("wheels");
+    let list = include_str!("../cargo-abi3/benches/wheels.txt");
+    let wanted: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| name.contains(pattern))
+        .collect();
+    let present: Vec<String> = wanted
+        .iter()
+        .map(|name| cache.join(name))
+        .filter(|p| p.is_file())
+        .map(|p| p.display().to_string())
+        .collect();
+    if present.len() < wanted.len() {
+        return Err(Skip(format!(
+            "{} of {} `{pattern}` wheels cached in {}; fetch them with cargo-abi3/benches/fetch.sh",
+            present.len(),
+            wanted.len(),
+            cache.display()
+        )));
+    }
+    Ok(present)
+}
+
+/// Every cryptography 50.0.2 abi3 wheel (Linux glibc and musl, macOS, Windows; cp39 and
+/// cp311) is clean when the release is audited together.
+#[test]
+fn cryptography_50_0_2_wheels_are_clean() {
+    let wheels = fixture_or_skip!(cached_real_wheels("cryptography-50.0.2-"));
+    assert!(wheels.len() >= 12, "{wheels:?}");
+    let args: Vec<&str> = wheels.iter().map(String::as_str).collect();
+    let (code, json) = audit_json(&args);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["summary"]["errors"], 0);
+    assert_eq!(json["summary"]["warnings"], 0, "{json:#}");
+    let formats: std::collections::BTreeSet<&str> = json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["binaries"].as_array().unwrap())
+        .filter_map(|b| b["format"].as_str())
+        .collect();
+    assert_eq!(
+        formats.into_iter().collect::<Vec<_>>(),
+        ["elf", "mach-o", "pe"]
+    );
+}
