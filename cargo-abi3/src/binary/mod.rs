@@ -17,8 +17,10 @@ mod elf;
 mod macho;
 mod model;
 mod pe;
+mod sparse;
 
 pub use model::*;
+pub use sparse::{MAX_PASSES, Plan, Ranges, Sparse, Stats, View, plan, read_streamed};
 
 /// Why a file could not be read as a binary.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +61,21 @@ pub fn read(data: &[u8]) -> Result<Vec<Binary>, ReadError> {
 /// prefix (or the complete file) and retries. With `complete` true, `NeedMore` is never
 /// returned: a file too short for what its headers promise is [`ReadError::Malformed`].
 pub fn read_prefix(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
-    match sniff(data) {
-        Some(Kind::Elf) => elf::read(data, complete).map(|b| vec![b]),
-        Some(Kind::MachO) => macho::read(data, complete),
-        Some(Kind::Pe) => pe::read(data, complete).map(|b| vec![b]),
+    read_view(Sparse::whole(data).view(), complete)
+}
+
+/// Reads every image in a view of a file: its bytes not held are misses recorded in the
+/// view's [`Sparse`] (and reading fails), which [`read_streamed`] collects.
+pub(crate) fn read_view(view: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
+    let magic = view
+        .get(0, (MAGIC_LEN as u64).min(view.len()))
+        .unwrap_or_default();
+    match sniff(magic) {
+        Some(Kind::Elf) => elf::read(view, complete).map(|b| vec![b]),
+        Some(Kind::MachO) => macho::read(view, complete),
+        Some(Kind::Pe) => pe::read(view, complete).map(|b| vec![b]),
         None => {
-            if !complete && data.len() < MAGIC_LEN {
+            if !complete && view.len() < MAGIC_LEN as u64 {
                 Err(ReadError::NeedMore {
                     len: MAGIC_LEN as u64,
                 })
