@@ -20,7 +20,10 @@ mod pe;
 mod sparse;
 
 pub use model::*;
-pub use sparse::{MAX_PASSES, Plan, Ranges, Sparse, Stats, View, plan, read_streamed};
+pub use sparse::{
+    MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
+    read_streamed_with,
+};
 
 /// Why a file could not be read as a binary.
 #[derive(Debug, thiserror::Error)]

@@ -725,6 +725,37 @@ const MISS_SLACK: u64 = 64 * 1024;
 /// `scan_to` at least. Errors of `pass` (limits, corruption) are returned as they are.
 pub fn read_streamed<E>(
     len: u64,
+    pass: impl FnMut(&mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<(), E>,
+    observe: &mut dyn FnMut(&[u8]),
+) -> Result<(Result<Vec<Binary>, ReadError>, Stats), E> {
+    read_streamed_with(len, StreamOptions::default(), pass, observe)
+}
+
+/// Knobs of [`read_streamed_with`], for tests: what happens when the plan foresees nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamOptions {
+    /// Use [`plan`] (otherwise only the first 64 bytes are held until the reader misses).
+    pub plan: bool,
+    /// Sparse passes before a full read.
+    pub max_passes: u32,
+    /// A miss is widened to at least this many bytes (its neighbours are usually read next).
+    pub miss_slack: u64,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        StreamOptions {
+            plan: true,
+            max_passes: MAX_PASSES,
+            miss_slack: MISS_SLACK,
+        }
+    }
+}
+
+/// [`read_streamed`] with explicit [`StreamOptions`].
+pub fn read_streamed_with<E>(
+    len: u64,
+    options: StreamOptions,
     mut pass: impl FnMut(&mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<(), E>,
     observe: &mut dyn FnMut(&[u8]),
 ) -> Result<(Result<Vec<Binary>, ReadError>, Stats), E> {
@@ -738,7 +769,7 @@ pub fn read_streamed<E>(
         stats.passes += 1;
         let mut pos = 0u64;
         let mut restart = false;
-        let (mut wants, mut scan_to) = wants_for(&sparse, &misses, full);
+        let (mut wants, mut scan_to) = wants_for(&sparse, &misses, full, options.plan);
         let mut horizon = wants.horizon(&sparse);
         pass(&mut |chunk: &[u8]| {
             let start = pos;
@@ -765,7 +796,7 @@ pub fn read_streamed<E>(
                     return ControlFlow::Continue(());
                 }
                 let before = wants.clone();
-                (wants, scan_to) = wants_for(&sparse, &misses, full);
+                (wants, scan_to) = wants_for(&sparse, &misses, full, options.plan);
                 horizon = wants.horizon(&sparse);
                 rounds += 1;
                 if wants == before || rounds >= 16 {
@@ -787,12 +818,12 @@ pub fn read_streamed<E>(
                     ControlFlow::Continue(())
                 };
             }
-            restart = add_misses(&sparse, &mut misses, &new_misses, pos);
+            restart = add_misses(&sparse, &mut misses, &new_misses, pos, options.miss_slack);
             if restart || stats.runs >= MAX_RUNS {
                 restart = true;
                 return ControlFlow::Break(());
             }
-            (wants, scan_to) = wants_for(&sparse, &misses, full);
+            (wants, scan_to) = wants_for(&sparse, &misses, full, options.plan);
             horizon = wants.horizon(&sparse);
             ControlFlow::Continue(())
         })?;
@@ -808,7 +839,7 @@ pub fn read_streamed<E>(
             if new_misses.is_empty() {
                 result = Some(got);
             } else {
-                add_misses(&sparse, &mut misses, &new_misses, pos);
+                add_misses(&sparse, &mut misses, &new_misses, pos, options.miss_slack);
             }
         }
         if let Some(result) = result {
@@ -826,7 +857,7 @@ pub fn read_streamed<E>(
                 stats,
             ));
         }
-        if stats.passes >= MAX_PASSES || stats.runs >= MAX_RUNS {
+        if stats.passes >= options.max_passes || stats.runs >= MAX_RUNS {
             full = true;
             stats.fallback = true;
         }
@@ -861,13 +892,19 @@ fn hold_chunk(sparse: &mut Sparse<'_>, wants: &Ranges, start: u64, chunk: &[u8])
 }
 
 /// What to hold in the next stretch of the stream: the plan's ranges and the misses.
-fn wants_for(sparse: &Sparse<'_>, misses: &Ranges, full: bool) -> (Ranges, u64) {
+fn wants_for(sparse: &Sparse<'_>, misses: &Ranges, full: bool, use_plan: bool) -> (Ranges, u64) {
     if full {
         let mut all = Ranges::default();
         all.add(0, sparse.len());
         return (all, sparse.len());
     }
-    let plan = plan(sparse.view());
+    let plan = if use_plan {
+        plan(sparse.view())
+    } else {
+        let mut head = Plan::default();
+        head.want(sparse.view(), 0, 64);
+        head
+    };
     let mut wants = plan.want;
     for &(s, e) in misses.iter() {
         wants.add(s, e);
@@ -877,10 +914,16 @@ fn wants_for(sparse: &Sparse<'_>, misses: &Ranges, full: bool) -> (Ranges, u64) 
 
 /// Adds a reader run's misses (widened) to `misses`; whether one of them is behind `pos`
 /// and so needs another pass.
-fn add_misses(sparse: &Sparse<'_>, misses: &mut Ranges, new: &[(u64, u64)], pos: u64) -> bool {
+fn add_misses(
+    sparse: &Sparse<'_>,
+    misses: &mut Ranges,
+    new: &[(u64, u64)],
+    pos: u64,
+    slack: u64,
+) -> bool {
     let mut behind = false;
     for &(s, n) in new {
-        let e = s.saturating_add(n.max(MISS_SLACK)).min(sparse.len());
+        let e = s.saturating_add(n.max(slack)).min(sparse.len());
         if misses.len() < MAX_RANGES {
             misses.add(s, e);
         }
