@@ -392,24 +392,43 @@ impl DeclarationScan {
         if self.found.is_some() {
             return;
         }
-        if !self.tail.is_empty() {
+        let mut tail = std::mem::take(&mut self.tail);
+        if !tail.is_empty() {
+            // Records straddling the previous bytes and this chunk.
+            let before = tail.len();
             let head = chunk
                 .get(..Self::OVERLAP.min(chunk.len()))
                 .unwrap_or_default();
-            self.tail.extend_from_slice(head);
-            if let Some(found) = declaration::find_in(&self.tail) {
+            tail.extend_from_slice(head);
+            if let Some(found) = declaration::find_in(&tail) {
+                self.found = Some(found);
+                return;
+            }
+            tail.truncate(before);
+        }
+        // A SIMD substring search for the magic; records are decoded only where it is.
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(declaration::MAGIC));
+        for at in FINDER.find_iter(chunk) {
+            let window = chunk
+                .get(at..at.saturating_add(Self::OVERLAP).min(chunk.len()))
+                .unwrap_or_default();
+            if let Some(found) = declaration::find_in(window) {
                 self.found = Some(found);
                 return;
             }
         }
-        if let Some(found) = declaration::find_in(chunk) {
-            self.found = Some(found);
-            return;
+        // Keep the last bytes of the stream (not just of this chunk, which may be short).
+        if chunk.len() >= Self::OVERLAP {
+            tail.clear();
+            let keep = chunk.len() - Self::OVERLAP;
+            tail.extend_from_slice(chunk.get(keep..).unwrap_or_default());
+        } else {
+            tail.extend_from_slice(chunk);
+            let excess = tail.len().saturating_sub(Self::OVERLAP);
+            tail.drain(..excess);
         }
-        self.tail.clear();
-        let keep = chunk.len().saturating_sub(Self::OVERLAP);
-        self.tail
-            .extend_from_slice(chunk.get(keep..).unwrap_or_default());
+        self.tail = tail;
     }
 
     pub(crate) fn finish(self) -> Option<Declaration> {
@@ -474,5 +493,42 @@ pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) 
     adjust(&mut report.findings);
     for binary in &mut report.binaries {
         adjust(&mut binary.findings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming scan finds what a scan of the whole member finds, wherever the record
+    /// falls relative to chunk boundaries.
+    #[test]
+    fn declaration_scan_across_chunks() {
+        let decl = Declaration {
+            kind: AbiKind::Abi3,
+            floor: Some(PyVersion::new(3, 9)),
+            module: Some("demo".into()),
+            tool: Some("cargo-abi3-build-hook-0.1.0".into()),
+        };
+        let record = decl.encode().expect("encode");
+        let noise: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for at in [0, 1, 100, 999, 1000, 1001, 2000 - record.len() / 2, 4000] {
+            let mut data = noise.clone();
+            data.splice(at..at, record.iter().copied());
+            // A broken record before the real one is skipped, as in a whole-file scan.
+            data.splice(0..0, declaration::MAGIC.iter().copied());
+            let whole = declaration::find_in(&data);
+            assert_eq!(whole.as_ref(), Some(&decl));
+            for chunk in [1, 7, 64, 1000, 4096, 1 << 20] {
+                let mut scan = DeclarationScan::default();
+                for piece in data.chunks(chunk) {
+                    scan.feed(piece);
+                }
+                assert_eq!(scan.finish(), whole, "record at {at}, chunks of {chunk}");
+            }
+        }
+        let mut scan = DeclarationScan::default();
+        scan.feed(&noise);
+        assert_eq!(scan.finish(), None);
     }
 }
