@@ -1,11 +1,16 @@
 //! Binary readers: ELF, Mach-O (thin and fat) and PE, each producing the neutral [`Binary`]
 //! model. Built on the `object` crate; nothing here panics on hostile input.
 //!
-//! The entry point is [`read_prefix`]: the caller may hand over only the first bytes of a
-//! file (for instance while inflating a zip member) and is told with
-//! [`ReadError::NeedMore`] how many bytes the reader needs. The ELF reader works from a
-//! prefix and stops as soon as the dynamic information is read; the Mach-O and PE readers
-//! ask for the extent their headers describe.
+//! The readers work on a [`View`] of a file of which only some byte ranges may be held
+//! ([`Sparse`]); a read of bytes not held fails and is recorded as a miss. Two entry points:
+//!
+//! - [`read_streamed`] for wheel members, which can only be inflated from their start: one
+//!   streaming pass keeps what [`plan`] picks from the headers (ELF: `PT_DYNAMIC` and the
+//!   dynamic-linking tables; Mach-O: load commands and `__LINKEDIT` tables; PE: the sections
+//!   holding the import/export directories) plus whatever the reader then misses, and stops
+//!   once the reader has answered. Unforeseen layouts cost extra passes, then a full read.
+//! - [`read_prefix`] / [`read`] for bytes in memory: given only the first bytes of a file,
+//!   the reader says with [`ReadError::NeedMore`] how many it needs.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
