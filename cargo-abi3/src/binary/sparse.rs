@@ -371,7 +371,7 @@ const HEAD: u64 = 64 * 1024;
 /// is kept on speculation.
 const ELF_SPECULATE: u64 = 2 << 20;
 /// ELF segments this small are kept whole.
-const ELF_SMALL_SEGMENT: u64 = 256 * 1024;
+const ELF_SMALL_SEGMENT: u64 = 1 << 20;
 /// The span of the ELF dynamic-linking tables is not planned beyond this (misses then).
 const ELF_SPAN_CAP: u64 = 64 << 20;
 
