@@ -972,6 +972,92 @@ mod tests {
         assert!(sub.read_bytes_at(5, 10).is_err());
     }
 
+    /// Streams `data` as a member declared `declared` bytes long.
+    fn stream(data: &[u8], declared: u64) -> (Result<Vec<Binary>, ReadError>, Stats) {
+        read_streamed::<()>(
+            declared,
+            |sink| {
+                for c in data.chunks(4096) {
+                    if sink(c).is_break() {
+                        break;
+                    }
+                }
+                Ok(())
+            },
+            &mut |_| {},
+        )
+        .unwrap()
+    }
+
+    /// Headers whose ranges point past the end, overlap, wrap around or count in the
+    /// billions: no panic, nothing held beyond the bytes streamed, an error at worst.
+    #[test]
+    fn hostile_headers_stay_within_the_member() {
+        // ELF64: 3 program headers, PT_LOAD at a huge offset, PT_DYNAMIC wrapping around,
+        // a PT_LOAD overlapping the headers with a near-u64::MAX size.
+        let mut elf = vec![0u8; 8192];
+        elf[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        elf[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        elf[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        elf[0x38..0x3a].copy_from_slice(&3u16.to_le_bytes());
+        let ph = |elf: &mut Vec<u8>, i: usize, p_type: u32, offset: u64, filesz: u64| {
+            let at = 64 + i * 56;
+            elf[at..at + 4].copy_from_slice(&p_type.to_le_bytes());
+            elf[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
+            elf[at + 32..at + 40].copy_from_slice(&filesz.to_le_bytes());
+        };
+        ph(&mut elf, 0, 1, 0, u64::MAX - 10);
+        ph(&mut elf, 1, 2, u64::MAX - 100, 1000);
+        ph(&mut elf, 2, 1, 1 << 40, 1 << 40);
+        // Mach-O 64: LC_SYMTAB with 2^32-1 symbols and a string table past the end.
+        let mut macho = vec![0u8; 8192];
+        macho[..4].copy_from_slice(&[0xcf, 0xfa, 0xed, 0xfe]);
+        macho[16..20].copy_from_slice(&1u32.to_le_bytes());
+        macho[20..24].copy_from_slice(&24u32.to_le_bytes());
+        macho[32..36].copy_from_slice(&2u32.to_le_bytes());
+        macho[36..40].copy_from_slice(&24u32.to_le_bytes());
+        macho[40..44].copy_from_slice(&100u32.to_le_bytes());
+        macho[44..48].copy_from_slice(&u32::MAX.to_le_bytes());
+        macho[48..52].copy_from_slice(&u32::MAX.to_le_bytes());
+        macho[52..56].copy_from_slice(&u32::MAX.to_le_bytes());
+        // Fat: 32 slices, all the same huge range.
+        let mut fat = vec![0u8; 8192];
+        fat[..8].copy_from_slice(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 32]);
+        for i in 0..32 {
+            let at = 8 + i * 20;
+            fat[at + 8..at + 12].copy_from_slice(&4096u32.to_be_bytes());
+            fat[at + 12..at + 16].copy_from_slice(&u32::MAX.to_be_bytes());
+        }
+        // PE: 96 sections pointing past the end, directories inside them.
+        let mut pe = vec![0u8; 8192];
+        pe[..2].copy_from_slice(b"MZ");
+        pe[0x3c..0x40].copy_from_slice(&64u32.to_le_bytes());
+        pe[64..68].copy_from_slice(b"PE\0\0");
+        pe[70..72].copy_from_slice(&96u16.to_le_bytes());
+        pe[84..86].copy_from_slice(&240u16.to_le_bytes());
+        pe[88..90].copy_from_slice(&0x20bu16.to_le_bytes());
+        pe[88 + 108..88 + 112].copy_from_slice(&16u32.to_le_bytes());
+        pe[88 + 120..88 + 124].copy_from_slice(&0x1000u32.to_le_bytes());
+        for i in 0..96 {
+            let s = 88 + 240 + i * 40;
+            pe[s + 8..s + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+            pe[s + 12..s + 16].copy_from_slice(&0x1000u32.to_le_bytes());
+            pe[s + 16..s + 20].copy_from_slice(&u32::MAX.to_le_bytes());
+            pe[s + 20..s + 24].copy_from_slice(&(u32::MAX - 5).to_le_bytes());
+        }
+        for data in [&elf, &macho, &fat, &pe] {
+            let len = data.len() as u64;
+            for declared in [len, len * 1000, len / 3] {
+                let (result, stats) = stream(data, declared);
+                assert!(result.is_err(), "{stats:?}");
+                assert!(stats.held <= len.min(declared), "{stats:?}");
+                assert!(stats.passes <= MAX_PASSES + 1, "{stats:?}");
+                let p = plan(Sparse::whole(data).view());
+                assert!(p.want.end() <= len && p.want.len() <= MAX_RANGES);
+            }
+        }
+    }
+
     #[test]
     fn plan_never_panics_on_noise() {
         let mut seed = 0x1234_5678_u64;
