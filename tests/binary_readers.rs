@@ -19,9 +19,84 @@ fn import<'a>(b: &'a Binary, name: &str) -> &'a binary::Import {
         .unwrap_or_else(|| panic!("no import {name} in {:#?}", b.imports))
 }
 
+/// Streams `data` in `chunk`-byte pieces through [`binary::read_streamed_with`].
+fn streamed(
+    data: &[u8],
+    declared: u64,
+    chunk: usize,
+    options: binary::StreamOptions,
+) -> (Result<Vec<Binary>, ReadError>, binary::Stats, Vec<u8>) {
+    let mut seen = Vec::new();
+    let (result, stats) = binary::read_streamed_with::<()>(
+        declared,
+        options,
+        |sink| {
+            for piece in data.chunks(chunk) {
+                if sink(piece).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        },
+        &mut |bytes| seen.extend_from_slice(bytes),
+    )
+    .unwrap();
+    (result, stats, seen)
+}
+
+/// A sparse read gives the same answer as a full read: with the plan (one pass, holding
+/// less than the file for anything but tiny files), and without it (the reader's misses
+/// alone drive extra passes, then the full-read fallback), at several chunk sizes.
+fn check_sparse_matches_full(data: &[u8]) {
+    let full = binary::read(data).expect("full read");
+    let len = data.len() as u64;
+    for chunk in [1000, 4096, 65536] {
+        let (got, stats, seen) = streamed(data, len, chunk, binary::StreamOptions::default());
+        assert_eq!(got.expect("sparse read"), full, "chunk {chunk}");
+        assert_eq!(stats.passes, 1, "chunk {chunk}: {stats:?}");
+        assert!(!stats.fallback);
+        assert!(stats.held <= len);
+        // Every byte streamed is observed once, in order.
+        assert_eq!(seen[..], data[..seen.len()]);
+        for max_passes in [1, 2, binary::MAX_PASSES, 50] {
+            let options = binary::StreamOptions {
+                plan: false,
+                max_passes,
+                miss_slack: 0,
+            };
+            let (got, stats, seen) = streamed(data, len, chunk, options);
+            assert_eq!(
+                got.expect("unplanned read"),
+                full,
+                "chunk {chunk}, {stats:?}"
+            );
+            assert!(stats.passes <= max_passes + 1, "{stats:?}");
+            assert_eq!(seen[..], data[..seen.len()]);
+        }
+    }
+    // Without a plan, the first miss behind the stream costs a pass: a fallback at 1.
+    let options = binary::StreamOptions {
+        plan: false,
+        max_passes: 1,
+        miss_slack: 0,
+    };
+    let (_, stats, _) = streamed(data, len, 4096, options);
+    assert!(stats.fallback || stats.passes == 1, "{stats:?}");
+    // The central directory lies about the size: no panic, and the truth is told.
+    for declared in [len / 2, len + 1, len * 3] {
+        let (got, stats, _) = streamed(data, declared, 4096, binary::StreamOptions::default());
+        assert!(stats.held <= declared.min(len), "{stats:?}");
+        if declared > len {
+            // Shorter than declared: the stream's end is the file's end.
+            assert_eq!(got.ok().as_ref(), Some(&full));
+        }
+    }
+}
+
 /// Hostile-input checks on a real fixture: every 64-byte truncation reads without panic,
 /// and every prefix read with `complete = false` asks for more or gives the full answer.
 fn check_truncations_and_prefixes(data: &[u8]) {
+    check_sparse_matches_full(data);
     let full = binary::read(data).expect("full read");
     let mut n = 0;
     while n < data.len() {
@@ -56,11 +131,15 @@ fn check_truncations_and_prefixes(data: &[u8]) {
             Err(e) => panic!("following NeedMore: {e}"),
         }
     }
-    // Byte flips in the headers: no panic.
+    // Byte flips in the headers: no panic, from a full or a streamed read.
     for i in 0..data.len().min(4096) {
         let mut copy = data.to_vec();
         copy[i] ^= 0xff;
         let _ = binary::read(&copy);
+        if i % 7 == 0 {
+            let (_, stats, _) = streamed(&copy, copy.len() as u64, 65536, Default::default());
+            assert!(stats.held <= copy.len() as u64);
+        }
         copy[i] ^= 0xff ^ 0x80;
         let _ = binary::read(&copy);
     }
@@ -184,6 +263,33 @@ fn elf_truncations_and_prefixes() {
     assert!(len < data.len(), "needed {len} of {}", data.len());
 }
 
+/// A layout the plan does not foresee (here: no plan at all, only the reader's misses):
+/// the dynamic string table is behind `PT_DYNAMIC`, so it takes another pass; with passes
+/// exhausted, the member is read in full. Same answer every way.
+#[test]
+fn elf_unforeseen_layout_takes_extra_passes_then_falls_back() {
+    let data = fixture_or_skip!(elf_fixture());
+    let full = binary::read(&data).unwrap();
+    let len = data.len() as u64;
+    let unplanned = |max_passes| binary::StreamOptions {
+        plan: false,
+        max_passes,
+        miss_slack: 0,
+    };
+    let (got, stats, _) = streamed(&data, len, 4096, unplanned(50));
+    assert_eq!(got.unwrap(), full);
+    assert!(stats.passes > 1 && !stats.fallback, "{stats:?}");
+    // Extra passes stop after what was missed: less than the file each.
+    assert!(stats.streamed < len * u64::from(stats.passes), "{stats:?}");
+    let (got, stats, _) = streamed(&data, len, 4096, unplanned(1));
+    assert_eq!(got.unwrap(), full);
+    assert!(stats.fallback && stats.passes == 2, "{stats:?}");
+    assert_eq!(stats.held, len);
+    // With the plan: one pass.
+    let (_, stats, _) = streamed(&data, len, 4096, Default::default());
+    assert_eq!(stats.passes, 1);
+}
+
 #[test]
 fn elf_without_program_headers_uses_sections() {
     let data = fixture_or_skip!(elf_fixture());
@@ -202,6 +308,9 @@ fn elf_without_program_headers_uses_sections() {
     assert_eq!(fallback.imports, full.imports);
     assert_eq!(fallback.exports, full.exports);
     assert_eq!(fallback.needed, full.needed);
+    // Streamed: the section headers are at the end, the sections they name behind them.
+    let (got, stats, _) = streamed(&copy, copy.len() as u64, 4096, Default::default());
+    assert_eq!(got.unwrap(), vec![fallback], "{stats:?}");
 }
 
 // ------------------------------------------------------------------------------------

@@ -487,9 +487,10 @@ fn member_size_total_size_and_member_count_limits() {
     let loose = dir.path().join("_big.abi3.so");
     std::fs::write(&loose, &big).unwrap();
 
-    // A member the reader must inflate in full (a fat Mach-O whose slice spans 2 MiB).
+    // A member the reader must inflate past the limit: a fat Mach-O whose only slice starts
+    // 2 MiB into the file (a prefix is not enough to reach its header).
     let mut fat = Vec::new();
-    for v in [0xcafe_babe_u32, 1, 0x0100_000c, 0, 4096, 2 << 20, 12] {
+    for v in [0xcafe_babe_u32, 1, 0x0100_000c, 0, 2 << 20, 4096, 12] {
         fat.extend_from_slice(&v.to_be_bytes());
     }
     fat.resize(4096, 0);

@@ -422,3 +422,71 @@ fn member_inflating_past_its_declared_size() {
     assert!(matches!(err, WheelError::CorruptMember { .. }), "{err:?}");
     assert!(err.to_string().contains("declared"), "{err}");
 }
+
+/// The committed real wheel: each shared object read sparsely from the zip stream, with and
+/// without the plan, gives what a full read gives; with the plan in one pass. (Its first
+/// segment is executable and holds everything up to `.dynamic`: what is held is the 2 MiB
+/// speculation, i.e. nearly all of this small member.)
+#[test]
+fn real_wheel_sparse_reads_match_full_reads() {
+    use cargo_abi3::binary::{self, StreamOptions};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/real/procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl");
+    let mut w = WheelArchive::open(&path, &Limits::default()).unwrap();
+    let sos = w.shared_objects();
+    assert!(!sos.is_empty());
+    for so in sos {
+        let data = w.read_member(&so.path, None).unwrap().bytes;
+        let full = binary::read(&data).unwrap();
+        for plan in [true, false] {
+            let options = StreamOptions {
+                plan,
+                ..StreamOptions::default()
+            };
+            let mut observed = 0u64;
+            let (got, stats) = binary::read_streamed_with(
+                so.size,
+                options,
+                |sink| w.stream_member(&so.path, sink),
+                &mut |chunk| observed += chunk.len() as u64,
+            )
+            .unwrap();
+            assert_eq!(got.unwrap(), full, "{}: plan {plan}, {stats:?}", so.path);
+            assert!(observed <= so.size);
+            if plan {
+                assert_eq!(stats.passes, 1, "{stats:?}");
+                assert!(stats.held < so.size, "{stats:?}");
+            }
+        }
+    }
+}
+
+/// Streaming enforces the limits on the bytes inflated, pass after pass.
+#[test]
+fn stream_member_counts_every_pass_towards_the_total() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = good_wheel(dir.path());
+    let mut limits = Limits::default();
+    let member = "pkg/_core.abi3.so";
+    let size = {
+        let w = WheelArchive::open(&path, &limits).unwrap();
+        w.member(member).unwrap().size
+    };
+    // Room for the metadata and two passes over the member, not three.
+    limits.max_total_bytes = 2 * size + 4096;
+    let mut w = WheelArchive::open(&path, &limits).unwrap();
+    let mut pass = || w.stream_member(member, &mut |_| std::ops::ControlFlow::Continue(()));
+    pass().unwrap();
+    pass().unwrap();
+    let err = pass().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            WheelError::LimitExceeded {
+                setting: "max_total_bytes",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

@@ -17,6 +17,9 @@
 #   SYNTH=1            0: skip the 1 GiB-member wheels
 #   SKIP_OURS=0        1: skip building and measuring cargo-abi3
 #   LIST=wheels.txt    another list in the same format (e.g. a subset)
+#   A3_FROM=DIR        reuse abi3audit's timings, RSS and findings from an earlier
+#                      results/<timestamp>/ directory (same LIST) instead of running it
+#                      again (~9 min a run); cargo-abi3 and the floors are measured anew
 #   CARGO_TARGET_DIR   honoured for the build
 #   CARGO_ABI3_BENCH_CACHE (default ~/.cache/cargo-abi3-bench): wheels, synthetic
 #                      wheels and results/<timestamp>/ (raw hyperfine JSON, outputs)
@@ -56,13 +59,20 @@ if [[ "$SKIP_OURS" != 1 ]]; then
     [[ -x "$ours" ]] || { echo "no binary at $ours" >&2; exit 1; }
 fi
 
-venv="$(mktemp -d "${TMPDIR:-/tmp}/abi3audit-venv.XXXXXX")"
-trap 'rm -rf "$venv"' EXIT
-say "venv with abi3audit==0.0.26 ($venv)"
-"$PY" -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check abi3audit==0.0.26
-a3="$venv/bin/abi3audit"
-a3deps="$("$venv/bin/pip" freeze --disable-pip-version-check | grep -iE '^(abi3audit|abi3info|pyelftools|pefile|kaitaistruct)==' | tr '\n' ' ')"
+A3_FROM="${A3_FROM:-}"
+if [[ -n "$A3_FROM" ]]; then
+    [[ -f "$A3_FROM/hf-abi3audit.json" ]] || { echo "A3_FROM: no hf-abi3audit.json in $A3_FROM" >&2; exit 1; }
+    say "abi3audit results reused from $A3_FROM"
+    a3deps="(reused from $A3_FROM)"
+else
+    venv="$(mktemp -d "${TMPDIR:-/tmp}/abi3audit-venv.XXXXXX")"
+    trap 'rm -rf "$venv"' EXIT
+    say "venv with abi3audit==0.0.26 ($venv)"
+    "$PY" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check abi3audit==0.0.26
+    a3="$venv/bin/abi3audit"
+    a3deps="$("$venv/bin/pip" freeze --disable-pip-version-check | grep -iE '^(abi3audit|abi3info|pyelftools|pefile|kaitaistruct)==' | tr '\n' ' ')"
+fi
 
 say "fetch wheels"
 "$here/fetch.sh" "$LIST"
@@ -144,8 +154,12 @@ if [[ "$SYNTH" == 1 ]]; then
             /usr/bin/time -v -o "$res/rss-ours-$pad.txt" "$ours" audit "$syn" --format json >"$res/ours-$pad.json" 2>&1 || true
             echo "    cargo-abi3: peak RSS $(util rss "$res/rss-ours-$pad.txt") MB, wall $(grep -m1 'Elapsed' "$res/rss-ours-$pad.txt" | awk '{print $NF}')"
         fi
-        /usr/bin/time -v -o "$res/rss-a3-$pad.txt" "$a3" "$syn" >/dev/null 2>&1 || true
-        echo "    abi3audit:  peak RSS $(util rss "$res/rss-a3-$pad.txt") MB, wall $(grep -m1 'Elapsed' "$res/rss-a3-$pad.txt" | awk '{print $NF}')"
+        if [[ -n "$A3_FROM" ]]; then
+            cp "$A3_FROM/rss-a3-$pad.txt" "$res/" 2>/dev/null || true
+        else
+            /usr/bin/time -v -o "$res/rss-a3-$pad.txt" "$a3" "$syn" >/dev/null 2>&1 || true
+        fi
+        [[ -f "$res/rss-a3-$pad.txt" ]] && echo "    abi3audit:  peak RSS $(util rss "$res/rss-a3-$pad.txt") MB, wall $(grep -m1 'Elapsed' "$res/rss-a3-$pad.txt" | awk '{print $NF}')"
     done
 fi
 
@@ -155,7 +169,7 @@ if [[ "$SKIP_OURS" != 1 ]]; then
     util curve "$res/curve-ours.json" "$CURVE_RUNS" "$ours" audit --format json -- "${wheels[@]}"
     curves+=("cargo-abi3=$res/curve-ours.json")
 fi
-if [[ "$CURVE_ABI3AUDIT" == 1 ]]; then
+if [[ "$CURVE_ABI3AUDIT" == 1 && -z "$A3_FROM" ]]; then
     util curve "$res/curve-a3.json" 1 "$a3" -R -- "${wheels[@]}"
     curves+=("abi3audit=$res/curve-a3.json")
 fi
@@ -163,7 +177,15 @@ fi
 say "abi3audit 0.0.26 over the set (last: it takes minutes a run)"
 # abi3audit takes minutes a run: each timed run is also the RSS/findings run
 # (/usr/bin/time's own cost is ~1 ms); the last run's files are kept.
-hf abi3audit "$AUDIT_RUNS" 0 "/usr/bin/time -v -o $res/rss-a3.txt $a3 -R -o $res/abi3audit.json ${wheels[*]}"
+if [[ -n "$A3_FROM" ]]; then
+    cp "$A3_FROM/hf-abi3audit.json" "$A3_FROM/rss-a3.txt" "$A3_FROM/abi3audit.json" "$res/"
+    read -r med_abi3audit mean min max usr sys n < <(util hf "$res/hf-abi3audit.json")
+    cpu_abi3audit=$(awk -v u="$usr" -v s="$sys" 'BEGIN {print u+s}')
+    printf '  %-22s median %8.3f s  (mean %.3f, min %.3f, max %.3f; user %.3f s, sys %.3f s; %d runs; reused from %s)\n' \
+        abi3audit "$med_abi3audit" "$mean" "$min" "$max" "$usr" "$sys" "$n" "$A3_FROM"
+else
+    hf abi3audit "$AUDIT_RUNS" 0 "/usr/bin/time -v -o $res/rss-a3.txt $a3 -R -o $res/abi3audit.json ${wheels[*]}"
+fi
 
 echo "  abi3audit:  peak RSS $(util rss "$res/rss-a3.txt") MB (last timed run); findings: $(util findings-abi3audit "$res/abi3audit.json")"
 

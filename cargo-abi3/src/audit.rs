@@ -1,6 +1,7 @@
 //! `cargo abi3 audit`: wheels and loose binaries through the readers and the rules.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use cargo_abi3_build_hook::declaration::{self, Declaration};
 use cargo_abi3_build_hook::{AbiKind, Code, PyVersion, Severity};
@@ -364,29 +365,146 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     report
 }
 
-/// Inflates as little of a member as the reader needs: a prefix first, more on request.
-/// The build hook's declaration is looked for in what was read: it sits in read-only data,
-/// before the dynamic section the reader stops after.
+/// How the sparse member reads went over a run (for `CARGO_ABI3_READ_STATS`).
+pub static READ_STATS: ReadCounters = ReadCounters::new();
+
+/// Counters of [`READ_STATS`].
+#[derive(Debug)]
+pub struct ReadCounters {
+    pub members: AtomicU64,
+    pub streamed: AtomicU64,
+    pub held: AtomicU64,
+    pub declared: AtomicU64,
+    pub extra_passes: AtomicU64,
+    pub fallbacks: AtomicU64,
+}
+
+impl ReadCounters {
+    const fn new() -> Self {
+        ReadCounters {
+            members: AtomicU64::new(0),
+            streamed: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            declared: AtomicU64::new(0),
+            extra_passes: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, size: u64, stats: &binary::Stats) {
+        let add = |c: &AtomicU64, v: u64| {
+            c.fetch_add(v, Ordering::Relaxed);
+        };
+        add(&self.members, 1);
+        add(&self.streamed, stats.streamed);
+        add(&self.held, stats.held);
+        add(&self.declared, size);
+        add(
+            &self.extra_passes,
+            u64::from(stats.passes.saturating_sub(1)),
+        );
+        add(&self.fallbacks, u64::from(stats.fallback));
+    }
+
+    /// One line for stderr.
+    pub fn summary(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "sparse reads: {} members, {} MB declared, {} MB inflated, {} MB held; {} extra passes, {} full-read fallbacks",
+            get(&self.members),
+            get(&self.declared) / 1_000_000,
+            get(&self.streamed) / 1_000_000,
+            get(&self.held) / 1_000_000,
+            get(&self.extra_passes),
+            get(&self.fallbacks),
+        )
+    }
+}
+
+/// Finds the build hook's declaration in a stream of bytes, chunk by chunk.
+#[derive(Default)]
+pub(crate) struct DeclarationScan {
+    /// The end of the previous chunk: a record may straddle two chunks.
+    tail: Vec<u8>,
+    found: Option<Declaration>,
+}
+
+impl DeclarationScan {
+    /// A record (magic included) is at most this long.
+    const OVERLAP: usize = declaration::MAX_RECORD + declaration::MAGIC.len();
+
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        if self.found.is_some() {
+            return;
+        }
+        let mut tail = std::mem::take(&mut self.tail);
+        if !tail.is_empty() {
+            // Records straddling the previous bytes and this chunk.
+            let before = tail.len();
+            let head = chunk
+                .get(..Self::OVERLAP.min(chunk.len()))
+                .unwrap_or_default();
+            tail.extend_from_slice(head);
+            if let Some(found) = declaration::find_in(&tail) {
+                self.found = Some(found);
+                return;
+            }
+            tail.truncate(before);
+        }
+        // A SIMD substring search for the magic; records are decoded only where it is.
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(declaration::MAGIC));
+        for at in FINDER.find_iter(chunk) {
+            let window = chunk
+                .get(at..at.saturating_add(Self::OVERLAP).min(chunk.len()))
+                .unwrap_or_default();
+            if let Some(found) = declaration::find_in(window) {
+                self.found = Some(found);
+                return;
+            }
+        }
+        // Keep the last bytes of the stream (not just of this chunk, which may be short).
+        if chunk.len() >= Self::OVERLAP {
+            tail.clear();
+            let keep = chunk.len() - Self::OVERLAP;
+            tail.extend_from_slice(chunk.get(keep..).unwrap_or_default());
+        } else {
+            tail.extend_from_slice(chunk);
+            let excess = tail.len().saturating_sub(Self::OVERLAP);
+            tail.drain(..excess);
+        }
+        self.tail = tail;
+    }
+
+    pub(crate) fn finish(self) -> Option<Declaration> {
+        self.found
+    }
+}
+
+/// Reads the binaries of a member in one streaming pass (usually), holding only the byte
+/// ranges the readers need (see [`binary::read_streamed`]). The build hook's declaration is
+/// looked for in every byte streamed: it sits in a loaded, non-executable segment, before
+/// the end of what the reader needs.
 fn read_member_binaries(
     archive: &mut WheelArchive,
     member: &str,
     size: u64,
     what: &str,
 ) -> Result<(Vec<Binary>, Option<Declaration>), Box<Finding>> {
-    const FIRST_PREFIX: u64 = 256 * 1024;
-    let mut want = FIRST_PREFIX.min(size);
-    loop {
-        let data = archive
-            .read_member(member, Some(want))
-            .map_err(|e| Box::new(wheel_error(what, &e)))?;
-        match binary::read_prefix(&data.bytes, data.complete) {
-            Err(ReadError::NeedMore { len }) if !data.complete => {
-                // Grow at least geometrically so a reader asking byte by byte cannot make this quadratic.
-                want = len.max(want.saturating_mul(2)).min(size);
-            }
-            Ok(binaries) => return Ok((binaries, declaration::find_in(&data.bytes))),
-            Err(e) => return Err(Box::new(unreadable(what, &e))),
-        }
+    let mut scan = DeclarationScan::default();
+    let (result, stats) = binary::read_streamed(
+        size,
+        |sink| archive.stream_member(member, sink),
+        &mut |chunk| scan.feed(chunk),
+    )
+    .map_err(|e| Box::new(wheel_error(what, &e)))?;
+    READ_STATS.record(size, &stats);
+    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some_and(|v| v == "2") {
+        eprintln!("{member}\t{size}\t{stats:?}");
+    }
+    match result {
+        Ok(binaries) => Ok((binaries, scan.finish())),
+        Err(e) => Err(Box::new(unreadable(what, &e))),
     }
 }
 
@@ -421,5 +539,42 @@ pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) 
     adjust(&mut report.findings);
     for binary in &mut report.binaries {
         adjust(&mut binary.findings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The streaming scan finds what a scan of the whole member finds, wherever the record
+    /// falls relative to chunk boundaries.
+    #[test]
+    fn declaration_scan_across_chunks() {
+        let decl = Declaration {
+            kind: AbiKind::Abi3,
+            floor: Some(PyVersion::new(3, 9)),
+            module: Some("demo".into()),
+            tool: Some("cargo-abi3-build-hook-0.1.0".into()),
+        };
+        let record = decl.encode().expect("encode");
+        let noise: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for at in [0, 1, 100, 999, 1000, 1001, 2000 - record.len() / 2, 4000] {
+            let mut data = noise.clone();
+            data.splice(at..at, record.iter().copied());
+            // A broken record before the real one is skipped, as in a whole-file scan.
+            data.splice(0..0, declaration::MAGIC.iter().copied());
+            let whole = declaration::find_in(&data);
+            assert_eq!(whole.as_ref(), Some(&decl));
+            for chunk in [1, 7, 64, 1000, 4096, 1 << 20] {
+                let mut scan = DeclarationScan::default();
+                for piece in data.chunks(chunk) {
+                    scan.feed(piece);
+                }
+                assert_eq!(scan.finish(), whole, "record at {at}, chunks of {chunk}");
+            }
+        }
+        let mut scan = DeclarationScan::default();
+        scan.feed(&noise);
+        assert_eq!(scan.finish(), None);
     }
 }

@@ -19,7 +19,7 @@ use object::pod::Pod;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::{Endian, Endianness, U32};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, lossy};
+use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
 
 /// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
 const MAX_VERNEED: u64 = 4096;
@@ -32,7 +32,7 @@ fn bad(reason: impl Into<String>) -> ReadError {
 /// The bytes seen so far, and whether they are the whole file.
 #[derive(Clone, Copy)]
 struct Src<'a> {
-    data: &'a [u8],
+    data: View<'a>,
     complete: bool,
 }
 
@@ -41,18 +41,19 @@ impl<'a> Src<'a> {
         let end = offset
             .checked_add(len)
             .ok_or_else(|| bad(format!("{what}: offset {offset:#x} + {len:#x} overflows")))?;
-        let slice = match (usize::try_from(offset), usize::try_from(end)) {
-            (Ok(start), Ok(stop)) => self.data.get(start..stop),
-            _ => None,
-        };
-        match slice {
-            Some(s) => Ok(s),
-            None if self.complete => Err(bad(format!(
-                "{what} at {offset:#x}..{end:#x} lies past the end of the file ({:#x} bytes)",
-                self.data.len()
-            ))),
-            None => Err(ReadError::NeedMore { len: end }),
+        if end > self.data.len() {
+            return Err(if self.complete {
+                bad(format!(
+                    "{what} at {offset:#x}..{end:#x} lies past the end of the file ({:#x} bytes)",
+                    self.data.len()
+                ))
+            } else {
+                ReadError::NeedMore { len: end }
+            });
         }
+        self.data
+            .get(offset, len)
+            .ok_or_else(|| bad(format!("{what} at {offset:#x}..{end:#x} was not read")))
     }
 
     fn read<T: Pod>(&self, offset: u64, what: &str) -> Result<&'a T, ReadError> {
@@ -91,7 +92,7 @@ fn cstr(strtab: &[u8], offset: u64, what: &str) -> Result<String, ReadError> {
     Ok(lossy(rest.get(..end).unwrap_or_default()))
 }
 
-pub(super) fn read(data: &[u8], complete: bool) -> Result<Binary, ReadError> {
+pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> {
     let src = Src { data, complete };
     let ident = src.bytes(0, 16, "ELF identification")?;
     match ident.get(4).copied().map(elf::FileClass) {

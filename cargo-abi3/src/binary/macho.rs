@@ -17,7 +17,7 @@ use object::macho;
 use object::read::macho::{FatArch, LoadCommandVariant, MachHeader, MachOFile, Nlist, SymbolTable};
 use object::read::{ImportFlags, NameOrOrdinal, Object};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, lossy};
+use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
 
 /// A fat header with more architectures than this is not believed (it is probably a Java
 /// class file, which shares the magic number).
@@ -32,8 +32,8 @@ fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
 }
 
 /// Checks that `data` holds at least `len` bytes.
-fn need(data: &[u8], complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
-    if (data.len() as u64) >= len {
+fn need(data: View<'_>, complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
+    if data.len() >= len {
         Ok(())
     } else if complete {
         Err(bad(format!(
@@ -45,12 +45,12 @@ fn need(data: &[u8], complete: bool, len: u64, what: &str) -> Result<(), ReadErr
     }
 }
 
-fn be32(data: &[u8], offset: usize) -> Option<u32> {
-    let bytes = data.get(offset..offset.checked_add(4)?)?;
+fn be32(data: View<'_>, offset: u64) -> Option<u32> {
+    let bytes = data.get(offset, 4)?;
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
-pub(super) fn read(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
+pub(super) fn read(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
     need(data, complete, 8, "header")?;
     match be32(data, 0) {
         Some(macho::FAT_MAGIC) => read_fat::<macho::FatArch32>(data, complete),
@@ -59,7 +59,7 @@ pub(super) fn read(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError
     }
 }
 
-fn read_fat<Fat: FatArch>(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
+fn read_fat<Fat: FatArch>(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
     let count = be32(data, 4).unwrap_or(0);
     if count == 0 || count > MAX_FAT_ARCHES {
         return Err(bad(format!("implausible fat architecture count {count}")));
@@ -79,9 +79,10 @@ fn read_fat<Fat: FatArch>(data: &[u8], complete: bool) -> Result<Vec<Binary>, Re
     need(data, complete, extent, "fat slices")?;
     let mut binaries = Vec::with_capacity(fat.arches().len());
     for (index, arch) in fat.arches().iter().enumerate() {
-        let slice = arch
-            .data(data)
-            .map_err(obj_err(&format!("fat slice {index}")))?;
+        let (offset, size) = arch.file_range();
+        let slice = data
+            .sub(offset, size)
+            .ok_or_else(|| bad(format!("fat slice {index}: past the end of the file")))?;
         // The slice is complete: its extent was checked above.
         let mut binary = read_thin(slice, true, Some(index))?;
         binary.fat_slice = Some(index);
@@ -90,7 +91,7 @@ fn read_fat<Fat: FatArch>(data: &[u8], complete: bool) -> Result<Vec<Binary>, Re
     Ok(binaries)
 }
 
-fn read_thin(data: &[u8], complete: bool, slice: Option<usize>) -> Result<Binary, ReadError> {
+fn read_thin(data: View<'_>, complete: bool, slice: Option<usize>) -> Result<Binary, ReadError> {
     match be32(data, 0) {
         Some(macho::MH_MAGIC | macho::MH_CIGAM) => {
             read_image::<macho::MachHeader32<Endianness>>(data, complete, slice)
@@ -124,7 +125,7 @@ fn c_name(name: &[u8]) -> String {
 fn extent<Mach: MachHeader<Endian = Endianness>>(
     header: &Mach,
     endian: Endianness,
-    data: &[u8],
+    data: View<'_>,
 ) -> Result<u64, ReadError> {
     let mut end = std::mem::size_of::<Mach>() as u64 + u64::from(header.sizeofcmds(endian));
     let mut commands = header
@@ -167,7 +168,7 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
 }
 
 fn read_image<Mach: MachHeader<Endian = Endianness>>(
-    data: &[u8],
+    data: View<'_>,
     complete: bool,
     fat_slice: Option<usize>,
 ) -> Result<Binary, ReadError> {
@@ -178,7 +179,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
     need(data, complete, commands_end, "load commands")?;
     need(data, complete, extent(header, endian, data)?, "image")?;
 
-    let file = MachOFile::<Mach, &[u8]>::parse(data).map_err(obj_err("file"))?;
+    let file = MachOFile::<Mach, View<'_>>::parse(data).map_err(obj_err("file"))?;
     let mut binary = Binary {
         format: Format::MachO,
         arch: arch(header.cputype(endian)),
@@ -254,7 +255,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
     };
 
     // Undefined external symbols of the symbol table, library from the n_desc ordinal.
-    let symbols: &SymbolTable<'_, Mach, &[u8]> = file.macho_symbol_table();
+    let symbols: &SymbolTable<'_, Mach, View<'_>> = file.macho_symbol_table();
     for nlist in symbols.iter() {
         let n_type = nlist.n_type();
         if !nlist.is_undefined() || !n_type.contains(macho::N_EXT) {
@@ -333,7 +334,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
     // than that means a hostile trie that would take exponential time to walk.
     let mut exported = HashSet::new();
     for (count, export) in file.exports().map_err(obj_err("exports"))?.enumerate() {
-        if count > data.len() {
+        if count as u64 > data.len() {
             return Err(bad("export trie yields more names than the file has bytes"));
         }
         let export = export.map_err(obj_err("export"))?;

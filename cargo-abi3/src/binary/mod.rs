@@ -1,11 +1,16 @@
 //! Binary readers: ELF, Mach-O (thin and fat) and PE, each producing the neutral [`Binary`]
 //! model. Built on the `object` crate; nothing here panics on hostile input.
 //!
-//! The entry point is [`read_prefix`]: the caller may hand over only the first bytes of a
-//! file (for instance while inflating a zip member) and is told with
-//! [`ReadError::NeedMore`] how many bytes the reader needs. The ELF reader works from a
-//! prefix and stops as soon as the dynamic information is read; the Mach-O and PE readers
-//! ask for the extent their headers describe.
+//! The readers work on a [`View`] of a file of which only some byte ranges may be held
+//! ([`Sparse`]); a read of bytes not held fails and is recorded as a miss. Two entry points:
+//!
+//! - [`read_streamed`] for wheel members, which can only be inflated from their start: one
+//!   streaming pass keeps what [`plan`] picks from the headers (ELF: `PT_DYNAMIC` and the
+//!   dynamic-linking tables; Mach-O: load commands and `__LINKEDIT` tables; PE: the sections
+//!   holding the import/export directories) plus whatever the reader then misses, and stops
+//!   once the reader has answered. Unforeseen layouts cost extra passes, then a full read.
+//! - [`read_prefix`] / [`read`] for bytes in memory: given only the first bytes of a file,
+//!   the reader says with [`ReadError::NeedMore`] how many it needs.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,8 +22,13 @@ mod elf;
 mod macho;
 mod model;
 mod pe;
+mod sparse;
 
 pub use model::*;
+pub use sparse::{
+    MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
+    read_streamed_with,
+};
 
 /// Why a file could not be read as a binary.
 #[derive(Debug, thiserror::Error)]
@@ -59,12 +69,21 @@ pub fn read(data: &[u8]) -> Result<Vec<Binary>, ReadError> {
 /// prefix (or the complete file) and retries. With `complete` true, `NeedMore` is never
 /// returned: a file too short for what its headers promise is [`ReadError::Malformed`].
 pub fn read_prefix(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError> {
-    match sniff(data) {
-        Some(Kind::Elf) => elf::read(data, complete).map(|b| vec![b]),
-        Some(Kind::MachO) => macho::read(data, complete),
-        Some(Kind::Pe) => pe::read(data, complete).map(|b| vec![b]),
+    read_view(Sparse::whole(data).view(), complete)
+}
+
+/// Reads every image in a view of a file: its bytes not held are misses recorded in the
+/// view's [`Sparse`] (and reading fails), which [`read_streamed`] collects.
+pub(crate) fn read_view(view: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
+    let magic = view
+        .get(0, (MAGIC_LEN as u64).min(view.len()))
+        .unwrap_or_default();
+    match sniff(magic) {
+        Some(Kind::Elf) => elf::read(view, complete).map(|b| vec![b]),
+        Some(Kind::MachO) => macho::read(view, complete),
+        Some(Kind::Pe) => pe::read(view, complete).map(|b| vec![b]),
         None => {
-            if !complete && data.len() < MAGIC_LEN {
+            if !complete && view.len() < MAGIC_LEN as u64 {
                 Err(ReadError::NeedMore {
                     len: MAGIC_LEN as u64,
                 })

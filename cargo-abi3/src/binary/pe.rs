@@ -16,7 +16,7 @@ use object::pe;
 use object::read::pe::{ImageNtHeaders, PeFile};
 use object::read::{ImportFlags, ImportLibraryFlags, NameOrOrdinal, Object};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, lossy};
+use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
 
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::Pe, reason)
@@ -26,8 +26,8 @@ fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
     move |e| bad(format!("{what}: {e}"))
 }
 
-fn need(data: &[u8], complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
-    if (data.len() as u64) >= len {
+fn need(data: View<'_>, complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
+    if data.len() >= len {
         Ok(())
     } else if complete {
         Err(bad(format!(
@@ -39,19 +39,17 @@ fn need(data: &[u8], complete: bool, len: u64, what: &str) -> Result<(), ReadErr
     }
 }
 
-fn le16(data: &[u8], offset: u64) -> Option<u16> {
-    let start = usize::try_from(offset).ok()?;
-    let bytes = data.get(start..start.checked_add(2)?)?;
+fn le16(data: View<'_>, offset: u64) -> Option<u16> {
+    let bytes = data.get(offset, 2)?;
     Some(u16::from_le_bytes(bytes.try_into().ok()?))
 }
 
-fn le32(data: &[u8], offset: u64) -> Option<u32> {
-    let start = usize::try_from(offset).ok()?;
-    let bytes = data.get(start..start.checked_add(4)?)?;
+fn le32(data: View<'_>, offset: u64) -> Option<u32> {
+    let bytes = data.get(offset, 4)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
-pub(super) fn read(data: &[u8], complete: bool) -> Result<Binary, ReadError> {
+pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> {
     // DOS header → NT headers → section table → extent of the sections.
     need(data, complete, 0x40, "DOS header")?;
     let nt = u64::from(le32(data, 0x3c).unwrap_or(0));
@@ -93,8 +91,8 @@ fn arch(machine: pe::Machine) -> Arch {
     }
 }
 
-fn read_image<Pe: ImageNtHeaders>(data: &[u8]) -> Result<Binary, ReadError> {
-    let file = PeFile::<Pe, &[u8]>::parse(data).map_err(obj_err("headers"))?;
+fn read_image<Pe: ImageNtHeaders>(data: View<'_>) -> Result<Binary, ReadError> {
+    let file = PeFile::<Pe, View<'_>>::parse(data).map_err(obj_err("headers"))?;
     let machine = file
         .nt_headers()
         .file_header()

@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, ErrorKind, Read};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
@@ -295,6 +296,41 @@ impl WheelArchive {
         path: &str,
         max_bytes: Option<u64>,
     ) -> Result<MemberData, WheelError> {
+        let want = max_bytes.unwrap_or(u64::MAX);
+        let declared = self.member(path).map_or(0, |m| m.size);
+        if want > self.limits.max_member_bytes && declared > self.limits.max_member_bytes {
+            return Err(member_too_big(path, declared, &self.limits));
+        }
+        let initial = declared.min(want).min(16 * MIB);
+        let mut out = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
+        let mut complete = true;
+        self.stream_member(path, &mut |chunk| {
+            let room = want.saturating_sub(out.len() as u64);
+            let take = usize::try_from((chunk.len() as u64).min(room)).unwrap_or(chunk.len());
+            out.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            if chunk.len() as u64 > room {
+                complete = false;
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })?;
+        Ok(MemberData {
+            bytes: out,
+            complete,
+        })
+    }
+
+    /// Inflates member `path` from its start, handing `sink` consecutive chunks until it
+    /// returns `Break` or the member ends. Nothing is kept here; the member size,
+    /// compression-ratio and total limits are enforced on the bytes actually inflated
+    /// (central-directory sizes can lie). May be called again to stream the member again
+    /// (the bytes count again towards the total).
+    pub fn stream_member(
+        &mut self,
+        path: &str,
+        sink: &mut dyn FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<(), WheelError> {
         if self.unsafe_paths.contains(path) {
             return Err(WheelError::UnsafePath {
                 name: path.to_owned(),
@@ -307,10 +343,6 @@ impl WheelArchive {
                 path: path.to_owned(),
             })?;
         let limits = &self.limits;
-        let want = max_bytes.unwrap_or(u64::MAX);
-        if want > limits.max_member_bytes && declared > limits.max_member_bytes {
-            return Err(member_too_big(path, declared, limits));
-        }
         check_ratio(path, declared, compressed, limits)?;
         let index = self
             .zip
@@ -323,11 +355,9 @@ impl WheelArchive {
             .by_index(index)
             .map_err(|e| member_error(path, e))?;
 
-        let initial = declared.min(want).min(16 * MIB);
-        let mut out = Vec::with_capacity(usize::try_from(initial).unwrap_or(0));
         let mut buf = vec![0u8; READ_CHUNK];
         let mut inflated: u64 = 0;
-        let complete = loop {
+        loop {
             let n = match file.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -339,7 +369,7 @@ impl WheelArchive {
                 }
             };
             if n == 0 {
-                break true;
+                return Ok(());
             }
             let n64 = n as u64;
             inflated = inflated.saturating_add(n64);
@@ -361,20 +391,13 @@ impl WheelArchive {
                     setting: "max_total_bytes",
                 });
             }
-            let room = want.saturating_sub(out.len() as u64);
-            let take = usize::try_from(n64.min(room)).unwrap_or(n);
-            out.extend_from_slice(buf.get(..take).unwrap_or_default());
-            if out.len() as u64 > limits.max_member_bytes {
+            if inflated > limits.max_member_bytes {
                 return Err(member_too_big(path, inflated, limits));
             }
-            if n64 > room {
-                break false;
+            if sink(buf.get(..n).unwrap_or_default()).is_break() {
+                return Ok(());
             }
-        };
-        Ok(MemberData {
-            bytes: out,
-            complete,
-        })
+        }
     }
 }
 
