@@ -94,6 +94,13 @@ fn normalise(value: &mut Value) {
             if t.starts_with("cargo-abi3 ") {
                 t = "cargo-abi3 <version>".into();
             }
+            // The predicted manylinux tag follows the build host's glibc.
+            if let Some(rest) = t.strip_prefix("manylinux_2_")
+                && let Some((minor, arch)) = rest.split_once('_')
+                && minor.bytes().all(|b| b.is_ascii_digit())
+            {
+                t = format!("manylinux_2_<glibc>_{arch}");
+            }
             *s = mask_hashes(&t);
         }
         Value::Array(items) => items.iter_mut().for_each(normalise),

@@ -10,6 +10,7 @@ use cargo_abi3_build_hook::pyo3_config::Pyo3Config;
 use cargo_abi3_build_hook::{AbiKind, PyVersion, SourceSpan, hook, manifest, pyproject, wheel};
 
 use super::build::{Cdylib, Pyo3Build};
+use crate::binary::{Binary, Format};
 use crate::finding::Finding;
 use crate::rules::{Claim, ClaimSource};
 
@@ -121,6 +122,30 @@ fn platform_tag(target: Option<&str>) -> String {
     } else {
         format!("linux_{arch}")
     }
+}
+
+/// The platform tag maturin gives a Linux artifact: it audits the binary and picks the most
+/// compatible manylinux policy it satisfies, never below manylinux2014 (glibc 2.17), or
+/// musllinux_1_2 on musl. Returns `None` for other platforms or binaries.
+pub fn linux_platform_from_binary(platform: &str, binaries: &[Binary]) -> Option<String> {
+    let arch = platform.strip_prefix("linux_")?;
+    let binary = binaries.first().filter(|b| b.format == Format::Elf)?;
+    let needs_musl = binary
+        .needed
+        .iter()
+        .any(|n| n.name.starts_with("libc.musl-"));
+    if needs_musl {
+        return Some(format!("musllinux_1_2_{arch}"));
+    }
+    let glibc_minor = binary
+        .imports
+        .iter()
+        .filter_map(|i| i.version.as_deref()?.strip_prefix("GLIBC_2."))
+        .filter_map(|v| v.split('.').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0)
+        .max(17);
+    Some(format!("manylinux_2_{glibc_minor}_{arch}"))
 }
 
 /// Reads the crate's declarations and compares them with the build. A malformed
@@ -245,5 +270,70 @@ mod tests {
             target_os_env("x86_64-unknown-linux-musl"),
             (Some("linux".into()), Some("musl".into()))
         );
+    }
+}
+
+#[cfg(test)]
+mod platform_tests {
+    use super::*;
+    use crate::binary::{Arch, Import, Needed};
+
+    fn elf(imports: &[(&str, Option<&str>)], needed: &[&str]) -> Binary {
+        Binary {
+            format: Format::Elf,
+            arch: Arch::X86_64,
+            fat_slice: None,
+            imports: imports
+                .iter()
+                .map(|(name, version)| Import {
+                    name: (*name).into(),
+                    library: version.map(|_| "libc.so.6".into()),
+                    version: version.map(str::to_owned),
+                    weak: false,
+                    delay_load: false,
+                })
+                .collect(),
+            exports: vec![],
+            needed: needed
+                .iter()
+                .map(|n| Needed {
+                    name: (*n).into(),
+                    lazy: false,
+                })
+                .collect(),
+            soname: None,
+            rpaths: vec![],
+            macos_min: None,
+            flat_namespace_lookups: false,
+        }
+    }
+
+    #[test]
+    fn linux_platform_follows_the_newest_glibc_symbol() {
+        let old = elf(
+            &[("memcpy", Some("GLIBC_2.14")), ("Py_IncRef", None)],
+            &["libc.so.6"],
+        );
+        assert_eq!(
+            linux_platform_from_binary("linux_x86_64", &[old]).as_deref(),
+            Some("manylinux_2_17_x86_64")
+        );
+        let new = elf(
+            &[
+                ("memcpy", Some("GLIBC_2.14")),
+                ("arc4random", Some("GLIBC_2.36")),
+            ],
+            &[],
+        );
+        assert_eq!(
+            linux_platform_from_binary("linux_x86_64", &[new]).as_deref(),
+            Some("manylinux_2_36_x86_64")
+        );
+        let musl = elf(&[("memcpy", None)], &["libc.musl-x86_64.so.1"]);
+        assert_eq!(
+            linux_platform_from_binary("linux_x86_64", &[musl]).as_deref(),
+            Some("musllinux_1_2_x86_64")
+        );
+        assert_eq!(linux_platform_from_binary("win_amd64", &[]), None);
     }
 }

@@ -209,6 +209,13 @@ fn check_cdylib(
             return report;
         }
     };
+    if let Some(tags) = &mut report.tags {
+        for platform in &mut tags.platform {
+            if let Some(refined) = intent::linux_platform_from_binary(platform, &binaries) {
+                *platform = refined;
+            }
+        }
+    }
     // Relative to the target directory (`debug/libext.so`): the input line names the crate.
     let member = cdylib
         .path
