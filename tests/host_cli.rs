@@ -451,3 +451,39 @@ fn debian_uwsgi_forces_openssl() {
     let (_, text) = cargo_abi3(&["host", "--verbose", "/usr/bin/uwsgi-core"]);
     println!("{text}");
 }
+
+/// An executable's copy relocations of runtime data (`stderr@GLIBC_2.2.5`) are the runtime's
+/// own objects: an extension using `stderr` from libc does not collide with them.
+#[test]
+fn copy_relocations_of_runtime_data_are_not_collisions() {
+    let dir = scratch_dir("host-copyreloc");
+    std::fs::write(
+        dir.join("main.c"),
+        "#include <stdio.h>\nint main(void) { fputs(\"x\", stderr); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("ext.c"),
+        "#include <stdio.h>\n__attribute__((visibility(\"default\"))) void *PyInit_ext(void) \
+         { fputs(\"x\", stderr); return 0; }\n",
+    )
+    .unwrap();
+    // A non-PIE executable takes `stderr` by copy relocation and exports it with glibc's version.
+    or_skip!(gcc(&dir, &["-no-pie", "main.c", "-o", "host"]));
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "-fvisibility=hidden",
+            "ext.c",
+            "-o",
+            "ext.abi3.so"
+        ]
+    ));
+    let host = dir.join("host");
+    let ext = dir.join("ext.abi3.so");
+    let (code, json) = host_json(&[host.to_str().unwrap(), "--with", ext.to_str().unwrap()]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(binary_findings(&json).is_empty(), "{json:#}");
+}

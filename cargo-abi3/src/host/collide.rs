@@ -32,6 +32,12 @@ impl GlobalScope {
                 continue;
             }
             for export in &object.facts.exports {
+                // An executable's copy relocations (`stderr@GLIBC_2.2.5`, `environ`) define
+                // runtime data under the runtime's version: they *are* the runtime's object,
+                // which the runtime itself uses, so binding to them is correct.
+                if export.version.as_deref().is_some_and(is_runtime_version) {
+                    continue;
+                }
                 defs.entry(export.name.clone())
                     .or_default()
                     .push(Definition {
@@ -51,6 +57,13 @@ impl GlobalScope {
             Some(v) => d.version.as_deref() == Some(v) || (d.version.is_none() && !d.hidden),
         })
     }
+}
+
+/// Symbol versions the C/C++ runtime defines (glibc, libstdc++, libgcc).
+fn is_runtime_version(version: &str) -> bool {
+    ["GLIBC_", "GLIBCXX_", "CXXABI_", "GCC_"]
+        .iter()
+        .any(|prefix| version.starts_with(prefix))
 }
 
 /// Another binary shipped alongside the subject (same wheel, or the other `--with` files).
