@@ -720,3 +720,31 @@ fn cryptography_50_0_2_wheels_are_clean() {
         ["elf", "mach-o", "pe"]
     );
 }
+
+/// `cargo build` leaves `libdemo.so` for module `demo`; the build tool renames it when it
+/// packages the wheel. Loose, it is judged by the name it will get; inside a wheel, by its name.
+#[test]
+fn cargo_artifact_names_are_judged_by_their_module() {
+    let so = fixture_or_skip!(clean_extension());
+    let dir = scratch_dir("cargo-artifact");
+    let artifact = dir.join("libdemo.so");
+    std::fs::copy(&so, &artifact).unwrap();
+    let (code, json) = audit_json(&["--assume-minimum", "3.9", artifact.to_str().unwrap()]);
+    assert_eq!(code, 0, "{json:#}");
+    assert!(
+        !codes(&json).contains(&"entry-point-missing".to_owned()),
+        "{json:#}"
+    );
+    let wheel = wheel_with(
+        &dir,
+        "demo-0.1.0-cp39-abi3-manylinux_2_17_x86_64.whl",
+        "demo/libdemo.abi3.so",
+        &so,
+    );
+    let (code, json) = audit_json(&[wheel.to_str().unwrap()]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        codes(&json).contains(&"entry-point-missing".to_owned()),
+        "{json:#}"
+    );
+}

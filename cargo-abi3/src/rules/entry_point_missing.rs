@@ -30,6 +30,9 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
     if hooks.iter().any(|h| binary.exports_symbol(h)) {
         return;
     }
+    if subject.wheel.is_none() && loose_artifact_is_named_for_its_module(subject, module) {
+        return;
+    }
     let mut finding = Finding::new(
         Code::EntryPointMissing,
         format!(
@@ -45,4 +48,17 @@ fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
     out.push(finding.help(
         "name the file after the module (`#[pymodule] fn name`, maturin `module-name`), or rename the module",
     ));
+}
+
+/// What `cargo build` leaves (`libmymod.so`, `libmymod.dylib`) is renamed by the build tool
+/// when it is packaged; loose, it is judged by the name it will get: without the `lib`
+/// prefix, or the module the build hook declared.
+fn loose_artifact_is_named_for_its_module(subject: &BinarySubject<'_>, module: &str) -> bool {
+    let declared = subject.declaration.and_then(|d| d.module.as_deref());
+    let unprefixed = module.strip_prefix("lib");
+    [declared, unprefixed]
+        .into_iter()
+        .flatten()
+        .filter_map(hooks)
+        .any(|hooks| hooks.iter().any(|h| subject.binary.exports_symbol(h)))
 }
