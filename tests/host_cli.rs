@@ -487,3 +487,96 @@ fn copy_relocations_of_runtime_data_are_not_collisions() {
     assert_eq!(code, 0, "{json:#}");
     assert!(binary_findings(&json).is_empty(), "{json:#}");
 }
+
+/// PE: a wheel shipping a different DLL under a name the host loads is a DLL-name
+/// collision; the host's own copy is not.
+#[test]
+fn pe_wheel_dll_named_like_the_hosts_collides() {
+    use support::{PeMachine, PeSpec, build_pe_extension};
+    let vendored_host = or_skip!(
+        build_pe_extension(&PeSpec::new(PeMachine::X64).export("ssl_host_init"))
+            .map_err(|s| s.to_string())
+    );
+    let vendored_wheel = or_skip!(
+        build_pe_extension(
+            &PeSpec::new(PeMachine::X64)
+                .export("ssl_wheel_init")
+                .export("ssl_wheel_extra")
+        )
+        .map_err(|s| s.to_string())
+    );
+    let host_dll = or_skip!(
+        build_pe_extension(&PeSpec::new(PeMachine::X64).export("host_main").dll(
+            "libssl-3-x64.dll",
+            &["ssl_host_init"],
+            false
+        ))
+        .map_err(|s| s.to_string())
+    );
+    let dir = scratch_dir("host-pe");
+    std::fs::write(dir.join("host.dll"), &host_dll).unwrap();
+    std::fs::write(dir.join("libssl-3-x64.dll"), &vendored_host).unwrap();
+    let module = or_skip!(
+        build_pe_extension(
+            &PeSpec::new(PeMachine::X64)
+                .export("PyInit__core")
+                .dll("python3.dll", &["PyLong_FromLong"], false)
+                .dll("libssl-3-x64.dll", &["ssl_wheel_init"], false)
+        )
+        .map_err(|s| s.to_string())
+    );
+    let host = dir.join("host.dll");
+    let clash = WheelBuilder::new("pkg-1.0-cp39-abi3-win_amd64.whl")
+        .member("pkg/_core.pyd", module.clone())
+        .member("pkg/libssl-3-x64.dll", vendored_wheel)
+        .write(&dir);
+    let (code, json) = host_json(&[host.to_str().unwrap(), "--with", clash.to_str().unwrap()]);
+    assert!(json.to_string().contains("dll-name-collision"), "{json:#}");
+    assert_ne!(code, 2, "{json:#}");
+    // The same bytes as the host's copy are one DLL, not a collision.
+    let same = scratch_dir("host-pe-same");
+    let shared = WheelBuilder::new("pkg-1.0-cp39-abi3-win_amd64.whl")
+        .member("pkg/_core.pyd", module)
+        .member("pkg/libssl-3-x64.dll", vendored_host)
+        .write(&same);
+    let (_, json) = host_json(&[host.to_str().unwrap(), "--with", shared.to_str().unwrap()]);
+    assert!(!json.to_string().contains("dll-name-collision"), "{json:#}");
+}
+
+/// Mach-O: an extension linked with `-undefined dynamic_lookup` resolves through the flat
+/// namespace; one linked two-level does not.
+#[test]
+fn macho_flat_namespace_lookups_are_reported() {
+    use support::{MachArch, MachOSpec, build_macho_dylib};
+    let flat = or_skip!(
+        build_macho_dylib(&MachOSpec {
+            exports: vec!["PyInit__core".into()],
+            imports: vec!["PyLong_FromLong".into()],
+            ..MachOSpec::new(MachArch::Arm64)
+        })
+        .map_err(|s| s.to_string())
+    );
+    let host = or_skip!(
+        build_macho_dylib(&MachOSpec {
+            exports: vec!["host_main".into()],
+            ..MachOSpec::new(MachArch::Arm64)
+        })
+        .map_err(|s| s.to_string())
+    );
+    let dir = scratch_dir("host-macho");
+    std::fs::write(dir.join("host.dylib"), &host).unwrap();
+    let wheel = WheelBuilder::new("pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl")
+        .member("pkg/_core.abi3.so", flat)
+        .write(&dir);
+    let host_path = dir.join("host.dylib");
+    let (code, json) = host_json(&[
+        host_path.to_str().unwrap(),
+        "--with",
+        wheel.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 2, "{json:#}");
+    assert!(
+        json.to_string().contains("flat-namespace-lookup"),
+        "{json:#}"
+    );
+}
