@@ -267,16 +267,7 @@ fn notice_finding(path: &str, notice: &Notice) -> Finding {
 }
 
 fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryReport {
-    let binary = subject.binary;
-    BinaryReport {
-        member: member.map(str::to_owned),
-        format: binary.format,
-        arch: binary.arch.clone(),
-        fat_slice: binary.fat_slice,
-        role: subject.role,
-        computed_floor: subject.computed_floor(),
-        findings: rules::check_binary(&subject),
-    }
+    BinaryReport::of(&subject, member, rules::check_binary(&subject))
 }
 
 fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {

@@ -33,16 +33,7 @@ fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
 
 /// Checks that `data` holds at least `len` bytes.
 fn need(data: View<'_>, complete: bool, len: u64, what: &str) -> Result<(), ReadError> {
-    if data.len() >= len {
-        Ok(())
-    } else if complete {
-        Err(bad(format!(
-            "{what} needs {len} bytes but the file has {}",
-            data.len()
-        )))
-    } else {
-        Err(ReadError::NeedMore { len })
-    }
+    ReadError::need(Format::MachO, data, complete, len, what)
 }
 
 fn be32(data: View<'_>, offset: u64) -> Option<u32> {

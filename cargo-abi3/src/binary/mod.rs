@@ -53,6 +53,27 @@ impl ReadError {
             reason: reason.into(),
         }
     }
+
+    /// `Ok` when `data` holds at least `len` bytes; otherwise `NeedMore` for a prefix, or
+    /// `Malformed` for a complete file that is too short for `what`.
+    pub(crate) fn need(
+        format: Format,
+        data: View<'_>,
+        complete: bool,
+        len: u64,
+        what: &str,
+    ) -> Result<(), ReadError> {
+        if data.len() >= len {
+            Ok(())
+        } else if complete {
+            Err(ReadError::malformed(
+                format,
+                format!("{what} needs {len} bytes but the file has {}", data.len()),
+            ))
+        } else {
+            Err(ReadError::NeedMore { len })
+        }
+    }
 }
 
 /// Reads every image in `data`, the whole file: one for ELF/PE/thin Mach-O, one per slice

@@ -233,15 +233,9 @@ fn check_cdylib(
                 }
             }
         }
-        report.binaries.push(BinaryReport {
-            member: Some(member.clone()),
-            format: binary.format,
-            arch: binary.arch.clone(),
-            fat_slice: binary.fat_slice,
-            role: subject.role,
-            computed_floor: subject.computed_floor(),
-            findings,
-        });
+        report
+            .binaries
+            .push(BinaryReport::of(&subject, Some(&member), findings));
     }
     report
 }

@@ -79,15 +79,7 @@ struct Host {
 fn binary_report(binary: &Binary, member: Option<&str>, file_name: &str) -> BinaryReport {
     let claim = Claim::unclaimed();
     let subject = BinarySubject::new(binary, file_name, &claim, None);
-    BinaryReport {
-        member: member.map(str::to_owned),
-        format: binary.format,
-        arch: binary.arch.clone(),
-        fat_slice: binary.fat_slice,
-        role: subject.role,
-        computed_floor: subject.computed_floor(),
-        findings: Vec::new(),
-    }
+    BinaryReport::of(&subject, member, Vec::new())
 }
 
 /// Runs the host analysis. Never fails: what cannot be read becomes a finding.

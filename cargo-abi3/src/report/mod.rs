@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::binary::{Arch, Format};
 use crate::finding::Finding;
-use crate::rules::{ClaimSource, Role};
+use crate::rules::{BinarySubject, ClaimSource, Role};
 
 /// Version of the JSON report format; bumped on incompatible changes.
 pub const REPORT_VERSION: u32 = 1;
@@ -91,6 +91,22 @@ pub struct BinaryReport {
     /// from the interpreter).
     pub computed_floor: Option<PyVersion>,
     pub findings: Vec<Finding>,
+}
+
+impl BinaryReport {
+    /// The report of one audited binary: what the subject says about it, and its findings.
+    pub fn of(subject: &BinarySubject<'_>, member: Option<&str>, findings: Vec<Finding>) -> Self {
+        let binary = subject.binary;
+        BinaryReport {
+            member: member.map(str::to_owned),
+            format: binary.format,
+            arch: binary.arch.clone(),
+            fat_slice: binary.fat_slice,
+            role: subject.role,
+            computed_floor: subject.computed_floor(),
+            findings,
+        }
+    }
 }
 
 /// Counts for the summary line and the exit code.
