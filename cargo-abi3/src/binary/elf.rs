@@ -139,22 +139,14 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     let endian = header
         .endian()
         .map_err(|_| bad("unsupported ELF byte order"))?;
-    let mut binary = Binary {
-        format: Format::Elf,
-        arch: arch(
+    let mut binary = Binary::new(
+        Format::Elf,
+        arch(
             header.e_machine(endian),
             header.is_class_64(),
             endian.is_little_endian(),
         ),
-        fat_slice: None,
-        imports: Vec::new(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-        soname: None,
-        rpaths: Vec::new(),
-        macos_min: None,
-        flat_namespace_lookups: false,
-    };
+    );
 
     let phdrs = program_headers::<Elf>(src, header, endian)?;
     let mut loads = Vec::new();

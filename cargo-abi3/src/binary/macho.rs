@@ -172,16 +172,8 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
 
     let file = MachOFile::<Mach, View<'_>>::parse(data).map_err(obj_err("file"))?;
     let mut binary = Binary {
-        format: Format::MachO,
-        arch: arch(header.cputype(endian)),
         fat_slice,
-        imports: Vec::new(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-        soname: None,
-        rpaths: Vec::new(),
-        macos_min: None,
-        flat_namespace_lookups: false,
+        ..Binary::new(Format::MachO, arch(header.cputype(endian)))
     };
 
     // Load commands: libraries (in ordinal order), install name, rpaths, minimum macOS.

@@ -159,6 +159,22 @@ pub struct Binary {
 }
 
 impl Binary {
+    /// A binary of `format` and `arch` with nothing read yet; the readers fill it in.
+    pub fn new(format: Format, arch: Arch) -> Self {
+        Binary {
+            format,
+            arch,
+            fat_slice: None,
+            imports: Vec::new(),
+            exports: Vec::new(),
+            needed: Vec::new(),
+            soname: None,
+            rpaths: Vec::new(),
+            macos_min: None,
+            flat_namespace_lookups: false,
+        }
+    }
+
     pub fn platform(&self) -> Platform {
         self.format.platform()
     }

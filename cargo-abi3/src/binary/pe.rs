@@ -90,18 +90,7 @@ fn read_image<Pe: ImageNtHeaders>(data: View<'_>) -> Result<Binary, ReadError> {
         .file_header()
         .machine
         .get(object::LittleEndian);
-    let mut binary = Binary {
-        format: Format::Pe,
-        arch: arch(machine),
-        fat_slice: None,
-        imports: Vec::new(),
-        exports: Vec::new(),
-        needed: Vec::new(),
-        soname: None,
-        rpaths: Vec::new(),
-        macos_min: None,
-        flat_namespace_lookups: false,
-    };
+    let mut binary = Binary::new(Format::Pe, arch(machine));
 
     let mut seen_dlls = HashSet::new();
     for library in file

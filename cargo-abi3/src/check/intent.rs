@@ -280,9 +280,6 @@ mod platform_tests {
 
     fn elf(imports: &[(&str, Option<&str>)], needed: &[&str]) -> Binary {
         Binary {
-            format: Format::Elf,
-            arch: Arch::X86_64,
-            fat_slice: None,
             imports: imports
                 .iter()
                 .map(|(name, version)| Import {
@@ -293,7 +290,6 @@ mod platform_tests {
                     delay_load: false,
                 })
                 .collect(),
-            exports: vec![],
             needed: needed
                 .iter()
                 .map(|n| Needed {
@@ -301,10 +297,7 @@ mod platform_tests {
                     lazy: false,
                 })
                 .collect(),
-            soname: None,
-            rpaths: vec![],
-            macos_min: None,
-            flat_namespace_lookups: false,
+            ..Binary::new(Format::Elf, Arch::X86_64)
         }
     }
 
