@@ -3,22 +3,52 @@
 # same crate without it (no build.rs, no build-dependency, no include!), timed with hyperfine.
 #
 #   build-hook/benches/clean_build_cost.sh [RUNS]
+#
+# Users get the hook from crates.io, and cargo builds registry crates differently from path
+# dependencies (no incremental compilation, lints capped). So the hook is packaged with
+# `cargo package` and served, with every other dependency, from a vendored directory source:
+# both builds compile exactly what a user's clean build compiles.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-runs="${1:-3}"
+runs="${1:-5}"
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+
+(cd "$root" && cargo package -q -p cargo-abi3-build-hook --no-verify --allow-dirty --target-dir "$work/pkg" 2>/dev/null)
+crate_file="$(ls "$work"/pkg/package/cargo-abi3-build-hook-*.crate)"
+version="$(basename "$crate_file" .crate)"
+version="${version#cargo-abi3-build-hook-}"
+
 cp -r "$root/examples/hooked-clean" "$work/hooked"
-cp -r "$root/examples/hooked-clean" "$work/plain"
 sed -i "s#path = \"../../build-hook\"#path = \"$root/build-hook\"#" "$work/hooked/Cargo.toml"
+# Vendors pyo3's tree and the hook's registry dependencies; then the packaged hook joins them.
+(cd "$work/hooked" && cargo vendor -q --versioned-dirs "$work/vendor" >/dev/null)
+tar xzf "$crate_file" -C "$work/vendor"
+printf '{"files":{},"package":"%s"}\n' "$(sha256sum "$crate_file" | cut -d' ' -f1)" \
+  >"$work/vendor/cargo-abi3-build-hook-$version/.cargo-checksum.json"
+sed -i "s#^cargo-abi3-build-hook = .*#cargo-abi3-build-hook = \"=$version\"#" "$work/hooked/Cargo.toml"
+rm -f "$work/hooked/Cargo.lock"
+
+cp -r "$work/hooked" "$work/plain"
 rm "$work/plain/build.rs"
 sed -i '/^\[build-dependencies\]/,/^cargo-abi3-build-hook/d' "$work/plain/Cargo.toml"
 sed -i '/cargo_abi3_declaration.rs/d; /declaration written by the build hook/d' "$work/plain/src/lib.rs"
-(cd "$work/plain" && cargo fetch -q) && (cd "$work/hooked" && cargo fetch -q)
+
+mkdir -p "$work/.cargo"
+cat >"$work/.cargo/config.toml" <<EOF
+[source.crates-io]
+replace-with = "vendored"
+[source.vendored]
+directory = "$work/vendor"
+EOF
+
 export PYO3_BUILD_EXTENSION_MODULE=1 PYO3_PYTHON="${PYO3_PYTHON:-python3}"
 cd "$work"
+(cd plain && cargo generate-lockfile -q --offline) && (cd hooked && cargo generate-lockfile -q --offline)
+echo "hook: cargo-abi3-build-hook $version (packaged), deps: $(cd hooked && cargo tree -q --offline -e normal --prefix none -p cargo-abi3-build-hook | sort -u | tr '\n' ' ')"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "work: $work"
 hyperfine -r "$runs" --prepare 'rm -rf plain/target hooked/target' \
-  'cargo build -q --manifest-path plain/Cargo.toml' \
-  'cargo build -q --manifest-path hooked/Cargo.toml'
+  'cargo build -q --offline --manifest-path plain/Cargo.toml' \
+  'cargo build -q --offline --manifest-path hooked/Cargo.toml'

@@ -4,10 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use toml::de::{DeTable, DeValue};
-
 use crate::PyVersion;
-use crate::toml_util::{self, SpannedStr, TomlError};
+use crate::toml_util::{self, SpannedStr, Table, TomlError, Value};
 
 /// The crates whose features decide the ABI.
 pub const PYO3_CRATES: [&str; 2] = ["pyo3", "pyo3-ffi"];
@@ -114,14 +112,14 @@ impl Manifest {
 
         // Dependency keys that name pyo3/pyo3-ffi (they may be renamed with `package =`).
         let mut aliases = BTreeSet::new();
-        let mut dep_tables: Vec<(String, &DeTable<'_>)> = Vec::new();
+        let mut dep_tables: Vec<(String, &Table)> = Vec::new();
         // build-dependencies on pyo3 do not shape the extension: only normal ones count.
         if let Some(t) = toml_util::table(&doc, "dependencies") {
             dep_tables.push(("dependencies".to_owned(), t));
         }
         if let Some(targets) = toml_util::table(&doc, "target") {
             for (cfg, v) in toml_util::entries(targets) {
-                if let DeValue::Table(t) = v.get_ref() {
+                if let Value::Table(t) = &v.value {
                     if let Some(deps) = toml_util::table(t, "dependencies") {
                         dep_tables.push((format!("target.'{cfg}'.dependencies"), deps));
                     }
@@ -130,7 +128,7 @@ impl Manifest {
         }
         for (table_name, deps) in &dep_tables {
             for (key, value) in toml_util::entries(deps) {
-                let DeValue::Table(spec) = value.get_ref() else {
+                let Value::Table(spec) = &value.value else {
                     // `pyo3 = "0.30"`: a dependency without features.
                     if PYO3_CRATES.contains(&key) {
                         aliases.insert(key.to_owned());
@@ -163,7 +161,7 @@ impl Manifest {
 
         if let Some(features) = toml_util::table(&doc, "features") {
             for (name, value) in toml_util::entries(features) {
-                let DeValue::Array(items) = value.get_ref() else {
+                let Value::Array(items) = &value.value else {
                     continue;
                 };
                 for item in items.iter().filter_map(toml_util::as_str) {

@@ -3,10 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use toml::de::DeValue;
-
 use crate::PyVersion;
-use crate::toml_util::{self, SpannedStr, TomlError};
+use crate::toml_util::{self, SpannedStr, TomlError, Value};
 
 /// One entry of `[tool.maturin] features`: a string, or (maturin 1.10+) a table
 /// `{ feature = "pyo3/abi3-py311", python-version = ">=3.11" }` enabled only when the target
@@ -76,12 +74,12 @@ impl PyProject {
             let features = toml_util::array(m, "features")
                 .unwrap_or_default()
                 .iter()
-                .filter_map(|v| match v.get_ref() {
-                    DeValue::String(_) => Some(MaturinFeature {
+                .filter_map(|v| match &v.value {
+                    Value::String(_) => Some(MaturinFeature {
                         feature: toml_util::as_str(v)?,
                         python_version: None,
                     }),
-                    DeValue::Table(t) => Some(MaturinFeature {
+                    Value::Table(t) => Some(MaturinFeature {
                         feature: toml_util::string(t, "feature")?,
                         python_version: toml_util::string(t, "python-version"),
                     }),
@@ -101,17 +99,17 @@ impl PyProject {
             .and_then(|s| toml_util::array(s, "ext-modules"))
             .unwrap_or_default()
             .iter()
-            .filter_map(|v| match v.get_ref() {
-                DeValue::Table(t) => Some(SetuptoolsRustExt {
+            .filter_map(|v| match &v.value {
+                Value::Table(t) => Some(SetuptoolsRustExt {
                     target: toml_util::string(t, "target"),
                     path: toml_util::string(t, "path"),
                     py_limited_api: toml_util::get(t, "py_limited_api")
                         .or_else(|| toml_util::get(t, "py-limited-api"))
                         .map(|v| {
-                            let parsed = match v.get_ref() {
-                                DeValue::Boolean(b) => PyLimitedApi::Bool(*b),
-                                DeValue::String(s) if s == "auto" => PyLimitedApi::Auto,
-                                DeValue::String(s) => match s.strip_prefix("cp") {
+                            let parsed = match &v.value {
+                                Value::Boolean(b) => PyLimitedApi::Bool(*b),
+                                Value::String(s) if s == "auto" => PyLimitedApi::Auto,
+                                Value::String(s) => match s.strip_prefix("cp") {
                                     Some(d) => PyVersion::from_tag_digits(d)
                                         .map(PyLimitedApi::Floor)
                                         .unwrap_or_else(|| PyLimitedApi::Other(s.to_string())),
@@ -119,7 +117,7 @@ impl PyProject {
                                 },
                                 _ => PyLimitedApi::Other(String::new()),
                             };
-                            (parsed, v.span())
+                            (parsed, v.span.clone())
                         }),
                     features: toml_util::strings(t, "features"),
                 }),

@@ -1,12 +1,26 @@
 //! Span-preserving TOML access shared by the manifest and pyproject readers.
+//!
+//! Built on `toml_parser`, the lexer and push parser underneath the `toml` crate, and not on
+//! `toml` itself: this crate compiles into users' build scripts, and the readers need a handful
+//! of strings with their byte spans, not serde. Dropping `toml`, `toml_datetime` and
+//! `serde_spanned` takes about 0.6 s of CPU off every clean build that uses the hook
+//! (`benches/clean_build_cost.sh`). The parser does the syntax; [`Builder`] below turns its
+//! events into a small tree and enforces the semantic rules the readers rely on (no duplicate
+//! keys, no table defined twice, no appending to inline tables or values).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml_parser::decoder::Encoding;
+use toml_parser::decoder::ScalarKind;
+use toml_parser::parser::EventReceiver;
+use toml_parser::{ErrorSink, ParseError, Source, Span};
 
 use crate::{Code, Finding, SourceSpan};
+
+/// Arrays and inline tables nest at most this deep; deeper input is an error, not a stack
+/// overflow (the same bound as the `toml` crate).
+const MAX_NESTING: usize = 80;
 
 /// A string value and the byte range of its literal (quotes included) in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,72 +82,623 @@ impl TomlError {
     }
 }
 
-pub(crate) fn parse<'i>(file: &Path, text: &'i str) -> Result<DeTable<'i>, TomlError> {
-    DeTable::parse(text)
-        .map(Spanned::into_inner)
-        .map_err(|e| TomlError {
+/// A TOML value; only the kinds the readers look at are kept.
+#[derive(Debug)]
+pub(crate) enum Value {
+    String(String),
+    Boolean(bool),
+    Array(Vec<Item>),
+    Table(Table),
+    /// Numbers and dates: present, but never read.
+    Other,
+}
+
+/// A value and the byte range it was written at.
+#[derive(Debug)]
+pub(crate) struct Item {
+    pub(crate) value: Value,
+    pub(crate) span: Range<usize>,
+}
+
+/// How a table came to exist; decides whether later input may add to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// Named only as a prefix of a header or a dotted key: a later header may define it.
+    Implicit,
+    /// `[a.b]` or `[[a.b]]`.
+    Header,
+    /// `a.b = 1` created `a`.
+    Dotted,
+    /// `{ ... }`: closed once written.
+    Inline,
+}
+
+/// A table: its entries in file order.
+#[derive(Debug)]
+pub(crate) struct Table {
+    entries: Vec<(String, Item)>,
+    origin: Origin,
+    /// `[[x]]` elements are tables inside an array that more headers may extend.
+    array_of_tables: bool,
+}
+
+impl Table {
+    fn new(origin: Origin) -> Self {
+        Table {
+            entries: Vec::new(),
+            origin,
+            array_of_tables: false,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Item> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn index_of(&self, key: &str) -> Option<usize> {
+        self.entries.iter().position(|(k, _)| k == key)
+    }
+}
+
+/// A key segment and where it was written.
+type KeyPart = (String, Span);
+
+/// An array or inline table being filled, with the key it will be stored under.
+enum Frame {
+    Array {
+        items: Vec<Item>,
+        start: usize,
+        key: Vec<KeyPart>,
+    },
+    InlineTable {
+        table: Table,
+        start: usize,
+        key: Vec<KeyPart>,
+    },
+}
+
+/// Where the simple keys being read belong.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum KeyContext {
+    KeyValue,
+    StdHeader,
+    ArrayHeader,
+}
+
+/// Turns the parser's events into a [`Table`]; the first error wins.
+struct Builder<'i> {
+    source: Source<'i>,
+    root: Table,
+    /// The keys of the table the last header opened; `[[x]]` segments mean the last element.
+    current: Vec<String>,
+    context: KeyContext,
+    key: Vec<KeyPart>,
+    frames: Vec<Frame>,
+    error: Option<(String, Range<usize>)>,
+}
+
+fn range(span: Span) -> Range<usize> {
+    span.start()..span.end()
+}
+
+impl<'i> Builder<'i> {
+    fn new(source: Source<'i>) -> Self {
+        Builder {
+            source,
+            root: Table::new(Origin::Header),
+            current: Vec::new(),
+            context: KeyContext::KeyValue,
+            key: Vec::new(),
+            frames: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn fail(&mut self, message: String, span: Range<usize>) {
+        if self.error.is_none() {
+            self.error = Some((message, span));
+        }
+    }
+
+    fn decode(&self, span: Span, encoding: Option<Encoding>, error: &mut dyn ErrorSink) -> Raw {
+        let Some(raw) = self.source.get(span) else {
+            return Raw::Invalid;
+        };
+        let raw = toml_parser::Raw::new_unchecked(raw.as_str(), encoding, span);
+        let mut text = String::new();
+        match raw.decode_scalar(&mut text, error) {
+            ScalarKind::String => Raw::String(text),
+            ScalarKind::Boolean(b) => Raw::Boolean(b),
+            _ => Raw::Other,
+        }
+    }
+
+    /// Stores a finished value under the pending key of the innermost open container.
+    fn put(&mut self, item: Item) {
+        let key = std::mem::take(&mut self.key);
+        match self.frames.last_mut() {
+            Some(Frame::Array { items, .. }) => items.push(item),
+            Some(Frame::InlineTable { table, .. }) => {
+                if let Err((message, span)) = insert(table, &key, item) {
+                    self.fail(message, span);
+                }
+            }
+            None => {
+                let result = match descend(&mut self.root, &self.current) {
+                    Some(table) => insert(table, &key, item),
+                    None => Ok(()), // the header already failed
+                };
+                if let Err((message, span)) = result {
+                    self.fail(message, span);
+                }
+            }
+        }
+    }
+
+    fn open_header(&mut self, array: bool) {
+        let key = std::mem::take(&mut self.key);
+        let Some((last, prefix)) = key.split_last() else {
+            return; // the parser reports the empty header
+        };
+        let result = implicit_path(&mut self.root, prefix)
+            .and_then(|parent| define_header(parent, last, array));
+        match result {
+            Ok(()) => self.current = key.into_iter().map(|(k, _)| k).collect(),
+            Err((message, span)) => {
+                self.fail(message, span);
+                self.current.clear();
+            }
+        }
+    }
+}
+
+enum Raw {
+    String(String),
+    Boolean(bool),
+    Other,
+    Invalid,
+}
+
+type Failure = (String, Range<usize>);
+
+/// The table at `path` below `root`, through the last element of arrays of tables.
+fn descend<'t>(root: &'t mut Table, path: &[String]) -> Option<&'t mut Table> {
+    let mut table = root;
+    for key in path {
+        let index = table.index_of(key)?;
+        table = match &mut table.entries.get_mut(index)?.1.value {
+            Value::Table(t) => t,
+            Value::Array(items) => match &mut items.last_mut()?.value {
+                Value::Table(t) => t,
+                _ => return None,
+            },
+            _ => return None,
+        };
+    }
+    Some(table)
+}
+
+/// Walks (creating implicit tables) the prefix of a header.
+fn implicit_path<'t>(root: &'t mut Table, prefix: &[KeyPart]) -> Result<&'t mut Table, Failure> {
+    let mut table = root;
+    for (key, span) in prefix {
+        let index = match table.index_of(key) {
+            Some(i) => i,
+            None => {
+                table.entries.push((
+                    key.clone(),
+                    Item {
+                        value: Value::Table(Table::new(Origin::Implicit)),
+                        span: range(*span),
+                    },
+                ));
+                table.entries.len() - 1
+            }
+        };
+        let Some((_, item)) = table.entries.get_mut(index) else {
+            return Err(("internal: lost a key".into(), range(*span)));
+        };
+        table = match &mut item.value {
+            Value::Table(t) if t.origin != Origin::Inline => t,
+            Value::Array(items) => match items.last_mut().map(|i| &mut i.value) {
+                Some(Value::Table(t)) if t.array_of_tables => t,
+                _ => return Err((format!("`{key}` is an array, not a table"), range(*span))),
+            },
+            _ => return Err((format!("`{key}` is not a table"), range(*span))),
+        };
+    }
+    Ok(table)
+}
+
+/// `[... last]` or `[[... last]]` inside `parent`.
+fn define_header(parent: &mut Table, (key, span): &KeyPart, array: bool) -> Result<(), Failure> {
+    let at = range(*span);
+    let mut element = Table::new(Origin::Header);
+    element.array_of_tables = array;
+    let element = Item {
+        value: Value::Table(element),
+        span: at.clone(),
+    };
+    let Some(index) = parent.index_of(key) else {
+        let value = if array {
+            Value::Array(vec![element])
+        } else {
+            element.value
+        };
+        parent.entries.push((key.clone(), Item { value, span: at }));
+        return Ok(());
+    };
+    let Some((_, existing)) = parent.entries.get_mut(index) else {
+        return Err(("internal: lost a key".into(), at));
+    };
+    match (&mut existing.value, array) {
+        (Value::Table(t), false) if t.origin == Origin::Implicit => {
+            t.origin = Origin::Header;
+            Ok(())
+        }
+        (Value::Array(items), true)
+            if items
+                .first()
+                .is_some_and(|i| matches!(&i.value, Value::Table(t) if t.array_of_tables)) =>
+        {
+            items.push(element);
+            Ok(())
+        }
+        _ => Err((format!("duplicate key `{key}`: defined twice"), at)),
+    }
+}
+
+/// Stores `item` at the dotted `key` inside `table`, creating dotted tables on the way.
+fn insert(table: &mut Table, key: &[KeyPart], item: Item) -> Result<(), Failure> {
+    let Some(((last, last_span), prefix)) = key.split_last() else {
+        return Ok(()); // the parser reports the missing key
+    };
+    let mut table = table;
+    for (part, span) in prefix {
+        let index = match table.index_of(part) {
+            Some(i) => i,
+            None => {
+                table.entries.push((
+                    part.clone(),
+                    Item {
+                        value: Value::Table(Table::new(Origin::Dotted)),
+                        span: range(*span),
+                    },
+                ));
+                table.entries.len() - 1
+            }
+        };
+        let Some((_, existing)) = table.entries.get_mut(index) else {
+            return Err(("internal: lost a key".into(), range(*span)));
+        };
+        table = match &mut existing.value {
+            Value::Table(t) if matches!(t.origin, Origin::Dotted | Origin::Implicit) => t,
+            _ => {
+                return Err((
+                    format!("duplicate key `{part}`: cannot add keys to it"),
+                    range(*span),
+                ));
+            }
+        };
+    }
+    if table.get(last).is_some() {
+        return Err((format!("duplicate key `{last}`"), range(*last_span)));
+    }
+    table.entries.push((last.clone(), item));
+    Ok(())
+}
+
+impl EventReceiver for Builder<'_> {
+    fn std_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
+        self.key.clear();
+        self.context = KeyContext::StdHeader;
+    }
+
+    fn std_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
+        if self.context == KeyContext::StdHeader {
+            self.open_header(false);
+        }
+        self.context = KeyContext::KeyValue;
+    }
+
+    fn array_table_open(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
+        self.key.clear();
+        self.context = KeyContext::ArrayHeader;
+    }
+
+    fn array_table_close(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
+        if self.context == KeyContext::ArrayHeader {
+            self.open_header(true);
+        }
+        self.context = KeyContext::KeyValue;
+    }
+
+    fn inline_table_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
+        let key = std::mem::take(&mut self.key);
+        self.frames.push(Frame::InlineTable {
+            table: Table::new(Origin::Inline),
+            start: span.start(),
+            key,
+        });
+        self.within_nesting_limit(span)
+    }
+
+    fn inline_table_close(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        if let Some(Frame::InlineTable { table, start, key }) = self.frames.pop() {
+            self.key = key;
+            self.put(Item {
+                value: Value::Table(table),
+                span: start..span.end(),
+            });
+        }
+    }
+
+    fn array_open(&mut self, span: Span, _error: &mut dyn ErrorSink) -> bool {
+        let key = std::mem::take(&mut self.key);
+        self.frames.push(Frame::Array {
+            items: Vec::new(),
+            start: span.start(),
+            key,
+        });
+        self.within_nesting_limit(span)
+    }
+
+    fn array_close(&mut self, span: Span, _error: &mut dyn ErrorSink) {
+        if let Some(Frame::Array { items, start, key }) = self.frames.pop() {
+            self.key = key;
+            self.put(Item {
+                value: Value::Array(items),
+                span: start..span.end(),
+            });
+        }
+    }
+
+    fn simple_key(&mut self, span: Span, encoding: Option<Encoding>, error: &mut dyn ErrorSink) {
+        let Some(raw) = self.source.get(span) else {
+            return;
+        };
+        let raw = toml_parser::Raw::new_unchecked(raw.as_str(), encoding, span);
+        let mut key = String::new();
+        raw.decode_key(&mut key, error);
+        self.key.push((key, span));
+    }
+
+    fn scalar(&mut self, span: Span, encoding: Option<Encoding>, error: &mut dyn ErrorSink) {
+        let value = match self.decode(span, encoding, error) {
+            Raw::String(s) => Value::String(s),
+            Raw::Boolean(b) => Value::Boolean(b),
+            Raw::Other => Value::Other,
+            Raw::Invalid => return,
+        };
+        self.put(Item {
+            value,
+            span: range(span),
+        });
+    }
+}
+
+impl Builder<'_> {
+    fn within_nesting_limit(&mut self, span: Span) -> bool {
+        if self.frames.len() > MAX_NESTING {
+            self.fail(
+                format!("arrays and inline tables nest deeper than {MAX_NESTING} levels"),
+                range(span),
+            );
+            return false;
+        }
+        true
+    }
+}
+
+/// The parser's message, with what it expected.
+fn parse_error_message(e: &ParseError) -> String {
+    let mut message = e.description().to_owned();
+    if let Some(expected) = e.expected().filter(|x| !x.is_empty()) {
+        let names: Vec<String> = expected
+            .iter()
+            .map(|x| match x {
+                toml_parser::Expected::Literal(l) => format!("`{l}`"),
+                toml_parser::Expected::Description(d) => (*d).to_owned(),
+                _ => String::from("something else"),
+            })
+            .collect();
+        message.push_str(", expected ");
+        message.push_str(&names.join(", "));
+    }
+    message
+}
+
+pub(crate) fn parse(file: &Path, text: &str) -> Result<Table, TomlError> {
+    let source = Source::new(text);
+    let tokens = source.lex().into_vec();
+    let mut builder = Builder::new(source);
+    let mut syntax: Option<ParseError> = None;
+    toml_parser::parser::parse_document(&tokens, &mut builder, &mut syntax);
+    let error = match syntax {
+        Some(e) => Some((
+            parse_error_message(&e),
+            e.unexpected()
+                .or(e.context())
+                .map(range)
+                .unwrap_or(0..text.len().min(1)),
+        )),
+        None => builder.error,
+    };
+    match error {
+        Some((message, span)) => Err(TomlError {
             file: file.to_path_buf(),
-            message: e.message().to_owned(),
-            span: e.span(),
-        })
+            message,
+            span: Some(span),
+        }),
+        None => Ok(builder.root),
+    }
 }
 
-pub(crate) fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
-    table
-        .iter()
-        .find(|(k, _)| k.get_ref().as_ref() == key)
-        .map(|(_, v)| v)
+pub(crate) fn get<'a>(table: &'a Table, key: &str) -> Option<&'a Item> {
+    table.get(key)
 }
 
-pub(crate) fn table<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a DeTable<'i>> {
-    match get(table, key)?.get_ref() {
-        DeValue::Table(t) => Some(t),
+pub(crate) fn table<'a>(table: &'a Table, key: &str) -> Option<&'a Table> {
+    match &get(table, key)?.value {
+        Value::Table(t) => Some(t),
         _ => None,
     }
 }
 
-pub(crate) fn string(table: &DeTable<'_>, key: &str) -> Option<SpannedStr> {
+pub(crate) fn string(table: &Table, key: &str) -> Option<SpannedStr> {
     as_str(get(table, key)?)
 }
 
-pub(crate) fn as_str(v: &Spanned<DeValue<'_>>) -> Option<SpannedStr> {
-    match v.get_ref() {
-        DeValue::String(s) => Some(SpannedStr {
-            value: s.to_string(),
-            span: v.span(),
+pub(crate) fn as_str(item: &Item) -> Option<SpannedStr> {
+    match &item.value {
+        Value::String(s) => Some(SpannedStr {
+            value: s.clone(),
+            span: item.span.clone(),
         }),
         _ => None,
     }
 }
 
-pub(crate) fn array<'a, 'i>(
-    table: &'a DeTable<'i>,
-    key: &str,
-) -> Option<&'a [Spanned<DeValue<'i>>]> {
-    match get(table, key)?.get_ref() {
-        DeValue::Array(a) => Some(&a[..]),
+pub(crate) fn array<'a>(table: &'a Table, key: &str) -> Option<&'a [Item]> {
+    match &get(table, key)?.value {
+        Value::Array(a) => Some(&a[..]),
         _ => None,
     }
 }
 
-pub(crate) fn strings(table: &DeTable<'_>, key: &str) -> Vec<SpannedStr> {
+pub(crate) fn strings(table: &Table, key: &str) -> Vec<SpannedStr> {
     array(table, key)
         .map(|a| a.iter().filter_map(as_str).collect())
         .unwrap_or_default()
 }
 
 /// Iterates `(key, value)` pairs of a table.
-pub(crate) fn entries<'a, 'i>(
-    table: &'a DeTable<'i>,
-) -> impl Iterator<Item = (&'a str, &'a Spanned<DeValue<'i>>)> {
-    table.iter().map(|(k, v)| (k.get_ref().as_ref(), v))
+pub(crate) fn entries(table: &Table) -> impl Iterator<Item = (&str, &Item)> {
+    table.entries.iter().map(|(k, v)| (k.as_str(), v))
 }
 
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
-    let before = &text[..offset];
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let col = before.rfind('\n').map_or(offset, |nl| offset - nl - 1) + 1;
     (line, col)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Table {
+        parse(Path::new("t.toml"), text).unwrap()
+    }
+
+    fn err(text: &str) -> TomlError {
+        parse(Path::new("t.toml"), text).unwrap_err()
+    }
+
+    #[test]
+    fn headers_dotted_keys_and_inline_tables_build_one_tree() {
+        let text = r#"
+top = "a"
+[a.b]
+c = 'lit'
+d.e = """multi
+line"""
+[a]
+f = { g = ["x", "y"], h.i = true }
+[[arr]]
+n = 1
+[[arr]]
+n = "two"
+[arr.sub]
+k = "v"
+"#;
+        let d = doc(text);
+        assert_eq!(string(&d, "top").unwrap().value, "a");
+        let a = table(&d, "a").unwrap();
+        let b = table(a, "b").unwrap();
+        let c = string(b, "c").unwrap();
+        assert_eq!(c.value, "lit");
+        assert_eq!(&text[c.span], "'lit'");
+        assert_eq!(
+            string(table(b, "d").unwrap(), "e").unwrap().value,
+            "multi\nline"
+        );
+        let f = table(a, "f").unwrap();
+        let g: Vec<_> = strings(f, "g").into_iter().map(|s| s.value).collect();
+        assert_eq!(g, ["x", "y"]);
+        assert!(matches!(
+            get(table(f, "h").unwrap(), "i").unwrap().value,
+            Value::Boolean(true)
+        ));
+        let arr = array(&d, "arr").unwrap();
+        assert_eq!(arr.len(), 2);
+        let Value::Table(second) = &arr[1].value else {
+            panic!("not a table")
+        };
+        assert_eq!(string(second, "n").unwrap().value, "two");
+        assert_eq!(
+            string(table(second, "sub").unwrap(), "k").unwrap().value,
+            "v"
+        );
+    }
+
+    #[test]
+    fn escapes_and_quoted_keys_are_decoded() {
+        let d = doc(
+            "\"quoted.key\" = \"tab\\there \\u00e9\"\n[target.'cfg(unix)'.dependencies]\npyo3 = \"1\"\n",
+        );
+        assert_eq!(string(&d, "quoted.key").unwrap().value, "tab\there é");
+        let target = table(&d, "target").unwrap();
+        let unix = table(target, "cfg(unix)").unwrap();
+        assert!(table(unix, "dependencies").is_some());
+    }
+
+    #[test]
+    fn semantic_errors_point_at_the_key() {
+        let text = "a = 1\na = 2\n";
+        let e = err(text);
+        assert!(e.message.contains("duplicate key `a`"), "{}", e.message);
+        assert_eq!(&text[e.span.unwrap()], "a");
+        assert!(err("[x]\n[x]\n").message.contains("defined twice"));
+        assert!(
+            err("x = { a = 1 }\n[x]\n")
+                .message
+                .contains("defined twice")
+        );
+        assert!(
+            err("x = { a = 1 }\n[x.y]\n")
+                .message
+                .contains("not a table")
+        );
+        assert!(
+            err("x = { a = 1 }\nx.b = 2\n")
+                .message
+                .contains("cannot add")
+        );
+        assert!(err("x = [1]\n[[x]]\n").message.contains("defined twice"));
+        // A header may define a table a dotted key or an earlier header only implied.
+        assert!(parse(Path::new("t"), "[a.b]\n[a]\nc = 1\n").is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let text = "[package]\nname = \"x\nversion = 1\n";
+        let e = err(text);
+        let (line, _) = line_col(text, e.span.clone().unwrap().start);
+        assert_eq!(line, 2, "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("x = {}{}\n", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(err(&text).message.contains("nest deeper"));
+        let text = format!("x = {}{}\n", "{a=".repeat(5_000), "}".repeat(5_000));
+        assert!(parse(Path::new("t"), &text).is_err());
+    }
+}
+
+#[cfg(test)]
+mod differential;
