@@ -2,14 +2,17 @@
 # What the build hook adds to a clean build: examples/hooked-clean with the hook against the
 # same crate without it (no build.rs, no build-dependency, no include!), timed with hyperfine.
 #
-#   build-hook/benches/clean_build_cost.sh [RUNS]
+#   build-hook/benches/clean_build_cost.sh [--path] [RUNS]
 #
 # Users get the hook from crates.io, and cargo builds registry crates differently from path
-# dependencies (no incremental compilation, lints capped). So the hook is packaged with
-# `cargo package` and served, with every other dependency, from a vendored directory source:
-# both builds compile exactly what a user's clean build compiles.
+# dependencies (no incremental compilation, lints capped). So by default the hook is packaged
+# with `cargo package` and served, with every other dependency, from a vendored directory
+# source: both builds compile exactly what a user's clean build compiles. `--path` keeps the
+# example's path dependency instead (what building examples/hooked-clean in this repo costs).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+mode=registry
+if [ "${1:-}" = "--path" ]; then mode=path; shift; fi
 runs="${1:-5}"
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 work="$(mktemp -d)"
@@ -27,7 +30,9 @@ sed -i "s#path = \"../../build-hook\"#path = \"$root/build-hook\"#" "$work/hooke
 tar xzf "$crate_file" -C "$work/vendor"
 printf '{"files":{},"package":"%s"}\n' "$(sha256sum "$crate_file" | cut -d' ' -f1)" \
   >"$work/vendor/cargo-abi3-build-hook-$version/.cargo-checksum.json"
-sed -i "s#^cargo-abi3-build-hook = .*#cargo-abi3-build-hook = \"=$version\"#" "$work/hooked/Cargo.toml"
+if [ "$mode" = registry ]; then
+  sed -i "s#^cargo-abi3-build-hook = .*#cargo-abi3-build-hook = \"=$version\"#" "$work/hooked/Cargo.toml"
+fi
 rm -f "$work/hooked/Cargo.lock"
 
 cp -r "$work/hooked" "$work/plain"
@@ -46,9 +51,23 @@ EOF
 export PYO3_BUILD_EXTENSION_MODULE=1 PYO3_PYTHON="${PYO3_PYTHON:-python3}"
 cd "$work"
 (cd plain && cargo generate-lockfile -q --offline) && (cd hooked && cargo generate-lockfile -q --offline)
-echo "hook: cargo-abi3-build-hook $version (packaged), deps: $(cd hooked && cargo tree -q --offline -e normal --prefix none -p cargo-abi3-build-hook | sort -u | tr '\n' ' ')"
+crates() { (cd "$1" && cargo tree -q --offline -e build,normal --prefix none | sed 's/ (\*)//; s/ (.*//' | sort -u); }
+echo "hook: cargo-abi3-build-hook $version ($mode dependency); crates it adds to the build:" \
+  $(comm -13 <(crates plain) <(crates hooked) | grep -v '^hooked-clean')
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "work: $work"
-hyperfine -r "$runs" --prepare 'rm -rf plain/target hooked/target' \
+hyperfine -r "$runs" --export-json "$work/times.json" --prepare 'rm -rf plain/target hooked/target' \
   'cargo build -q --offline --manifest-path plain/Cargo.toml' \
   'cargo build -q --offline --manifest-path hooked/Cargo.toml'
+python3 - "$work/times.json" <<'PY'
+import json, statistics, sys
+plain, hooked = json.load(open(sys.argv[1]))["results"]
+cpu = lambda r: r["user"] + r["system"]
+wall = hooked["mean"] - plain["mean"]
+# Standard error of the difference of two means: how far the figure can be trusted.
+err = (statistics.variance(hooked["times"]) / len(hooked["times"])
+       + statistics.variance(plain["times"]) / len(plain["times"])) ** 0.5
+print(f"the hook adds {wall:+.2f} s wall (± {err:.2f} s standard error) "
+      f"and {cpu(hooked) - cpu(plain):+.2f} s CPU to a clean build "
+      f"({plain['mean']:.2f} s -> {hooked['mean']:.2f} s)")
+PY
