@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the build hook adds to a clean build: examples/hooked-clean with the hook against the
-# same crate without it (no build.rs, no build-dependency, no include!), timed with hyperfine.
+# same crate without it (no build.rs, no build-dependency, no include!), timed in paired runs.
 #
 #   build-hook/benches/clean_build_cost.sh [--path] [RUNS]
 #
@@ -14,7 +14,6 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 mode=registry
 if [ "${1:-}" = "--path" ]; then mode=path; shift; fi
 runs="${1:-5}"
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 work="$(mktemp -d)"
 trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 
@@ -56,18 +55,40 @@ echo "hook: cargo-abi3-build-hook $version ($mode dependency); crates it adds to
   $(comm -13 <(crates plain) <(crates hooked) | grep -v '^hooked-clean')
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "work: $work"
-hyperfine -r "$runs" --export-json "$work/times.json" --prepare 'rm -rf plain/target hooked/target' \
-  'cargo build -q --offline --manifest-path plain/Cargo.toml' \
-  'cargo build -q --offline --manifest-path hooked/Cargo.toml'
-python3 - "$work/times.json" <<'PY'
-import json, statistics, sys
-plain, hooked = json.load(open(sys.argv[1]))["results"]
-cpu = lambda r: r["user"] + r["system"]
-wall = hooked["mean"] - plain["mean"]
-# Standard error of the difference of two means: how far the figure can be trusted.
-err = (statistics.variance(hooked["times"]) / len(hooked["times"])
-       + statistics.variance(plain["times"]) / len(plain["times"])) ** 0.5
-print(f"the hook adds {wall:+.2f} s wall (± {err:.2f} s standard error) "
-      f"and {cpu(hooked) - cpu(plain):+.2f} s CPU to a clean build "
-      f"({plain['mean']:.2f} s -> {hooked['mean']:.2f} s)")
+# Paired runs in alternating order, not hyperfine's all-of-one-then-all-of-the-other: on a
+# shared 2-core VM the speed drifts over minutes, and pairing cancels that drift.
+python3 - "$runs" <<'PY'
+import os, statistics, subprocess, sys, time
+
+runs = int(sys.argv[1])
+def build(name):
+    subprocess.run(["rm", "-rf", f"{name}/target"], check=True)
+    start = time.perf_counter()
+    child = subprocess.Popen(["cargo", "build", "-q", "--offline", "--manifest-path", f"{name}/Cargo.toml"])
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        sys.exit(f"cargo build of {name} failed")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
+
+walls = {"plain": [], "hooked": []}
+cpus = {"plain": [], "hooked": []}
+for i in range(runs):
+    for name in (("plain", "hooked") if i % 2 == 0 else ("hooked", "plain")):
+        wall, cpu = build(name)
+        walls[name].append(wall)
+        cpus[name].append(cpu)
+    print(f"run {i + 1}/{runs}: plain {walls['plain'][-1]:.2f} s, hooked {walls['hooked'][-1]:.2f} s", flush=True)
+
+def paired(series):
+    diffs = [h - p for p, h in zip(series["plain"], series["hooked"])]
+    err = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
+    return statistics.mean(diffs), err
+
+for label, series in (("wall", walls), ("CPU (user+sys)", cpus)):
+    print(f"{label:15} plain {statistics.mean(series['plain']):6.2f} s  "
+          f"hooked {statistics.mean(series['hooked']):6.2f} s")
+wall, wall_err = paired(walls)
+cpu, cpu_err = paired(cpus)
+print(f"the hook adds {wall:+.2f} s wall (± {wall_err:.2f} s standard error) and "
+      f"{cpu:+.2f} s CPU (± {cpu_err:.2f} s) to a clean build, over {runs} paired runs")
 PY

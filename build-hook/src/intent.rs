@@ -10,9 +10,7 @@
 //! so the lowest `abi3-pyXY` requested by any crate wins. A bare `abi3` means "the build
 //! interpreter's version" (capped at 3.15).
 
-use std::collections::BTreeSet;
-
-use crate::manifest::{FeatureOrigin, Manifest, Pyo3Feature, dep_feature};
+use crate::manifest::{FeatureOrigin, Manifest, Pyo3Feature, add_unique, dep_feature};
 use crate::pyo3_config::Pyo3Config;
 use crate::pyproject::{PyLimitedApi, PyProject, RequiresPythonFloor};
 use crate::toml_util::SpannedStr;
@@ -58,7 +56,7 @@ pub struct BuildEnv {
     pub forward_compat: Vec<(String, String)>,
     /// Crate features that are enabled (`CARGO_FEATURE_*` in a build script). `None`: not
     /// known, use `[features] default` plus pyproject's maturin features.
-    pub active_features: Option<BTreeSet<String>>,
+    pub active_features: Option<Vec<String>>,
     /// `PYO3_PYTHON`.
     pub pyo3_python: Option<String>,
 }
@@ -206,21 +204,20 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
     let mut extension_module_feature = false;
 
     // Crate features: from the build environment, else default + maturin's plain features.
-    let enabled: BTreeSet<String> = match (&inputs.env.active_features, &inputs.manifest) {
+    let enabled: Vec<String> = match (&inputs.env.active_features, &inputs.manifest) {
         (Some(set), _) => set.clone(),
         (None, Some(m)) => {
             let mut s = m.default_enabled();
             if let Some(mat) = inputs.pyproject.as_ref().and_then(|p| p.maturin.as_ref()) {
-                s.extend(
-                    mat.features
-                        .iter()
-                        .filter(|f| f.python_version.is_none() && !f.feature.value.contains('/'))
-                        .map(|f| f.feature.value.clone()),
-                );
+                for f in &mat.features {
+                    if f.python_version.is_none() && !f.feature.value.contains('/') {
+                        add_unique(&mut s, &f.feature.value);
+                    }
+                }
             }
             s
         }
-        (None, None) => BTreeSet::new(),
+        (None, None) => Vec::new(),
     };
 
     if let Some(m) = &inputs.manifest {
@@ -244,7 +241,7 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
     }
     if let Some(p) = &inputs.pyproject {
         if let Some(mat) = &p.maturin {
-            let aliases = BTreeSet::new();
+            let aliases = [];
             for f in &mat.features {
                 let Some(feature) = dep_feature(&f.feature.value, &aliases) else {
                     continue;
@@ -361,12 +358,13 @@ fn check_declarations_agree(declared: &DeclaredIntent, out: &mut Vec<Finding>) {
         .iter()
         .filter(|d| d.kind == declared.kind && d.floor.is_some())
         .collect();
-    let floors: BTreeSet<PyVersion> = explicit.iter().filter_map(|d| d.floor).collect();
-    if floors.len() < 2 {
+    let floors = explicit.iter().filter_map(|d| d.floor);
+    let (Some(low), Some(high)) = (floors.clone().min(), floors.max()) else {
+        return;
+    };
+    if low == high {
         return;
     }
-    let low = *floors.first().expect("two floors");
-    let high = *floors.last().expect("two floors");
     let overridden = explicit
         .iter()
         .find(|d| d.floor == Some(high))

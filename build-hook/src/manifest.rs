@@ -1,7 +1,6 @@
 //! What a crate's Cargo.toml asks of PyO3: the ABI features with their byte spans, the crate
 //! name and the `[lib]` settings.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::PyVersion;
@@ -111,7 +110,7 @@ impl Manifest {
         };
 
         // Dependency keys that name pyo3/pyo3-ffi (they may be renamed with `package =`).
-        let mut aliases = BTreeSet::new();
+        let mut aliases: Vec<String> = Vec::new();
         let mut dep_tables: Vec<(String, &Table)> = Vec::new();
         // build-dependencies on pyo3 do not shape the extension: only normal ones count.
         if let Some(t) = toml_util::table(&doc, "dependencies") {
@@ -131,7 +130,7 @@ impl Manifest {
                 let Value::Table(spec) = &value.value else {
                     // `pyo3 = "0.30"`: a dependency without features.
                     if PYO3_CRATES.contains(&key) {
-                        aliases.insert(key.to_owned());
+                        add_unique(&mut aliases, key);
                         m.depends_on_pyo3 = true;
                     }
                     continue;
@@ -142,7 +141,7 @@ impl Manifest {
                 if !PYO3_CRATES.contains(&package.as_str()) {
                     continue;
                 }
-                aliases.insert(key.to_owned());
+                add_unique(&mut aliases, key);
                 m.depends_on_pyo3 = true;
                 for text in toml_util::strings(spec, "features") {
                     if let Some(feature) = Pyo3Feature::parse(&text.value) {
@@ -180,7 +179,14 @@ impl Manifest {
                 }
             }
         }
-        m.features.sort_by_key(|f| f.text.span.start);
+        // In file order. An insertion, not a sort: a sort instantiates the whole of std's sort
+        // machinery, about a tenth of this crate's compile time in users' build scripts.
+        let mut in_file_order: Vec<FeatureRequest> = Vec::with_capacity(m.features.len());
+        for f in m.features.drain(..) {
+            let at = in_file_order.partition_point(|g| g.text.span.start < f.text.span.start);
+            in_file_order.insert(at, f);
+        }
+        m.features = in_file_order;
         Ok(m)
     }
 
@@ -199,16 +205,18 @@ impl Manifest {
     }
 
     /// Crate features active by `[features] default`, expanded transitively (crate features only).
-    pub fn default_enabled(&self) -> BTreeSet<String> {
-        let mut set: BTreeSet<String> = self.default_features.iter().cloned().collect();
-        set.insert("default".into());
+    pub fn default_enabled(&self) -> Vec<String> {
+        let mut set = vec!["default".to_owned()];
+        for f in &self.default_features {
+            add_unique(&mut set, f);
+        }
         set
     }
 
     /// The requests that apply when the crate features in `active` are enabled.
     pub fn active_requests<'a>(
         &'a self,
-        active: &'a BTreeSet<String>,
+        active: &'a [String],
     ) -> impl Iterator<Item = &'a FeatureRequest> + 'a {
         self.features.iter().filter(move |r| match &r.origin {
             FeatureOrigin::Dependency { .. } => true,
@@ -218,13 +226,20 @@ impl Manifest {
 }
 
 /// `pyo3/abi3-py39`, `pyo3?/abi3` (or via a renamed dependency key) → the feature.
-pub(crate) fn dep_feature(text: &str, aliases: &BTreeSet<String>) -> Option<Pyo3Feature> {
+pub(crate) fn dep_feature(text: &str, aliases: &[String]) -> Option<Pyo3Feature> {
     let (dep, feat) = text.split_once('/')?;
     let dep = dep.strip_suffix('?').unwrap_or(dep);
-    if aliases.contains(dep) || PYO3_CRATES.contains(&dep) {
+    if aliases.iter().any(|a| a == dep) || PYO3_CRATES.contains(&dep) {
         Pyo3Feature::parse(feat)
     } else {
         None
+    }
+}
+
+/// Adds `item` to a small set kept as a `Vec` (feature and dependency names: a handful).
+pub(crate) fn add_unique(set: &mut Vec<String>, item: &str) {
+    if !set.iter().any(|s| s == item) {
+        set.push(item.to_owned());
     }
 }
 
@@ -323,9 +338,9 @@ weak = ["py?/abi3"]
                 feature: "abi3".into()
             }
         );
-        let active: BTreeSet<String> = ["abi3".to_owned()].into();
+        let active = ["abi3".to_owned()];
         assert_eq!(m.active_requests(&active).count(), 4);
-        assert!(m.default_enabled().contains("fast"));
+        assert!(m.default_enabled().iter().any(|f| f == "fast"));
     }
 
     #[test]

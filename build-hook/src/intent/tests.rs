@@ -44,7 +44,7 @@ fn build_env() -> BuildEnv {
         target_env: Some("gnu".into()),
         extension_module: Some("1".into()),
         forward_compat: Vec::new(),
-        active_features: Some(BTreeSet::new()),
+        active_features: Some(Vec::new()),
         pyo3_python: Some("python3".into()),
     }
 }
@@ -317,7 +317,7 @@ fn crate_features_gate_declarations() {
     assert_eq!(d.inactive.len(), 1);
     assert!(check_intent(&i).is_empty());
     // Enabled (CARGO_FEATURE_ABI3 set): abi3 floor 3.10 above requires-python 3.9.
-    i.env.active_features = Some(["abi3".to_owned()].into());
+    i.env.active_features = Some(vec!["abi3".to_owned()]);
     assert_eq!(declared_intent(&i).floor, Some(PyVersion::new(3, 10)));
     assert_eq!(codes(&check_intent(&i)), [Code::RequiresPythonBelowFloor]);
     // Outside a build: maturin's `features = ["abi3"]` enables it too.
@@ -370,7 +370,7 @@ fn env_is_read_from_build_script_variables() {
         Some(&m),
     );
     assert_eq!(env.target_os.as_deref(), Some("macos"));
-    assert_eq!(env.active_features, Some(["abi3".to_owned()].into()));
+    assert_eq!(env.active_features, Some(vec!["abi3".to_owned()]));
     assert_eq!(env.forward_compat.len(), 1);
     assert!(env.extension_module.is_none());
     let _ = TargetAbi::parse("CPython-abi3-3.9").unwrap();

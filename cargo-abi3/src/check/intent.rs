@@ -2,7 +2,6 @@
 //! (pyo3-ffi's config and cfgs) and the tag maturin would predict: the build hook's checks,
 //! fed from a finished build instead of a build script's environment.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use cargo_abi3_build_hook::intent::{self, BuildEnv, FORWARD_COMPAT_VARS, IntentInputs};
@@ -75,7 +74,7 @@ fn build_env(cdylib: &Cdylib, target: Option<&str>) -> BuildEnv {
             .iter()
             .filter_map(|v| var(v).map(|val| (v.to_string(), val)))
             .collect(),
-        active_features: Some(cdylib.features.iter().cloned().collect::<BTreeSet<_>>()),
+        active_features: Some(cdylib.features.clone()),
         pyo3_python: var("PYO3_PYTHON"),
     }
 }
