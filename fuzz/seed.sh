@@ -39,6 +39,18 @@ for ex in "$root"/examples/*/; do
 done
 cp "$root/build-hook/Cargo.toml" "$corpus/intent/build-hook-Cargo.toml"
 
+# The TOML reader's differential target: the same files, plus real manifests from the cargo
+# registry (cargo's normalised Cargo.toml and the author's Cargo.toml.orig).
+mkdir -p "$corpus/toml_reader"
+cp "$corpus"/intent/*-Cargo.toml "$corpus"/intent/*-pyproject.toml "$corpus/toml_reader/" 2>/dev/null || true
+n=0
+for f in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/*/Cargo.toml.orig; do
+  [ -f "$f" ] || continue
+  cp "$f" "$corpus/toml_reader/registry-$n.toml"
+  n=$((n + 1))
+  [ "$n" -lt 200 ] || break
+done
+
 for t in "$corpus"/*/; do
   echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"
 done

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use toml_parser::decoder::Encoding;
 use toml_parser::decoder::ScalarKind;
-use toml_parser::parser::EventReceiver;
+use toml_parser::parser::{EventReceiver, ValidateWhitespace};
 use toml_parser::{ErrorSink, ParseError, Source, Span};
 
 use crate::{Code, Finding, SourceSpan};
@@ -513,7 +513,10 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Table, TomlError> {
     let tokens = source.lex().into_vec();
     let mut builder = Builder::new(source);
     let mut syntax: Option<ParseError> = None;
-    toml_parser::parser::parse_document(&tokens, &mut builder, &mut syntax);
+    // The parser leaves comments, whitespace and newlines undecoded (a lone CR or a control
+    // character in a comment is invalid TOML); this wrapper checks them, as `toml` does.
+    let mut receiver = ValidateWhitespace::new(&mut builder, source);
+    toml_parser::parser::parse_document(&tokens, &mut receiver, &mut syntax);
     let error = match syntax {
         Some(e) => Some((
             parse_error_message(&e),

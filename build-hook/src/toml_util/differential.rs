@@ -111,6 +111,9 @@ const CASES: &[&str] = &[
     "a = { b = 1, }\n",
     "[[a]]\n[a]\n",
     "[a]\n[[a]]\n",
+    // Found by the toml_reader fuzz target: a lone CR, and control characters in a comment.
+    "a = 1\r b = 2\n",
+    "a = 1 # bell \u{7}\n",
 ];
 
 #[test]
