@@ -214,11 +214,11 @@ struct Built {
     cdylib: PathBuf,
 }
 
-fn build_example(name: &str) -> Built {
+fn cargo_build_example(name: &str) -> std::process::Output {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../examples")
         .join(name);
-    let out = Command::new(env!("CARGO"))
+    Command::new(env!("CARGO"))
         .args(["build", "--message-format=json"])
         .current_dir(&dir)
         .env("CARGO_TARGET_DIR", examples_target())
@@ -227,7 +227,11 @@ fn build_example(name: &str) -> Built {
         .env_remove("PYO3_USE_ABI3_FORWARD_COMPATIBILITY")
         .env_remove("RUSTFLAGS")
         .output()
-        .expect("run cargo");
+        .expect("run cargo")
+}
+
+fn build_example(name: &str) -> Built {
+    let out = cargo_build_example(name);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "building {name} failed:\n{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -264,7 +268,12 @@ fn exported(so: &Path) -> Vec<String> {
 }
 
 fn hook_warnings(stderr: &str, package: &str) -> Vec<String> {
-    let prefix = format!("warning: {package}@0.1.0: ");
+    hook_lines(stderr, "warning", package)
+}
+
+/// The lines a build script printed as `cargo::<level>=`, as cargo relays them.
+fn hook_lines(stderr: &str, level: &str, package: &str) -> Vec<String> {
+    let prefix = format!("{level}: {package}@0.1.0: ");
     stderr
         .lines()
         .filter_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
@@ -343,4 +352,46 @@ fn example_c_helper_compiles_c_for_the_floor_and_imports() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn example_floor_mismatch_fails_the_build_with_the_hooks_error() {
+    let out = cargo_build_example("hooked-floor-mismatch");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the hook must stop the build:\n{stderr}"
+    );
+    let errors = hook_lines(&stderr, "error", "hooked-floor-mismatch");
+    assert_eq!(
+        errors.first().map(String::as_str),
+        Some("error[floor-mismatch]: the abi3 floor is declared as both 3.9 and 3.11"),
+        "{stderr}"
+    );
+    // The span points at the maturin feature that PyO3 will ignore.
+    assert!(
+        errors.iter().any(|l| l.ends_with("pyproject.toml:16:13")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("= help: declare one floor")),
+        "{errors:?}"
+    );
+    assert!(stderr.contains("build script logged errors"), "{stderr}");
+    // Stopped before the crate itself compiled: no module was produced.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let cdylib_artifacts = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .filter(|m| {
+            m["target"]["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
+        })
+        .count();
+    assert_eq!(cdylib_artifacts, 0, "{stdout}");
 }

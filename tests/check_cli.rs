@@ -293,6 +293,38 @@ fn requires_python_below_the_feature_floor_points_at_pyproject() {
 }
 
 #[test]
+fn a_build_the_hook_stops_gives_the_hooks_finding_and_exits_1() {
+    require_python!(false);
+    let run = check_example("hooked-floor-mismatch", &[]);
+    // Not "could not build" (2): the declarations alone show the error that stopped it.
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    // cargo relayed the hook's own diagnostic, with the same code.
+    assert!(
+        run.stderr
+            .contains("error: hooked-floor-mismatch@0.1.0: error[floor-mismatch]"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the declarations alone"),
+        "{}",
+        run.stderr
+    );
+    let report = run.json();
+    let codes: Vec<&str> = findings(&report)
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, ["floor-mismatch"], "{report:#}");
+    let finding = findings(&report)[0];
+    assert_eq!(span_text(finding), "\"pyo3/abi3-py311\"");
+    snapshot("hooked-floor-mismatch", &run);
+    // Allowing the code leaves nothing to report: the failed build is the answer again.
+    let allowed = check_example("hooked-floor-mismatch", &["--allow", "floor-mismatch"]);
+    assert_eq!(allowed.code, 2, "{}", allowed.stderr);
+}
+
+#[test]
 fn two_extensions_are_both_checked() {
     require_python!(false);
     let run = check_example("two-extensions", &[]);

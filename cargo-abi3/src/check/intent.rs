@@ -232,9 +232,135 @@ pub fn evaluate(
     })
 }
 
+/// What the declarations alone say, when there is no build to compare them with (it failed,
+/// most often because the build hook stopped it with one of these very findings).
+pub struct DeclarationsOnly {
+    pub kind: AbiKind,
+    pub floor: Option<PyVersion>,
+    pub findings: Vec<Finding>,
+}
+
+/// The crate features `cargo build` was asked for (`--features`, `--all-features`,
+/// `--no-default-features`).
+#[derive(Clone, Debug, Default)]
+pub struct FeatureSelection {
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+}
+
+impl FeatureSelection {
+    /// The crate features of `manifest` that the build enables. Only features that name a
+    /// PyO3 feature matter to the checks, so `--all-features` means all of those.
+    fn active(&self, manifest: &manifest::Manifest) -> Vec<String> {
+        let mut active: Vec<String> = if self.no_default_features {
+            Vec::new()
+        } else {
+            manifest.default_enabled()
+        };
+        for feature in self
+            .features
+            .iter()
+            .flat_map(|list| list.split([',', ' ']))
+            .filter(|f| !f.is_empty())
+        {
+            // `pkg/feat` names a feature of one package; `feat` alone, of the selected ones.
+            active.push(feature.rsplit('/').next().unwrap_or(feature).to_owned());
+        }
+        if self.all_features {
+            for request in &manifest.features {
+                if let manifest::FeatureOrigin::CrateFeature { feature } = &request.origin {
+                    active.push(feature.clone());
+                }
+            }
+        }
+        active
+    }
+}
+
+/// The intent checks that need no build, for the crate at `manifest_path`, with the crate
+/// features `cargo build` would have enabled.
+pub fn evaluate_declarations(
+    manifest_path: &Path,
+    selection: &FeatureSelection,
+    target: Option<&str>,
+) -> DeclarationsOnly {
+    let fail = |finding: Finding| DeclarationsOnly {
+        kind: AbiKind::VersionSpecific,
+        floor: None,
+        findings: vec![finding],
+    };
+    let manifest = match manifest::read(manifest_path) {
+        Ok(m) => m,
+        Err(e) => return fail(e.to_finding()),
+    };
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let pyproject = match hook::locate_pyproject(dir, manifest_path) {
+        Some(path) => match pyproject::read(&path) {
+            Ok(p) => Some(p),
+            Err(e) => return fail(e.to_finding()),
+        },
+        None => None,
+    };
+    let pseudo = Cdylib {
+        package: String::new(),
+        lib_name: String::new(),
+        manifest_path: manifest_path.to_path_buf(),
+        path: Default::default(),
+        features: Vec::new(),
+    };
+    let env = BuildEnv {
+        active_features: Some(selection.active(&manifest)),
+        ..build_env(&pseudo, target)
+    };
+    let inputs = IntentInputs {
+        manifest: Some(manifest),
+        pyproject,
+        config: None,
+        env,
+    };
+    let declared = intent::declared_intent(&inputs);
+    DeclarationsOnly {
+        kind: declared.kind,
+        floor: declared.floor,
+        findings: intent::check_intent(&inputs)
+            .into_iter()
+            // Unavailable because the build failed: said once, by the caller.
+            .filter(|f| f.code != cargo_abi3_build_hook::Code::Pyo3ConfigUnavailable)
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feature_selection_follows_cargos_flags() {
+        let m = manifest::Manifest::parse(
+            "Cargo.toml",
+            "[package]\nname = \"x\"\n[dependencies]\npyo3 = \"0.30\"\n\
+             [features]\ndefault = [\"fast\"]\nfast = []\nold = [\"pyo3/abi3-py39\"]\n",
+        )
+        .unwrap();
+        let active = |s: FeatureSelection| {
+            let mut v = s.active(&m);
+            v.sort();
+            v
+        };
+        assert_eq!(active(FeatureSelection::default()), ["default", "fast"]);
+        let only_old = FeatureSelection {
+            features: vec!["x/old".into()],
+            no_default_features: true,
+            ..Default::default()
+        };
+        assert_eq!(active(only_old), ["old"]);
+        let all = FeatureSelection {
+            all_features: true,
+            ..Default::default()
+        };
+        assert_eq!(active(all), ["default", "fast", "old"]);
+    }
 
     #[test]
     fn cfgs_give_kind_and_floor() {

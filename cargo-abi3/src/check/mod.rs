@@ -118,7 +118,32 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         // A broken manifest fails both; cargo metadata's message is the one to show.
         let workspace = workspace?;
         no_cdylib_selected(&workspace)?;
-        let output = output?;
+        let output = match output {
+            Ok(output) => output,
+            Err(build_failed) => {
+                return match declaration_errors(&workspace, options) {
+                    Some(report) => {
+                        eprintln!(
+                            "note: {build_failed:#}; the declarations alone already show the \
+                             error{} below (the build hook stops the build on these)",
+                            if report
+                                .inputs
+                                .iter()
+                                .map(|i| i.findings.len())
+                                .sum::<usize>()
+                                == 1
+                            {
+                                ""
+                            } else {
+                                "s"
+                            }
+                        );
+                        Ok(report)
+                    }
+                    None => Err(build_failed),
+                };
+            }
+        };
         build::save(&workspace.target_dir, &workspace.root, &output)?;
         (workspace, output)
     };
@@ -155,6 +180,42 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         apply_overrides(input, &options.overrides);
     }
     Ok(report)
+}
+
+/// After a failed build: the selected cdylib crates' declaration-only findings, if any of them
+/// is an error. Then the answer is that error (exit 1), not "could not build" (exit 2).
+fn declaration_errors(workspace: &metadata::Workspace, options: &CheckOptions) -> Option<Report> {
+    let selection = intent::FeatureSelection {
+        features: options.features.clone(),
+        all_features: options.all_features,
+        no_default_features: options.no_default_features,
+    };
+    let mut inputs = Vec::new();
+    for member in workspace.selected.iter().filter(|m| m.has_cdylib) {
+        let declared = intent::evaluate_declarations(
+            &member.manifest_path,
+            &selection,
+            options.target.as_deref(),
+        );
+        let mut input = InputReport {
+            claim_source: ClaimSource::CrateIntent,
+            abi: Some(declared.kind),
+            claimed_floor: declared.floor,
+            ..InputReport::new(member.manifest_path.display().to_string(), InputKind::Crate)
+        };
+        input.findings = declared
+            .findings
+            .into_iter()
+            .map(|f| name_requesters(f, workspace))
+            .collect();
+        apply_overrides(&mut input, &options.overrides);
+        inputs.push(input);
+    }
+    let any_error = inputs
+        .iter()
+        .flat_map(|i| &i.findings)
+        .any(|f| f.severity == cargo_abi3_build_hook::Severity::Error);
+    any_error.then_some(Report { inputs })
 }
 
 fn check_cdylib(
