@@ -22,6 +22,13 @@ use crate::{Code, Finding, SourceSpan};
 /// overflow (the same bound as the `toml` crate).
 const MAX_NESTING: usize = 80;
 
+/// Table entries a document may make the builder scan. Tables are searched linearly: no hash
+/// map to compile into users' build scripts, and fast for manifests of a few hundred keys. A
+/// table with many thousands of keys would make that quadratic, so a document needing more
+/// scans than this is refused with an error instead of hanging (one table of about 6,000 keys,
+/// far beyond any real Cargo.toml or pyproject.toml).
+const SCAN_BUDGET: usize = 20_000_000;
+
 /// A string value and the byte range of its literal (quotes included) in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
@@ -134,10 +141,24 @@ impl Table {
     fn get(&self, key: &str) -> Option<&Item> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
+}
 
-    fn index_of(&self, key: &str) -> Option<usize> {
-        self.entries.iter().position(|(k, _)| k == key)
-    }
+/// The position of `key` in `table`, paid for from `budget`.
+fn find(
+    table: &Table,
+    key: &str,
+    budget: &mut usize,
+    span: &Range<usize>,
+) -> Result<Option<usize>, Failure> {
+    *budget = budget
+        .checked_sub(table.entries.len().max(1))
+        .ok_or_else(|| {
+            (
+                format!("too many keys: a table this large is not a manifest (over {SCAN_BUDGET} key lookups)"),
+                span.clone(),
+            )
+        })?;
+    Ok(table.entries.iter().position(|(k, _)| k == key))
 }
 
 /// A key segment and where it was written.
@@ -175,6 +196,7 @@ struct Builder<'i> {
     key: Vec<KeyPart>,
     frames: Vec<Frame>,
     error: Option<(String, Range<usize>)>,
+    budget: usize,
 }
 
 fn range(span: Span) -> Range<usize> {
@@ -191,6 +213,7 @@ impl<'i> Builder<'i> {
             key: Vec::new(),
             frames: Vec::new(),
             error: None,
+            budget: SCAN_BUDGET,
         }
     }
 
@@ -216,32 +239,38 @@ impl<'i> Builder<'i> {
     /// Stores a finished value under the pending key of the innermost open container.
     fn put(&mut self, item: Item) {
         let key = std::mem::take(&mut self.key);
-        match self.frames.last_mut() {
-            Some(Frame::Array { items, .. }) => items.push(item),
-            Some(Frame::InlineTable { table, .. }) => {
-                if let Err((message, span)) = insert(table, &key, item) {
-                    self.fail(message, span);
-                }
+        if self.error.is_some() {
+            return; // the document is rejected: building more of it only costs time
+        }
+        let budget = &mut self.budget;
+        let result = match self.frames.last_mut() {
+            Some(Frame::Array { items, .. }) => {
+                items.push(item);
+                Ok(())
             }
-            None => {
-                let result = match descend(&mut self.root, &self.current) {
-                    Some(table) => insert(table, &key, item),
-                    None => Ok(()), // the header already failed
-                };
-                if let Err((message, span)) = result {
-                    self.fail(message, span);
-                }
-            }
+            Some(Frame::InlineTable { table, .. }) => insert(table, &key, item, budget),
+            None => match descend(&mut self.root, &self.current, budget, &item.span) {
+                Ok(Some(table)) => insert(table, &key, item, budget),
+                Ok(None) => Ok(()), // the header already failed
+                Err(e) => Err(e),
+            },
+        };
+        if let Err((message, span)) = result {
+            self.fail(message, span);
         }
     }
 
     fn open_header(&mut self, array: bool) {
         let key = std::mem::take(&mut self.key);
+        if self.error.is_some() {
+            return;
+        }
         let Some((last, prefix)) = key.split_last() else {
             return; // the parser reports the empty header
         };
-        let result = implicit_path(&mut self.root, prefix)
-            .and_then(|parent| define_header(parent, last, array));
+        let budget = &mut self.budget;
+        let result = implicit_path(&mut self.root, prefix, budget)
+            .and_then(|parent| define_header(parent, last, array, budget));
         match result {
             Ok(()) => self.current = key.into_iter().map(|(k, _)| k).collect(),
             Err((message, span)) => {
@@ -262,27 +291,41 @@ enum Raw {
 type Failure = (String, Range<usize>);
 
 /// The table at `path` below `root`, through the last element of arrays of tables.
-fn descend<'t>(root: &'t mut Table, path: &[String]) -> Option<&'t mut Table> {
+fn descend<'t>(
+    root: &'t mut Table,
+    path: &[String],
+    budget: &mut usize,
+    span: &Range<usize>,
+) -> Result<Option<&'t mut Table>, Failure> {
     let mut table = root;
     for key in path {
-        let index = table.index_of(key)?;
-        table = match &mut table.entries.get_mut(index)?.1.value {
+        let Some(index) = find(table, key, budget, span)? else {
+            return Ok(None);
+        };
+        let Some((_, item)) = table.entries.get_mut(index) else {
+            return Ok(None);
+        };
+        table = match &mut item.value {
             Value::Table(t) => t,
-            Value::Array(items) => match &mut items.last_mut()?.value {
-                Value::Table(t) => t,
-                _ => return None,
+            Value::Array(items) => match items.last_mut().map(|i| &mut i.value) {
+                Some(Value::Table(t)) => t,
+                _ => return Ok(None),
             },
-            _ => return None,
+            _ => return Ok(None),
         };
     }
-    Some(table)
+    Ok(Some(table))
 }
 
 /// Walks (creating implicit tables) the prefix of a header.
-fn implicit_path<'t>(root: &'t mut Table, prefix: &[KeyPart]) -> Result<&'t mut Table, Failure> {
+fn implicit_path<'t>(
+    root: &'t mut Table,
+    prefix: &[KeyPart],
+    budget: &mut usize,
+) -> Result<&'t mut Table, Failure> {
     let mut table = root;
     for (key, span) in prefix {
-        let index = match table.index_of(key) {
+        let index = match find(table, key, budget, &range(*span))? {
             Some(i) => i,
             None => {
                 table.entries.push((
@@ -311,7 +354,12 @@ fn implicit_path<'t>(root: &'t mut Table, prefix: &[KeyPart]) -> Result<&'t mut 
 }
 
 /// `[... last]` or `[[... last]]` inside `parent`.
-fn define_header(parent: &mut Table, (key, span): &KeyPart, array: bool) -> Result<(), Failure> {
+fn define_header(
+    parent: &mut Table,
+    (key, span): &KeyPart,
+    array: bool,
+    budget: &mut usize,
+) -> Result<(), Failure> {
     let at = range(*span);
     let mut element = Table::new(Origin::Header);
     element.array_of_tables = array;
@@ -319,7 +367,7 @@ fn define_header(parent: &mut Table, (key, span): &KeyPart, array: bool) -> Resu
         value: Value::Table(element),
         span: at.clone(),
     };
-    let Some(index) = parent.index_of(key) else {
+    let Some(index) = find(parent, key, budget, &at)? else {
         let value = if array {
             Value::Array(vec![element])
         } else {
@@ -349,13 +397,18 @@ fn define_header(parent: &mut Table, (key, span): &KeyPart, array: bool) -> Resu
 }
 
 /// Stores `item` at the dotted `key` inside `table`, creating dotted tables on the way.
-fn insert(table: &mut Table, key: &[KeyPart], item: Item) -> Result<(), Failure> {
+fn insert(
+    table: &mut Table,
+    key: &[KeyPart],
+    item: Item,
+    budget: &mut usize,
+) -> Result<(), Failure> {
     let Some(((last, last_span), prefix)) = key.split_last() else {
         return Ok(()); // the parser reports the missing key
     };
     let mut table = table;
     for (part, span) in prefix {
-        let index = match table.index_of(part) {
+        let index = match find(table, part, budget, &range(*span))? {
             Some(i) => i,
             None => {
                 table.entries.push((
@@ -381,7 +434,7 @@ fn insert(table: &mut Table, key: &[KeyPart], item: Item) -> Result<(), Failure>
             }
         };
     }
-    if table.get(last).is_some() {
+    if find(table, last, budget, &range(*last_span))?.is_some() {
         return Err((format!("duplicate key `{last}`"), range(*last_span)));
     }
     table.entries.push((last.clone(), item));
@@ -692,6 +745,23 @@ k = "v"
         let e = err(text);
         let (line, _) = line_col(text, e.span.clone().unwrap().start);
         assert_eq!(line, 2, "{e}");
+    }
+
+    #[test]
+    fn a_huge_table_is_refused_not_quadratic() {
+        // 200,000 keys in one table: ~2e10 comparisons with plain linear scans (minutes).
+        let mut text = String::from("[tool.x]\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("k{i} = {i}\n"));
+        }
+        let e = err(&text);
+        assert!(e.message.contains("too many keys"), "{}", e.message);
+        // Many small tables are fine: the budget counts scanned entries, not keys.
+        let mut text = String::new();
+        for i in 0..2_000 {
+            text.push_str(&format!("[t{i}]\na = 1\nb = 'x'\n"));
+        }
+        assert!(parse(Path::new("t"), &text).is_ok());
     }
 
     #[test]

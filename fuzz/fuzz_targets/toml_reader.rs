@@ -32,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
     let reference = DeTable::parse(text);
     let manifest = Manifest::parse("Cargo.toml", text);
     let pyproject = PyProject::parse("pyproject.toml", text);
+    // The reader's one deliberate difference: it refuses tables of many thousands of keys
+    // (its lookup budget) where `toml` accepts them.
+    if let Err(e) = &manifest
+        && e.message.starts_with("too many keys")
+    {
+        return;
+    }
     assert_eq!(
         manifest.is_ok(),
         reference.is_ok(),
