@@ -318,6 +318,22 @@ fn a_build_the_hook_stops_gives_the_hooks_finding_and_exits_1() {
     assert_eq!(codes, ["floor-mismatch"], "{report:#}");
     let finding = findings(&report)[0];
     assert_eq!(span_text(finding), "\"pyo3/abi3-py311\"");
+    // The same words as the hook printed through cargo.
+    let hook_line = format!(
+        "error: hooked-floor-mismatch@0.1.0: error[floor-mismatch]: {}",
+        finding["message"].as_str().unwrap()
+    );
+    assert!(
+        run.stderr.contains(&hook_line),
+        "{hook_line}\n{}",
+        run.stderr
+    );
+    let help = finding["help"].as_str().unwrap();
+    assert!(
+        run.stderr.contains(&format!("= help: {help}")),
+        "{}",
+        run.stderr
+    );
     snapshot("hooked-floor-mismatch", &run);
     // Allowing the code leaves nothing to report: the failed build is the answer again.
     let allowed = check_example("hooked-floor-mismatch", &["--allow", "floor-mismatch"]);
