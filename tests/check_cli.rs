@@ -214,6 +214,53 @@ fn clean_abi3_passes() {
     snapshot("clean-abi3", &run);
 }
 
+/// `--target` (here the host's own triple, the only std installed): cargo puts artifacts under
+/// `<target>/<triple>/`, and the predicted tag comes from the triple, not the host.
+#[test]
+fn an_explicit_target_triple_is_followed() {
+    require_python!(false);
+    let triple = "x86_64-unknown-linux-gnu";
+    if !cfg!(all(
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu"
+    )) {
+        eprintln!("SKIP: the only target std installed is the host's; this test uses {triple}");
+        return;
+    }
+    let run = check_example("raw-extern-311", &["--target", triple]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let input = &report["inputs"][0];
+    assert_eq!(input["tags"]["abi"][0], "abi3", "{report:#}");
+    let platform = input["tags"]["platform"][0].as_str().unwrap();
+    assert!(
+        platform.starts_with("manylinux_2_") && platform.ends_with("_x86_64"),
+        "{platform}"
+    );
+    let member = input["binaries"][0]["member"].as_str().unwrap();
+    assert!(
+        member.starts_with(&format!("{triple}/debug/")),
+        "the artifact of a --target build: {member}"
+    );
+    // The same finding, culprit included, as without --target.
+    let finding = findings(&report)
+        .into_iter()
+        .find(|f| f["code"] == "newer-than-floor")
+        .expect("newer-than-floor");
+    assert!(
+        finding["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("floorhelper")),
+        "{finding:#}"
+    );
+    // --no-build finds the --target build's record.
+    let again = check_example("raw-extern-311", &["--target", triple, "--no-build"]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+}
+
 #[test]
 fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     require_python!(false);
