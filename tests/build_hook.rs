@@ -395,3 +395,49 @@ fn example_floor_mismatch_fails_the_build_with_the_hooks_error() {
         .count();
     assert_eq!(cdylib_artifacts, 0, "{stdout}");
 }
+
+/// The minor version of the `python3` the examples build with.
+fn python3_minor() -> Option<u32> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys; print(sys.version_info[1])"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+#[test]
+#[cfg(target_os = "linux")]
+fn example_abi3t_on_an_old_interpreter_is_stopped() {
+    match python3_minor() {
+        Some(minor) if minor < 15 => {}
+        other => {
+            eprintln!("SKIP: needs a python3 older than 3.15 (found minor {other:?})");
+            return;
+        }
+    }
+    let out = cargo_build_example("hooked-abi3t-old-interpreter");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "the hook must stop the build:\n{stderr}"
+    );
+    let errors = hook_lines(&stderr, "error", "hooked-abi3t-old-interpreter");
+    // PyO3 0.30.1 itself says nothing: it builds version-specific for the interpreter.
+    assert!(
+        errors.first().is_some_and(|l| l.starts_with(
+            "error[silent-version-specific-build]: the abi3t intent resolved to a \
+             version-specific build for CPython 3."
+        )),
+        "{stderr}"
+    );
+    assert!(
+        errors.iter().any(|l| l.ends_with("Cargo.toml:14:43")),
+        "{errors:?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|l| l.contains("= help: build with CPython >= 3.15")),
+        "{errors:?}"
+    );
+}

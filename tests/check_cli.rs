@@ -352,11 +352,7 @@ fn a_build_the_hook_stops_gives_the_hooks_finding_and_exits_1() {
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr.contains("the declarations alone"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("need no artifact"), "{}", run.stderr);
     let report = run.json();
     let codes: Vec<&str> = findings(&report)
         .iter()
@@ -385,6 +381,46 @@ fn a_build_the_hook_stops_gives_the_hooks_finding_and_exits_1() {
     // Allowing the code leaves nothing to report: the failed build is the answer again.
     let allowed = check_example("hooked-floor-mismatch", &["--allow", "floor-mismatch"]);
     assert_eq!(allowed.code, 2, "{}", allowed.stderr);
+}
+
+/// PyO3 0.30.1 quietly builds `abi3t` as a version-specific extension for a pre-3.15
+/// interpreter; the hook stops that build, and `check` gives the same finding from the config
+/// pyo3-ffi's build script resolved before the build failed.
+#[test]
+fn abi3t_on_an_old_interpreter_is_the_hooks_error_too() {
+    require_python!(false);
+    let minor = Command::new("python3")
+        .args(["-c", "import sys; print(sys.version_info[1])"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
+        });
+    if minor.is_none_or(|m| m >= 15) {
+        eprintln!("SKIP: needs a python3 older than 3.15 (found minor {minor:?})");
+        return;
+    }
+    let run = check_example("hooked-abi3t-old-interpreter", &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let finding = findings(&report)
+        .into_iter()
+        .find(|f| f["code"] == "silent-version-specific-build")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(span_text(finding), "\"abi3t\"");
+    let hook_line = format!(
+        "error: hooked-abi3t-old-interpreter@0.1.0: error[silent-version-specific-build]: {}",
+        finding["message"].as_str().unwrap()
+    );
+    assert!(
+        run.stderr.contains(&hook_line),
+        "{hook_line}\n{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -64,9 +64,30 @@ pub struct BuildOutput {
     pub target: Option<String>,
 }
 
+/// `cargo build` ran and failed; its diagnostics are already on stderr. `partial` is what its
+/// messages said before it stopped, often enough to check the intent: pyo3-ffi's build script
+/// runs before the crate's own (the build hook), so its resolved config is there.
+#[derive(Debug)]
+pub struct BuildFailed {
+    pub status: std::process::ExitStatus,
+    pub partial: BuildOutput,
+}
+
+impl std::fmt::Display for BuildFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`cargo build` failed ({}); its diagnostics are above",
+            self.status
+        )
+    }
+}
+
+impl std::error::Error for BuildFailed {}
+
 /// Runs `cargo build` with `args` (everything after `build`) and collects its output.
-/// Errors when cargo cannot be started or the build fails; cargo's own diagnostics have then
-/// already been printed to stderr.
+/// Errors when cargo cannot be started or the build fails ([`BuildFailed`]); cargo's own
+/// diagnostics have then already been printed to stderr.
 pub fn run(cargo: &Path, args: &[String], target: Option<String>) -> anyhow::Result<BuildOutput> {
     let mut command = Command::new(cargo);
     command
@@ -99,11 +120,15 @@ pub fn run(cargo: &Path, args: &[String], target: Option<String>) -> anyhow::Res
         collect(message, &mut output, &mut ffi_out_dir);
     }
     let status = child.wait().context("waiting for cargo")?;
-    if !status.success() {
-        bail!("`cargo build` failed ({status}); its diagnostics are above");
-    }
     if let (Some(pyo3), Some(dir)) = (output.pyo3.as_mut(), ffi_out_dir) {
         pyo3.config_hex = read_pyo3_config(&dir);
+    }
+    if !status.success() {
+        return Err(BuildFailed {
+            status,
+            partial: output,
+        }
+        .into());
     }
     Ok(output)
 }

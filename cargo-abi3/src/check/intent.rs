@@ -278,11 +278,13 @@ impl FeatureSelection {
     }
 }
 
-/// The intent checks that need no build, for the crate at `manifest_path`, with the crate
-/// features `cargo build` would have enabled.
+/// The intent checks that need no artifact, for the crate at `manifest_path`, with the crate
+/// features `cargo build` would have enabled and, when pyo3-ffi's build script ran before the
+/// build failed, what PyO3 resolved.
 pub fn evaluate_declarations(
     manifest_path: &Path,
     selection: &FeatureSelection,
+    resolved: Option<&Pyo3Build>,
     target: Option<&str>,
 ) -> DeclarationsOnly {
     let fail = |finding: Finding| DeclarationsOnly {
@@ -316,7 +318,9 @@ pub fn evaluate_declarations(
     let inputs = IntentInputs {
         manifest: Some(manifest),
         pyproject,
-        config: None,
+        config: resolved
+            .and_then(|p| p.config_hex.as_deref())
+            .and_then(|hex| Pyo3Config::from_hex(hex).ok()),
         env,
     };
     let declared = intent::declared_intent(&inputs);

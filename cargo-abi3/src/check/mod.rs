@@ -121,11 +121,14 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         let output = match output {
             Ok(output) => output,
             Err(build_failed) => {
-                return match declaration_errors(&workspace, options) {
+                let resolved = build_failed
+                    .downcast_ref::<build::BuildFailed>()
+                    .and_then(|failed| failed.partial.pyo3.as_ref());
+                return match declaration_errors(&workspace, options, resolved) {
                     Some(report) => {
                         eprintln!(
-                            "note: {build_failed:#}; the declarations alone already show the \
-                             error{} below (the build hook stops the build on these)",
+                            "note: {build_failed:#}; the checks that need no artifact already \
+                             show the error{} below (the build hook stops the build on these)",
                             if report
                                 .inputs
                                 .iter()
@@ -182,9 +185,14 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-/// After a failed build: the selected cdylib crates' declaration-only findings, if any of them
-/// is an error. Then the answer is that error (exit 1), not "could not build" (exit 2).
-fn declaration_errors(workspace: &metadata::Workspace, options: &CheckOptions) -> Option<Report> {
+/// After a failed build: the selected cdylib crates' findings that need no artifact (their
+/// declarations, and PyO3's resolved config if its build script ran), if any of them is an
+/// error. Then the answer is that error (exit 1), not "could not build" (exit 2).
+fn declaration_errors(
+    workspace: &metadata::Workspace,
+    options: &CheckOptions,
+    resolved: Option<&build::Pyo3Build>,
+) -> Option<Report> {
     let selection = intent::FeatureSelection {
         features: options.features.clone(),
         all_features: options.all_features,
@@ -195,6 +203,7 @@ fn declaration_errors(workspace: &metadata::Workspace, options: &CheckOptions) -
         let declared = intent::evaluate_declarations(
             &member.manifest_path,
             &selection,
+            resolved,
             options.target.as_deref(),
         );
         let mut input = InputReport {
