@@ -317,6 +317,34 @@ fn descend<'t>(
     Ok(Some(table))
 }
 
+/// The entry `key` of `table`, created as an empty table of `origin` when it is missing (the
+/// intermediate keys of a header or of a dotted key).
+fn entry_or_table<'t>(
+    table: &'t mut Table,
+    (key, span): &KeyPart,
+    origin: Origin,
+    budget: &mut usize,
+) -> Result<&'t mut Item, Failure> {
+    let index = match find(table, key, budget, &range(*span))? {
+        Some(i) => i,
+        None => {
+            table.entries.push((
+                key.clone(),
+                Item {
+                    value: Value::Table(Table::new(origin)),
+                    span: range(*span),
+                },
+            ));
+            table.entries.len() - 1
+        }
+    };
+    table
+        .entries
+        .get_mut(index)
+        .map(|(_, item)| item)
+        .ok_or_else(|| ("internal: lost a key".into(), range(*span)))
+}
+
 /// Walks (creating implicit tables) the prefix of a header.
 fn implicit_path<'t>(
     root: &'t mut Table,
@@ -324,23 +352,9 @@ fn implicit_path<'t>(
     budget: &mut usize,
 ) -> Result<&'t mut Table, Failure> {
     let mut table = root;
-    for (key, span) in prefix {
-        let index = match find(table, key, budget, &range(*span))? {
-            Some(i) => i,
-            None => {
-                table.entries.push((
-                    key.clone(),
-                    Item {
-                        value: Value::Table(Table::new(Origin::Implicit)),
-                        span: range(*span),
-                    },
-                ));
-                table.entries.len() - 1
-            }
-        };
-        let Some((_, item)) = table.entries.get_mut(index) else {
-            return Err(("internal: lost a key".into(), range(*span)));
-        };
+    for part in prefix {
+        let (key, span) = part;
+        let item = entry_or_table(table, part, Origin::Implicit, budget)?;
         table = match &mut item.value {
             Value::Table(t) if t.origin != Origin::Inline => t,
             Value::Array(items) => match items.last_mut().map(|i| &mut i.value) {
@@ -407,23 +421,9 @@ fn insert(
         return Ok(()); // the parser reports the missing key
     };
     let mut table = table;
-    for (part, span) in prefix {
-        let index = match find(table, part, budget, &range(*span))? {
-            Some(i) => i,
-            None => {
-                table.entries.push((
-                    part.clone(),
-                    Item {
-                        value: Value::Table(Table::new(Origin::Dotted)),
-                        span: range(*span),
-                    },
-                ));
-                table.entries.len() - 1
-            }
-        };
-        let Some((_, existing)) = table.entries.get_mut(index) else {
-            return Err(("internal: lost a key".into(), range(*span)));
-        };
+    for key_part in prefix {
+        let (part, span) = key_part;
+        let existing = entry_or_table(table, key_part, Origin::Dotted, budget)?;
         table = match &mut existing.value {
             Value::Table(t) if matches!(t.origin, Origin::Dotted | Origin::Implicit) => t,
             _ => {
