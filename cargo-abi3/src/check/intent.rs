@@ -46,8 +46,8 @@ pub fn resolved_from_cfgs(cfgs: &[String]) -> Option<(AbiKind, PyVersion)> {
     Some((kind, version))
 }
 
-/// The build environment as `cargo abi3 check` ran it.
-fn build_env(cdylib: &Cdylib, target: Option<&str>) -> BuildEnv {
+/// The build environment as `cargo abi3 check` ran it, with the crate features it enabled.
+fn build_env(features: Vec<String>, target: Option<&str>) -> BuildEnv {
     let var = |name: &str| std::env::var(name).ok();
     let (target_os, target_env) = match target {
         Some(triple) => target_os_env(triple),
@@ -74,7 +74,7 @@ fn build_env(cdylib: &Cdylib, target: Option<&str>) -> BuildEnv {
             .iter()
             .filter_map(|v| var(v).map(|val| (v.to_string(), val)))
             .collect(),
-        active_features: Some(cdylib.features.clone()),
+        active_features: Some(features),
         pyo3_python: var("PYO3_PYTHON"),
     }
 }
@@ -147,6 +147,26 @@ pub fn linux_platform_from_binary(platform: &str, binaries: &[Binary]) -> Option
     Some(format!("manylinux_2_{glibc_minor}_{arch}"))
 }
 
+/// The crate's Cargo.toml and its pyproject.toml (found as the build hook finds it). A
+/// malformed file is an `unreadable-input` finding pointing at the error.
+fn read_declarations(
+    manifest_path: &Path,
+) -> Result<(manifest::Manifest, Option<pyproject::PyProject>), Box<Finding>> {
+    let manifest = manifest::read(manifest_path).map_err(|e| Box::new(e.to_finding()))?;
+    let dir = manifest_path.parent().unwrap_or(Path::new("."));
+    let pyproject = match hook::locate_pyproject(dir, manifest_path) {
+        Some(path) => Some(pyproject::read(&path).map_err(|e| Box::new(e.to_finding()))?),
+        None => None,
+    };
+    Ok((manifest, pyproject))
+}
+
+/// PyO3's resolved config, from the file pyo3-ffi's build script wrote.
+fn resolved_config(pyo3: Option<&Pyo3Build>) -> Option<Pyo3Config> {
+    pyo3.and_then(|p| p.config_hex.as_deref())
+        .and_then(|hex| Pyo3Config::from_hex(hex).ok())
+}
+
 /// Reads the crate's declarations and compares them with the build. A malformed
 /// pyproject.toml (or Cargo.toml) is an `unreadable-input` finding pointing at the error.
 pub fn evaluate(
@@ -154,17 +174,10 @@ pub fn evaluate(
     pyo3: Option<&Pyo3Build>,
     target: Option<&str>,
 ) -> Result<CrateIntent, Box<Finding>> {
-    let manifest = manifest::read(&cdylib.manifest_path).map_err(|e| Box::new(e.to_finding()))?;
-    let dir = cdylib.manifest_path.parent().unwrap_or(Path::new("."));
-    let pyproject = match hook::locate_pyproject(dir, &cdylib.manifest_path) {
-        Some(path) => Some(pyproject::read(&path).map_err(|e| Box::new(e.to_finding()))?),
-        None => None,
-    };
-    let config = pyo3
-        .and_then(|p| p.config_hex.as_deref())
-        .and_then(|hex| Pyo3Config::from_hex(hex).ok());
+    let (manifest, pyproject) = read_declarations(&cdylib.manifest_path)?;
+    let config = resolved_config(pyo3);
     let cfgs = pyo3.and_then(|p| resolved_from_cfgs(&p.cfgs));
-    let env = build_env(cdylib, target);
+    let env = build_env(cdylib.features.clone(), target);
     let target_os = env.target_os.clone().unwrap_or_default();
     let inputs = IntentInputs {
         manifest: Some(manifest),
@@ -287,40 +300,21 @@ pub fn evaluate_declarations(
     resolved: Option<&Pyo3Build>,
     target: Option<&str>,
 ) -> DeclarationsOnly {
-    let fail = |finding: Finding| DeclarationsOnly {
-        kind: AbiKind::VersionSpecific,
-        floor: None,
-        findings: vec![finding],
+    let (manifest, pyproject) = match read_declarations(manifest_path) {
+        Ok(read) => read,
+        Err(finding) => {
+            return DeclarationsOnly {
+                kind: AbiKind::VersionSpecific,
+                floor: None,
+                findings: vec![*finding],
+            };
+        }
     };
-    let manifest = match manifest::read(manifest_path) {
-        Ok(m) => m,
-        Err(e) => return fail(e.to_finding()),
-    };
-    let dir = manifest_path.parent().unwrap_or(Path::new("."));
-    let pyproject = match hook::locate_pyproject(dir, manifest_path) {
-        Some(path) => match pyproject::read(&path) {
-            Ok(p) => Some(p),
-            Err(e) => return fail(e.to_finding()),
-        },
-        None => None,
-    };
-    let pseudo = Cdylib {
-        package: String::new(),
-        lib_name: String::new(),
-        manifest_path: manifest_path.to_path_buf(),
-        path: Default::default(),
-        features: Vec::new(),
-    };
-    let env = BuildEnv {
-        active_features: Some(selection.active(&manifest)),
-        ..build_env(&pseudo, target)
-    };
+    let env = build_env(selection.active(&manifest), target);
     let inputs = IntentInputs {
         manifest: Some(manifest),
         pyproject,
-        config: resolved
-            .and_then(|p| p.config_hex.as_deref())
-            .and_then(|hex| Pyo3Config::from_hex(hex).ok()),
+        config: resolved_config(resolved),
         env,
     };
     let declared = intent::declared_intent(&inputs);

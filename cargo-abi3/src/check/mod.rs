@@ -127,19 +127,8 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
                 return match declaration_errors(&workspace, options, resolved) {
                     Some(report) => {
                         eprintln!(
-                            "note: {build_failed:#}; the checks that need no artifact already \
-                             show the error{} below (the build hook stops the build on these)",
-                            if report
-                                .inputs
-                                .iter()
-                                .map(|i| i.findings.len())
-                                .sum::<usize>()
-                                == 1
-                            {
-                                ""
-                            } else {
-                                "s"
-                            }
+                            "note: {build_failed:#}; the checks that need no artifact find \
+                             the error below (the build hook stops the build on such errors)"
                         );
                         Ok(report)
                     }
