@@ -132,6 +132,16 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Sets the Unix mode of `member` in its central-directory entry ("made by" Unix, offset 5;
+/// external attributes, offset 38).
+fn set_unix_mode(zip: &mut [u8], member: &[u8], mode: u32) {
+    let cd = (0..zip.len() - 46 - member.len())
+        .find(|&i| &zip[i..i + 4] == b"PK\x01\x02" && &zip[i + 46..i + 46 + member.len()] == member)
+        .expect("central directory entry");
+    zip[cd + 5] = 3;
+    zip[cd + 38..cd + 42].copy_from_slice(&(mode << 16).to_le_bytes());
+}
+
 fn replace_once(haystack: &mut [u8], from: &[u8], to: &[u8]) {
     assert_eq!(from.len(), to.len());
     let at = haystack
@@ -706,25 +716,18 @@ fn symlinks_unsafe_paths_and_duplicates() {
     let good = fixture_or_skip!(good_wheel(dir.path()));
     let so = fixture_or_skip!(violating());
 
-    // A symlink entry next to the real extension.
+    // A member whose mode bits say "symlink" but whose bytes are an extension that breaks
+    // the floor: pip ignores the mode and installs the bytes as a regular file.
     let link_name = "link-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
-    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = SimpleFileOptions::default().compression_method(Stored);
-    zip.add_symlink("good/_link.abi3.so", "/etc/passwd", opts)
-        .unwrap();
-    for (n, d) in [
-        ("good/_core.abi3.so", &so[..]),
-        ("good-1.0.dist-info/WHEEL", WHEEL),
-        ("good-1.0.dist-info/METADATA", METADATA),
-    ] {
-        zip.start_file(n, opts).unwrap();
-        zip.write_all(d).unwrap();
-    }
-    std::fs::write(
-        dir.path().join(link_name),
-        zip.finish().unwrap().into_inner(),
-    )
-    .unwrap();
+    let link_path = wheel_with(
+        dir.path(),
+        link_name,
+        &so,
+        &[entry("good/_link.abi3.so", &so, Stored)],
+    );
+    let mut link = std::fs::read(&link_path).unwrap();
+    set_unix_mode(&mut link, b"good/_link.abi3.so", 0o120_777);
+    std::fs::write(&link_path, link).unwrap();
 
     // `..` and absolute member names next to the real extension.
     let dots_name = "dots-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
@@ -751,18 +754,18 @@ fn symlinks_unsafe_paths_and_duplicates() {
     replace_once(&mut dup, b"good/_cor2.abi3.so", b"good/_core.abi3.so");
     std::fs::write(&dup_path, dup).unwrap();
 
-    let run = audit(&[&good, &dir.path().join(link_name), &dots, &dup_path]);
+    let run = audit(&[&good, &link_path, &dots, &dup_path]);
     assert_eq!(run.code, 2);
     assert_good_intact(&run);
 
     let link = input(&run, link_name);
     assert!(
-        findings(link)
-            .iter()
-            .any(|f| f["severity"] == "warning" && text(f).contains("symlink `good/_link.abi3.so`")),
+        findings(link).iter().any(|f| f["severity"] == "warning"
+            && text(f).contains("`good/_link.abi3.so` has symlink mode bits")),
         "{link:#}"
     );
     assert_violation(link, "good/_core.abi3.so");
+    assert_violation(link, "good/_link.abi3.so");
     assert!(no_failures(link), "{link:#}");
 
     let dots_input = input(&run, dots_name);
@@ -985,4 +988,364 @@ fn member_inflating_past_its_declared_size() {
     let f = assert_failure(&run, name, "unreadable-input", "good/_lie.abi3.so");
     assert!(text(f).contains("declared"), "{f:#}");
     assert_violation(input(&run, name), "good/_core.abi3.so");
+}
+
+// ---------------------------------------------------------------------------------------
+// The archive as pip reads it: Python's zipfile is the reference
+// ---------------------------------------------------------------------------------------
+
+/// One entry of a hand-written (stored) zip: every field a crafted wheel may bend.
+#[derive(Clone)]
+struct RawEntry {
+    /// The name in the central directory.
+    name: Vec<u8>,
+    /// The name in the local header (`None`: the same).
+    local_name: Option<Vec<u8>>,
+    data: Vec<u8>,
+    flags: u16,
+    method: u16,
+    /// Extra field in the central directory.
+    extra: Vec<u8>,
+    /// Unix mode (external attributes >> 16), with "made by" Unix.
+    mode: u32,
+    extract_version: u16,
+    /// Added to the compressed size declared in the central directory.
+    size_slack: u32,
+}
+
+fn raw(name: &str, data: &[u8]) -> RawEntry {
+    RawEntry {
+        name: name.as_bytes().to_vec(),
+        local_name: None,
+        data: data.to_vec(),
+        flags: 0,
+        method: 0,
+        extra: Vec::new(),
+        mode: 0o100_644,
+        extract_version: 20,
+        size_slack: 0,
+    }
+}
+
+/// The members of `good` plus `extra`, as raw entries.
+fn raw_good(so: &[u8], extra: Vec<RawEntry>) -> Vec<RawEntry> {
+    let mut entries = vec![
+        raw("good/_core.abi3.so", so),
+        raw("good-1.0.dist-info/WHEEL", WHEEL),
+        raw("good-1.0.dist-info/METADATA", METADATA),
+    ];
+    entries.extend(extra);
+    entries
+}
+
+/// Writes `entries` as a zip: `prefix` bytes first, the end record declaring
+/// `declared_count` entries (default: the real count), then `comment`.
+fn raw_zip(
+    prefix: &[u8],
+    entries: &[RawEntry],
+    declared_count: Option<u16>,
+    comment: &[u8],
+) -> Vec<u8> {
+    let mut out = prefix.to_vec();
+    let mut central = Vec::new();
+    for e in entries {
+        let offset = (out.len() - prefix.len()) as u32;
+        let crc = crc32(&e.data);
+        let local_name = e.local_name.as_ref().unwrap_or(&e.name);
+        out.extend(b"PK\x03\x04");
+        out.extend(e.extract_version.to_le_bytes());
+        out.extend(e.flags.to_le_bytes());
+        out.extend(e.method.to_le_bytes());
+        out.extend([0u8; 4]); // time, date
+        out.extend(crc.to_le_bytes());
+        out.extend((e.data.len() as u32).to_le_bytes());
+        out.extend((e.data.len() as u32).to_le_bytes());
+        out.extend((local_name.len() as u16).to_le_bytes());
+        out.extend(0u16.to_le_bytes());
+        out.extend(local_name);
+        out.extend(&e.data);
+
+        central.extend(b"PK\x01\x02");
+        central.extend([20u8, 3]); // made by 2.0, Unix
+        central.extend(e.extract_version.to_le_bytes());
+        central.extend(e.flags.to_le_bytes());
+        central.extend(e.method.to_le_bytes());
+        central.extend([0u8; 4]);
+        central.extend(crc.to_le_bytes());
+        central.extend((e.data.len() as u32 + e.size_slack).to_le_bytes());
+        central.extend((e.data.len() as u32 + e.size_slack).to_le_bytes());
+        central.extend((e.name.len() as u16).to_le_bytes());
+        central.extend((e.extra.len() as u16).to_le_bytes());
+        central.extend(0u16.to_le_bytes()); // comment
+        central.extend(0u16.to_le_bytes()); // disk
+        central.extend(0u16.to_le_bytes()); // internal attributes
+        central.extend((e.mode << 16).to_le_bytes());
+        central.extend(offset.to_le_bytes());
+        central.extend(&e.name);
+        central.extend(&e.extra);
+    }
+    let cd_offset = (out.len() - prefix.len()) as u32;
+    out.extend(&central);
+    let count = declared_count.unwrap_or(entries.len() as u16);
+    out.extend(b"PK\x05\x06");
+    out.extend([0u8; 4]);
+    out.extend(count.to_le_bytes());
+    out.extend(count.to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(cd_offset.to_le_bytes());
+    out.extend((comment.len() as u16).to_le_bytes());
+    out.extend(comment);
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// An Info-ZIP Unicode Path extra field (0x7075) naming `name` for the raw name `raw`.
+fn unicode_path_extra(raw: &[u8], name: &str) -> Vec<u8> {
+    let mut data = vec![1u8];
+    data.extend(crc32(raw).to_le_bytes());
+    data.extend(name.as_bytes());
+    let mut extra = 0x7075u16.to_le_bytes().to_vec();
+    extra.extend((data.len() as u16).to_le_bytes());
+    extra.extend(data);
+    extra
+}
+
+/// The Pythons to compare with: `python3`, and every CPython 3.8–3.13 on PATH or under
+/// pyenv. Different versions read names differently (3.12 added Unicode Path fields).
+fn pythons() -> Vec<PathBuf> {
+    let mut found = vec![PathBuf::from("python3")];
+    let root = std::env::var_os("PYENV_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".pyenv")));
+    for minor in 8..=13 {
+        let on_path = PathBuf::from(format!("python3.{minor}"));
+        let pyenv = root.as_ref().and_then(|r| {
+            let versions = std::fs::read_dir(r.join("versions")).ok()?;
+            versions
+                .flatten()
+                .map(|v| v.path())
+                .find(|v| {
+                    v.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with(&format!("3.{minor}.")))
+                })
+                .map(|v| v.join("bin/python3"))
+        });
+        for candidate in [Some(on_path), pyenv].into_iter().flatten() {
+            let works = Command::new(&candidate)
+                .arg("-c")
+                .arg("pass")
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if works {
+                found.push(candidate);
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The members with extension-like names that `python` lists in `wheel`, as pip installs
+/// them (`ZipFile.infolist()`, directories left out); `None` when zipfile refuses the file.
+fn zipfile_binaries(python: &Path, wheel: &Path) -> Option<Vec<String>> {
+    const SCRIPT: &str = r#"
+import json, re, sys, zipfile
+try:
+    z = zipfile.ZipFile(sys.argv[1])
+except Exception:
+    print("null"); sys.exit(0)
+ext = re.compile(r"\.(so|pyd|dylib|dll)$|\.so\.", re.I)
+print(json.dumps(sorted({i.filename for i in z.infolist()
+                         if not i.is_dir() and ext.search(i.filename.rsplit("/", 1)[-1])})))
+"#;
+    let out = Command::new(python)
+        .args(["-c", SCRIPT])
+        .arg(wheel)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python's JSON")
+}
+
+/// The hostile suite of archive shapes, each next to the good members.
+fn archive_suite(so: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let mut suite = Vec::new();
+    let two = raw_good(so, vec![raw("good/_two.abi3.so", so)]);
+    suite.push(("plain", raw_zip(b"", &two, None, b"")));
+    // The end record under-states the count: readers that trust it see two members.
+    let mut hidden = vec![
+        raw("good-1.0.dist-info/WHEEL", WHEEL),
+        raw("good-1.0.dist-info/METADATA", METADATA),
+    ];
+    hidden.extend([raw("good/_core.abi3.so", so), raw("good/_two.abi3.so", so)]);
+    suite.push(("eocd-under", raw_zip(b"", &hidden, Some(2), b"")));
+    suite.push(("eocd-over", raw_zip(b"", &two, Some(9), b"")));
+    // Symlink mode bits on an extension.
+    let mut link = raw("good/_link.abi3.so", so);
+    link.mode = 0o120_777;
+    suite.push((
+        "symlink-mode",
+        raw_zip(b"", &raw_good(so, vec![link]), None, b""),
+    ));
+    // A NUL in the name: zipfile cuts it there.
+    let nul = raw("good/_nul.abi3.so\0.txt", so);
+    suite.push((
+        "nul-name",
+        raw_zip(b"", &raw_good(so, vec![nul]), None, b""),
+    ));
+    // A Unicode Path field renames a text file into an extension on CPython 3.12+.
+    let mut uni = raw("good/_old.txt", so);
+    uni.extra = unicode_path_extra(b"good/_old.txt", "good/_uni.abi3.so");
+    suite.push((
+        "unicode-path",
+        raw_zip(b"", &raw_good(so, vec![uni]), None, b""),
+    ));
+    // CP437 (no UTF-8 flag) and backslash names.
+    let mut cp = raw("good/_x.abi3.so", so);
+    cp.name = b"good/_\x82.abi3.so".to_vec();
+    suite.push((
+        "cp437-name",
+        raw_zip(b"", &raw_good(so, vec![cp]), None, b""),
+    ));
+    let bs = raw("good\\_bs.abi3.so", so);
+    suite.push((
+        "backslash",
+        raw_zip(b"", &raw_good(so, vec![bs]), None, b""),
+    ));
+    // A stub before the archive (self-extractor), and a fake end record in the comment.
+    suite.push(("prepended", raw_zip(&noise(3000, 5), &two, None, b"")));
+    suite.push((
+        "fake-eocd-comment",
+        raw_zip(b"", &two, None, b"PK\x05\x06 not a record"),
+    ));
+    // The local header names another file: zipfile refuses to read it.
+    let mut other = raw("good/_loc.abi3.so", so);
+    other.local_name = Some(b"good/_LOC.abi3.so".to_vec());
+    suite.push((
+        "local-name",
+        raw_zip(b"", &raw_good(so, vec![other]), None, b""),
+    ));
+    // Data declared longer than it is, overlapping the next local header.
+    let mut overlap = raw("good/_over.abi3.so", so);
+    overlap.size_slack = 40;
+    let entries = raw_good(so, vec![overlap, raw("good/_next.abi3.so", so)]);
+    suite.push(("overlap", raw_zip(b"", &entries, None, b"")));
+    // bzip2 (zipfile reads it, cargo-abi3 does not) and a too-new zip version.
+    let mut bz = raw("good/_bz.abi3.so", so);
+    bz.method = 12;
+    suite.push(("bzip2", raw_zip(b"", &raw_good(so, vec![bz]), None, b"")));
+    let mut newer = raw("good/_v.abi3.so", so);
+    newer.extract_version = 64;
+    suite.push((
+        "zip-version",
+        raw_zip(b"", &raw_good(so, vec![newer]), None, b""),
+    ));
+    suite
+}
+
+/// The gate audits exactly what pip installs: for every wheel of the suite, each member with
+/// an extension-like name that any available Python's zipfile lists is audited, or the tool
+/// exits 2 naming it; and nothing is audited that no zipfile lists.
+#[test]
+fn audited_members_are_the_members_zipfile_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = fixture_or_skip!(violating());
+    let pythons = pythons();
+    eprintln!("comparing with {pythons:?}");
+    for (case, bytes) in archive_suite(&so) {
+        let path = dir
+            .path()
+            .join(format!("{case}-1.0-cp38-abi3-manylinux_2_17_aarch64.whl"));
+        std::fs::write(&path, &bytes).unwrap();
+        let listed: Vec<Option<Vec<String>>> =
+            pythons.iter().map(|p| zipfile_binaries(p, &path)).collect();
+        let run = audit(&[&path]);
+        let input = &run.json["inputs"][0];
+        let audited: std::collections::BTreeSet<String> = input["binaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["member"].as_str().unwrap().to_owned())
+            .collect();
+        let failures: Vec<String> = findings(input)
+            .into_iter()
+            .filter(|f| is_failure(f))
+            .map(text)
+            .collect();
+        let union: std::collections::BTreeSet<String> =
+            listed.iter().flatten().flatten().cloned().collect();
+        for member in &union {
+            assert!(
+                audited.contains(member)
+                    || (run.code == 2 && failures.iter().any(|f| f.contains(member.as_str()))),
+                "{case}: zipfile lists `{member}`, the audit neither read it nor failed naming \
+                 it (exit {}): {input:#}",
+                run.code
+            );
+        }
+        if listed.iter().any(Option::is_some) {
+            for member in &audited {
+                assert!(
+                    union.contains(member),
+                    "{case}: audited `{member}`, which no zipfile lists ({union:?})"
+                );
+            }
+        }
+        eprintln!(
+            "{case}: exit {}, zipfile {listed:?}, audited {audited:?}, codes {:?}",
+            run.code,
+            findings(input)
+                .iter()
+                .map(|f| f["code"].as_str().unwrap())
+                .collect::<Vec<_>>()
+        );
+        // Whatever zipfile makes of it, the violating extension never passes as clean.
+        assert_ne!(run.code, 0, "{case}: {input:#}");
+    }
+}
+
+/// Issue case 1: an end record that under-states the count hides nothing.
+#[test]
+fn end_record_count_hides_no_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = fixture_or_skip!(violating());
+    let suite = archive_suite(&so);
+    let (_, bytes) = suite.iter().find(|(c, _)| *c == "eocd-under").unwrap();
+    let name = "hidden-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
+    std::fs::write(dir.path().join(name), bytes).unwrap();
+    let good = good_wheel(dir.path()).unwrap();
+    let run = audit(&[&good, &dir.path().join(name)]);
+    assert_eq!(run.code, 1, "{}", run.json);
+    assert_good_intact(&run);
+    let hidden = input(&run, name);
+    assert_violation(hidden, "good/_core.abi3.so");
+    assert_violation(hidden, "good/_two.abi3.so");
+    assert!(
+        findings(hidden)
+            .iter()
+            .any(|f| f["code"] == "ambiguous-archive"
+                && f["severity"] == "error"
+                && text(f).contains("declares 2 entries but the central directory holds 4")),
+        "{hidden:#}"
+    );
 }

@@ -245,6 +245,17 @@ contents are pure Python; installers put them in purelib, which distributions ma
 between interpreters and architectures (wheel spec, PEP 427/491), so the binary ends up where \
 it cannot load.\n\n\
 Fix: set `Root-Is-Purelib: false` and a platform tag (build tools do this for extensions).";
+    AmbiguousArchive = "ambiguous-archive", Names, Error,
+        "installers may disagree on what the wheel installs",
+        "The wheel's zip structure reads differently in different tools: the end record's \
+entry count disagrees with the central directory, a Unicode Path extra field renames a member \
+on CPython 3.12+ only, a member name holds a NUL byte, or a member's data overlaps the next \
+entry (CPython 3.12+ refuses it). cargo-abi3 reads the archive as Python's zipfile (and so pip) \
+does and audits every member pip installs, but another installer or unpacker may install \
+other files, or refuse the wheel. A member with symlink mode bits is reported as a warning: \
+pip writes its bytes as a regular file (audited as such), other unpackers make a link.\n\n\
+Fix: rebuild the wheel with a standard tool (maturin, `pip wheel`, `python -m build`); never \
+patch a wheel's zip structure by hand.";
     MacosMinosAboveTag = "macos-minos-above-tag", Platform, Error,
         "the binary's macOS minimum is above the wheel's macosx tag",
         "LC_BUILD_VERSION / LC_VERSION_MIN_MACOSX records the oldest macOS the binary loads \

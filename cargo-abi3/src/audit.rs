@@ -259,6 +259,21 @@ fn notice_finding(path: &str, notice: &Notice) -> Finding {
         Notice::UnreadableMetadata { .. } => {
             finding.help("rebuild the wheel; its WHEEL and METADATA files must be readable text")
         }
+        Notice::Symlink { .. } => Finding {
+            code: Code::AmbiguousArchive,
+            severity: Severity::Warning,
+            ..finding
+        }
+        .help("store the file itself in the wheel, not a link to it"),
+        Notice::EntryCountMismatch { .. }
+        | Notice::UnicodePathName { .. }
+        | Notice::NameCutAtNul { .. }
+        | Notice::Overlapping { .. } => Finding {
+            code: Code::AmbiguousArchive,
+            severity: Code::AmbiguousArchive.default_severity(),
+            ..finding
+        }
+        .help("rebuild the wheel with a standard tool; never patch its zip structure by hand"),
         _ => Finding {
             severity: Severity::Warning,
             ..finding

@@ -117,6 +117,7 @@ pub const EMITTED_ELSEWHERE: &[(Code, &str)] = &[
     (Code::UnreadableInput, "input readers"),
     (Code::InputLimitExceeded, "input readers"),
     (Code::NothingToAudit, "input discovery"),
+    (Code::AmbiguousArchive, "wheel reader"),
     (Code::FloorMismatch, "build hook intent (check, build.rs)"),
     (
         Code::FeatureFloorMismatch,

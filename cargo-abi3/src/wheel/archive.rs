@@ -4,21 +4,23 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufReader, ErrorKind, Read};
+use std::io::{BufReader, ErrorKind, Read, Seek};
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use zip::ZipArchive;
-use zip::result::ZipError;
-
-use super::eocd;
 use super::error::{Notice, WheelError};
 use super::limits::{Limits, MIB};
 use super::metadata::{CoreMetadata, WheelFile, WheelMetadata};
 use super::name::{WheelName, WheelNameError};
 use super::suffix::ExtensionFileName;
+use super::zip::{self, Entry, MemberReadError, ZipReadError};
 
-/// One file in the wheel (directories, symlinks, encrypted and unsafe entries are not members).
+/// Where a wheel's bytes come from: a file, or anything else that reads and seeks.
+pub trait Source: Read + Seek + Send + std::fmt::Debug {}
+impl<T: Read + Seek + Send + std::fmt::Debug> Source for T {}
+
+/// One file in the wheel, as pip installs it (directories, encrypted and unsafe entries are
+/// not members; an entry with symlink mode bits is, since pip writes it as a regular file).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Member {
     /// The path inside the wheel, `/`-separated, as stored.
@@ -45,7 +47,9 @@ pub struct MemberData {
 #[derive(Debug)]
 pub struct WheelArchive {
     path: PathBuf,
-    zip: ZipArchive<BufReader<File>>,
+    source: Box<dyn Source>,
+    /// The central directory's entries, in order.
+    entries: Vec<Entry>,
     limits: Limits,
     name: Result<WheelName, WheelNameError>,
     members: Vec<Member>,
@@ -65,32 +69,54 @@ impl WheelArchive {
     /// Reads the central directory of the wheel at `path` and its `.dist-info` `WHEEL` and
     /// `METADATA` files, within `limits`.
     pub fn open(path: &Path, limits: &Limits) -> Result<WheelArchive, WheelError> {
-        let io = |source| WheelError::Io {
+        let file = File::open(path).map_err(|source| WheelError::Io {
             path: path.to_owned(),
             source,
-        };
-        let mut file = File::open(path).map_err(io)?;
-        if let Some(declared) = eocd::declared_entry_count(&mut file) {
-            check_member_count(declared, limits)?;
-        }
-        let zip = ZipArchive::new(BufReader::new(file)).map_err(|e| match e {
-            ZipError::Io(source) if source.kind() != ErrorKind::UnexpectedEof => io(source),
-            other => WheelError::NotAZip {
-                path: path.to_owned(),
-                reason: other.to_string(),
-            },
         })?;
-        check_member_count(zip.len() as u64, limits)?;
-        if zip.has_duplicate_names() {
-            return Err(WheelError::DuplicateName {
-                distinct: zip.len(),
-            });
+        Self::from_source(path, Box::new(BufReader::new(file)), limits)
+    }
+
+    /// [`WheelArchive::open`] over any [`Source`]; `path` names the wheel in messages and
+    /// gives its file name.
+    pub fn from_source(
+        path: &Path,
+        mut source: Box<dyn Source>,
+        limits: &Limits,
+    ) -> Result<WheelArchive, WheelError> {
+        let directory =
+            zip::read_directory(&mut source, limits.max_members).map_err(|e| match e {
+                ZipReadError::Io(source) if source.kind() != ErrorKind::UnexpectedEof => {
+                    WheelError::Io {
+                        path: path.to_owned(),
+                        source,
+                    }
+                }
+                ZipReadError::TooManyEntries { count } => WheelError::LimitExceeded {
+                    what: "the number of zip entries".into(),
+                    limit: limits.max_members,
+                    actual: count,
+                    setting: "max_members",
+                },
+                other => WheelError::NotAZip {
+                    path: path.to_owned(),
+                    reason: other.to_string(),
+                },
+            })?;
+        let mut seen = HashSet::new();
+        let distinct = directory
+            .entries
+            .iter()
+            .filter(|e| seen.insert(e.name.as_str()))
+            .count();
+        if distinct != directory.entries.len() {
+            return Err(WheelError::DuplicateName { distinct });
         }
 
         let mut archive = WheelArchive {
             path: path.to_owned(),
             name: WheelName::parse(&path.file_name().unwrap_or_default().to_string_lossy()),
-            zip,
+            source,
+            entries: Vec::new(),
             limits: limits.clone(),
             members: Vec::new(),
             index: HashMap::new(),
@@ -99,6 +125,13 @@ impl WheelArchive {
             metadata: WheelMetadata::default(),
             inflated_total: 0,
         };
+        if directory.declared_entries != directory.entries.len() as u64 {
+            archive.notices.push(Notice::EntryCountMismatch {
+                declared: directory.declared_entries,
+                listed: directory.entries.len() as u64,
+            });
+        }
+        archive.entries = directory.entries;
         archive.list_members()?;
         archive.read_metadata()?;
         let root_is_purelib = archive.metadata.root_is_purelib();
@@ -110,44 +143,63 @@ impl WheelArchive {
 
     fn list_members(&mut self) -> Result<(), WheelError> {
         let mut declared_total: u64 = 0;
-        for i in 0..self.zip.len() {
-            let entry = self.zip.by_index_data(i).map_err(|e| WheelError::NotAZip {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            })?;
-            let Ok(name) = entry.name() else {
-                self.notices.push(Notice::UndecodableName { index: i });
-                continue;
-            };
-            let name = name.into_owned();
-            if is_unsafe_path(&name) {
+        for (i, entry) in self.entries.iter().enumerate() {
+            let name = entry.name.clone();
+            if is_unsafe_path(&name) || entry.name_before_312.as_deref().is_some_and(is_unsafe_path)
+            {
                 self.notices.push(Notice::UnsafePath { name: name.clone() });
                 self.unsafe_paths.insert(name);
                 continue;
             }
+            if let Some(before) = &entry.name_before_312 {
+                self.notices.push(Notice::UnicodePathName {
+                    name: name.clone(),
+                    before_312: before.clone(),
+                });
+            }
+            if entry.name_was_cut() {
+                self.notices.push(Notice::NameCutAtNul {
+                    name: name.clone(),
+                    stored: entry.orig_name.replace('\0', "\\0"),
+                });
+            }
             if entry.is_dir() {
                 continue;
             }
-            if entry.is_symlink() {
-                self.notices.push(Notice::Symlink { name });
-                continue;
-            }
-            if entry.encrypted() {
+            if entry.is_encrypted() {
                 self.notices.push(Notice::Encrypted { name });
                 continue;
+            }
+            if entry.has_symlink_mode() {
+                self.notices.push(Notice::Symlink { name: name.clone() });
+            }
+            if zip::data_start_hint(entry).saturating_add(entry.compressed_size) > entry.end_offset
+            {
+                self.notices
+                    .push(Notice::Overlapping { name: name.clone() });
             }
             let lower = name.to_ascii_lowercase();
             if NESTED_ARCHIVE_SUFFIXES.iter().any(|s| lower.ends_with(s)) {
                 self.notices
                     .push(Notice::NestedArchive { name: name.clone() });
             }
-            declared_total = declared_total.saturating_add(entry.size());
-            self.index.insert(name.clone(), self.members.len());
+            declared_total = declared_total.saturating_add(entry.size);
+            self.index.insert(name.clone(), i);
+            let mut file_name = ExtensionFileName::parse(&name);
+            if !file_name.is_shared_object()
+                && let Some(before) = &entry.name_before_312
+            {
+                // Older Pythons install it under this name: audit it if either is a binary's.
+                let older = ExtensionFileName::parse(before);
+                if older.is_shared_object() {
+                    file_name = older;
+                }
+            }
             self.members.push(Member {
-                file_name: ExtensionFileName::parse(&name),
+                file_name,
                 path: name,
-                size: entry.size(),
-                compressed_size: entry.compressed_size(),
+                size: entry.size,
+                compressed_size: entry.compressed_size,
                 in_purelib: false,
             });
         }
@@ -271,7 +323,7 @@ impl WheelArchive {
     }
 
     pub fn member(&self, path: &str) -> Option<&Member> {
-        self.index.get(path).and_then(|&i| self.members.get(i))
+        self.members.iter().find(|m| m.path == path)
     }
 
     /// Every shared object by name: extension modules and vendored libraries.
@@ -344,16 +396,35 @@ impl WheelArchive {
             })?;
         let limits = &self.limits;
         check_ratio(path, declared, compressed, limits)?;
-        let index = self
-            .zip
-            .index_for_name(path)
+        let entry = self
+            .index
+            .get(path)
+            .and_then(|&i| self.entries.get(i))
             .ok_or_else(|| WheelError::NoSuchMember {
                 path: path.to_owned(),
             })?;
-        let mut file = self
-            .zip
-            .by_index(index)
-            .map_err(|e| member_error(path, e))?;
+        let corrupt = |reason: String| WheelError::CorruptMember {
+            path: path.to_owned(),
+            reason,
+        };
+        zip::seek_to_data(&mut self.source, entry).map_err(|e| match e {
+            MemberReadError::Io(e) => corrupt(e.to_string()),
+            other => corrupt(other.to_string()),
+        })?;
+        let raw = (&mut self.source).take(entry.compressed_size);
+        let mut file: Box<dyn Read + '_> = match entry.method {
+            0 => Box::new(raw),
+            8 => Box::new(flate2::read::DeflateDecoder::new_with_buf(
+                raw,
+                vec![0u8; READ_CHUNK],
+            )),
+            method => {
+                return Err(WheelError::UnsupportedCompression {
+                    path: path.to_owned(),
+                    method: compression_name(method),
+                });
+            }
+        };
 
         let mut buf = vec![0u8; READ_CHUNK];
         let mut inflated: u64 = 0;
@@ -378,7 +449,7 @@ impl WheelArchive {
                 return Err(WheelError::CorruptMember {
                     path: path.to_owned(),
                     reason: format!(
-                        "it inflates to more than the {declared} bytes its header declares"
+                        "it inflates to more than the {declared} bytes declared in the central directory"
                     ),
                 });
             }
@@ -399,18 +470,6 @@ impl WheelArchive {
             }
         }
     }
-}
-
-fn check_member_count(count: u64, limits: &Limits) -> Result<(), WheelError> {
-    if count > limits.max_members {
-        return Err(WheelError::LimitExceeded {
-            what: "the number of zip entries".into(),
-            limit: limits.max_members,
-            actual: count,
-            setting: "max_members",
-        });
-    }
-    Ok(())
 }
 
 fn member_too_big(path: &str, actual: u64, limits: &Limits) -> WheelError {
@@ -443,26 +502,13 @@ fn check_ratio(
     Ok(())
 }
 
-fn member_error(path: &str, e: ZipError) -> WheelError {
-    match e {
-        ZipError::CompressionMethodNotSupported(method) => WheelError::UnsupportedCompression {
-            path: path.to_owned(),
-            method: format!("zip compression method {method}"),
-        },
-        ZipError::InvalidPassword => WheelError::Encrypted {
-            path: path.to_owned(),
-        },
-        ZipError::UnsupportedArchive(reason)
-            if reason.to_ascii_lowercase().contains("password") =>
-        {
-            WheelError::Encrypted {
-                path: path.to_owned(),
-            }
-        }
-        other => WheelError::CorruptMember {
-            path: path.to_owned(),
-            reason: other.to_string(),
-        },
+/// How Python's `zipfile` names a compression method it can (bzip2, LZMA) or cannot read.
+fn compression_name(method: u16) -> String {
+    match method {
+        12 => "bzip2 compression (method 12; pip can install it)".into(),
+        14 => "LZMA compression (method 14; pip can install it)".into(),
+        93 => "Zstandard compression (method 93; Python 3.14's zipfile reads it)".into(),
+        other => format!("zip compression method {other} (Python's zipfile cannot read it either)"),
     }
 }
 

@@ -58,8 +58,19 @@ pub enum WheelError {
 pub enum Notice {
     /// An absolute or `..` member path: listed nowhere else and never read.
     UnsafePath { name: String },
-    /// A symlink entry: skipped (wheels cannot carry symlinks; installers write a file).
+    /// An entry with symlink mode bits: pip ignores them and installs the entry's bytes as a
+    /// regular file, so it is audited as one; other unpackers make a link.
     Symlink { name: String },
+    /// The end record's entry count differs from the entries the central directory holds:
+    /// readers that trust the count see other members than pip does. All are audited.
+    EntryCountMismatch { declared: u64, listed: u64 },
+    /// A Unicode Path extra field renames the member on CPython 3.12 and later only.
+    UnicodePathName { name: String, before_312: String },
+    /// The stored name holds a NUL; Python's zipfile installs it under the name cut there.
+    NameCutAtNul { name: String, stored: String },
+    /// The member's data runs into the next entry: CPython 3.12 and later refuse to read it
+    /// ("possible zip bomb"), older ones install it.
+    Overlapping { name: String },
     /// A member whose name is not valid UTF-8 (nor CP437-decodable): skipped.
     UndecodableName { index: usize },
     /// An encrypted member: skipped.
@@ -89,7 +100,32 @@ impl std::fmt::Display for Notice {
                 f,
                 "member `{name}` has an unsafe path (absolute or with `..`); it was not read"
             ),
-            Notice::Symlink { name } => write!(f, "symlink `{name}` skipped"),
+            Notice::Symlink { name } => write!(
+                f,
+                "member `{name}` has symlink mode bits; pip ignores them and installs its bytes \
+                 as a regular file, so it was audited as one (other unpackers make a link)"
+            ),
+            Notice::EntryCountMismatch { declared, listed } => write!(
+                f,
+                "the end-of-central-directory record declares {declared} entries but the \
+                 central directory holds {listed}; Python's zipfile (pip) installs all {listed}, \
+                 readers that trust the count see {declared}. Every listed entry was audited"
+            ),
+            Notice::UnicodePathName { name, before_312 } => write!(
+                f,
+                "member `{before_312}` is installed as `{name}` by CPython 3.12 and later (a \
+                 Unicode Path extra field renames it) but as `{before_312}` by older ones"
+            ),
+            Notice::NameCutAtNul { name, stored } => write!(
+                f,
+                "member name `{stored}` holds a NUL byte; Python's zipfile (pip) installs it as \
+                 `{name}`, other unpackers differ. Audited as `{name}`"
+            ),
+            Notice::Overlapping { name } => write!(
+                f,
+                "the data of member `{name}` overlaps the next entry; CPython 3.12 and later \
+                 refuse it as a possible zip bomb, older ones install it. Audited"
+            ),
             Notice::UndecodableName { index } => {
                 write!(f, "member #{index} has an undecodable name; skipped")
             }

@@ -12,13 +12,13 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod archive;
-mod eocd;
 pub mod error;
 pub mod limits;
 pub mod metadata;
 pub mod name;
 pub mod platform;
 pub mod suffix;
+pub mod zip;
 
 pub use archive::{Member, MemberData, WheelArchive};
 pub use error::{Notice, WheelError};
