@@ -1349,3 +1349,64 @@ fn end_record_count_hides_no_member() {
         "{hidden:#}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Loose binaries go through the streaming reader
+// ---------------------------------------------------------------------------------------
+
+/// Peak memory allowed for any single run (the README's bound).
+const PEAK_KIB: u64 = 100 * 1024;
+
+/// A 1.9 GB sparse loose binary (a real extension, then a hole) is streamed, not read whole:
+/// the verdict is the extension's and memory stays far under the bound.
+#[test]
+fn huge_sparse_loose_binary_is_streamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let so = fixture_or_skip!(violating());
+    let path = dir.path().join("_core.abi3.so");
+    std::fs::write(&path, &so).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1_900_000_000)
+        .unwrap();
+    let (code, peak, stdout) = run_peak_rss(
+        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
+        &[
+            "audit".as_ref(),
+            "--assume-minimum".as_ref(),
+            "3.8".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        text(&json["inputs"][0]["binaries"][0]["findings"][0]).contains("PyType_GetName"),
+        "{json:#}"
+    );
+    assert!(peak < PEAK_KIB, "peak RSS {peak} KiB");
+}
+
+/// A file whose size the OS does not know (`/proc/self/pagemap` says 0 and then yields
+/// data until memory runs out) is refused with a message that says so.
+#[test]
+fn proc_files_are_refused_with_the_reason() {
+    let (code, peak, stdout) = run_peak_rss(
+        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
+        &[
+            "audit".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "/proc/self/pagemap".as_ref(),
+        ],
+    );
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 2, "{json:#}");
+    let f = &json["inputs"][0]["findings"][0];
+    assert!(text(f).contains("reports its size as 0"), "{f:#}");
+    assert!(peak < PEAK_KIB, "peak RSS {peak} KiB");
+}

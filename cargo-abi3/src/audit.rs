@@ -1,20 +1,17 @@
 //! `cargo abi3 audit`: wheels and loose binaries through the readers and the rules.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use cargo_abi3_build_hook::declaration::{self, Declaration};
+use cargo_abi3_build_hook::declaration::Declaration;
 use cargo_abi3_build_hook::{AbiKind, Code, PyVersion, Severity};
 use rayon::prelude::*;
 
-use crate::binary::{self, Binary, ReadError};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
+use crate::load::{self, Loaded};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, ExportAllow, WheelSubject};
-use crate::wheel::{
-    ExtensionFileName, Limits, Notice, SuffixKind, WheelArchive, WheelError, WheelName,
-};
+use crate::wheel::{ExtensionFileName, Limits, SuffixKind, WheelName};
 
 /// A severity override from the command line (`--deny`, `--warn`, `--allow`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,156 +126,33 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_owned();
-    let data = match read_file_bounded(path, options.limits.max_member_bytes) {
-        Ok(data) => data,
+    let Loaded { binaries, declared } = match load::load_file(path, &options.limits) {
+        Ok(loaded) => loaded,
         Err(finding) => {
+            // What the file claims is unknown, but `--assume-minimum` still says the floor.
+            let claim = loose_claim(&name, None, options);
+            report.abi = claim.kind;
+            report.claimed_floor = claim.floor;
+            report.claim_source = claim.source;
             report.findings.push(*finding);
             return report;
         }
     };
-    let declared = declaration::find_in(&data);
     let claim = loose_claim(&name, declared.as_ref(), options);
     report.abi = claim.kind;
     report.claimed_floor = claim.floor;
     report.claim_source = claim.source.clone();
-    match binary::read(&data) {
-        Ok(binaries) => {
-            report.binaries = binaries
-                .iter()
-                .map(|b| {
-                    let subject = BinarySubject::new(b, &name, &claim, None)
-                        .with_slices(&binaries)
-                        .with_allowed_exports(&options.allowed_exports)
-                        .with_declaration(declared.as_ref());
-                    audit_binary(subject, None)
-                })
-                .collect();
-        }
-        Err(e) => report
-            .findings
-            .push(unreadable(&format!("`{}`", report.path), &e)),
-    }
+    report.binaries = binaries
+        .iter()
+        .map(|b| {
+            let subject = BinarySubject::new(b, &name, &claim, None)
+                .with_slices(&binaries)
+                .with_allowed_exports(&options.allowed_exports)
+                .with_declaration(declared.as_ref());
+            audit_binary(subject, None)
+        })
+        .collect();
     report
-}
-
-fn read_file_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, Box<Finding>> {
-    let cannot_read = |e: std::io::Error| {
-        Box::new(Finding::new(
-            Code::UnreadableInput,
-            format!("cannot read `{}`: {e}", path.display()),
-        ))
-    };
-    let size = std::fs::metadata(path)
-        .map(|m| m.len())
-        .map_err(cannot_read)?;
-    if size > limit {
-        return Err(Box::new(
-            Finding::new(
-                Code::InputLimitExceeded,
-                format!(
-                    "`{}` is {size} bytes, over the {limit}-byte limit",
-                    path.display()
-                ),
-            )
-            .help("raise it with --max-member-size if the file is legitimate"),
-        ));
-    }
-    std::fs::read(path).map_err(cannot_read)
-}
-
-/// `what` is already quoted: "`x.so`" or "`pkg/x.so` in `w.whl`".
-fn unreadable(what: &str, error: &ReadError) -> Finding {
-    Finding::new(
-        Code::UnreadableInput,
-        format!("cannot analyse {what}: {error}"),
-    )
-    .help("check that the file is a complete ELF, Mach-O or PE shared object")
-}
-
-/// A wheel (or member: `what` is then "`member` in `wheel`") that could not be read. Limits
-/// name the command-line flag that raises them.
-fn wheel_error(what: &str, error: &WheelError) -> Finding {
-    match error {
-        WheelError::LimitExceeded {
-            what: item,
-            limit,
-            actual,
-            setting,
-        } => Finding::new(
-            Code::InputLimitExceeded,
-            format!(
-                "cannot audit {what}: {item} is {actual}, above the limit of {limit}; \
-                 the wheel may be hostile (zip bomb) or corrupt"
-            ),
-        )
-        .help(format!(
-            "if the wheel is trusted, raise the limit with {}",
-            limit_flag(setting)
-        )),
-        other => {
-            let finding = Finding::new(
-                Code::UnreadableInput,
-                format!("cannot audit {what}: {other}"),
-            );
-            match other {
-                WheelError::CorruptMember { .. } | WheelError::NoSuchMember { .. } => finding
-                    .help("the wheel is damaged or truncated: rebuild it or download it again"),
-                WheelError::Io { .. } => finding.help("check that the file exists and is readable"),
-                _ => finding,
-            }
-        }
-    }
-}
-
-/// The flag that raises a [`Limits`] field.
-fn limit_flag(setting: &str) -> &'static str {
-    match setting {
-        "max_members" => "`--max-members N`",
-        "max_member_bytes" => "`--max-member-size MIB`",
-        "max_total_bytes" => "`--max-total-size MIB`",
-        "max_compression_ratio" => "`--max-compression-ratio N`",
-        "max_metadata_bytes" => "`--max-metadata-size MIB`",
-        _ => "the matching `--max-*` option (see `cargo abi3 audit --help`)",
-    }
-}
-
-/// Archive problems that did not stop the audit. Members the reader refused to read mean
-/// part of the wheel went unchecked: those are analysis failures.
-fn notice_finding(path: &str, notice: &Notice) -> Finding {
-    let finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
-    match notice {
-        Notice::UnsafePath { .. } => {
-            finding.help("rebuild the wheel with relative member paths without `..`")
-        }
-        Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
-        Notice::UnreadableMetadata { limit: true, .. } => Finding {
-            code: Code::InputLimitExceeded,
-            ..finding
-        }
-        .help("raise --max-metadata-size if the wheel is trusted"),
-        Notice::UnreadableMetadata { .. } => {
-            finding.help("rebuild the wheel; its WHEEL and METADATA files must be readable text")
-        }
-        Notice::Symlink { .. } => Finding {
-            code: Code::AmbiguousArchive,
-            severity: Severity::Warning,
-            ..finding
-        }
-        .help("store the file itself in the wheel, not a link to it"),
-        Notice::EntryCountMismatch { .. }
-        | Notice::UnicodePathName { .. }
-        | Notice::NameCutAtNul { .. }
-        | Notice::Overlapping { .. } => Finding {
-            code: Code::AmbiguousArchive,
-            severity: Code::AmbiguousArchive.default_severity(),
-            ..finding
-        }
-        .help("rebuild the wheel with a standard tool; never patch its zip structure by hand"),
-        _ => Finding {
-            severity: Severity::Warning,
-            ..finding
-        },
-    }
 }
 
 fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryReport {
@@ -320,12 +194,10 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     report.claimed_floor = claim.floor;
     report.claim_source = claim.source.clone();
 
-    let mut archive = match WheelArchive::open(path, &options.limits) {
+    let mut archive = match load::open_wheel(path, &options.limits) {
         Ok(archive) => archive,
-        Err(e) => {
-            report
-                .findings
-                .push(wheel_error(&format!("`{display}`"), &e));
+        Err(finding) => {
+            report.findings.push(*finding);
             return report;
         }
     };
@@ -339,14 +211,13 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
         archive
             .notices()
             .iter()
-            .map(|notice| notice_finding(&display, notice)),
+            .map(|notice| load::notice_finding(&display, notice)),
     );
     // Read every shared object first: rules need to know what the wheel bundles.
     let mut read = Vec::new();
     for member in archive.shared_objects() {
-        let what = format!("`{}` in `{display}`", member.path);
-        match read_member_binaries(&mut archive, &member.path, member.size, &what) {
-            Ok((binaries, declared)) => read.push((member, binaries, declared)),
+        match load::load_member(&mut archive, &member) {
+            Ok(Loaded { binaries, declared }) => read.push((member, binaries, declared)),
             Err(finding) => report.findings.push(*finding),
         }
     }
@@ -369,149 +240,6 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
         }
     }
     report
-}
-
-/// How the sparse member reads went over a run (for `CARGO_ABI3_READ_STATS`).
-pub static READ_STATS: ReadCounters = ReadCounters::new();
-
-/// Counters of [`READ_STATS`].
-#[derive(Debug)]
-pub struct ReadCounters {
-    pub members: AtomicU64,
-    pub streamed: AtomicU64,
-    pub held: AtomicU64,
-    pub declared: AtomicU64,
-    pub extra_passes: AtomicU64,
-    pub fallbacks: AtomicU64,
-}
-
-impl ReadCounters {
-    const fn new() -> Self {
-        ReadCounters {
-            members: AtomicU64::new(0),
-            streamed: AtomicU64::new(0),
-            held: AtomicU64::new(0),
-            declared: AtomicU64::new(0),
-            extra_passes: AtomicU64::new(0),
-            fallbacks: AtomicU64::new(0),
-        }
-    }
-
-    fn record(&self, size: u64, stats: &binary::Stats) {
-        let add = |c: &AtomicU64, v: u64| {
-            c.fetch_add(v, Ordering::Relaxed);
-        };
-        add(&self.members, 1);
-        add(&self.streamed, stats.streamed);
-        add(&self.held, stats.held);
-        add(&self.declared, size);
-        add(
-            &self.extra_passes,
-            u64::from(stats.passes.saturating_sub(1)),
-        );
-        add(&self.fallbacks, u64::from(stats.fallback));
-    }
-
-    /// One line for stderr.
-    pub fn summary(&self) -> String {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        format!(
-            "sparse reads: {} members, {} MB declared, {} MB inflated, {} MB held; {} extra passes, {} full-read fallbacks",
-            get(&self.members),
-            get(&self.declared) / 1_000_000,
-            get(&self.streamed) / 1_000_000,
-            get(&self.held) / 1_000_000,
-            get(&self.extra_passes),
-            get(&self.fallbacks),
-        )
-    }
-}
-
-/// Finds the build hook's declaration in a stream of bytes, chunk by chunk.
-#[derive(Default)]
-pub(crate) struct DeclarationScan {
-    /// The end of the previous chunk: a record may straddle two chunks.
-    tail: Vec<u8>,
-    found: Option<Declaration>,
-}
-
-impl DeclarationScan {
-    /// A record (magic included) is at most this long.
-    const OVERLAP: usize = declaration::MAX_RECORD + declaration::MAGIC.len();
-
-    pub(crate) fn feed(&mut self, chunk: &[u8]) {
-        if self.found.is_some() {
-            return;
-        }
-        let mut tail = std::mem::take(&mut self.tail);
-        if !tail.is_empty() {
-            // Records straddling the previous bytes and this chunk.
-            let before = tail.len();
-            let head = chunk
-                .get(..Self::OVERLAP.min(chunk.len()))
-                .unwrap_or_default();
-            tail.extend_from_slice(head);
-            if let Some(found) = declaration::find_in(&tail) {
-                self.found = Some(found);
-                return;
-            }
-            tail.truncate(before);
-        }
-        // A SIMD substring search for the magic; records are decoded only where it is.
-        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(declaration::MAGIC));
-        for at in FINDER.find_iter(chunk) {
-            let window = chunk
-                .get(at..at.saturating_add(Self::OVERLAP).min(chunk.len()))
-                .unwrap_or_default();
-            if let Some(found) = declaration::find_in(window) {
-                self.found = Some(found);
-                return;
-            }
-        }
-        // Keep the last bytes of the stream (not just of this chunk, which may be short).
-        if chunk.len() >= Self::OVERLAP {
-            tail.clear();
-            let keep = chunk.len() - Self::OVERLAP;
-            tail.extend_from_slice(chunk.get(keep..).unwrap_or_default());
-        } else {
-            tail.extend_from_slice(chunk);
-            let excess = tail.len().saturating_sub(Self::OVERLAP);
-            tail.drain(..excess);
-        }
-        self.tail = tail;
-    }
-
-    pub(crate) fn finish(self) -> Option<Declaration> {
-        self.found
-    }
-}
-
-/// Reads the binaries of a member in one streaming pass (usually), holding only the byte
-/// ranges the readers need (see [`binary::read_streamed`]). The build hook's declaration is
-/// looked for in every byte streamed: it sits in a loaded, non-executable segment, before
-/// the end of what the reader needs.
-fn read_member_binaries(
-    archive: &mut WheelArchive,
-    member: &str,
-    size: u64,
-    what: &str,
-) -> Result<(Vec<Binary>, Option<Declaration>), Box<Finding>> {
-    let mut scan = DeclarationScan::default();
-    let (result, stats) = binary::read_streamed(
-        size,
-        |sink| archive.stream_member(member, sink),
-        &mut |chunk| scan.feed(chunk),
-    )
-    .map_err(|e| Box::new(wheel_error(what, &e)))?;
-    READ_STATS.record(size, &stats);
-    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some_and(|v| v == "2") {
-        eprintln!("{member}\t{size}\t{stats:?}");
-    }
-    match result {
-        Ok(binaries) => Ok((binaries, scan.finish())),
-        Err(e) => Err(Box::new(unreadable(what, &e))),
-    }
 }
 
 /// Applies `--deny`/`--warn`/`--allow` to one input's findings (shared with `check`).
@@ -545,42 +273,5 @@ pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) 
     adjust(&mut report.findings);
     for binary in &mut report.binaries {
         adjust(&mut binary.findings);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The streaming scan finds what a scan of the whole member finds, wherever the record
-    /// falls relative to chunk boundaries.
-    #[test]
-    fn declaration_scan_across_chunks() {
-        let decl = Declaration {
-            kind: AbiKind::Abi3,
-            floor: Some(PyVersion::new(3, 9)),
-            module: Some("demo".into()),
-            tool: Some("cargo-abi3-build-hook-0.1.0".into()),
-        };
-        let record = decl.encode().expect("encode");
-        let noise: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
-        for at in [0, 1, 100, 999, 1000, 1001, 2000 - record.len() / 2, 4000] {
-            let mut data = noise.clone();
-            data.splice(at..at, record.iter().copied());
-            // A broken record before the real one is skipped, as in a whole-file scan.
-            data.splice(0..0, declaration::MAGIC.iter().copied());
-            let whole = declaration::find_in(&data);
-            assert_eq!(whole.as_ref(), Some(&decl));
-            for chunk in [1, 7, 64, 1000, 4096, 1 << 20] {
-                let mut scan = DeclarationScan::default();
-                for piece in data.chunks(chunk) {
-                    scan.feed(piece);
-                }
-                assert_eq!(scan.finish(), whole, "record at {at}, chunks of {chunk}");
-            }
-        }
-        let mut scan = DeclarationScan::default();
-        scan.feed(&noise);
-        assert_eq!(scan.finish(), None);
     }
 }

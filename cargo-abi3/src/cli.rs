@@ -281,7 +281,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
         bar.finish_and_clear();
     }
     if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
-        eprintln!("{}", audit::READ_STATS.summary());
+        eprintln!("{}", crate::load::READ_STATS.summary());
     }
     emit(&report, &args.output)?;
     Ok(report.exit_code())

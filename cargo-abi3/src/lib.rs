@@ -12,6 +12,7 @@ pub mod cli;
 pub mod finding;
 pub mod host;
 pub mod inputs;
+pub mod load;
 pub mod release;
 pub mod report;
 pub mod rules;

@@ -657,3 +657,33 @@ pub fn build_elf_with_lld_needed(spec: &ElfSpec, needed: &[&str]) -> Result<Vec<
         .args(&inputs))?;
     Ok(std::fs::read(&out).expect("read linked ELF"))
 }
+
+/// Runs `cmd` to completion under a Python wrapper that reports the child's peak resident
+/// memory (`ru_maxrss` of `RUSAGE_CHILDREN`, KiB on Linux). Returns the exit code, the
+/// peak in KiB and the child's stdout. Memory bounds are checked this way, end to end.
+pub fn run_peak_rss(program: &Path, args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
+    const WRAPPER: &str = "import resource, subprocess, sys\n\
+r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)\n\
+sys.stderr.write('peak_kib=%d code=%d\\n' % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode))\n\
+sys.stdout.buffer.write(r.stdout)\n";
+    let out = Command::new("python3")
+        .args(["-c", WRAPPER])
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("peak_kib="))
+        .unwrap_or_else(|| panic!("no peak from the wrapper: {stderr}"));
+    let mut fields = line.split(' ');
+    let peak = fields.next().unwrap()["peak_kib=".len()..].parse().unwrap();
+    let code = fields.next().unwrap()["code=".len()..].parse().unwrap();
+    (
+        code,
+        peak,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

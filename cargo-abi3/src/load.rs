@@ -1,0 +1,422 @@
+//! The one loading layer: wheels, their members and loose binaries into the neutral model
+//! ([`Binary`]), streamed and bounded by [`Limits`], with every failure turned into the same
+//! finding wherever it happens (`audit`, `host`, `check`).
+//!
+//! Loose files go through the same streaming sparse reader as wheel members: nothing is read
+//! whole, and limits are checked against bytes actually read.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cargo_abi3_build_hook::declaration::{self, Declaration};
+use cargo_abi3_build_hook::{Code, Severity};
+
+use crate::binary::{self, Binary, ReadError};
+use crate::finding::Finding;
+use crate::wheel::{Limits, Member, Notice, WheelArchive, WheelError};
+
+/// What a binary file (loose or a wheel member) holds: its images (one per fat slice) and
+/// the build hook's declaration, if it embeds one.
+#[derive(Debug)]
+pub struct Loaded {
+    pub binaries: Vec<Binary>,
+    pub declared: Option<Declaration>,
+}
+
+/// Opens a wheel; a failure is the finding `audit` and `host` report for it.
+pub fn open_wheel(path: &Path, limits: &Limits) -> Result<WheelArchive, Box<Finding>> {
+    WheelArchive::open(path, limits)
+        .map_err(|e| Box::new(wheel_error(&format!("`{}`", path.display()), &e)))
+}
+
+/// Reads the binaries of a wheel member in one streaming pass (usually), holding only the
+/// byte ranges the readers need (see [`binary::read_streamed`]). The build hook's
+/// declaration is looked for in every byte streamed: it sits in a loaded, non-executable
+/// segment, before the end of what the reader needs.
+/// How the sparse member reads went over a run (for `CARGO_ABI3_READ_STATS`).
+pub static READ_STATS: ReadCounters = ReadCounters::new();
+
+/// Counters of [`READ_STATS`].
+#[derive(Debug)]
+pub struct ReadCounters {
+    pub members: AtomicU64,
+    pub streamed: AtomicU64,
+    pub held: AtomicU64,
+    pub declared: AtomicU64,
+    pub extra_passes: AtomicU64,
+    pub fallbacks: AtomicU64,
+}
+
+impl ReadCounters {
+    const fn new() -> Self {
+        ReadCounters {
+            members: AtomicU64::new(0),
+            streamed: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+            declared: AtomicU64::new(0),
+            extra_passes: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+        }
+    }
+
+    fn record(&self, size: u64, stats: &binary::Stats) {
+        let add = |c: &AtomicU64, v: u64| {
+            c.fetch_add(v, Ordering::Relaxed);
+        };
+        add(&self.members, 1);
+        add(&self.streamed, stats.streamed);
+        add(&self.held, stats.held);
+        add(&self.declared, size);
+        add(
+            &self.extra_passes,
+            u64::from(stats.passes.saturating_sub(1)),
+        );
+        add(&self.fallbacks, u64::from(stats.fallback));
+    }
+
+    /// One line for stderr.
+    pub fn summary(&self) -> String {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        format!(
+            "sparse reads: {} members, {} MB declared, {} MB inflated, {} MB held; {} extra passes, {} full-read fallbacks",
+            get(&self.members),
+            get(&self.declared) / 1_000_000,
+            get(&self.streamed) / 1_000_000,
+            get(&self.held) / 1_000_000,
+            get(&self.extra_passes),
+            get(&self.fallbacks),
+        )
+    }
+}
+
+/// Finds the build hook's declaration in a stream of bytes, chunk by chunk.
+#[derive(Default)]
+pub(crate) struct DeclarationScan {
+    /// The end of the previous chunk: a record may straddle two chunks.
+    tail: Vec<u8>,
+    found: Option<Declaration>,
+}
+
+impl DeclarationScan {
+    /// A record (magic included) is at most this long.
+    const OVERLAP: usize = declaration::MAX_RECORD + declaration::MAGIC.len();
+
+    pub(crate) fn feed(&mut self, chunk: &[u8]) {
+        if self.found.is_some() {
+            return;
+        }
+        let mut tail = std::mem::take(&mut self.tail);
+        if !tail.is_empty() {
+            // Records straddling the previous bytes and this chunk.
+            let before = tail.len();
+            let head = chunk
+                .get(..Self::OVERLAP.min(chunk.len()))
+                .unwrap_or_default();
+            tail.extend_from_slice(head);
+            if let Some(found) = declaration::find_in(&tail) {
+                self.found = Some(found);
+                return;
+            }
+            tail.truncate(before);
+        }
+        // A SIMD substring search for the magic; records are decoded only where it is.
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(declaration::MAGIC));
+        for at in FINDER.find_iter(chunk) {
+            let window = chunk
+                .get(at..at.saturating_add(Self::OVERLAP).min(chunk.len()))
+                .unwrap_or_default();
+            if let Some(found) = declaration::find_in(window) {
+                self.found = Some(found);
+                return;
+            }
+        }
+        // Keep the last bytes of the stream (not just of this chunk, which may be short).
+        if chunk.len() >= Self::OVERLAP {
+            tail.clear();
+            let keep = chunk.len() - Self::OVERLAP;
+            tail.extend_from_slice(chunk.get(keep..).unwrap_or_default());
+        } else {
+            tail.extend_from_slice(chunk);
+            let excess = tail.len().saturating_sub(Self::OVERLAP);
+            tail.drain(..excess);
+        }
+        self.tail = tail;
+    }
+
+    pub(crate) fn finish(self) -> Option<Declaration> {
+        self.found
+    }
+}
+
+/// Reads the binaries of a member in one streaming pass (usually), holding only the byte
+/// ranges the readers need (see [`binary::read_streamed`]). The build hook's declaration is
+/// looked for in every byte streamed: it sits in a loaded, non-executable segment, before
+/// the end of what the reader needs.
+pub fn load_member(archive: &mut WheelArchive, member: &Member) -> Result<Loaded, Box<Finding>> {
+    let what = format!("`{}` in `{}`", member.path, archive.path().display());
+    let path = member.path.as_str();
+    load_streamed(path, member.size, &what, |sink| {
+        archive
+            .stream_member(path, sink)
+            .map_err(|e| Box::new(wheel_error(&what, &e)))
+    })
+}
+
+/// Reads a loose binary the way wheel members are read: streamed once from its start,
+/// holding only what the readers need. The size is the file's at open time and every byte
+/// counts against `limits.max_member_bytes`; files that are not regular, or whose size the
+/// OS does not know (`/proc`), are refused with a message saying so.
+pub fn load_file(path: &Path, limits: &Limits) -> Result<Loaded, Box<Finding>> {
+    let what = format!("`{}`", path.display());
+    let cannot_read = |e: std::io::Error| {
+        Box::new(
+            Finding::new(Code::UnreadableInput, format!("cannot read {what}: {e}"))
+                .help("check that the file exists and is readable"),
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(cannot_read)?;
+    if !meta.is_file() {
+        return Err(Box::new(
+            Finding::new(
+                Code::UnreadableInput,
+                format!(
+                    "cannot read {what}: not a regular file ({})",
+                    file_kind(&meta)
+                ),
+            )
+            .help("check the path: cargo-abi3 audits wheels and shared-object files"),
+        ));
+    }
+    let size = meta.len();
+    if size > limits.max_member_bytes {
+        return Err(Box::new(
+            Finding::new(
+                Code::InputLimitExceeded,
+                format!(
+                    "cannot audit {what}: it is {size} bytes, above the limit of {}",
+                    limits.max_member_bytes
+                ),
+            )
+            .help("if the file is trusted, raise the limit with `--max-member-size MIB`"),
+        ));
+    }
+    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+    if size == 0 {
+        // `/proc` files report 0 and then yield data (some only in 8-byte reads).
+        let mut probe = [0u8; 4096];
+        let probed = file.read(&mut probe);
+        if !matches!(probed, Ok(0)) {
+            return Err(Box::new(
+                Finding::new(
+                    Code::UnreadableInput,
+                    format!(
+                        "cannot read {what}: the OS reports its size as 0 but it is not an \
+                         empty file (a /proc or other virtual file?)"
+                    ),
+                )
+                .help("check the path: copy the binary to a regular file to audit it"),
+            ));
+        }
+    }
+    load_streamed(&what, size, &what, |sink| {
+        let io = |e: std::io::Error| {
+            Box::new(
+                Finding::new(Code::UnreadableInput, format!("cannot read {what}: {e}"))
+                    .help("check that the file is readable and not being rewritten"),
+            )
+        };
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut left = size;
+        let mut buf = vec![0u8; 64 * 1024];
+        while left > 0 {
+            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+            let n = match file.read(buf.get_mut(..want).unwrap_or_default()) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io(e)),
+            };
+            left -= n as u64;
+            if sink(buf.get(..n).unwrap_or_default()).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    let t = meta.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+/// One streamed read: `pass` streams the file from its start (possibly several times).
+fn load_streamed(
+    name: &str,
+    size: u64,
+    what: &str,
+    pass: impl FnMut(&mut dyn FnMut(&[u8]) -> ControlFlow<()>) -> Result<(), Box<Finding>>,
+) -> Result<Loaded, Box<Finding>> {
+    let mut scan = DeclarationScan::default();
+    let (result, stats) = binary::read_streamed(size, pass, &mut |chunk| scan.feed(chunk))?;
+    READ_STATS.record(size, &stats);
+    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some_and(|v| v == "2") {
+        eprintln!("{name}\t{size}\t{stats:?}");
+    }
+    match result {
+        Ok(binaries) => Ok(Loaded {
+            binaries,
+            declared: scan.finish(),
+        }),
+        Err(e) => Err(Box::new(unreadable(what, &e))),
+    }
+}
+
+/// `what` is already quoted: "`x.so`" or "`pkg/x.so` in `w.whl`".
+pub(crate) fn unreadable(what: &str, error: &ReadError) -> Finding {
+    Finding::new(
+        Code::UnreadableInput,
+        format!("cannot analyse {what}: {error}"),
+    )
+    .help("check that the file is a complete ELF, Mach-O or PE shared object")
+}
+
+/// A wheel (or member: `what` is then "`member` in `wheel`") that could not be read. Limits
+/// name the command-line flag that raises them.
+pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
+    match error {
+        WheelError::LimitExceeded {
+            what: item,
+            limit,
+            actual,
+            setting,
+        } => Finding::new(
+            Code::InputLimitExceeded,
+            format!(
+                "cannot audit {what}: {item} is {actual}, above the limit of {limit}; \
+                 the wheel may be hostile (zip bomb) or corrupt"
+            ),
+        )
+        .help(format!(
+            "if the wheel is trusted, raise the limit with {}",
+            limit_flag(setting)
+        )),
+        other => {
+            let finding = Finding::new(
+                Code::UnreadableInput,
+                format!("cannot audit {what}: {other}"),
+            );
+            match other {
+                WheelError::CorruptMember { .. } | WheelError::NoSuchMember { .. } => finding
+                    .help("the wheel is damaged or truncated: rebuild it or download it again"),
+                WheelError::Io { .. } => finding.help("check that the file exists and is readable"),
+                _ => finding,
+            }
+        }
+    }
+}
+
+/// The flag that raises a [`Limits`] field.
+fn limit_flag(setting: &str) -> &'static str {
+    match setting {
+        "max_members" => "`--max-members N`",
+        "max_member_bytes" => "`--max-member-size MIB`",
+        "max_total_bytes" => "`--max-total-size MIB`",
+        "max_compression_ratio" => "`--max-compression-ratio N`",
+        "max_metadata_bytes" => "`--max-metadata-size MIB`",
+        _ => "the matching `--max-*` option (see `cargo abi3 audit --help`)",
+    }
+}
+
+/// Archive problems that did not stop the audit. Members the reader refused to read mean
+/// part of the wheel went unchecked: those are analysis failures.
+pub(crate) fn notice_finding(path: &str, notice: &Notice) -> Finding {
+    let finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
+    match notice {
+        Notice::UnsafePath { .. } => {
+            finding.help("rebuild the wheel with relative member paths without `..`")
+        }
+        Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
+        Notice::UnreadableMetadata { limit: true, .. } => Finding {
+            code: Code::InputLimitExceeded,
+            ..finding
+        }
+        .help("raise --max-metadata-size if the wheel is trusted"),
+        Notice::UnreadableMetadata { .. } => {
+            finding.help("rebuild the wheel; its WHEEL and METADATA files must be readable text")
+        }
+        Notice::Symlink { .. } => Finding {
+            code: Code::AmbiguousArchive,
+            severity: Severity::Warning,
+            ..finding
+        }
+        .help("store the file itself in the wheel, not a link to it"),
+        Notice::EntryCountMismatch { .. }
+        | Notice::UnicodePathName { .. }
+        | Notice::NameCutAtNul { .. }
+        | Notice::Overlapping { .. } => Finding {
+            code: Code::AmbiguousArchive,
+            severity: Code::AmbiguousArchive.default_severity(),
+            ..finding
+        }
+        .help("rebuild the wheel with a standard tool; never patch its zip structure by hand"),
+        _ => Finding {
+            severity: Severity::Warning,
+            ..finding
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cargo_abi3_build_hook::{AbiKind, PyVersion};
+
+    /// The streaming scan finds what a scan of the whole member finds, wherever the record
+    /// falls relative to chunk boundaries.
+    #[test]
+    fn declaration_scan_across_chunks() {
+        let decl = Declaration {
+            kind: AbiKind::Abi3,
+            floor: Some(PyVersion::new(3, 9)),
+            module: Some("demo".into()),
+            tool: Some("cargo-abi3-build-hook-0.1.0".into()),
+        };
+        let record = decl.encode().expect("encode");
+        let noise: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for at in [0, 1, 100, 999, 1000, 1001, 2000 - record.len() / 2, 4000] {
+            let mut data = noise.clone();
+            data.splice(at..at, record.iter().copied());
+            // A broken record before the real one is skipped, as in a whole-file scan.
+            data.splice(0..0, declaration::MAGIC.iter().copied());
+            let whole = declaration::find_in(&data);
+            assert_eq!(whole.as_ref(), Some(&decl));
+            for chunk in [1, 7, 64, 1000, 4096, 1 << 20] {
+                let mut scan = DeclarationScan::default();
+                for piece in data.chunks(chunk) {
+                    scan.feed(piece);
+                }
+                assert_eq!(scan.finish(), whole, "record at {at}, chunks of {chunk}");
+            }
+        }
+        let mut scan = DeclarationScan::default();
+        scan.feed(&noise);
+        assert_eq!(scan.finish(), None);
+    }
+}
