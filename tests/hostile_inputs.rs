@@ -1410,3 +1410,44 @@ fn proc_files_are_refused_with_the_reason() {
     assert!(text(f).contains("reports its size as 0"), "{f:#}");
     assert!(peak < PEAK_KIB, "peak RSS {peak} KiB");
 }
+
+/// One binary with 400,000 imports outside the stable ABI: findings are bounded per code
+/// (the first ones listed, then one "and N more" whose count JSON keeps), and memory stays
+/// under the bound.
+#[test]
+fn findings_per_binary_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..400_000).map(|i| format!("Py_Bogus{i}")).collect();
+    let mut imports: Vec<&str> = names.iter().map(String::as_str).collect();
+    imports.push("PyModule_Create2");
+    let so = fixture_or_skip!(extension(&imports));
+    let path = dir.path().join("_core.abi3.so");
+    std::fs::write(&path, &so).unwrap();
+    let (code, peak, stdout) = run_peak_rss(
+        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
+        &[
+            "audit".as_ref(),
+            "--assume-minimum".as_ref(),
+            "3.8".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            path.as_os_str(),
+        ],
+    );
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 1);
+    let found = json["inputs"][0]["binaries"][0]["findings"]
+        .as_array()
+        .unwrap();
+    let listed = found
+        .iter()
+        .filter(|f| f["code"] == "not-in-stable-abi" && f["omitted"].is_null())
+        .count();
+    assert_eq!(listed, 50);
+    let summary = found
+        .iter()
+        .find(|f| f["code"] == "not-in-stable-abi" && !f["omitted"].is_null())
+        .unwrap_or_else(|| panic!("no summary in {found:#?}"));
+    assert_eq!(summary["omitted"], 400_000 - 50);
+    assert!(peak < PEAK_KIB, "peak RSS {peak} KiB");
+}

@@ -33,6 +33,10 @@ pub struct Finding {
     /// Where in a manifest to make the change (`cargo abi3 check`).
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub span: Option<SourceSpan>,
+    /// This finding summarises this many more of its code that were not listed one by one
+    /// (findings per binary are bounded).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub omitted: Option<u64>,
 }
 
 impl Finding {
@@ -46,6 +50,7 @@ impl Finding {
             notes: Vec::new(),
             help: None,
             span: None,
+            omitted: None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use cargo_abi3_build_hook::PyVersion;
 
-use super::{Check, Rule, WheelSubject};
+use super::{Check, Findings, Rule, WheelSubject};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     check: Check::Wheel(check),
 };
 
-fn check(subject: &WheelSubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &WheelSubject<'_>, out: &mut Findings) {
     let name = subject.name;
     if !name.has_abi3t() {
         return;

@@ -2,7 +2,7 @@
 
 use cargo_abi3_build_hook::AbiKind;
 
-use super::{BinarySubject, Check, Role, Rule};
+use super::{BinarySubject, Check, Findings, Role, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.claim.kind != Some(AbiKind::Abi3t) {
         return;
     }

@@ -2,7 +2,7 @@
 
 use cargo_abi3_build_hook::AbiKind;
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::abi::ABI3T_UNUSABLE;
 use crate::finding::Finding;
@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.claim.kind != Some(AbiKind::Abi3t) {
         return;
     }

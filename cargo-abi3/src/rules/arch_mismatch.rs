@@ -1,7 +1,7 @@
 //! `arch-mismatch`: a binary of an architecture (or format) the wheel's platform tags do
 //! not name.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
@@ -24,7 +24,7 @@ fn families(format: Format) -> &'static [PlatformFamily] {
     }
 }
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let Some(wheel) = subject.wheel else { return };
     let binary = subject.binary;
     let tags: Vec<_> = wheel.name.platforms().collect();

@@ -1,6 +1,6 @@
 //! `computed-floor`: says what floor the imports need when it differs from the claim.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if !subject.claim.is_stable_abi() {
         return;
     }

@@ -1,6 +1,6 @@
 //! `debug-only-symbol`: a symbol only debug builds of CPython export.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::abi::Availability;
 use crate::finding::Finding;
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let platform = subject.binary.platform();
     for python in &subject.python_imports {
         let Some(item) = python.item else { continue };

@@ -2,7 +2,7 @@
 //! `PyInit_name` nor `PyModExport_name` (`PyInitU_`/`PyModExportU_` + punycode for non-ASCII).
 
 use super::punycode::hook_suffix;
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -21,7 +21,7 @@ pub fn hooks(module: &str) -> Option<[String; 2]> {
     ])
 }
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let Some(module) = subject.module_name() else {
         return;
     };

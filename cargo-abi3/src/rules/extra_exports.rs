@@ -2,7 +2,7 @@
 
 use cargo_abi3_build_hook::Severity;
 
-use super::{BinarySubject, Check, Role, Rule};
+use super::{BinarySubject, Check, Findings, Role, Rule};
 use crate::Code;
 use crate::binary::{Format, is_entry_point};
 use crate::finding::Finding;
@@ -80,7 +80,7 @@ const LIBRARIES: &[(&[&str], &str)] = &[
 /// How many names a group lists.
 const SHOWN: usize = 5;
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     // Vendored libraries export on purpose; their users link against them.
     if subject.role != Role::ExtensionModule {
         return;

@@ -2,7 +2,7 @@
 //! binary links.
 
 use super::policy;
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let binary = subject.binary;
     if binary.format != Format::Elf {
         return;

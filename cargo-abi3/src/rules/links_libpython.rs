@@ -1,6 +1,6 @@
 //! `links-libpython`: an ELF or Mach-O binary that asks the loader for libpython.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let format = subject.binary.format;
     if format == Format::Pe || is_android(subject) {
         return;

@@ -1,7 +1,7 @@
 //! `macos-minos-above-tag`: a Mach-O slice whose minimum macOS is newer than the wheel's
 //! `macosx_X_Y` tag (the lowest one when several are compressed).
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::{Arch, Format};
 use crate::finding::Finding;
@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let binary = subject.binary;
     if binary.format != Format::MachO {
         return;

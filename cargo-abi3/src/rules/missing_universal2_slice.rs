@@ -1,7 +1,7 @@
 //! `missing-universal2-slice`: a Mach-O file in a `universal2` wheel without both the arm64
 //! and the x86_64 slice.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::{Arch, Format};
 use crate::finding::Finding;
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.binary.format != Format::MachO || !subject.is_first_slice() {
         return;
     }

@@ -39,15 +39,15 @@ pub use context::{
 };
 
 use crate::Code;
-use crate::finding::Finding;
+use crate::finding::{Finding, Findings};
 
 /// How a rule is invoked.
 #[derive(Clone, Copy)]
 pub enum Check {
     /// Once per binary (per slice of a fat Mach-O).
-    Binary(fn(&BinarySubject<'_>, &mut Vec<Finding>)),
+    Binary(fn(&BinarySubject<'_>, &mut Findings)),
     /// Once per wheel.
-    Wheel(fn(&WheelSubject<'_>, &mut Vec<Finding>)),
+    Wheel(fn(&WheelSubject<'_>, &mut Findings)),
 }
 
 /// A registered rule: the code it emits and how to run it.
@@ -92,24 +92,24 @@ pub static REGISTRY: &[Rule] = &[
 
 /// Runs every binary rule on one binary.
 pub fn check_binary(subject: &BinarySubject<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut findings = Findings::default();
     for rule in REGISTRY {
         if let Check::Binary(check) = rule.check {
             check(subject, &mut findings);
         }
     }
-    findings
+    findings.finish()
 }
 
 /// Runs every wheel rule on one wheel.
 pub fn check_wheel(subject: &WheelSubject<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut findings = Findings::default();
     for rule in REGISTRY {
         if let Check::Wheel(check) = rule.check {
             check(subject, &mut findings);
         }
     }
-    findings
+    findings.finish()
 }
 
 /// Codes emitted outside the rule registry, and by whom.

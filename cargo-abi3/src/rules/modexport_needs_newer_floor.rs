@@ -3,7 +3,7 @@
 
 use cargo_abi3_build_hook::PyVersion;
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -15,7 +15,7 @@ pub const RULE: Rule = Rule {
 /// PEP 793's `PyModExport_` lookup exists from this version.
 const MODEXPORT_START: PyVersion = PyVersion::new(3, 15);
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let Some(floor) = subject.claim.floor else {
         return;
     };

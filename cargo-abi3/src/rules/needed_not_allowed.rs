@@ -2,7 +2,7 @@
 //! and the wheel does not bundle.
 
 use super::policy;
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::{Format, is_python_library};
 use crate::finding::Finding;
@@ -12,7 +12,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.binary.format != Format::Elf {
         return;
     }

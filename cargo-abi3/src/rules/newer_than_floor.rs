@@ -2,7 +2,7 @@
 
 use cargo_abi3_build_hook::{AbiKind, Severity};
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let claim = subject.claim;
     let Some(floor) = claim.floor else { return };
     if !claim.is_stable_abi() {

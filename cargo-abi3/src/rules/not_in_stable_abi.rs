@@ -1,6 +1,6 @@
 //! `not-in-stable-abi`: an interpreter symbol the stable-ABI manifest does not list.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if !subject.claim.is_stable_abi() {
         return;
     }

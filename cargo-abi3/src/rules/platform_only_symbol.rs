@@ -1,6 +1,6 @@
 //! `platform-only-symbol`: a stable-ABI symbol that the binary's platform does not provide.
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::abi::Availability;
 use crate::binary::Platform;
@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let platform = subject.binary.platform();
     for python in &subject.python_imports {
         let Some(item) = python.item else { continue };

@@ -1,6 +1,6 @@
 //! `requires-python-below-floor`: METADATA admits interpreters the abi3 build cannot serve.
 
-use super::{Check, Rule, WheelSubject};
+use super::{Check, Findings, Rule, WheelSubject};
 use crate::Code;
 use crate::finding::Finding;
 use crate::wheel::requires_python_floor;
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     check: Check::Wheel(check),
 };
 
-fn check(subject: &WheelSubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &WheelSubject<'_>, out: &mut Findings) {
     if !subject.name.abi_kind().is_some_and(|k| k.is_stable()) {
         return;
     }

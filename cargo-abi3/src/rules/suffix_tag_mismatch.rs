@@ -3,7 +3,7 @@
 
 use cargo_abi3_build_hook::{AbiKind, PyVersion};
 
-use super::{BinarySubject, Check, Role, Rule};
+use super::{BinarySubject, Check, Findings, Role, Rule};
 use crate::Code;
 use crate::finding::Finding;
 use crate::wheel::SuffixKind;
@@ -16,7 +16,7 @@ pub const RULE: Rule = Rule {
 /// `.abi3-<platform>.so` and `.abi3t.so` are in EXTENSION_SUFFIXES from 3.15.
 const NEW_SUFFIXES_START: PyVersion = PyVersion::new(3, 15);
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     let Some(wheel) = subject.wheel else { return };
     if !subject.is_first_slice() || subject.in_vendored_dir() {
         return;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::policy;
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
@@ -18,7 +18,7 @@ pub const RULE: Rule = Rule {
 /// How many symbol names a finding lists.
 const SHOWN: usize = 5;
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.binary.format != Format::Elf {
         return;
     }

@@ -1,6 +1,6 @@
 //! `uninstallable-tag`: tag sets no installer ever selects (`py3-abi3`).
 
-use super::{Check, Rule, WheelSubject};
+use super::{Check, Findings, Rule, WheelSubject};
 use crate::Code;
 use crate::finding::Finding;
 
@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     check: Check::Wheel(check),
 };
 
-fn check(subject: &WheelSubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &WheelSubject<'_>, out: &mut Findings) {
     if let Some(reason) = subject.name.uninstallable_reason() {
         out.push(
             Finding::new(Code::UninstallableTag, "no installer can select this wheel")

@@ -3,7 +3,7 @@
 
 use cargo_abi3_build_hook::{AbiKind, PyVersion};
 
-use super::{BinarySubject, Check, Rule};
+use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::{Format, is_python_library};
 use crate::finding::Finding;
@@ -14,7 +14,7 @@ pub const RULE: Rule = Rule {
     check: Check::Binary(check),
 };
 
-fn check(subject: &BinarySubject<'_>, out: &mut Vec<Finding>) {
+fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if subject.binary.format != Format::Pe {
         return;
     }
