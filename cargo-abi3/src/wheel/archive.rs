@@ -411,13 +411,9 @@ impl WheelArchive {
             MemberReadError::Io(e) => corrupt(e.to_string()),
             other => corrupt(other.to_string()),
         })?;
-        let raw = (&mut self.source).take(entry.compressed_size);
-        let mut file: Box<dyn Read + '_> = match entry.method {
-            0 => Box::new(raw),
-            8 => Box::new(flate2::read::DeflateDecoder::new_with_buf(
-                raw,
-                vec![0u8; READ_CHUNK],
-            )),
+        let deflate = match entry.method {
+            0 => false,
+            8 => true,
             method => {
                 return Err(WheelError::UnsupportedCompression {
                     path: path.to_owned(),
@@ -425,49 +421,144 @@ impl WheelArchive {
                 });
             }
         };
-
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut raw = (&mut self.source).take(entry.compressed_size);
+        let inflated_total = &mut self.inflated_total;
         let mut inflated: u64 = 0;
-        loop {
-            let n = match file.read(&mut buf) {
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(WheelError::CorruptMember {
-                        path: path.to_owned(),
-                        reason: e.to_string(),
-                    });
-                }
-            };
-            if n == 0 {
-                return Ok(());
-            }
-            let n64 = n as u64;
+        let mut on_chunk = |chunk: &[u8]| -> Result<ControlFlow<()>, WheelError> {
+            let n64 = chunk.len() as u64;
             inflated = inflated.saturating_add(n64);
-            self.inflated_total = self.inflated_total.saturating_add(n64);
+            *inflated_total = inflated_total.saturating_add(n64);
             if inflated > declared {
-                return Err(WheelError::CorruptMember {
-                    path: path.to_owned(),
-                    reason: format!(
-                        "it inflates to more than the {declared} bytes declared in the central directory"
-                    ),
-                });
+                return Err(corrupt(format!(
+                    "it inflates to more than the {declared} bytes declared in the central \
+                     directory"
+                )));
             }
             check_ratio(path, inflated, compressed, limits)?;
-            if self.inflated_total > limits.max_total_bytes {
+            if *inflated_total > limits.max_total_bytes {
                 return Err(WheelError::LimitExceeded {
                     what: "the inflated size of all members read".into(),
                     limit: limits.max_total_bytes,
-                    actual: self.inflated_total,
+                    actual: *inflated_total,
                     setting: "max_total_bytes",
                 });
             }
             if inflated > limits.max_member_bytes {
                 return Err(member_too_big(path, inflated, limits));
             }
-            if sink(buf.get(..n).unwrap_or_default()).is_break() {
+            Ok(sink(chunk))
+        };
+        with_scratch(|scratch| scratch.stream(&mut raw, deflate, &mut on_chunk, &corrupt))
+    }
+}
+
+/// Takes each inflated chunk; `Break` stops the stream, an error (a limit) ends it.
+type ChunkSink<'a> = dyn FnMut(&[u8]) -> Result<ControlFlow<()>, WheelError> + 'a;
+
+/// Buffers and inflate state for streaming members, kept per thread and reused from member
+/// to member and wheel to wheel: allocating them anew for every member left the allocator's
+/// heap fragmented by the small, long-lived report data placed between them (about 45 KB of
+/// resident memory per wheel audited).
+struct Scratch {
+    input: Vec<u8>,
+    output: Vec<u8>,
+    inflate: flate2::Decompress,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
+    let mut scratch = SCRATCH
+        .with(|s| s.borrow_mut().take())
+        .unwrap_or_else(|| Scratch {
+            input: vec![0u8; READ_CHUNK],
+            output: vec![0u8; READ_CHUNK],
+            inflate: flate2::Decompress::new(false),
+        });
+    let out = f(&mut scratch);
+    SCRATCH.with(|s| *s.borrow_mut() = Some(scratch));
+    out
+}
+
+impl Scratch {
+    /// Streams `raw` (stored, or raw deflate) through `on_chunk` until it breaks or the data
+    /// ends.
+    fn stream(
+        &mut self,
+        raw: &mut dyn Read,
+        deflate: bool,
+        on_chunk: &mut ChunkSink<'_>,
+        corrupt: &dyn Fn(String) -> WheelError,
+    ) -> Result<(), WheelError> {
+        let io = |e: std::io::Error| corrupt(e.to_string());
+        if !deflate {
+            loop {
+                let n = read_some(raw, &mut self.output).map_err(io)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                if on_chunk(self.output.get(..n).unwrap_or_default())?.is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        self.inflate.reset(false);
+        let (mut pos, mut len, mut eof) = (0usize, 0usize, false);
+        loop {
+            if pos == len && !eof {
+                len = read_some(raw, &mut self.input).map_err(io)?;
+                pos = 0;
+                eof = len == 0;
+            }
+            let (in_before, out_before) = (self.inflate.total_in(), self.inflate.total_out());
+            let flush = if eof {
+                flate2::FlushDecompress::Finish
+            } else {
+                flate2::FlushDecompress::None
+            };
+            let status = self
+                .inflate
+                .decompress(
+                    self.input.get(pos..len).unwrap_or_default(),
+                    &mut self.output,
+                    flush,
+                )
+                .map_err(|e| corrupt(format!("invalid deflate data: {e}")))?;
+            let consumed =
+                usize::try_from(self.inflate.total_in() - in_before).unwrap_or(usize::MAX);
+            pos = pos.saturating_add(consumed).min(len);
+            let produced =
+                usize::try_from(self.inflate.total_out() - out_before).unwrap_or(usize::MAX);
+            if produced > 0 {
+                if on_chunk(self.output.get(..produced).unwrap_or_default())?.is_break() {
+                    return Ok(());
+                }
+                continue;
+            }
+            if status == flate2::Status::StreamEnd {
                 return Ok(());
             }
+            if eof {
+                return Err(corrupt(
+                    "its deflate stream ends before its end marker (truncated)".into(),
+                ));
+            }
+            if consumed == 0 && pos < len {
+                // No progress with input at hand: never spin.
+                return Err(corrupt("invalid deflate data: no progress".into()));
+            }
+        }
+    }
+}
+
+/// One `read` into `buf`, retried on interruption.
+fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            other => return other,
         }
     }
 }
