@@ -7,7 +7,7 @@ use crate::binary::{self, Binary, Format};
 
 use super::elf::{ElfFacts, Export};
 use super::fs::{self, Root};
-use super::ldcache::{self, Cache};
+use super::ldcache::{self, Cache, CacheLimit};
 use super::search::{self, FoundVia, Tokens};
 
 /// Most objects in a closure (glibc has no limit; real processes have a few hundred at most).
@@ -121,6 +121,8 @@ pub struct Closure {
     /// The closure hit [`MAX_OBJECTS`].
     pub truncated: bool,
     pub cache_source: &'static str,
+    /// The cache was over a limit and not used.
+    pub cache_limit: Option<CacheLimit>,
     /// Candidates skipped because their architecture differs (path, why).
     pub skipped: Vec<(String, String)>,
 }
@@ -131,6 +133,8 @@ pub struct SearchOptions {
     pub root: Root,
     /// LD_LIBRARY_PATH entries (loader-visible).
     pub ld_library_path: Vec<String>,
+    /// Largest library file read.
+    pub max_file_bytes: u64,
 }
 
 enum Outcome {
@@ -144,6 +148,7 @@ enum Outcome {
 
 struct Loader<'a> {
     root: &'a Root,
+    max_file_bytes: u64,
     tokens: Tokens,
     cache: Cache,
     defaults: Vec<String>,
@@ -154,10 +159,12 @@ struct Loader<'a> {
 /// Loads the closure of `host` (an ELF object).
 pub fn resolve(host: Object, options: &SearchOptions) -> Closure {
     let arch = host.binary.arch.clone();
+    let (cache, cache_limit) = Cache::load(&options.root, ldcache::arch_flags(&arch));
     let mut loader = Loader {
         root: &options.root,
+        max_file_bytes: options.max_file_bytes,
         tokens: Tokens::new(&options.root, &arch),
-        cache: Cache::load(&options.root, ldcache::arch_flags(&arch)),
+        cache,
         defaults: search::default_dirs(&arch),
         ld_library_path: Vec::new(),
         skipped: Vec::new(),
@@ -215,6 +222,7 @@ pub fn resolve(host: Object, options: &SearchOptions) -> Closure {
         missing,
         truncated,
         cache_source: loader.cache.source(),
+        cache_limit,
         skipped: loader.skipped,
     }
 }
@@ -321,7 +329,7 @@ impl Loader<'_> {
         if let Some(existing) = objects.iter().position(|o| o.canonical == canonical) {
             return Some(Outcome::Alias(existing));
         }
-        let data = match self.root.read(&canonical) {
+        let data = match self.root.read(&canonical, self.max_file_bytes) {
             Ok(data) => data,
             Err(e) => {
                 self.skipped

@@ -108,22 +108,6 @@ fn finish(mut inputs: Vec<InputReport>, options: &HostOptions) -> Report {
     Report { inputs }
 }
 
-/// The loader-visible path of the host argument.
-fn visible_host_path(path: &Path, root: &fs::Root) -> Option<String> {
-    if root.sysroot().is_some() {
-        if path.exists()
-            && let Some(visible) = root.visible(path)
-        {
-            return Some(visible);
-        }
-        let as_visible = path.to_string_lossy();
-        (as_visible.starts_with('/') && root.real(&as_visible).exists())
-            .then(|| as_visible.into_owned())
-    } else {
-        root.visible(path)
-    }
-}
-
 fn load_host(
     path: &Path,
     root: &fs::Root,
@@ -136,17 +120,21 @@ fn load_host(
             format!("cannot analyse the host `{}`: {why}", path.display()),
         ))
     };
-    let visible = visible_host_path(path, root).ok_or_else(|| {
+    let missing = || {
         unreadable(match root.sysroot() {
             Some(s) => format!("no such file inside the sysroot `{}`", s.display()),
             None => "no such file".to_owned(),
         })
-    })?;
+    };
+    let visible = root.visible(path).ok_or_else(missing)?;
+    if root.canonical(&visible).is_none() {
+        return Err(missing());
+    }
     let canonical = root
         .file(&visible)
         .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
     let data = root
-        .read(&canonical)
+        .read(&canonical, options.limits.max_member_bytes)
         .map_err(|e| unreadable(e.to_string()))?;
     let mut object = Object::from_data(&data, visible.clone(), canonical).map_err(unreadable)?;
     object.names.push(visible.clone());
@@ -168,11 +156,12 @@ fn load_host(
                             .collect()
                     })
                     .unwrap_or_default(),
+                max_file_bytes: options.limits.max_member_bytes,
             };
             (closure::resolve(object, &options), Vec::new())
         }
         Format::Pe => {
-            let (objects, dlls) = dll::resolve(object, root);
+            let (objects, dlls) = dll::resolve(object, root, options.limits.max_member_bytes);
             (only(objects), dlls)
         }
         Format::MachO => (only(vec![object]), Vec::new()),
@@ -212,6 +201,7 @@ fn only(objects: Vec<Object>) -> Closure {
         missing: Vec::new(),
         truncated: false,
         cache_source: "none",
+        cache_limit: None,
         skipped: Vec::new(),
     }
 }
@@ -365,6 +355,21 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
             "pass --sysroot for a host built for another system, or set LD_LIBRARY_PATH as the host runs with it; its symbols are not part of the analysis",
         ));
     }
+    if let Some(limit) = &closure.cache_limit {
+        findings.push(
+            Finding::new(
+                Code::InputLimitExceeded,
+                format!(
+                    "`{}` {}; libraries were looked up without it",
+                    limit.path, limit.what
+                ),
+            )
+            .symbol(limit.path)
+            .help(
+                "a real ld.so.cache holds a few thousand entries: regenerate it (`ldconfig -r SYSROOT`) or check where it comes from",
+            ),
+        );
+    }
     if closure.truncated {
         findings.push(Finding::new(
             Code::InputLimitExceeded,
@@ -422,7 +427,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
         Input::Wheel(path) => read_wheel(path, options),
         Input::Binary(path) => {
             let mut report = InputReport::new(path.display().to_string(), InputKind::Binary);
-            let members = match read_loose(path) {
+            let members = match read_loose(path, options.limits.max_member_bytes) {
                 Ok(member) => vec![member],
                 Err(finding) => {
                     report.findings.push(*finding);
@@ -505,8 +510,8 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
     report
 }
 
-fn read_loose(path: &Path) -> Result<Member, Box<Finding>> {
-    let data = fs::read_bounded(path).map_err(|e| {
+fn read_loose(path: &Path, limit: u64) -> Result<Member, Box<Finding>> {
+    let data = fs::read_limited(path, limit).map_err(|e| {
         Box::new(Finding::new(
             Code::UnreadableInput,
             format!("cannot read `{}`: {e}", path.display()),
