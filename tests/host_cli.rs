@@ -838,3 +838,140 @@ fn hostile_ld_so_cache_is_bounded_in_memory() {
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.cache");
 }
+
+/// The ELF reader keeps DT_RPATH and DT_RUNPATH apart, entry by entry, and `host` searches
+/// each in its place: a gcc host linked with `--disable-new-dtags` has exactly these
+/// DT_RPATH entries and no DT_RUNPATH, one linked with `--enable-new-dtags` the reverse.
+#[test]
+fn rpath_and_runpath_are_read_apart() {
+    let dir = or_skip!(build_host("host-dtags"));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::rename(dir.join("libffifake.so"), dir.join("lib/libffifake.so")).unwrap();
+    let paths = "-rpath,/opt/first:$ORIGIN/lib,-rpath,/opt/second";
+    let entries = ["/opt/first", "$ORIGIN/lib", "/opt/second"];
+    for (dtags, host, via) in [
+        ("--disable-new-dtags", "host-rpath", "rpath"),
+        ("--enable-new-dtags", "host-runpath", "runpath"),
+    ] {
+        or_skip!(gcc(
+            &dir,
+            &[
+                "main.c",
+                "-o",
+                host,
+                "-Llib",
+                "-lffifake",
+                &format!("-Wl,{dtags},{paths}"),
+            ]
+        ));
+        let data = std::fs::read(dir.join(host)).unwrap();
+        let binary = cargo_abi3::binary::read(&data).unwrap().remove(0);
+        if via == "rpath" {
+            assert_eq!(binary.rpath, entries, "{host}");
+            assert!(binary.runpath.is_empty(), "{host}: {:?}", binary.runpath);
+        } else {
+            assert_eq!(binary.runpath, entries, "{host}");
+            assert!(binary.rpath.is_empty(), "{host}: {:?}", binary.rpath);
+        }
+        assert_eq!(binary.rpaths, entries, "{host}");
+        let (code, json) = host_json(&[dir.join(host).to_str().unwrap()]);
+        assert_eq!(code, 0, "{json:#}");
+        let ffi = library(&json, "libffifake.so").expect("found through $ORIGIN/lib");
+        assert_eq!(ffi["found_via"], via, "{host}");
+    }
+}
+
+/// What the loader simulation reads from the model: symbol versions (default and hidden,
+/// from Verdef), protected visibility, weak binding, version-name markers (SHN_ABS),
+/// `-Bsymbolic` and `-z nodefaultlib`; and a streamed read of the same library (the way
+/// wheel members are read) holds the same model in one pass.
+#[test]
+fn model_has_what_the_loader_binds_to() {
+    use cargo_abi3::binary::{Binding, Visibility};
+    let dir = scratch_dir("host-model");
+    std::fs::write(
+        dir.join("v.c"),
+        "__asm__(\".symver a_old, a@V_1\");\n__asm__(\".symver a_new, a@@V_2\");\n\
+         int a_old(void) { return 1; }\nint a_new(void) { return 2; }\n\
+         __attribute__((visibility(\"protected\"))) int prot(void) { return 3; }\n\
+         __attribute__((weak)) int weak_fn(void) { return 4; }\nint plain(void) { return 5; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("v.map"),
+        "V_1 { global: a; prot; weak_fn; local: *; };\nV_2 { global: plain; } V_1;\n",
+    )
+    .unwrap();
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "v.c",
+            "-o",
+            "libv.so",
+            "-Wl,-soname,libv.so",
+            "-Wl,--version-script=v.map",
+            "-Wl,-Bsymbolic",
+        ]
+    ));
+    let data = std::fs::read(dir.join("libv.so")).unwrap();
+    let binary = cargo_abi3::binary::read(&data).unwrap().remove(0);
+    assert!(binary.symbolic && !binary.nodeflib);
+    assert_eq!(binary.defined_versions, ["V_1", "V_2"]);
+    assert_eq!(binary.export_info.len(), binary.exports.len());
+    let mut seen: Vec<(String, Option<String>, bool, Binding, Visibility, bool)> = binary
+        .exports_with_info()
+        .map(|(name, info)| {
+            let info = info.expect("ELF exports have details");
+            (
+                name.to_owned(),
+                info.version.clone(),
+                info.hidden_version,
+                info.binding,
+                info.visibility,
+                info.in_section,
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let v = |s: &str| Some(s.to_owned());
+    use Binding::{Global, Weak};
+    use Visibility::{Default, Protected};
+    assert_eq!(
+        seen,
+        [
+            ("V_1".into(), v("V_1"), false, Global, Default, false),
+            ("V_2".into(), v("V_2"), false, Global, Default, false),
+            ("a".into(), v("V_1"), true, Global, Default, true),
+            ("a".into(), v("V_2"), false, Global, Default, true),
+            ("plain".into(), v("V_2"), false, Global, Default, true),
+            ("prot".into(), v("V_1"), false, Global, Protected, true),
+            ("weak_fn".into(), v("V_1"), false, Weak, Default, true),
+        ]
+    );
+
+    // Read the way a wheel member is: streamed, holding what the plan picks.
+    let (streamed, stats) = cargo_abi3::binary::read_streamed::<()>(
+        data.len() as u64,
+        |sink| {
+            for piece in data.chunks(4096) {
+                if sink(piece).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(streamed.unwrap(), vec![binary]);
+    assert_eq!(stats.passes, 1, "{stats:?}");
+
+    std::fs::write(dir.join("m.c"), "int main(void) { return 0; }\n").unwrap();
+    or_skip!(gcc(&dir, &["m.c", "-o", "m", "-Wl,-z,nodefaultlib"]));
+    let exe = cargo_abi3::binary::read(&std::fs::read(dir.join("m")).unwrap())
+        .unwrap()
+        .remove(0);
+    assert!(exe.nodeflib && !exe.symbolic);
+}

@@ -5,7 +5,6 @@
 
 use crate::binary::{self, Binary, Format};
 
-use super::elf::{ElfFacts, Export};
 use super::fs::{self, Root};
 use super::ldcache::{self, Cache, CacheLimit};
 use super::search::{self, FoundVia, Tokens};
@@ -14,6 +13,8 @@ use super::search::{self, FoundVia, Tokens};
 pub const MAX_OBJECTS: usize = 512;
 /// Most directories recorded per unresolved library.
 const MAX_SEARCHED: usize = 32;
+/// Most search-path entries used per DT_RPATH / DT_RUNPATH.
+const MAX_PATH_ENTRIES: usize = 256;
 
 /// One loaded object: the host (index 0) or a library of its closure.
 #[derive(Clone, Debug)]
@@ -27,20 +28,18 @@ pub struct Object {
     /// Index of the object whose DT_NEEDED loaded it (ld.so's `l_loader`).
     pub needed_by: Option<usize>,
     pub binary: Binary,
-    pub facts: ElfFacts,
     /// File size in bytes.
     pub size: u64,
 }
 
 impl Object {
-    /// Builds an object from a file's bytes: the first image, with ELF facts where readable.
+    /// Builds an object from a file's bytes: its first image.
     pub fn from_data(data: &[u8], path: String, canonical: String) -> Result<Object, String> {
         let binary = binary::read(data)
             .map_err(|e| e.to_string())?
             .into_iter()
             .next()
             .ok_or_else(|| "no image in the file".to_owned())?;
-        let facts = facts_or_fallback(&binary, data);
         Ok(Object {
             names: Vec::new(),
             path,
@@ -48,7 +47,6 @@ impl Object {
             found_via: FoundVia::Input,
             needed_by: None,
             binary,
-            facts,
             size: data.len() as u64,
         })
     }
@@ -77,32 +75,24 @@ impl Object {
     }
 }
 
-/// ELF facts, or what the neutral model knows when the file has no section headers (its
-/// search paths then count as DT_RUNPATH, the more common and the less far-reaching tag).
-pub fn facts_or_fallback(binary: &Binary, data: &[u8]) -> ElfFacts {
-    if binary.format == Format::Elf
-        && let Some(facts) = super::elf::read(data)
-    {
-        return facts;
+/// The DT_RPATH entries ld.so searches for an object's dependencies: none when it also has
+/// DT_RUNPATH.
+fn rpath(binary: &Binary) -> &[String] {
+    if binary.runpath.is_empty() {
+        binary
+            .rpath
+            .get(..MAX_PATH_ENTRIES)
+            .unwrap_or(&binary.rpath)
+    } else {
+        &[]
     }
-    ElfFacts {
-        runpath: if binary.format == Format::Elf {
-            binary.rpaths.clone()
-        } else {
-            Vec::new()
-        },
-        exports: binary
-            .exports
-            .iter()
-            .map(|name| Export {
-                name: name.clone(),
-                version: None,
-                hidden_version: false,
-                protected: false,
-            })
-            .collect(),
-        ..ElfFacts::default()
-    }
+}
+
+fn runpath(binary: &Binary) -> &[String] {
+    binary
+        .runpath
+        .get(..MAX_PATH_ENTRIES)
+        .unwrap_or(&binary.runpath)
 }
 
 /// A DT_NEEDED library nothing provided.
@@ -263,13 +253,13 @@ impl Loader<'_> {
         }
 
         let mut dirs: Vec<(String, FoundVia)> = Vec::new();
-        if requester.facts.runpath.is_empty() {
+        if requester.binary.runpath.is_empty() {
             // DT_RPATH of the loader, then of the object that loaded it, up to the host.
             let mut current = Some(loader);
             let mut hops = 0;
             while let Some(i) = current {
                 let Some(object) = objects.get(i) else { break };
-                for entry in &object.facts.rpath {
+                for entry in rpath(&object.binary) {
                     if let Some(dir) = search::expand(entry, Some(object.origin()), &self.tokens) {
                         dirs.push((dir, FoundVia::Rpath));
                     }
@@ -286,7 +276,7 @@ impl Loader<'_> {
                 .iter()
                 .map(|d| (d.clone(), FoundVia::LdLibraryPath)),
         );
-        for entry in &requester.facts.runpath {
+        for entry in runpath(&requester.binary) {
             if let Some(dir) = search::expand(entry, Some(requester.origin()), &self.tokens) {
                 dirs.push((dir, FoundVia::Runpath));
             }
@@ -296,7 +286,7 @@ impl Loader<'_> {
             .filter(|(dir, _)| dir.starts_with('/'))
             .map(|(dir, via)| (format!("{}/{name}", dir.trim_end_matches('/')), via))
             .collect();
-        if !requester.facts.nodeflib {
+        if !requester.binary.nodeflib {
             let via = match self.cache {
                 Cache::Conf(_) => FoundVia::LdSoConf,
                 _ => FoundVia::LdSoCache,

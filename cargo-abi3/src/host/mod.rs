@@ -15,7 +15,6 @@ pub mod classify;
 pub mod closure;
 pub mod collide;
 pub mod dll;
-pub mod elf;
 pub mod fs;
 pub mod ldcache;
 pub mod render;
@@ -234,8 +233,10 @@ fn section(
                 .1
                 .filter(|_| i > 0)
                 .map(str::to_owned),
-            global_symbols: o.facts.exports.iter().filter(|e| !e.hidden_version).count(),
-            versions: o.facts.defined_versions.iter().take(8).cloned().collect(),
+            global_symbols: collide::exports(&o.binary)
+                .filter(|e| !e.hidden_version)
+                .count(),
+            versions: o.binary.defined_versions.iter().take(8).cloned().collect(),
         })
         .collect();
     // Libraries the loader finds by its own rules: Mach-O dylibs, PE DLLs not next to the host.
@@ -309,10 +310,7 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         let family = classify::classify(object.display_name())
             .1
             .unwrap_or("vendored");
-        let exports = object
-            .facts
-            .exports
-            .iter()
+        let exports = collide::exports(&object.binary)
             .filter(|e| !e.hidden_version)
             .count();
         let mut finding = Finding::new(
@@ -328,10 +326,10 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         if let Some(by) = name_of(objects, object.needed_by) {
             finding = finding.note(format!("needed by {by}"));
         }
-        if !object.facts.defined_versions.is_empty() {
+        if !object.binary.defined_versions.is_empty() {
             finding = finding.note(format!(
                 "symbol versions: {}",
-                list(&object.facts.defined_versions, 6)
+                list(&object.binary.defined_versions, 6)
             ));
         }
         findings.push(finding.help(
@@ -466,19 +464,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
         for binary in &member.binaries {
             let mut binary_report =
                 binary_report(binary, member.member.as_deref(), &member.file_name);
-            let facts = if binary.fat_slice.is_none() {
-                closure::facts_or_fallback(binary, &member.data)
-            } else {
-                closure::facts_or_fallback(binary, &[])
-            };
-            let hits = collide::collisions(
-                binary,
-                &facts,
-                &siblings,
-                &scope,
-                &host.objects,
-                &host.classes,
-            );
+            let hits = collide::collisions(binary, &siblings, &scope, &host.objects, &host.classes);
             binary_report.findings.extend(shadow_findings(
                 &hits,
                 host,
