@@ -975,3 +975,104 @@ fn model_has_what_the_loader_binds_to() {
         .remove(0);
     assert!(exe.nodeflib && !exe.symbolic);
 }
+
+/// (code, message, help) of every analysis failure of each input, by input path.
+fn failures(json: &Value) -> std::collections::BTreeMap<String, Vec<(String, String, String)>> {
+    let mut out = std::collections::BTreeMap::new();
+    for input in json["inputs"].as_array().unwrap() {
+        let mut all: Vec<&Value> = input["findings"].as_array().unwrap().iter().collect();
+        for binary in input["binaries"].as_array().unwrap() {
+            all.extend(binary["findings"].as_array().unwrap());
+        }
+        let mut list: Vec<(String, String, String)> = all
+            .into_iter()
+            .filter(|f| f["code"] == "unreadable-input" || f["code"] == "input-limit-exceeded")
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                    f["help"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        list.sort();
+        out.insert(input["path"].as_str().unwrap().to_owned(), list);
+    }
+    out
+}
+
+/// `--with` inputs that cannot be read get audit's findings, word for word: a zip bomb
+/// member (limit), a truncated member, a member with an unsafe path (skipped, so part of the
+/// wheel went unchecked), a file that is not a zip, a truncated loose binary. Only the help
+/// of a limit differs: `host` has no option to raise it.
+#[test]
+fn unreadable_with_inputs_are_worded_as_audit_words_them() {
+    let dir = or_skip!(build_host("host-unreadable"));
+    let lib = std::fs::read(dir.join("libffifake.so")).unwrap();
+    let truncated = &lib[..lib.len() / 3];
+    let mut bomb = b"\x7fELF\x02\x01\x01\0".to_vec();
+    bomb.resize(8 << 20, 0);
+    let wheel = WheelBuilder::new("bad-1.0-cp39-abi3-manylinux_2_17_x86_64.whl")
+        .member("bad/_bomb.abi3.so", bomb)
+        .member("bad/_cut.abi3.so", truncated.to_vec())
+        .member("../evil.abi3.so", lib.clone())
+        .write(&dir);
+    let junk = dir.join("junk-1.0-cp39-abi3-manylinux_2_17_x86_64.whl");
+    std::fs::write(&junk, b"<html>not a wheel</html>").unwrap();
+    let loose = dir.join("libcut.so");
+    std::fs::write(&loose, truncated).unwrap();
+    let inputs = [
+        wheel.to_str().unwrap(),
+        junk.to_str().unwrap(),
+        loose.to_str().unwrap(),
+    ];
+
+    let mut audit_args = vec!["audit", "--format", "json"];
+    audit_args.extend(inputs);
+    let (audit_code, audit_out) = cargo_abi3(&audit_args);
+    assert_eq!(audit_code, 2, "{audit_out}");
+    let audit = failures(&serde_json::from_str(&audit_out).unwrap());
+    let host_path = dir.join("host");
+    let mut host_args = vec![host_path.to_str().unwrap(), "--with"];
+    host_args.extend(inputs);
+    let (host_code, json) = host_json(&host_args);
+    assert_eq!(host_code, 2, "{json:#}");
+    let host = failures(&json);
+
+    for input in inputs {
+        let (a, h) = (&audit[input], &host[input]);
+        assert!(!a.is_empty(), "{input}: audit found nothing to compare");
+        let without_help = |l: &[(String, String, String)]| -> Vec<(String, String)> {
+            l.iter().map(|(c, m, _)| (c.clone(), m.clone())).collect()
+        };
+        assert_eq!(without_help(h), without_help(a), "{input}");
+        for ((code, message, host_help), (_, _, audit_help)) in h.iter().zip(a) {
+            if code == "input-limit-exceeded" {
+                assert!(
+                    host_help.contains("--max-compression-ratio")
+                        && host_help.contains("default limits"),
+                    "{message}: {host_help}"
+                );
+            } else {
+                assert_eq!(host_help, audit_help, "{message}");
+            }
+        }
+    }
+    let wheel_failures = &host[inputs[0]];
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(c, m, _)| c == "input-limit-exceeded" && m.contains("bad/_bomb.abi3.so"))
+    );
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(c, m, _)| c == "unreadable-input"
+                && m.starts_with("cannot analyse `bad/_cut.abi3.so` in `"))
+    );
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(_, m, _)| m.contains("`../evil.abi3.so` has an unsafe path"))
+    );
+}

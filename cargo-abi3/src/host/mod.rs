@@ -17,6 +17,7 @@ pub mod collide;
 pub mod dll;
 pub mod fs;
 pub mod ldcache;
+pub mod messages;
 pub mod render;
 pub mod search;
 pub mod section;
@@ -134,8 +135,12 @@ fn load_host(
         .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
     let data = root
         .read(&canonical, options.limits.max_member_bytes)
-        .map_err(|e| unreadable(e.to_string()))?;
-    let mut object = Object::from_data(&data, visible.clone(), canonical).map_err(unreadable)?;
+        .map_err(|e| match e {
+            fs::FileError::TooLarge { .. } => Box::new(messages::file_error(path, &e)),
+            other => unreadable(other.to_string()),
+        })?;
+    let mut object = Object::from_data(&data, visible.clone(), canonical)
+        .map_err(|why| Box::new(unreadable(why).help(messages::BINARY_HELP)))?;
     object.names.push(visible.clone());
     report
         .binaries
@@ -497,18 +502,10 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
 }
 
 fn read_loose(path: &Path, limit: u64) -> Result<Member, Box<Finding>> {
-    let data = fs::read_limited(path, limit).map_err(|e| {
-        Box::new(Finding::new(
-            Code::UnreadableInput,
-            format!("cannot read `{}`: {e}", path.display()),
-        ))
-    })?;
-    let binaries = crate::binary::read(&data).map_err(|e| {
-        Box::new(Finding::new(
-            Code::UnreadableInput,
-            format!("cannot analyse `{}`: {e}", path.display()),
-        ))
-    })?;
+    let data =
+        fs::read_limited(path, limit).map_err(|e| Box::new(messages::file_error(path, &e)))?;
+    let binaries = crate::binary::read(&data)
+        .map_err(|e| Box::new(messages::unreadable(&format!("`{}`", path.display()), &e)))?;
     Ok(Member {
         member: None,
         file_name: path
@@ -537,23 +534,27 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
     let mut archive = match WheelArchive::open(path, &options.limits) {
         Ok(archive) => archive,
         Err(e) => {
-            report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot check `{display}`: {e}"),
-            ));
+            report
+                .findings
+                .push(messages::wheel_error(&format!("`{display}`"), &e));
             return (report, Vec::new());
         }
     };
+    report.findings.extend(
+        archive
+            .notices()
+            .iter()
+            .filter_map(|notice| messages::notice(&display, notice)),
+    );
     let mut members = Vec::new();
     for member in archive.shared_objects() {
         let file_name = fs::file_name(&member.path).to_owned();
+        let what = format!("`{}` in `{display}`", member.path);
+        // The whole member, within `options.limits` (PE DLLs are compared by content).
         let data = match archive.read_member(&member.path, None) {
             Ok(data) => data.bytes,
             Err(e) => {
-                report.findings.push(Finding::new(
-                    Code::UnreadableInput,
-                    format!("cannot read `{}`: {e}", member.path),
-                ));
+                report.findings.push(messages::wheel_error(&what, &e));
                 continue;
             }
         };
@@ -564,10 +565,7 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
                 data,
                 binaries,
             }),
-            Err(e) => report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot analyse `{}`: {e}", member.path),
-            )),
+            Err(e) => report.findings.push(messages::unreadable(&what, &e)),
         }
     }
     (report, members)
