@@ -409,6 +409,24 @@ mod tests {
         assert_eq!(CacheFile::parse(data, None).unwrap().len(), 2);
     }
 
+    /// glibc before 2.32 wrote the old table first; the new format's strings are relative
+    /// to its own header.
+    #[test]
+    fn new_format_after_the_old_table() {
+        let new = cache(&[(0x0303, "libz.so.1", "/lib/libz.so.1")]);
+        let mut data = OLD_MAGIC.to_vec();
+        data.push(0);
+        data.extend(2u32.to_le_bytes());
+        data.extend([0u8; 2 * OLD_ENTRY]);
+        assert_eq!(data.len() % 8, 0);
+        data.extend(&new);
+        let parsed = CacheFile::parse(data, Some(0x0303)).unwrap();
+        assert_eq!(
+            pairs(&parsed),
+            vec![("libz.so.1".into(), "/lib/libz.so.1".into())]
+        );
+    }
+
     #[test]
     fn hostile_caches_do_not_panic() {
         let data = cache(&[(0x0303, "a", "/b")]);
