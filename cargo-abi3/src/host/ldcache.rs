@@ -15,8 +15,8 @@ const OLD_MAGIC: &[u8] = b"ld.so-1.7.0";
 const NEW_HEADER: usize = 48;
 const NEW_ENTRY: usize = 24;
 const OLD_ENTRY: usize = 12;
-/// Most entries of a cache (old or new table). Real caches hold a few hundred to a few
-/// thousand (Debian 12 with a desktop: about 2,000).
+/// Most entries of a cache (old or new table). Real caches hold hundreds to a few thousand
+/// (this project's Debian 12 machine: 530).
 pub const MAX_ENTRIES: usize = 65_536;
 /// Largest cache file read: [`MAX_ENTRIES`] entries with 100-byte names and paths fit.
 pub const MAX_CACHE_BYTES: u64 = 16 << 20;
