@@ -25,6 +25,12 @@ for so in /usr/lib/python3*/lib-dynload/*.so /usr/lib/x86_64-linux-gnu/libz.so.*
   [ "$n" -lt 6 ] || break
 done
 
+# The machine's own ld.so.cache (generated here, never committed), if it fits run.sh's -max_len.
+mkdir -p "$corpus/ldcache"
+if [ -f /etc/ld.so.cache ] && [ "$(stat -L -c %s /etc/ld.so.cache)" -le 262144 ]; then
+  cp -L /etc/ld.so.cache "$corpus/ldcache/sys-ld.so.cache"
+fi
+
 # Cargo.toml / pyproject.toml pairs (joined by NUL, as the intent target splits them) and
 # each file alone.
 mkdir -p "$corpus/intent"

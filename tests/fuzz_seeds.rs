@@ -209,4 +209,32 @@ fn write_fuzz_seeds() {
     {
         write(&root, "suffix", &format!("suffix-{i}"), name.as_bytes());
     }
+
+    // ld.so.cache files as ldconfig writes them (the machine's own is added by seed.sh).
+    use support::ldcache::{X86_64, ld_so_cache, shared_string_cache};
+    let typical = ld_so_cache(&[
+        (X86_64, "libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"),
+        (0x0003, "libz.so.1", "/lib/i386-linux-gnu/libz.so.1"),
+        (0x0a03, "libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6"),
+        (
+            X86_64,
+            "libffi.so.8",
+            "/usr/lib/x86_64-linux-gnu/libffi.so.8",
+        ),
+        (0x0000, "libold.so.1", "/lib/libold.so.1"),
+    ]);
+    write(&root, "ldcache", "typical", &typical);
+    write(&root, "ldcache", "empty", &ld_so_cache(&[]));
+    write(
+        &root,
+        "ldcache",
+        "shared-strings",
+        &shared_string_cache(64, X86_64, 200),
+    );
+    // The new format after the old "ld.so-1.7.0" table (glibc before 2.32 wrote both).
+    let mut compat = b"ld.so-1.7.0\0".to_vec();
+    compat.extend(2u32.to_le_bytes());
+    compat.extend([0u8; 24]);
+    compat.extend(&typical);
+    write(&root, "ldcache", "old-and-new", &compat);
 }

@@ -580,3 +580,499 @@ fn macho_flat_namespace_lookups_are_reported() {
         "{json:#}"
     );
 }
+
+/// A sysroot for the containment tests: `usr/bin/plainhost` (DT_NEEDED libffifake.so, no
+/// RUNPATH), under `<dir>/deep/root` so that `../../..` from its `etc` or `usr/lib` climbs
+/// out of it. Returns (root, a directory outside it, the library that must be found, the
+/// library that must not be: the same soname with version LIBFFI_ESCAPED_1.0).
+fn containment_sysroot(name: &str) -> Result<(PathBuf, PathBuf, PathBuf, PathBuf), String> {
+    let dir = build_host(name)?;
+    gcc(&dir, &["main.c", "-o", "plainhost", "-L.", "-lffifake"])?;
+    std::fs::write(
+        dir.join("escaped.map"),
+        "LIBFFI_ESCAPED_1.0 { global: ffi_call; ffi_prep_cif; local: *; };\n",
+    )
+    .unwrap();
+    gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "ffi.c",
+            "-o",
+            "libffiescaped.so",
+            "-Wl,-soname,libffifake.so",
+            "-Wl,--version-script=escaped.map",
+        ],
+    )?;
+    let root = dir.join("deep/root");
+    let outside = dir.join("outside");
+    for sub in ["usr/bin", "etc"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::copy(dir.join("plainhost"), root.join("usr/bin/plainhost")).unwrap();
+    Ok((
+        root,
+        outside,
+        dir.join("libffifake.so"),
+        dir.join("libffiescaped.so"),
+    ))
+}
+
+fn place(file: &Path, at: &Path) {
+    std::fs::create_dir_all(at.parent().unwrap()).unwrap();
+    std::fs::copy(file, at).unwrap();
+}
+
+/// Where `path` (absolute) lands when a chroot at `root` follows an absolute link to it.
+fn rerooted(root: &Path, path: &Path) -> PathBuf {
+    root.join(path.strip_prefix("/").unwrap())
+}
+
+fn run_in_sysroot(root: &Path) -> (i32, Value) {
+    host_json(&[
+        "--sysroot",
+        root.to_str().unwrap(),
+        root.join("usr/bin/plainhost").to_str().unwrap(),
+    ])
+}
+
+/// `etc/ld.so.conf` is an absolute symlink to a file outside the sysroot. A chroot reads the
+/// link target under the sysroot; the outside file, which names `/opt/escaped`, is never read.
+#[test]
+fn sysroot_ld_so_conf_symlink_is_rerooted() {
+    let (root, outside, inside_lib, escaped_lib) =
+        or_skip!(containment_sysroot("host-contain-conf"));
+    let target = outside.join("ld.so.conf");
+    std::fs::write(&target, "/opt/escaped\n").unwrap();
+    std::os::unix::fs::symlink(&target, root.join("etc/ld.so.conf")).unwrap();
+    std::fs::create_dir_all(rerooted(&root, &outside)).unwrap();
+    std::fs::write(rerooted(&root, &target), "/opt/inside\n").unwrap();
+    place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
+    place(&inside_lib, &root.join("opt/inside/libffifake.so"));
+
+    let (code, json) = run_in_sysroot(&root);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
+    assert_eq!(ffi["found_via"], "ld-so-conf");
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
+    assert!(!json.to_string().contains("escaped"), "{json:#}");
+}
+
+/// `etc/ld.so.cache` is an absolute symlink to a cache outside the sysroot that maps the
+/// library to `/opt/escaped`; the chroot sees the cache under the sysroot instead.
+#[test]
+fn sysroot_ld_so_cache_symlink_is_rerooted() {
+    use support::ldcache::{ld_so_cache, native_flags};
+    let Some(flags) = native_flags() else {
+        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        return;
+    };
+    let (root, outside, inside_lib, escaped_lib) =
+        or_skip!(containment_sysroot("host-contain-cache"));
+    let target = outside.join("ld.so.cache");
+    std::fs::write(
+        &target,
+        ld_so_cache(&[(flags, "libffifake.so", "/opt/escaped/libffifake.so")]),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(&target, root.join("etc/ld.so.cache")).unwrap();
+    std::fs::create_dir_all(rerooted(&root, &outside)).unwrap();
+    std::fs::write(
+        rerooted(&root, &target),
+        ld_so_cache(&[(flags, "libffifake.so", "/opt/inside/libffifake.so")]),
+    )
+    .unwrap();
+    place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
+    place(&inside_lib, &root.join("opt/inside/libffifake.so"));
+
+    let (code, json) = run_in_sysroot(&root);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.cache");
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
+    assert_eq!(ffi["found_via"], "ld-so-cache");
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
+    assert!(!json.to_string().contains("escaped"), "{json:#}");
+}
+
+/// Relative links whose `..` would climb above the sysroot stop at its root, as in a chroot:
+/// the include directory `etc/ld.so.conf.d -> ../../../outside.d` and the library directory
+/// `usr/lib/esc -> ../../../libs` both resolve under the sysroot.
+#[test]
+fn sysroot_dotdot_links_stop_at_the_root() {
+    let (root, _outside, inside_lib, escaped_lib) =
+        or_skip!(containment_sysroot("host-contain-dotdot"));
+    let deep = root.parent().unwrap().to_path_buf();
+    let dir = deep.parent().unwrap().to_path_buf();
+    std::fs::write(
+        root.join("etc/ld.so.conf"),
+        "include /etc/ld.so.conf.d/*.conf\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("../../../outside.d", root.join("etc/ld.so.conf.d")).unwrap();
+    // What the OS would read: <dir>/outside.d, naming a directory with the wrong library.
+    std::fs::create_dir_all(dir.join("outside.d")).unwrap();
+    std::fs::write(dir.join("outside.d/a.conf"), "/opt/escaped\n").unwrap();
+    place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
+    // What the chroot reads: <root>/outside.d, naming /usr/lib/esc.
+    std::fs::create_dir_all(root.join("outside.d")).unwrap();
+    std::fs::write(root.join("outside.d/a.conf"), "/usr/lib/esc\n").unwrap();
+    std::fs::create_dir_all(root.join("usr/lib")).unwrap();
+    std::os::unix::fs::symlink("../../../libs", root.join("usr/lib/esc")).unwrap();
+    // <root>/usr/lib/esc: the OS lands in <dir>/deep/libs, the chroot in <root>/libs.
+    place(&escaped_lib, &deep.join("libs/libffifake.so"));
+    place(&inside_lib, &root.join("libs/libffifake.so"));
+
+    let (code, json) = run_in_sysroot(&root);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], "/usr/lib/esc/libffifake.so", "{json:#}");
+    assert_eq!(ffi["found_via"], "ld-so-conf");
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0", "{json:#}");
+    assert!(!json.to_string().contains("escaped"), "{json:#}");
+}
+
+/// The host argument is a real path under the sysroot whose last component is an absolute
+/// symlink: it is resolved inside the sysroot (and the host's `$ORIGIN` is where it lands).
+#[test]
+fn sysroot_host_symlink_is_rerooted() {
+    let (root, _outside, inside_lib, _escaped) = or_skip!(containment_sysroot("host-contain-exe"));
+    std::fs::create_dir_all(root.join("opt/app")).unwrap();
+    std::fs::rename(
+        root.join("usr/bin/plainhost"),
+        root.join("opt/app/plainhost"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/opt/app/plainhost", root.join("usr/bin/python")).unwrap();
+    std::fs::write(root.join("etc/ld.so.conf"), "/opt/inside\n").unwrap();
+    place(&inside_lib, &root.join("opt/inside/libffifake.so"));
+    let (code, json) = host_json(&[
+        "--sysroot",
+        root.to_str().unwrap(),
+        root.join("usr/bin/python").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["path"], "/usr/bin/python");
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
+}
+
+/// Runs the CLI under python3 and returns (peak RSS of the child in KiB, exit code, stdout).
+fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), String> {
+    const MEASURE: &str = "import resource, subprocess, sys\n\
+        r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n\
+        sys.stdout.buffer.write(r.stdout)\n\
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode, file=sys.stderr)\n";
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(MEASURE)
+        .arg(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("LD_LIBRARY_PATH")
+        .output()
+        .map_err(|e| format!("python3 not found: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    let mut fields = last.split_whitespace();
+    let rss = fields.next().and_then(|f| f.parse().ok());
+    let code = fields.next().and_then(|f| f.parse().ok());
+    match (rss, code) {
+        (Some(rss), Some(code)) => Ok((rss, code, String::from_utf8(out.stdout).unwrap())),
+        _ => Err(format!("cannot measure: {stderr}")),
+    }
+}
+
+/// A crafted 4.8 MB ld.so.cache: 200,000 entries whose soname and path all point at one
+/// 4,000-byte string. Copying the strings per entry took 1.6 GB; the cache is now refused at its
+/// entry count (a limit finding, exit 2), and one at the limit with the same sharing is
+/// parsed as offsets: the process stays under 100 MB either way.
+#[test]
+fn hostile_ld_so_cache_is_bounded_in_memory() {
+    use support::ldcache::{native_flags, shared_string_cache};
+    let Some(flags) = native_flags() else {
+        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        return;
+    };
+    let (root, _outside, _inside, _escaped) = or_skip!(containment_sysroot("host-cache-rss"));
+    let host = root.join("usr/bin/plainhost");
+    let args = [
+        "host",
+        "--format",
+        "json",
+        "--sysroot",
+        root.to_str().unwrap(),
+        host.to_str().unwrap(),
+    ];
+
+    let cache = shared_string_cache(200_000, flags, 4000);
+    assert!(cache.len() > 4_800_000 && cache.len() < 4_900_000);
+    std::fs::write(root.join("etc/ld.so.cache"), &cache).unwrap();
+    let (rss_kib, code, stdout) = or_skip!(peak_rss(&args));
+    eprintln!("200,000 entries: peak RSS {rss_kib} KiB, exit {code}");
+    assert!(rss_kib < 100 * 1024, "peak RSS {rss_kib} KiB");
+    assert_eq!(code, 2, "{stdout}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let finding = json["inputs"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "input-limit-exceeded")
+        .unwrap_or_else(|| panic!("no limit finding: {json:#}"));
+    assert_eq!(
+        finding["message"],
+        "`/etc/ld.so.cache` has 200000 entries, above the limit of 65536; libraries were looked up without it"
+    );
+
+    let cache = shared_string_cache(65_536, flags, 4000);
+    std::fs::write(root.join("etc/ld.so.cache"), &cache).unwrap();
+    let (rss_kib, code, stdout) = or_skip!(peak_rss(&args));
+    eprintln!("65,536 entries: peak RSS {rss_kib} KiB, exit {code}");
+    assert!(rss_kib < 100 * 1024, "peak RSS {rss_kib} KiB");
+    assert_eq!(code, 0, "{stdout}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.cache");
+}
+
+/// The ELF reader keeps DT_RPATH and DT_RUNPATH apart, entry by entry, and `host` searches
+/// each in its place: a gcc host linked with `--disable-new-dtags` has exactly these
+/// DT_RPATH entries and no DT_RUNPATH, one linked with `--enable-new-dtags` the reverse.
+#[test]
+fn rpath_and_runpath_are_read_apart() {
+    let dir = or_skip!(build_host("host-dtags"));
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::rename(dir.join("libffifake.so"), dir.join("lib/libffifake.so")).unwrap();
+    let paths = "-rpath,/opt/first:$ORIGIN/lib,-rpath,/opt/second";
+    let entries = ["/opt/first", "$ORIGIN/lib", "/opt/second"];
+    for (dtags, host, via) in [
+        ("--disable-new-dtags", "host-rpath", "rpath"),
+        ("--enable-new-dtags", "host-runpath", "runpath"),
+    ] {
+        or_skip!(gcc(
+            &dir,
+            &[
+                "main.c",
+                "-o",
+                host,
+                "-Llib",
+                "-lffifake",
+                &format!("-Wl,{dtags},{paths}"),
+            ]
+        ));
+        let data = std::fs::read(dir.join(host)).unwrap();
+        let binary = cargo_abi3::binary::read(&data).unwrap().remove(0);
+        if via == "rpath" {
+            assert_eq!(binary.rpath, entries, "{host}");
+            assert!(binary.runpath.is_empty(), "{host}: {:?}", binary.runpath);
+        } else {
+            assert_eq!(binary.runpath, entries, "{host}");
+            assert!(binary.rpath.is_empty(), "{host}: {:?}", binary.rpath);
+        }
+        assert_eq!(binary.rpaths, entries, "{host}");
+        let (code, json) = host_json(&[dir.join(host).to_str().unwrap()]);
+        assert_eq!(code, 0, "{json:#}");
+        let ffi = library(&json, "libffifake.so").expect("found through $ORIGIN/lib");
+        assert_eq!(ffi["found_via"], via, "{host}");
+    }
+}
+
+/// What the loader simulation reads from the model: symbol versions (default and hidden,
+/// from Verdef), protected visibility, weak binding, version-name markers (SHN_ABS),
+/// `-Bsymbolic` and `-z nodefaultlib`; and a streamed read of the same library (the way
+/// wheel members are read) holds the same model in one pass.
+#[test]
+fn model_has_what_the_loader_binds_to() {
+    use cargo_abi3::binary::{Binding, Visibility};
+    let dir = scratch_dir("host-model");
+    std::fs::write(
+        dir.join("v.c"),
+        "__asm__(\".symver a_old, a@V_1\");\n__asm__(\".symver a_new, a@@V_2\");\n\
+         int a_old(void) { return 1; }\nint a_new(void) { return 2; }\n\
+         __attribute__((visibility(\"protected\"))) int prot(void) { return 3; }\n\
+         __attribute__((weak)) int weak_fn(void) { return 4; }\nint plain(void) { return 5; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("v.map"),
+        "V_1 { global: a; prot; weak_fn; local: *; };\nV_2 { global: plain; } V_1;\n",
+    )
+    .unwrap();
+    or_skip!(gcc(
+        &dir,
+        &[
+            "-shared",
+            "-fPIC",
+            "v.c",
+            "-o",
+            "libv.so",
+            "-Wl,-soname,libv.so",
+            "-Wl,--version-script=v.map",
+            "-Wl,-Bsymbolic",
+        ]
+    ));
+    let data = std::fs::read(dir.join("libv.so")).unwrap();
+    let binary = cargo_abi3::binary::read(&data).unwrap().remove(0);
+    assert!(binary.symbolic && !binary.nodeflib);
+    assert_eq!(binary.defined_versions, ["V_1", "V_2"]);
+    assert_eq!(binary.export_info.len(), binary.exports.len());
+    let mut seen: Vec<(String, Option<String>, bool, Binding, Visibility, bool)> = binary
+        .exports_with_info()
+        .map(|(name, info)| {
+            let info = info.expect("ELF exports have details");
+            (
+                name.to_owned(),
+                info.version.clone(),
+                info.hidden_version,
+                info.binding,
+                info.visibility,
+                info.in_section,
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let v = |s: &str| Some(s.to_owned());
+    use Binding::{Global, Weak};
+    use Visibility::{Default, Protected};
+    assert_eq!(
+        seen,
+        [
+            ("V_1".into(), v("V_1"), false, Global, Default, false),
+            ("V_2".into(), v("V_2"), false, Global, Default, false),
+            ("a".into(), v("V_1"), true, Global, Default, true),
+            ("a".into(), v("V_2"), false, Global, Default, true),
+            ("plain".into(), v("V_2"), false, Global, Default, true),
+            ("prot".into(), v("V_1"), false, Global, Protected, true),
+            ("weak_fn".into(), v("V_1"), false, Weak, Default, true),
+        ]
+    );
+
+    // Read the way a wheel member is: streamed, holding what the plan picks.
+    let (streamed, stats) = cargo_abi3::binary::read_streamed::<()>(
+        data.len() as u64,
+        |sink| {
+            for piece in data.chunks(4096) {
+                if sink(piece).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        },
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(streamed.unwrap(), vec![binary]);
+    assert_eq!(stats.passes, 1, "{stats:?}");
+
+    std::fs::write(dir.join("m.c"), "int main(void) { return 0; }\n").unwrap();
+    or_skip!(gcc(&dir, &["m.c", "-o", "m", "-Wl,-z,nodefaultlib"]));
+    let exe = cargo_abi3::binary::read(&std::fs::read(dir.join("m")).unwrap())
+        .unwrap()
+        .remove(0);
+    assert!(exe.nodeflib && !exe.symbolic);
+}
+
+/// (code, message, help) of every analysis failure of each input, by input path.
+fn failures(json: &Value) -> std::collections::BTreeMap<String, Vec<(String, String, String)>> {
+    let mut out = std::collections::BTreeMap::new();
+    for input in json["inputs"].as_array().unwrap() {
+        let mut all: Vec<&Value> = input["findings"].as_array().unwrap().iter().collect();
+        for binary in input["binaries"].as_array().unwrap() {
+            all.extend(binary["findings"].as_array().unwrap());
+        }
+        let mut list: Vec<(String, String, String)> = all
+            .into_iter()
+            .filter(|f| f["code"] == "unreadable-input" || f["code"] == "input-limit-exceeded")
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                    f["help"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        list.sort();
+        out.insert(input["path"].as_str().unwrap().to_owned(), list);
+    }
+    out
+}
+
+/// `--with` inputs that cannot be read get audit's findings, word for word: a zip bomb
+/// member (limit), a truncated member, a member with an unsafe path (skipped, so part of the
+/// wheel went unchecked), a file that is not a zip, a truncated loose binary. Only the help
+/// of a limit differs: `host` has no option to raise it.
+#[test]
+fn unreadable_with_inputs_are_worded_as_audit_words_them() {
+    let dir = or_skip!(build_host("host-unreadable"));
+    let lib = std::fs::read(dir.join("libffifake.so")).unwrap();
+    let truncated = &lib[..lib.len() / 3];
+    let mut bomb = b"\x7fELF\x02\x01\x01\0".to_vec();
+    bomb.resize(8 << 20, 0);
+    let wheel = WheelBuilder::new("bad-1.0-cp39-abi3-manylinux_2_17_x86_64.whl")
+        .member("bad/_bomb.abi3.so", bomb)
+        .member("bad/_cut.abi3.so", truncated.to_vec())
+        .member("../evil.abi3.so", lib.clone())
+        .write(&dir);
+    let junk = dir.join("junk-1.0-cp39-abi3-manylinux_2_17_x86_64.whl");
+    std::fs::write(&junk, b"<html>not a wheel</html>").unwrap();
+    let loose = dir.join("libcut.so");
+    std::fs::write(&loose, truncated).unwrap();
+    let inputs = [
+        wheel.to_str().unwrap(),
+        junk.to_str().unwrap(),
+        loose.to_str().unwrap(),
+    ];
+
+    let mut audit_args = vec!["audit", "--format", "json"];
+    audit_args.extend(inputs);
+    let (audit_code, audit_out) = cargo_abi3(&audit_args);
+    assert_eq!(audit_code, 2, "{audit_out}");
+    let audit = failures(&serde_json::from_str(&audit_out).unwrap());
+    let host_path = dir.join("host");
+    let mut host_args = vec![host_path.to_str().unwrap(), "--with"];
+    host_args.extend(inputs);
+    let (host_code, json) = host_json(&host_args);
+    assert_eq!(host_code, 2, "{json:#}");
+    let host = failures(&json);
+
+    for input in inputs {
+        let (a, h) = (&audit[input], &host[input]);
+        assert!(!a.is_empty(), "{input}: audit found nothing to compare");
+        let without_help = |l: &[(String, String, String)]| -> Vec<(String, String)> {
+            l.iter().map(|(c, m, _)| (c.clone(), m.clone())).collect()
+        };
+        assert_eq!(without_help(h), without_help(a), "{input}");
+        for ((code, message, host_help), (_, _, audit_help)) in h.iter().zip(a) {
+            if code == "input-limit-exceeded" {
+                assert!(
+                    host_help.contains("--max-compression-ratio")
+                        && host_help.contains("default limits"),
+                    "{message}: {host_help}"
+                );
+            } else {
+                assert_eq!(host_help, audit_help, "{message}");
+            }
+        }
+    }
+    let wheel_failures = &host[inputs[0]];
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(c, m, _)| c == "input-limit-exceeded" && m.contains("bad/_bomb.abi3.so"))
+    );
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(c, m, _)| c == "unreadable-input"
+                && m.starts_with("cannot analyse `bad/_cut.abi3.so` in `"))
+    );
+    assert!(
+        wheel_failures
+            .iter()
+            .any(|(_, m, _)| m.contains("`../evil.abi3.so` has an unsafe path"))
+    );
+}

@@ -19,11 +19,15 @@ use object::pod::Pod;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::{Endian, Endianness, U32};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
+use super::{
+    Arch, Binary, Binding, ExportInfo, Format, Import, Needed, ReadError, View, Visibility, lossy,
+};
 
 /// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
 const MAX_VERNEED: u64 = 4096;
 const MAX_VERNAUX: u64 = 65536;
+/// At most this many `Verdef` entries are walked (glibc's libc defines about 40 versions).
+const MAX_VERDEF: u64 = 4096;
 
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::Elf, reason)
@@ -129,6 +133,8 @@ struct SymSource {
     versym: Option<u64>,
     /// `Verneed` list offset and number of entries (`None`: walk until `vn_next == 0`).
     verneed: Option<(u64, Option<u64>)>,
+    /// `Verdef` list offset and number of entries (`None`: walk until `vd_next == 0`).
+    verdef: Option<(u64, Option<u64>)>,
 }
 
 fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary, ReadError> {
@@ -192,6 +198,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     let (mut strtab, mut strsz, mut symtab, mut syment) = (None, None, None, None);
     let (mut hash, mut gnu_hash, mut versym, mut verneed, mut verneednum) =
         (None, None, None, None, None);
+    let (mut verdef, mut verdefnum) = (None, None);
     for entry in entries {
         let tag = entry.tag(endian);
         let val = entry.val(endian);
@@ -210,7 +217,9 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
             elf::DT_VERSYM => versym = Some(val),
             elf::DT_VERNEED => verneed = Some(val),
             elf::DT_VERNEEDNUM => verneednum = Some(val),
-            _ => {}
+            elf::DT_VERDEF => verdef = Some(val),
+            elf::DT_VERDEFNUM => verdefnum = Some(val),
+            _ => dynamic_flag(&mut binary, tag, val),
         }
     }
 
@@ -228,14 +237,15 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     if let Some(offset) = soname {
         binary.soname = Some(cstr(strtab_bytes, offset, "DT_SONAME")?);
     }
-    for offset in runpath.into_iter().chain(rpath) {
-        let value = cstr(strtab_bytes, offset, "DT_RUNPATH")?;
-        binary.rpaths.extend(
-            value
-                .split(':')
-                .filter(|p| !p.is_empty())
-                .map(str::to_owned),
-        );
+    for (offsets, tag) in [(runpath, elf::DT_RUNPATH), (rpath, elf::DT_RPATH)] {
+        for offset in offsets {
+            let what = if tag == elf::DT_RPATH {
+                "DT_RPATH"
+            } else {
+                "DT_RUNPATH"
+            };
+            search_path(&mut binary, tag, &cstr(strtab_bytes, offset, what)?);
+        }
     }
 
     let Some(symtab_addr) = symtab else {
@@ -270,6 +280,10 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
         verneed: verneed
             .map(|a| to_offset(a, "DT_VERNEED").map(|o| (o, verneednum)))
             .transpose()?,
+        // Like the table itself (see `read_symbols`), a bad address only costs the versions.
+        verdef: verdef
+            .and_then(|a| to_offset(a, "DT_VERDEF").ok())
+            .map(|o| (o, verdefnum)),
     };
     read_symbols::<Elf>(src, endian, &source, strtab_bytes, &mut binary)?;
     Ok(binary)
@@ -337,6 +351,66 @@ fn gnu_hash_count<Elf: FileHeader<Endian = Endianness>>(
             return Ok(index);
         }
     }
+}
+
+/// `DT_SYMBOLIC`, `DT_FLAGS` and `DT_FLAGS_1`: what they say about symbol binding and
+/// library search.
+fn dynamic_flag(binary: &mut Binary, tag: elf::DynamicTag, val: u64) {
+    if tag == elf::DT_SYMBOLIC {
+        binary.symbolic = true;
+    } else if tag == elf::DT_FLAGS {
+        binary.symbolic |= val & elf::DF_SYMBOLIC.0 != 0;
+    } else if tag == elf::DT_FLAGS_1 {
+        binary.nodeflib |= val & elf::DF_1_NODEFLIB.0 != 0;
+    }
+}
+
+/// A `DT_RPATH` or `DT_RUNPATH` value: its entries go to that tag's list and to `rpaths`.
+fn search_path(binary: &mut Binary, tag: elf::DynamicTag, value: &str) {
+    for entry in value.split(':').filter(|p| !p.is_empty()) {
+        binary.rpaths.push(entry.to_owned());
+        if tag == elf::DT_RPATH {
+            binary.rpath.push(entry.to_owned());
+        } else {
+            binary.runpath.push(entry.to_owned());
+        }
+    }
+}
+
+/// Version index → name from the `Verdef` list, and the names in order (the base version,
+/// the file's own name, excluded). At most [`MAX_VERDEF`] entries are walked.
+fn read_verdef(
+    src: Src<'_>,
+    endian: Endianness,
+    (mut offset, count): (u64, Option<u64>),
+    strtab: &[u8],
+) -> Result<(HashMap<u16, String>, Vec<String>), ReadError> {
+    let mut map = HashMap::new();
+    let mut names = Vec::new();
+    let mut walked = 0u64;
+    while count.is_none_or(|c| walked < c) && walked < MAX_VERDEF {
+        walked += 1;
+        let def: &elf::Verdef<Endianness> = src.read(offset, "Verdef")?;
+        if def.vd_cnt.get(endian) > 0 {
+            let aux_offset = offset
+                .checked_add(def.vd_aux.get(endian).into())
+                .ok_or_else(|| bad("Verdef aux overflows"))?;
+            let aux: &elf::Verdaux<Endianness> = src.read(aux_offset, "Verdaux")?;
+            let name = cstr(strtab, aux.vda_name.get(endian).into(), "Verdaux name")?;
+            if def.vd_flags.get(endian).0 & elf::VER_FLG_BASE.0 == 0 {
+                names.push(name.clone());
+            }
+            map.insert(def.vd_ndx.get(endian).0, name);
+        }
+        let next = def.vd_next.get(endian);
+        if next == 0 {
+            break;
+        }
+        offset = offset
+            .checked_add(next.into())
+            .ok_or_else(|| bad("Verdef next overflows"))?;
+    }
+    Ok((map, names))
 }
 
 /// Version index → (file, version) from the `Verneed` list.
@@ -408,6 +482,16 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
         Some(verneed) => read_verneed(src, endian, verneed, strtab)?,
         None => HashMap::new(),
     };
+    // Defined versions only describe exports: a damaged table leaves them unversioned
+    // rather than failing the read (a prefix still asks for more).
+    let defined = match source.verdef.map(|v| read_verdef(src, endian, v, strtab)) {
+        Some(Ok((map, names))) => {
+            binary.defined_versions = names;
+            map
+        }
+        Some(Err(e @ ReadError::NeedMore { .. })) => return Err(e),
+        Some(Err(_)) | None => HashMap::new(),
+    };
     for (index, sym) in symbols.iter().enumerate().skip(1) {
         let bind = sym.st_bind();
         if bind == elf::STB_LOCAL {
@@ -430,10 +514,36 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
                 delay_load: false,
             });
         } else {
-            let visibility = sym.st_visibility();
-            if visibility == elf::STV_DEFAULT || visibility == elf::STV_PROTECTED {
-                binary.exports.push(name);
-            }
+            let visibility = match sym.st_visibility() {
+                elf::STV_DEFAULT => Visibility::Default,
+                elf::STV_PROTECTED => Visibility::Protected,
+                _ => continue,
+            };
+            let versym = versyms.get(index).map(|v| v.0.get(endian));
+            let version = versym
+                .map(|v| v.index().0)
+                .filter(|&v| v > 1)
+                .and_then(|v| {
+                    defined
+                        .get(&v)
+                        .or_else(|| versions.get(&v).map(|(_, version)| version))
+                });
+            let shndx = sym.st_shndx(endian);
+            binary.export_info.push(ExportInfo {
+                version: version.cloned(),
+                hidden_version: versym.is_some_and(|v| v.is_hidden()),
+                binding: match bind {
+                    elf::STB_GLOBAL => Binding::Global,
+                    elf::STB_WEAK => Binding::Weak,
+                    elf::STB_GNU_UNIQUE => Binding::Unique,
+                    other => Binding::Other(other.0),
+                },
+                visibility,
+                in_section: shndx != elf::SHN_ABS
+                    && shndx != elf::SHN_COMMON
+                    && !matches!(sym.st_type(), elf::STT_SECTION | elf::STT_FILE),
+            });
+            binary.exports.push(name);
         }
     }
     Ok(())
@@ -477,6 +587,8 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
             .iter()
             .find(|s| s.sh_type(endian) == elf::SHT_DYNAMIC)
     {
+        // Search paths not read from PT_DYNAMIC already.
+        let paths_read = !binary.rpaths.is_empty();
         let strtab = section_bytes(dynamic.sh_link(endian), ".dynamic strings")?;
         let size: u64 = dynamic.sh_size(endian).into();
         let entries: &[Elf::Dyn] = src.slice(
@@ -494,7 +606,12 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
                 elf::DT_SONAME => {
                     binary.soname = Some(cstr(strtab, entry.val(endian), "DT_SONAME")?)
                 }
-                _ => {}
+                tag @ (elf::DT_RPATH | elf::DT_RUNPATH) if !paths_read => search_path(
+                    &mut binary,
+                    tag,
+                    &cstr(strtab, entry.val(endian), "search path")?,
+                ),
+                tag => dynamic_flag(&mut binary, tag, entry.val(endian)),
             }
         }
     }
@@ -512,6 +629,7 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
         count: size / size_of::<Elf::Sym>() as u64,
         versym: None,
         verneed: None,
+        verdef: None,
     };
     for section in sections {
         let sh_type = section.sh_type(endian);
@@ -519,6 +637,11 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
             source.versym = Some(section.sh_offset(endian).into());
         } else if sh_type == elf::SHT_GNU_VERNEED {
             source.verneed = Some((
+                section.sh_offset(endian).into(),
+                Some(u64::from(section.sh_info(endian))),
+            ));
+        } else if sh_type == elf::SHT_GNU_VERDEF {
+            source.verdef = Some((
                 section.sh_offset(endian).into(),
                 Some(u64::from(section.sh_info(endian))),
             ));

@@ -136,6 +136,43 @@ pub struct Needed {
     pub lazy: bool,
 }
 
+/// How an ELF symbol is bound (`st_bind`), for the symbols [`Binary::exports`] lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Binding {
+    Global,
+    Weak,
+    /// `STB_GNU_UNIQUE`: one definition per process, whatever the lookup scope.
+    Unique,
+    /// An OS- or processor-specific binding.
+    Other(u8),
+}
+
+/// The ELF visibility (`st_other`) of an exported symbol: only these two are exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Visibility {
+    Default,
+    /// `STV_PROTECTED`: exported, but the image's own references bind to its own copy.
+    Protected,
+}
+
+/// What the dynamic linker knows about one exported ELF symbol, beyond its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportInfo {
+    /// The version it is defined with (`OPENSSL_3.0.0`; for an executable's copy
+    /// relocation, the needed version it copies: `stderr@GLIBC_2.2.5`). `None`: unversioned.
+    pub version: Option<String>,
+    /// A non-default version (`name@VER`, the versym hidden bit): only a reference asking
+    /// for that version binds to it.
+    pub hidden_version: bool,
+    pub binding: Binding,
+    pub visibility: Visibility,
+    /// Defined in one of the image's sections: not `SHN_ABS` (version-name markers such as
+    /// `GLIBC_2.2.5`) or `SHN_COMMON`, and not a section or file symbol.
+    pub in_section: bool,
+}
+
 /// One analysable image: a whole ELF or PE file, or one slice of a (fat) Mach-O file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Binary {
@@ -156,6 +193,21 @@ pub struct Binary {
     /// Mach-O: undefined symbols are looked up in the flat namespace
     /// (`MH_FLAT_NAMESPACE` or `-undefined dynamic_lookup` ordinals).
     pub flat_namespace_lookups: bool,
+    /// ELF `DT_RPATH` entries, in order (ld.so ignores them when `DT_RUNPATH` is present).
+    pub rpath: Vec<String>,
+    /// ELF `DT_RUNPATH` entries, in order.
+    pub runpath: Vec<String>,
+    /// ELF `DT_SYMBOLIC` or `DF_SYMBOLIC` (`-Bsymbolic`): its own references bind to its
+    /// own definitions first.
+    pub symbolic: bool,
+    /// ELF `DF_1_NODEFLIB`: ld.so.cache and the default directories are not searched for
+    /// its dependencies.
+    pub nodeflib: bool,
+    /// ELF: one entry per [`Binary::exports`] name, same order (empty for Mach-O and PE,
+    /// and for an ELF file whose symbols could not be sized).
+    pub export_info: Vec<ExportInfo>,
+    /// ELF version names the image defines (`Verdef`, the base version excluded), in order.
+    pub defined_versions: Vec<String>,
 }
 
 impl Binary {
@@ -172,7 +224,22 @@ impl Binary {
             rpaths: Vec::new(),
             macos_min: None,
             flat_namespace_lookups: false,
+            rpath: Vec::new(),
+            runpath: Vec::new(),
+            symbolic: false,
+            nodeflib: false,
+            export_info: Vec::new(),
+            defined_versions: Vec::new(),
         }
+    }
+
+    /// Each export with what the ELF reader knows about it (`None` for formats without
+    /// that, where [`Binary::export_info`] is empty).
+    pub fn exports_with_info(&self) -> impl Iterator<Item = (&str, Option<&ExportInfo>)> + '_ {
+        self.exports
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.as_str(), self.export_info.get(i)))
     }
 
     pub fn platform(&self) -> Platform {

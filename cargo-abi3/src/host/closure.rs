@@ -5,15 +5,16 @@
 
 use crate::binary::{self, Binary, Format};
 
-use super::elf::{ElfFacts, Export};
 use super::fs::{self, Root};
-use super::ldcache::{self, Cache};
+use super::ldcache::{self, Cache, CacheLimit};
 use super::search::{self, FoundVia, Tokens};
 
 /// Most objects in a closure (glibc has no limit; real processes have a few hundred at most).
 pub const MAX_OBJECTS: usize = 512;
 /// Most directories recorded per unresolved library.
 const MAX_SEARCHED: usize = 32;
+/// Most search-path entries used per DT_RPATH / DT_RUNPATH.
+const MAX_PATH_ENTRIES: usize = 256;
 
 /// One loaded object: the host (index 0) or a library of its closure.
 #[derive(Clone, Debug)]
@@ -27,20 +28,18 @@ pub struct Object {
     /// Index of the object whose DT_NEEDED loaded it (ld.so's `l_loader`).
     pub needed_by: Option<usize>,
     pub binary: Binary,
-    pub facts: ElfFacts,
     /// File size in bytes.
     pub size: u64,
 }
 
 impl Object {
-    /// Builds an object from a file's bytes: the first image, with ELF facts where readable.
+    /// Builds an object from a file's bytes: its first image.
     pub fn from_data(data: &[u8], path: String, canonical: String) -> Result<Object, String> {
         let binary = binary::read(data)
             .map_err(|e| e.to_string())?
             .into_iter()
             .next()
             .ok_or_else(|| "no image in the file".to_owned())?;
-        let facts = facts_or_fallback(&binary, data);
         Ok(Object {
             names: Vec::new(),
             path,
@@ -48,7 +47,6 @@ impl Object {
             found_via: FoundVia::Input,
             needed_by: None,
             binary,
-            facts,
             size: data.len() as u64,
         })
     }
@@ -77,32 +75,24 @@ impl Object {
     }
 }
 
-/// ELF facts, or what the neutral model knows when the file has no section headers (its
-/// search paths then count as DT_RUNPATH, the more common and the less far-reaching tag).
-pub fn facts_or_fallback(binary: &Binary, data: &[u8]) -> ElfFacts {
-    if binary.format == Format::Elf
-        && let Some(facts) = super::elf::read(data)
-    {
-        return facts;
+/// The DT_RPATH entries ld.so searches for an object's dependencies: none when it also has
+/// DT_RUNPATH.
+fn rpath(binary: &Binary) -> &[String] {
+    if binary.runpath.is_empty() {
+        binary
+            .rpath
+            .get(..MAX_PATH_ENTRIES)
+            .unwrap_or(&binary.rpath)
+    } else {
+        &[]
     }
-    ElfFacts {
-        runpath: if binary.format == Format::Elf {
-            binary.rpaths.clone()
-        } else {
-            Vec::new()
-        },
-        exports: binary
-            .exports
-            .iter()
-            .map(|name| Export {
-                name: name.clone(),
-                version: None,
-                hidden_version: false,
-                protected: false,
-            })
-            .collect(),
-        ..ElfFacts::default()
-    }
+}
+
+fn runpath(binary: &Binary) -> &[String] {
+    binary
+        .runpath
+        .get(..MAX_PATH_ENTRIES)
+        .unwrap_or(&binary.runpath)
 }
 
 /// A DT_NEEDED library nothing provided.
@@ -121,6 +111,8 @@ pub struct Closure {
     /// The closure hit [`MAX_OBJECTS`].
     pub truncated: bool,
     pub cache_source: &'static str,
+    /// The cache was over a limit and not used.
+    pub cache_limit: Option<CacheLimit>,
     /// Candidates skipped because their architecture differs (path, why).
     pub skipped: Vec<(String, String)>,
 }
@@ -131,6 +123,8 @@ pub struct SearchOptions {
     pub root: Root,
     /// LD_LIBRARY_PATH entries (loader-visible).
     pub ld_library_path: Vec<String>,
+    /// Largest library file read.
+    pub max_file_bytes: u64,
 }
 
 enum Outcome {
@@ -144,6 +138,7 @@ enum Outcome {
 
 struct Loader<'a> {
     root: &'a Root,
+    max_file_bytes: u64,
     tokens: Tokens,
     cache: Cache,
     defaults: Vec<String>,
@@ -154,10 +149,12 @@ struct Loader<'a> {
 /// Loads the closure of `host` (an ELF object).
 pub fn resolve(host: Object, options: &SearchOptions) -> Closure {
     let arch = host.binary.arch.clone();
+    let (cache, cache_limit) = Cache::load(&options.root, ldcache::arch_flags(&arch));
     let mut loader = Loader {
         root: &options.root,
+        max_file_bytes: options.max_file_bytes,
         tokens: Tokens::new(&options.root, &arch),
-        cache: Cache::load(&options.root, ldcache::arch_flags(&arch)),
+        cache,
         defaults: search::default_dirs(&arch),
         ld_library_path: Vec::new(),
         skipped: Vec::new(),
@@ -215,6 +212,7 @@ pub fn resolve(host: Object, options: &SearchOptions) -> Closure {
         missing,
         truncated,
         cache_source: loader.cache.source(),
+        cache_limit,
         skipped: loader.skipped,
     }
 }
@@ -255,13 +253,13 @@ impl Loader<'_> {
         }
 
         let mut dirs: Vec<(String, FoundVia)> = Vec::new();
-        if requester.facts.runpath.is_empty() {
+        if requester.binary.runpath.is_empty() {
             // DT_RPATH of the loader, then of the object that loaded it, up to the host.
             let mut current = Some(loader);
             let mut hops = 0;
             while let Some(i) = current {
                 let Some(object) = objects.get(i) else { break };
-                for entry in &object.facts.rpath {
+                for entry in rpath(&object.binary) {
                     if let Some(dir) = search::expand(entry, Some(object.origin()), &self.tokens) {
                         dirs.push((dir, FoundVia::Rpath));
                     }
@@ -278,7 +276,7 @@ impl Loader<'_> {
                 .iter()
                 .map(|d| (d.clone(), FoundVia::LdLibraryPath)),
         );
-        for entry in &requester.facts.runpath {
+        for entry in runpath(&requester.binary) {
             if let Some(dir) = search::expand(entry, Some(requester.origin()), &self.tokens) {
                 dirs.push((dir, FoundVia::Runpath));
             }
@@ -288,7 +286,7 @@ impl Loader<'_> {
             .filter(|(dir, _)| dir.starts_with('/'))
             .map(|(dir, via)| (format!("{}/{name}", dir.trim_end_matches('/')), via))
             .collect();
-        if !requester.facts.nodeflib {
+        if !requester.binary.nodeflib {
             let via = match self.cache {
                 Cache::Conf(_) => FoundVia::LdSoConf,
                 _ => FoundVia::LdSoCache,
@@ -321,7 +319,7 @@ impl Loader<'_> {
         if let Some(existing) = objects.iter().position(|o| o.canonical == canonical) {
             return Some(Outcome::Alias(existing));
         }
-        let data = match self.root.read(&canonical) {
+        let data = match self.root.read(&canonical, self.max_file_bytes) {
             Ok(data) => data,
             Err(e) => {
                 self.skipped

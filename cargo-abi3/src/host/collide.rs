@@ -4,11 +4,47 @@
 
 use std::collections::HashMap;
 
-use crate::binary::{Binary, Format, is_entry_point};
+use crate::binary::{Binary, Binding, Format, Visibility, is_entry_point};
 
 use super::classify::{self, LibraryClass};
 use super::closure::Object;
-use super::elf::ElfFacts;
+
+/// One exported symbol as the loader's global scope sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Export<'a> {
+    pub name: &'a str,
+    /// The version it is defined with (`OPENSSL_3.0.0`), if any.
+    pub version: Option<&'a str>,
+    /// A non-default version (`name@VER`): only versioned references to it bind here.
+    pub hidden_version: bool,
+    /// `STV_PROTECTED`: the object's own references cannot be interposed.
+    pub protected: bool,
+}
+
+/// The exports a lookup can bind to: global, weak or unique symbols defined in a section
+/// (ELF); every export, unversioned, for formats the model has no details for.
+pub fn exports(binary: &Binary) -> impl Iterator<Item = Export<'_>> {
+    binary
+        .exports_with_info()
+        .filter_map(|(name, info)| match info {
+            None => Some(Export {
+                name,
+                version: None,
+                hidden_version: false,
+                protected: false,
+            }),
+            Some(info) => (matches!(
+                info.binding,
+                Binding::Global | Binding::Weak | Binding::Unique
+            ) && info.in_section)
+                .then_some(Export {
+                    name,
+                    version: info.version.as_deref(),
+                    hidden_version: info.hidden_version,
+                    protected: info.visibility == Visibility::Protected,
+                }),
+        })
+}
 
 /// One global definition of the host.
 #[derive(Clone, Debug)]
@@ -31,18 +67,18 @@ impl GlobalScope {
             if classes.get(index) == Some(&LibraryClass::Runtime) {
                 continue;
             }
-            for export in &object.facts.exports {
+            for export in exports(&object.binary) {
                 // An executable's copy relocations (`stderr@GLIBC_2.2.5`, `environ`) define
                 // runtime data under the runtime's version: they *are* the runtime's object,
                 // which the runtime itself uses, so binding to them is correct.
-                if export.version.as_deref().is_some_and(is_runtime_version) {
+                if export.version.is_some_and(is_runtime_version) {
                     continue;
                 }
-                defs.entry(export.name.clone())
+                defs.entry(export.name.to_owned())
                     .or_default()
                     .push(Definition {
                         object: index,
-                        version: export.version.clone(),
+                        version: export.version.map(str::to_owned),
                         hidden: export.hidden_version,
                     });
             }
@@ -96,7 +132,6 @@ pub struct Hit {
 /// The collisions of one binary with the host's global scope.
 pub fn collisions(
     binary: &Binary,
-    facts: &ElfFacts,
     siblings: &[Sibling],
     scope: &GlobalScope,
     objects: &[Object],
@@ -110,14 +145,14 @@ pub fn collisions(
         Format::MachO if binary.flat_namespace_lookups => true,
         _ => return hits,
     };
-    if !flat_only && !facts.symbolic {
-        for export in &facts.exports {
-            if export.protected || export.hidden_version || is_entry_point(&export.name) {
+    if !flat_only && !binary.symbolic {
+        for export in exports(binary) {
+            if export.protected || export.hidden_version || is_entry_point(export.name) {
                 continue;
             }
-            if let Some(def) = scope.lookup(&export.name, export.version.as_deref()) {
+            if let Some(def) = scope.lookup(export.name, export.version) {
                 hits.push(Hit {
-                    name: export.name.clone(),
+                    name: export.name.to_owned(),
                     version: def.version.clone(),
                     object: def.object,
                     via: Via::Export,

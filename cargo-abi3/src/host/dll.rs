@@ -35,17 +35,9 @@ pub struct HostDll {
 
 /// Resolves a PE host's imports in its application directory, breadth-first. System DLLs
 /// and anything not next to the host stay unresolved (`object: None`).
-pub fn resolve(host: Object, root: &Root) -> (Vec<Object>, Vec<HostDll>) {
+pub fn resolve(host: Object, root: &Root, max_file_bytes: u64) -> (Vec<Object>, Vec<HostDll>) {
     let app_dir = fs::parent(&host.canonical).to_owned();
-    let listing: Vec<String> = std::fs::read_dir(root.real(&app_dir))
-        .map(|entries| {
-            entries
-                .flatten()
-                .take(100_000)
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let listing = root.list(&app_dir, fs::MAX_LISTING);
     let mut objects = vec![host];
     let mut dlls: Vec<HostDll> = Vec::new();
     let mut index = 0;
@@ -66,7 +58,7 @@ pub fn resolve(host: Object, root: &Root) -> (Vec<Object>, Vec<HostDll>) {
             if let Some(file) = listing.iter().find(|f| f.eq_ignore_ascii_case(&name)) {
                 let path = format!("{}/{file}", app_dir.trim_end_matches('/'));
                 if let Some(canonical) = root.file(&path)
-                    && let Ok(data) = root.read(&canonical)
+                    && let Ok(data) = root.read(&canonical, max_file_bytes)
                     && let Ok(mut object) = Object::from_data(&data, path, canonical)
                     && objects.len() < MAX_OBJECTS
                 {

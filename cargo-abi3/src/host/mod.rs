@@ -15,9 +15,9 @@ pub mod classify;
 pub mod closure;
 pub mod collide;
 pub mod dll;
-pub mod elf;
 pub mod fs;
 pub mod ldcache;
+pub mod messages;
 pub mod render;
 pub mod search;
 pub mod section;
@@ -108,22 +108,6 @@ fn finish(mut inputs: Vec<InputReport>, options: &HostOptions) -> Report {
     Report { inputs }
 }
 
-/// The loader-visible path of the host argument.
-fn visible_host_path(path: &Path, root: &fs::Root) -> Option<String> {
-    if root.sysroot().is_some() {
-        if path.exists()
-            && let Some(visible) = root.visible(path)
-        {
-            return Some(visible);
-        }
-        let as_visible = path.to_string_lossy();
-        (as_visible.starts_with('/') && root.real(&as_visible).exists())
-            .then(|| as_visible.into_owned())
-    } else {
-        root.visible(path)
-    }
-}
-
 fn load_host(
     path: &Path,
     root: &fs::Root,
@@ -136,19 +120,27 @@ fn load_host(
             format!("cannot analyse the host `{}`: {why}", path.display()),
         ))
     };
-    let visible = visible_host_path(path, root).ok_or_else(|| {
+    let missing = || {
         unreadable(match root.sysroot() {
             Some(s) => format!("no such file inside the sysroot `{}`", s.display()),
             None => "no such file".to_owned(),
         })
-    })?;
+    };
+    let visible = root.visible(path).ok_or_else(missing)?;
+    if root.canonical(&visible).is_none() {
+        return Err(missing());
+    }
     let canonical = root
         .file(&visible)
         .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
     let data = root
-        .read(&canonical)
-        .map_err(|e| unreadable(e.to_string()))?;
-    let mut object = Object::from_data(&data, visible.clone(), canonical).map_err(unreadable)?;
+        .read(&canonical, options.limits.max_member_bytes)
+        .map_err(|e| match e {
+            fs::FileError::TooLarge { .. } => Box::new(messages::file_error(path, &e)),
+            other => unreadable(other.to_string()),
+        })?;
+    let mut object = Object::from_data(&data, visible.clone(), canonical)
+        .map_err(|why| Box::new(unreadable(why).help(messages::BINARY_HELP)))?;
     object.names.push(visible.clone());
     report
         .binaries
@@ -168,11 +160,12 @@ fn load_host(
                             .collect()
                     })
                     .unwrap_or_default(),
+                max_file_bytes: options.limits.max_member_bytes,
             };
             (closure::resolve(object, &options), Vec::new())
         }
         Format::Pe => {
-            let (objects, dlls) = dll::resolve(object, root);
+            let (objects, dlls) = dll::resolve(object, root, options.limits.max_member_bytes);
             (only(objects), dlls)
         }
         Format::MachO => (only(vec![object]), Vec::new()),
@@ -212,6 +205,7 @@ fn only(objects: Vec<Object>) -> Closure {
         missing: Vec::new(),
         truncated: false,
         cache_source: "none",
+        cache_limit: None,
         skipped: Vec::new(),
     }
 }
@@ -244,8 +238,10 @@ fn section(
                 .1
                 .filter(|_| i > 0)
                 .map(str::to_owned),
-            global_symbols: o.facts.exports.iter().filter(|e| !e.hidden_version).count(),
-            versions: o.facts.defined_versions.iter().take(8).cloned().collect(),
+            global_symbols: collide::exports(&o.binary)
+                .filter(|e| !e.hidden_version)
+                .count(),
+            versions: o.binary.defined_versions.iter().take(8).cloned().collect(),
         })
         .collect();
     // Libraries the loader finds by its own rules: Mach-O dylibs, PE DLLs not next to the host.
@@ -319,10 +315,7 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         let family = classify::classify(object.display_name())
             .1
             .unwrap_or("vendored");
-        let exports = object
-            .facts
-            .exports
-            .iter()
+        let exports = collide::exports(&object.binary)
             .filter(|e| !e.hidden_version)
             .count();
         let mut finding = Finding::new(
@@ -338,10 +331,10 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         if let Some(by) = name_of(objects, object.needed_by) {
             finding = finding.note(format!("needed by {by}"));
         }
-        if !object.facts.defined_versions.is_empty() {
+        if !object.binary.defined_versions.is_empty() {
             finding = finding.note(format!(
                 "symbol versions: {}",
-                list(&object.facts.defined_versions, 6)
+                list(&object.binary.defined_versions, 6)
             ));
         }
         findings.push(finding.help(
@@ -364,6 +357,21 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         findings.push(finding.help(
             "pass --sysroot for a host built for another system, or set LD_LIBRARY_PATH as the host runs with it; its symbols are not part of the analysis",
         ));
+    }
+    if let Some(limit) = &closure.cache_limit {
+        findings.push(
+            Finding::new(
+                Code::InputLimitExceeded,
+                format!(
+                    "`{}` {}; libraries were looked up without it",
+                    limit.path, limit.what
+                ),
+            )
+            .symbol(limit.path)
+            .help(
+                "a real ld.so.cache holds a few thousand entries: regenerate it (`ldconfig -r SYSROOT`) or check where it comes from",
+            ),
+        );
     }
     if closure.truncated {
         findings.push(Finding::new(
@@ -422,7 +430,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
         Input::Wheel(path) => read_wheel(path, options),
         Input::Binary(path) => {
             let mut report = InputReport::new(path.display().to_string(), InputKind::Binary);
-            let members = match read_loose(path) {
+            let members = match read_loose(path, options.limits.max_member_bytes) {
                 Ok(member) => vec![member],
                 Err(finding) => {
                     report.findings.push(*finding);
@@ -461,19 +469,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
         for binary in &member.binaries {
             let mut binary_report =
                 binary_report(binary, member.member.as_deref(), &member.file_name);
-            let facts = if binary.fat_slice.is_none() {
-                closure::facts_or_fallback(binary, &member.data)
-            } else {
-                closure::facts_or_fallback(binary, &[])
-            };
-            let hits = collide::collisions(
-                binary,
-                &facts,
-                &siblings,
-                &scope,
-                &host.objects,
-                &host.classes,
-            );
+            let hits = collide::collisions(binary, &siblings, &scope, &host.objects, &host.classes);
             binary_report.findings.extend(shadow_findings(
                 &hits,
                 host,
@@ -505,19 +501,11 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
     report
 }
 
-fn read_loose(path: &Path) -> Result<Member, Box<Finding>> {
-    let data = fs::read_bounded(path).map_err(|e| {
-        Box::new(Finding::new(
-            Code::UnreadableInput,
-            format!("cannot read `{}`: {e}", path.display()),
-        ))
-    })?;
-    let binaries = crate::binary::read(&data).map_err(|e| {
-        Box::new(Finding::new(
-            Code::UnreadableInput,
-            format!("cannot analyse `{}`: {e}", path.display()),
-        ))
-    })?;
+fn read_loose(path: &Path, limit: u64) -> Result<Member, Box<Finding>> {
+    let data =
+        fs::read_limited(path, limit).map_err(|e| Box::new(messages::file_error(path, &e)))?;
+    let binaries = crate::binary::read(&data)
+        .map_err(|e| Box::new(messages::unreadable(&format!("`{}`", path.display()), &e)))?;
     Ok(Member {
         member: None,
         file_name: path
@@ -546,23 +534,27 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
     let mut archive = match WheelArchive::open(path, &options.limits) {
         Ok(archive) => archive,
         Err(e) => {
-            report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot check `{display}`: {e}"),
-            ));
+            report
+                .findings
+                .push(messages::wheel_error(&format!("`{display}`"), &e));
             return (report, Vec::new());
         }
     };
+    report.findings.extend(
+        archive
+            .notices()
+            .iter()
+            .filter_map(|notice| messages::notice(&display, notice)),
+    );
     let mut members = Vec::new();
     for member in archive.shared_objects() {
         let file_name = fs::file_name(&member.path).to_owned();
+        let what = format!("`{}` in `{display}`", member.path);
+        // The whole member, within `options.limits` (PE DLLs are compared by content).
         let data = match archive.read_member(&member.path, None) {
             Ok(data) => data.bytes,
             Err(e) => {
-                report.findings.push(Finding::new(
-                    Code::UnreadableInput,
-                    format!("cannot read `{}`: {e}", member.path),
-                ));
+                report.findings.push(messages::wheel_error(&what, &e));
                 continue;
             }
         };
@@ -573,10 +565,7 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
                 data,
                 binaries,
             }),
-            Err(e) => report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot analyse `{}`: {e}", member.path),
-            )),
+            Err(e) => report.findings.push(messages::unreadable(&what, &e)),
         }
     }
     (report, members)
