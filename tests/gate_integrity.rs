@@ -1,0 +1,136 @@
+//! Gate integrity, end to end through the CLI: imports the gate must not miss (versioned
+//! interpreter imports, every symbol of big-endian s390x modules), real wheels it must
+//! read, and hostile headers it must refuse within a bounded amount of memory.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::process::Command;
+
+use serde_json::Value;
+use support::*;
+
+/// Runs `cargo abi3 audit --format json ARGS…`: (exit code, report).
+fn audit_json(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(["audit", "--format", "json"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cargo-abi3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}):\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().expect("exit code"), json)
+}
+
+/// Every finding of a report as (code, symbol, message).
+fn findings(json: &Value) -> Vec<(String, Option<String>, String)> {
+    let mut all = Vec::new();
+    for input in json["inputs"].as_array().into_iter().flatten() {
+        let binaries = input["binaries"].as_array().into_iter().flatten();
+        let lists = std::iter::once(&input["findings"]).chain(binaries.map(|b| &b["findings"]));
+        for f in lists.flat_map(|l| l.as_array().into_iter().flatten()) {
+            all.push((
+                f["code"].as_str().unwrap_or_default().to_owned(),
+                f["symbol"].as_str().map(str::to_owned),
+                f["message"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    all
+}
+
+// ---------------------------------------------------------------------------------------
+// Versioned interpreter imports
+// ---------------------------------------------------------------------------------------
+
+/// A module whose reference to `PyUnicode_AsUTF8AndSize` (3.10) carries the symbol version
+/// `GLIBC_2.2.5`: `.symver` names it, and a stub `libc.so.6` whose version script defines
+/// `GLIBC_2.2.5` lets GNU ld record the Verneed entry. At run time the real libc provides
+/// the version and glibc binds the reference to libpython's unversioned definition.
+fn versioned_import_module() -> Result<std::path::PathBuf, Skip> {
+    if !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+        return Err(Skip("GLIBC_2.2.5 is the x86_64 glibc base version".into()));
+    }
+    let dir = scratch_dir("versioned-import");
+    let map = dir.join("stub.map");
+    std::fs::write(
+        &map,
+        "GLIBC_2.2.5 { global: PyUnicode_AsUTF8AndSize; local: *; };\n",
+    )
+    .expect("write version script");
+    let stub = build_c_extension(
+        "libc_stub",
+        "void PyUnicode_AsUTF8AndSize(void) {}\n",
+        &[
+            "-nostdlib",
+            "-Wl,-soname,libc.so.6",
+            &format!("-Wl,--version-script={}", map.display()),
+        ],
+    )?;
+    let source = "#define Py_LIMITED_API 0x03060000\n\
+        #include <Python.h>\n\
+        extern const char *PyUnicode_AsUTF8AndSize(PyObject *, Py_ssize_t *);\n\
+        __asm__(\".symver PyUnicode_AsUTF8AndSize, PyUnicode_AsUTF8AndSize@GLIBC_2.2.5\");\n\
+        static PyObject *utf8_len(PyObject *self, PyObject *arg) {\n\
+            Py_ssize_t n; const char *p = PyUnicode_AsUTF8AndSize(arg, &n);\n\
+            return p ? PyLong_FromSsize_t(n) : NULL;\n\
+        }\n\
+        static PyMethodDef methods[] = {{\"utf8_len\", utf8_len, METH_O, NULL}, {NULL}};\n\
+        static struct PyModuleDef def = {PyModuleDef_HEAD_INIT, \"verdemo\", NULL, -1, methods};\n\
+        PyMODINIT_FUNC PyInit_verdemo(void) { return PyModule_Create(&def); }\n";
+    let so = build_c_extension("verdemo", source, &[stub.to_str().expect("utf-8 path")])?;
+    let module = so.with_file_name("verdemo.abi3.so");
+    std::fs::rename(&so, &module).expect("rename module");
+    Ok(module)
+}
+
+#[test]
+fn versioned_interpreter_import_is_judged_like_an_unversioned_one() {
+    let module = fixture_or_skip!(versioned_import_module());
+    let data = std::fs::read(&module).expect("read module");
+    let binary = &cargo_abi3::binary::read(&data).expect("read")[0];
+    let import = binary
+        .imports
+        .iter()
+        .find(|i| i.name == "PyUnicode_AsUTF8AndSize")
+        .expect("import read");
+    assert_eq!(import.version.as_deref(), Some("GLIBC_2.2.5"), "{import:?}");
+    assert_eq!(import.library.as_deref(), Some("libc.so.6"), "{import:?}");
+
+    // The loader really binds it: the module imports and calls it.
+    let dir = module.parent().expect("dir").to_str().expect("utf-8");
+    if let Ok(out) = Command::new("python3")
+        .args([
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); import verdemo; print(verdemo.utf8_len('h\u{e9}llo'))",
+            dir,
+        ])
+        .output()
+    {
+        assert!(
+            out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "6",
+            "the versioned reference did not bind to libpython: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let path = module.to_str().expect("utf-8 path");
+    let (code, json) = audit_json(&["--assume-minimum", "3.6", path]);
+    assert_eq!(code, 1, "{json:#}");
+    let all = findings(&json);
+    assert!(
+        all.iter()
+            .any(|(c, s, _)| c == "newer-than-floor"
+                && s.as_deref() == Some("PyUnicode_AsUTF8AndSize")),
+        "{all:#?}"
+    );
+    // At its own floor it passes.
+    let (code, json) = audit_json(&["--assume-minimum", "3.10", path]);
+    assert_eq!(code, 0, "{json:#}");
+}
