@@ -134,3 +134,37 @@ fn versioned_interpreter_import_is_judged_like_an_unversioned_one() {
     let (code, json) = audit_json(&["--assume-minimum", "3.10", path]);
     assert_eq!(code, 0, "{json:#}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Messages that name the limit
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn fat_header_with_a_million_slices_names_the_limit() {
+    let dir = scratch_dir("fat-million");
+    let mut fat = vec![0xca, 0xfe, 0xba, 0xbe];
+    fat.extend_from_slice(&1_000_000u32.to_be_bytes());
+    fat.resize(4096, 0);
+    let fat_path = dir.join("_fat.abi3.so");
+    std::fs::write(&fat_path, &fat).expect("write");
+    // A Java class file (Java 21, 65.0) shares the magic and is still not a binary.
+    let class_path = dir.join("_java.abi3.so");
+    std::fs::write(&class_path, [0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 65, 0, 0]).expect("write");
+
+    for (path, needle) in [
+        (
+            &fat_path,
+            "fat Mach-O header lists 1000000 architectures, more than the limit of 32",
+        ),
+        (&class_path, "not an ELF, Mach-O or PE file"),
+    ] {
+        let (code, json) = audit_json(&[path.to_str().expect("utf-8")]);
+        assert_eq!(code, 2, "{json:#}");
+        let all = findings(&json);
+        assert!(
+            all.iter()
+                .any(|(c, _, m)| c == "unreadable-input" && m.contains(needle)),
+            "{needle}: {all:#?}"
+        );
+    }
+}

@@ -19,8 +19,8 @@ use object::read::{ImportFlags, NameOrOrdinal, Object};
 
 use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
 
-/// A fat header with more architectures than this is not believed (it is probably a Java
-/// class file, which shares the magic number).
+/// A fat header with more architectures than this is refused (real ones list a handful; a
+/// Java class file shares the magic number and has its version where the count would be).
 pub(super) const MAX_FAT_ARCHES: u32 = 32;
 
 fn bad(reason: impl Into<String>) -> ReadError {
@@ -52,8 +52,13 @@ pub(super) fn read(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadEr
 
 fn read_fat<Fat: FatArch>(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
     let count = be32(data, 4).unwrap_or(0);
-    if count == 0 || count > MAX_FAT_ARCHES {
-        return Err(bad(format!("implausible fat architecture count {count}")));
+    if count == 0 {
+        return Err(bad("fat Mach-O header lists no architectures"));
+    }
+    if count > MAX_FAT_ARCHES {
+        return Err(bad(format!(
+            "fat Mach-O header lists {count} architectures, more than the limit of {MAX_FAT_ARCHES}"
+        )));
     }
     let header_len = 8 + u64::from(count) * std::mem::size_of::<Fat>() as u64;
     need(data, complete, header_len, "fat header")?;

@@ -138,10 +138,14 @@ fn sniff(prefix: &[u8]) -> Option<Kind> {
             Some(Kind::MachO)
         }
         // Fat / fat64 (always big-endian). 0xcafebabe is also a Java class file: a fat header
-        // has a small architecture count where a class file has its version numbers.
+        // has a small architecture count where a class file has its version numbers (minor,
+        // then major: 45 for Java 1.0 to about 70 today). A count above the limit that is not
+        // a class file's version is still a fat header, which the reader refuses by name.
         [0xca, 0xfe, 0xba, 0xbe | 0xbf, a, b, c, d, ..] => {
             let n = u32::from_be_bytes([*a, *b, *c, *d]);
-            (n > 0 && n <= macho::MAX_FAT_ARCHES).then_some(Kind::MachO)
+            let class_major = u16::from_be_bytes([*c, *d]);
+            let java = n > macho::MAX_FAT_ARCHES && (45..=255).contains(&class_major);
+            (!java).then_some(Kind::MachO)
         }
         [0xca, 0xfe, 0xba, 0xbe | 0xbf] | [0xca, 0xfe, 0xba, 0xbe | 0xbf, _, ..] => {
             Some(Kind::MachO)
@@ -168,8 +172,26 @@ mod tests {
         assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2]));
         assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1]));
         assert!(looks_like_binary(b"MZ\x90\0"));
-        // A Java class file (version 52.0) is not a fat Mach-O.
-        assert!(!looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]));
+        // Java class files (1.1 = 45.3, 8 = 52.0, 21 = 65.0, a 25 preview = 69.65535) are
+        // not fat Mach-O files.
+        for (minor, major) in [(3u16, 45u16), (0, 52), (0, 65), (0xffff, 69)] {
+            let mut class = vec![0xca, 0xfe, 0xba, 0xbe];
+            class.extend_from_slice(&minor.to_be_bytes());
+            class.extend_from_slice(&major.to_be_bytes());
+            assert!(!looks_like_binary(&class), "{minor}.{major}");
+        }
+        // A fat header listing too many architectures is still one (the reader says why).
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbe];
+        fat.extend_from_slice(&1_000_000u32.to_be_bytes());
+        assert!(looks_like_binary(&fat));
+        fat.resize(64, 0);
+        let err = read(&fat).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "fat Mach-O header lists 1000000 architectures, more than the limit of 32"
+            ),
+            "{err}"
+        );
         assert!(!looks_like_binary(b"PK\x03\x04"));
         assert!(!looks_like_binary(b""));
     }
