@@ -168,3 +168,76 @@ fn fat_header_with_a_million_slices_names_the_limit() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// A real big-endian s390x wheel
+// ---------------------------------------------------------------------------------------
+
+const NH3_S390X: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/real/nh3-0.3.8-cp39-abi3-manylinux2014_s390x.manylinux_2_17_s390x.whl"
+);
+
+/// `readelf --dyn-syms -W` of `path`: (entries, undefined named globals, defined named
+/// globals of default or protected visibility).
+fn readelf_dyn_syms(path: &std::path::Path) -> Option<(usize, usize, usize)> {
+    let out = Command::new("readelf")
+        .args(["--dyn-syms", "-W"])
+        .arg(path)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let entries = text.lines().find_map(|l| {
+        l.split(" contains ")
+            .nth(1)?
+            .split(' ')
+            .next()?
+            .parse()
+            .ok()
+    })?;
+    let (mut undefined, mut defined) = (0, 0);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        // Num: Value Size Type Bind Vis Ndx Name
+        if f.len() < 8 || !f[0].ends_with(':') || f[4] == "LOCAL" {
+            continue;
+        }
+        if f[6] == "UND" {
+            undefined += 1;
+        } else if f[5] == "DEFAULT" || f[5] == "PROTECTED" {
+            defined += 1;
+        }
+    }
+    Some((entries, undefined, defined))
+}
+
+#[test]
+fn real_s390x_wheel_is_read_whole() {
+    use std::io::Read;
+    let (code, json) = audit_json(&[NH3_S390X]);
+    assert_eq!(code, 0, "{json:#}");
+    let binaries = json["inputs"][0]["binaries"].as_array().expect("binaries");
+    assert_eq!(binaries.len(), 1, "{json:#}");
+    assert_eq!(binaries[0]["arch"], "s390x");
+    assert_eq!(binaries[0]["computed_floor"], "3.9", "{json:#}");
+
+    // Every dynamic symbol is read: as many as readelf lists.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(NH3_S390X).expect("open")).expect("zip");
+    let mut data = Vec::new();
+    zip.by_name("nh3/nh3.abi3.so")
+        .expect("member")
+        .read_to_end(&mut data)
+        .expect("inflate");
+    let b = &cargo_abi3::binary::read(&data).expect("read")[0];
+    assert_eq!((b.imports.len(), b.exports.len()), (138, 1));
+    let dir = scratch_dir("nh3-s390x");
+    let so = dir.join("nh3.abi3.so");
+    std::fs::write(&so, &data).expect("write");
+    match readelf_dyn_syms(&so) {
+        Some((entries, undefined, defined)) => {
+            assert_eq!(entries, 141);
+            assert_eq!((undefined, defined), (b.imports.len(), b.exports.len()));
+        }
+        None => eprintln!("SKIP: readelf not available for the cross-check"),
+    }
+}

@@ -40,6 +40,13 @@ pub enum ReadError {
         format: &'static str,
         reason: String,
     },
+    /// The file's headers ask the reader to hold or produce more than it allows (tables,
+    /// counts or names beyond what real binaries need): refused rather than read in part.
+    #[error("{format} file exceeds a reader limit: {reason}")]
+    Limit {
+        format: &'static str,
+        reason: String,
+    },
     /// The data given is a prefix of the file and the reader needs at least `len` bytes.
     /// Only returned when the caller said the data is not complete.
     #[error("need at least {len} bytes of the file")]
@@ -49,6 +56,13 @@ pub enum ReadError {
 impl ReadError {
     pub(crate) fn malformed(format: Format, reason: impl Into<String>) -> Self {
         ReadError::Malformed {
+            format: format.name(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn limit(format: Format, reason: impl Into<String>) -> Self {
+        ReadError::Limit {
             format: format.name(),
             reason: reason.into(),
         }
@@ -185,7 +199,7 @@ mod tests {
         fat.extend_from_slice(&1_000_000u32.to_be_bytes());
         assert!(looks_like_binary(&fat));
         fat.resize(64, 0);
-        let err = read(&fat).unwrap_err().to_string();
+        let err = read(&fat).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(
             err.contains(
                 "fat Mach-O header lists 1000000 architectures, more than the limit of 32"

@@ -20,7 +20,7 @@ use std::ops::{ControlFlow, Range};
 
 use object::ReadRef;
 
-use super::{Binary, Kind, ReadError, sniff};
+use super::{Binary, Kind, ReadError, elf, sniff};
 
 /// Bytes of a file held at known offsets. The rest of the file was never read.
 #[derive(Debug, Default)]
@@ -370,10 +370,14 @@ const HEAD: u64 = 64 * 1024;
 /// end is only known from `PT_DYNAMIC`, which is near the end: this much of the first segment
 /// is kept on speculation.
 const ELF_SPECULATE: u64 = 2 << 20;
-/// ELF segments this small are kept whole.
+/// ELF segments this small are kept whole, this many at most.
 const ELF_SMALL_SEGMENT: u64 = 1 << 20;
-/// The span of the ELF dynamic-linking tables is not planned beyond this (misses then).
-const ELF_SPAN_CAP: u64 = 64 << 20;
+const ELF_SMALL_SEGMENTS: u32 = 4;
+/// The ELF dynamic-linking tables are held as one span up to this size, otherwise each on
+/// its own.
+const ELF_SPAN_CAP: u64 = 8 << 20;
+/// How much of a dynamic-linking table whose size is not known yet is held.
+const ELF_TABLE_GUESS: u64 = 64 * 1024;
 
 /// The byte ranges to hold of the file, from what `view` holds so far. Pure, never panics;
 /// ranges are clipped to the view.
@@ -447,10 +451,28 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     };
     let base = if is64 { 0x36 } else { 0x2a };
     let (phentsize, phnum) = (ints.u16(base)?, ints.u16(base + 2)?);
-    let (shentsize, shnum) = (ints.u16(base + 4)?, ints.u16(base + 6)?);
-    p.want(view, phoff, phentsize.saturating_mul(phnum));
+    let shnum = ints.u16(base + 6)?;
+    // The sizes the reader accepts (it refuses others), not the sizes the header claims.
+    let (ph_size, sh_size) = if is64 { (56, 64) } else { (32, 40) };
+    if phentsize != ph_size {
+        return None;
+    }
+    p.want(view, phoff, phnum * ph_size);
+    // The section headers (the reader cross-checks the symbol count with `.dynsym`'s).
+    if shoff != 0 {
+        let count = if shnum != 0 {
+            Some(shnum)
+        } else {
+            p.want(view, shoff, sh_size);
+            ints.word(shoff + if is64 { 32 } else { 20 }, is64)
+        };
+        if let Some(count) = count {
+            p.want(view, shoff, count.min(elf::MAX_SECTIONS) * sh_size);
+        }
+    }
     let mut loads = Vec::new();
     let mut dynamic = None;
+    let mut small_segments = 0;
     for i in 0..phnum {
         let at = phoff.checked_add(i.checked_mul(phentsize)?)?;
         let p_type = ints.u32(at)?;
@@ -473,9 +495,10 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
             1 => {
                 if loads.is_empty() {
                     p.want(view, 0, offset.saturating_add(filesz).min(ELF_SPECULATE));
-                } else if filesz <= ELF_SMALL_SEGMENT {
+                } else if filesz <= ELF_SMALL_SEGMENT && small_segments < ELF_SMALL_SEGMENTS {
                     // patchelf (auditwheel) moves the dynamic string table, symbol tables and
                     // versions into small segments it appends.
+                    small_segments += 1;
                     p.want(view, offset, filesz);
                 }
                 loads.push((vaddr, filesz, offset));
@@ -484,6 +507,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
                 }
             }
             2 if dynamic.is_none() => {
+                let filesz = filesz.min(elf::MAX_DYN_ENTRIES * 2 * w);
                 dynamic = Some((offset, filesz));
                 p.want(view, offset, filesz);
                 p.scan(view, offset.saturating_add(filesz));
@@ -492,8 +516,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         }
     }
     let Some((dyn_offset, dyn_size)) = dynamic else {
-        // Read from the section headers, at the end.
-        p.want(view, shoff, shentsize.saturating_mul(shnum.max(1)));
+        // Read from the section headers (wanted above), at the end.
         p.scan(view, view.len);
         return Some(());
     };
@@ -506,7 +529,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
                 .flatten()
         })
     };
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    let mut tables = Vec::new();
     let (mut strtab, mut strsz) = (None, 0);
     for i in 0..(dyn_size / (2 * w)).min(4096) {
         let at = dyn_offset.checked_add(i * 2 * w)?;
@@ -517,22 +540,28 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
             // DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, DT_VERNEED, DT_GNU_HASH
             4 | 5 | 6 | 0x6fff_fff0 | 0x6fff_fffe | 0x6fff_fef5 => {
                 if let Some(off) = to_offset(val) {
-                    lo = lo.min(off);
-                    hi = hi.max(off.saturating_add(64 * 1024));
+                    tables.push((off, off.saturating_add(ELF_TABLE_GUESS)));
                     if tag == 5 {
                         strtab = Some(off);
                     }
                 }
             }
-            10 => strsz = val,
+            10 => strsz = val.min(elf::MAX_DYNSTR),
             _ => {}
         }
     }
     if let Some(off) = strtab {
-        hi = hi.max(off.saturating_add(strsz));
+        tables.push((off, off.saturating_add(strsz)));
     }
+    let lo = tables.iter().map(|&(s, _)| s).min().unwrap_or(0);
+    let hi = tables.iter().map(|&(_, e)| e).max().unwrap_or(0);
     if lo < hi && hi - lo <= ELF_SPAN_CAP {
         p.want(view, lo, hi - lo);
+    } else {
+        // Tables far apart (patchelf appends moved ones): each on its own.
+        for (s, e) in tables {
+            p.want(view, s, e - s);
+        }
     }
     Some(())
 }
