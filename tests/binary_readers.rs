@@ -773,3 +773,44 @@ fn elf_symbol_count_sources_that_disagree_fail_closed() {
         "{err}"
     );
 }
+
+/// A real old-ld64 fat Mach-O (cryptography 2.2, 2018): an i386 stub slice whose
+/// `LC_DYLD_INFO` export trie is empty (size 0: it exports nothing), and an x86_64 slice
+/// whose trie exports what its symbol table lists as external definitions.
+#[test]
+fn macho_old_ld64_fat_with_empty_export_trie() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/cryptography-2.2-macosx_10_6_intel-_padding.abi3.so"
+    ))
+    .unwrap();
+    let slices = binary::read(&data).expect("read");
+    assert_eq!(slices.len(), 2);
+    let (i386, x86_64) = (&slices[0], &slices[1]);
+    assert_eq!((i386.arch.clone(), i386.fat_slice), (Arch::X86, Some(0)));
+    assert!(i386.exports.is_empty(), "{i386:#?}");
+    assert_eq!(i386.imports.len(), 1, "{i386:#?}");
+    assert_eq!(
+        (x86_64.arch.clone(), x86_64.fat_slice),
+        (Arch::X86_64, Some(1))
+    );
+    assert_eq!(
+        x86_64.exports,
+        [
+            "Cryptography_check_pkcs7_padding",
+            "Cryptography_check_ansix923_padding",
+            "PyInit__padding"
+        ]
+    );
+    assert_eq!(x86_64.imports.len(), 13, "{x86_64:#?}");
+    let dealloc = import(x86_64, "_Py_Dealloc");
+    // `-undefined dynamic_lookup`: the interpreter's symbols are looked up flat.
+    assert_eq!(dealloc.library, None);
+    assert!(x86_64.flat_namespace_lookups);
+    assert_eq!(i386.imports[0].name, "dyld_stub_binder");
+    for slice in &slices {
+        assert_eq!(slice.macos_min, Some((10, 9)));
+        assert_eq!(slice.needed[0].name, "/usr/lib/libSystem.B.dylib");
+    }
+    check_sparse_matches_full(&data);
+}

@@ -241,3 +241,31 @@ fn real_s390x_wheel_is_read_whole() {
         None => eprintln!("SKIP: readelf not available for the cross-check"),
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// A real old-ld64 Mach-O
+// ---------------------------------------------------------------------------------------
+
+/// cryptography 2.2's `_padding.abi3.so` (fat i386 + x86_64, 2018): its i386 stub slice's
+/// empty export trie made the whole file unreadable.
+#[test]
+fn old_ld64_fat_macho_is_audited() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/cryptography-2.2-macosx_10_6_intel-_padding.abi3.so"
+    );
+    let (code, json) = audit_json(&["--assume-minimum", "3.4", path]);
+    let all = findings(&json);
+    assert!(
+        !all.iter().any(|(c, _, _)| c == "unreadable-input"),
+        "{all:#?}"
+    );
+    assert_eq!(code, 0, "{json:#}");
+    let arches: Vec<&str> = json["inputs"][0]["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .map(|b| b["arch"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(arches, ["i686", "x86_64"]);
+}

@@ -19,7 +19,7 @@ use object::pod::Pod;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::{Endian, Endianness, U32};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
+use super::{Arch, Binary, Format, Import, NameBudget, Needed, ReadError, View, lossy};
 
 /// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
 const MAX_VERNEED: u64 = 4096;
@@ -114,28 +114,6 @@ fn cstr(strtab: &[u8], offset: u64, what: &str) -> Result<String, ReadError> {
         }
     })?;
     Ok(lossy(window.get(..end).unwrap_or_default()))
-}
-
-/// Bounds the bytes of names read out of one string table: the names are copies, and many
-/// symbols can name the same (long) string. Real tables share little (symbol versions, tail
-/// merging); a table read over and over is refused instead of multiplied.
-struct NameBudget {
-    left: u64,
-}
-
-impl NameBudget {
-    fn new(strtab: &[u8]) -> Self {
-        NameBudget {
-            left: 2 * strtab.len() as u64 + (1 << 20),
-        }
-    }
-
-    fn take(&mut self, name: &str) -> Result<(), ReadError> {
-        self.left = self.left.checked_sub(name.len() as u64).ok_or_else(|| {
-            over("symbol names add up to more than twice the string table: the same strings are named over and over")
-        })?;
-        Ok(())
-    }
 }
 
 pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> {
@@ -581,7 +559,7 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
     let Some(symtab) = source.symtab else {
         return Ok(());
     };
-    let mut names = NameBudget::new(strtab);
+    let mut names = NameBudget::for_strings(Format::Elf, strtab.len() as u64);
     let symbols: &[Elf::Sym] = src.slice(symtab, source.count, "dynamic symbol table")?;
     let versyms: &[elf::Versym<Endianness>] = match source.versym {
         Some(offset) => src.slice(offset, source.count, "DT_VERSYM")?,
@@ -597,7 +575,7 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
             continue;
         }
         let name = cstr(strtab, sym.st_name(endian).into(), "symbol name")?;
-        names.take(&name)?;
+        names.take(name.len())?;
         if name.is_empty() {
             continue;
         }

@@ -17,7 +17,20 @@ use object::macho;
 use object::read::macho::{FatArch, LoadCommandVariant, MachHeader, MachOFile, Nlist, SymbolTable};
 use object::read::{ImportFlags, NameOrOrdinal, Object};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
+use super::{
+    Arch, Binary, Format, Import, NameBudget, Needed, ReadError, View, export_trie, lossy,
+};
+
+// What the reader (and the plan) reads at most of each structure, whatever the headers
+// claim; real images stay far below.
+/// Bytes of load commands (`sizeofcmds`).
+pub(super) const MAX_SIZEOFCMDS: u64 = 4 << 20;
+/// Symbol table entries.
+pub(super) const MAX_SYMBOLS: u64 = 1 << 20;
+/// Bytes of the symbol string table the plan holds (names are read one by one).
+pub(super) const MAX_STRINGS: u64 = 16 << 20;
+/// Bytes of one `__LINKEDIT` blob: bind opcodes, export trie, chained fixups.
+pub(super) const MAX_LINKEDIT_BLOB: u64 = 16 << 20;
 
 /// A fat header with more architectures than this is refused (real ones list a handful; a
 /// Java class file shares the magic number and has its version where the count would be).
@@ -25,6 +38,21 @@ pub(super) const MAX_FAT_ARCHES: u32 = 32;
 
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::MachO, reason)
+}
+
+fn over(reason: impl Into<String>) -> ReadError {
+    ReadError::limit(Format::MachO, reason)
+}
+
+/// `Err` when `size` bytes of `what` is more than `max`.
+fn cap(what: &str, size: u64, max: u64) -> Result<(), ReadError> {
+    if size > max {
+        Err(over(format!(
+            "{what} is {size} bytes, more than the limit of {max}"
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
@@ -107,7 +135,7 @@ fn arch(cputype: macho::CpuType) -> Arch {
         macho::CPU_TYPE_ARM => Arch::Arm,
         macho::CPU_TYPE_POWERPC64 => Arch::Ppc64,
         macho::CPU_TYPE_ARM64_32 => Arch::Other("arm64_32".into()),
-        macho::CPU_TYPE_POWERPC => Arch::Other("ppc".into()),
+        macho::CPU_TYPE_POWERPC => Arch::Ppc,
         other => Arch::Other(format!("macho-cputype-{:#x}", other.0)),
     }
 }
@@ -123,7 +151,9 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
     endian: Endianness,
     data: View<'_>,
 ) -> Result<u64, ReadError> {
-    let mut end = std::mem::size_of::<Mach>() as u64 + u64::from(header.sizeofcmds(endian));
+    let sizeofcmds = u64::from(header.sizeofcmds(endian));
+    cap("sizeofcmds", sizeofcmds, MAX_SIZEOFCMDS)?;
+    let mut end = std::mem::size_of::<Mach>() as u64 + sizeofcmds;
     let mut commands = header
         .load_commands(endian, data, 0)
         .map_err(obj_err("load commands"))?;
@@ -142,6 +172,12 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
                 range(seg.fileoff.get(endian), seg.filesize.get(endian))?
             }
             LoadCommandVariant::Symtab(symtab) => {
+                let nsyms = u64::from(symtab.nsyms.get(endian));
+                if nsyms > MAX_SYMBOLS {
+                    return Err(over(format!(
+                        "LC_SYMTAB lists {nsyms} symbols, more than the limit of {MAX_SYMBOLS}"
+                    )));
+                }
                 let entry = std::mem::size_of::<Mach::Nlist>() as u64;
                 let syms = range(
                     symtab.symoff.get(endian).into(),
@@ -152,10 +188,33 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
                     symtab.strsize.get(endian).into(),
                 )?)
             }
-            LoadCommandVariant::LinkeditData(cmd) => range(
-                cmd.dataoff.get(endian).into(),
-                cmd.datasize.get(endian).into(),
-            )?,
+            LoadCommandVariant::LinkeditData(cmd) => {
+                let size = cmd.datasize.get(endian).into();
+                if matches!(
+                    command.cmd(),
+                    macho::LC_DYLD_EXPORTS_TRIE | macho::LC_DYLD_CHAINED_FIXUPS
+                ) {
+                    cap("a linkedit blob", size, MAX_LINKEDIT_BLOB)?;
+                }
+                range(cmd.dataoff.get(endian).into(), size)?
+            }
+            LoadCommandVariant::DyldInfo(info) => {
+                for (what, size) in [
+                    ("LC_DYLD_INFO bind opcodes", info.bind_size.get(endian)),
+                    (
+                        "LC_DYLD_INFO weak bind opcodes",
+                        info.weak_bind_size.get(endian),
+                    ),
+                    (
+                        "LC_DYLD_INFO lazy bind opcodes",
+                        info.lazy_bind_size.get(endian),
+                    ),
+                    ("LC_DYLD_INFO export trie", info.export_size.get(endian)),
+                ] {
+                    cap(what, size.into(), MAX_LINKEDIT_BLOB)?;
+                }
+                0
+            }
             _ => 0,
         };
         end = end.max(this);
@@ -244,6 +303,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
 
     // Undefined external symbols of the symbol table, library from the n_desc ordinal.
     let symbols: &SymbolTable<'_, Mach, View<'_>> = file.macho_symbol_table();
+    let mut name_budget = NameBudget::for_strings(Format::MachO, strings_size(&file, endian)?);
     for nlist in symbols.iter() {
         let n_type = nlist.n_type();
         if !nlist.is_undefined() || !n_type.contains(macho::N_EXT) {
@@ -252,6 +312,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
         let name = nlist
             .name(endian, symbols.strings())
             .map_err(obj_err("symbol name"))?;
+        name_budget.take(name.len())?;
         if name.is_empty() {
             continue;
         }
@@ -318,22 +379,98 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
         );
     }
 
-    // An export trie can share nodes (a DAG); a tree has fewer exports than bytes, so more
-    // than that means a hostile trie that would take exponential time to walk.
+    // Exports: the export trie when the image has one (dyld then looks nowhere else), the
+    // symbol table's external definitions otherwise.
     let mut exported = HashSet::new();
-    for (count, export) in file.exports().map_err(obj_err("exports"))?.enumerate() {
-        if count as u64 > data.len() {
-            return Err(bad("export trie yields more names than the file has bytes"));
-        }
-        let export = export.map_err(obj_err("export"))?;
-        if let NameOrOrdinal::Name(name) = export.name() {
-            let name = c_name(name);
-            if !name.is_empty() && exported.insert(name.clone()) {
-                binary.exports.push(name);
+    let names: Vec<Vec<u8>> = match export_trie(&file, endian, data)? {
+        Some(trie) => export_trie::exported_names(trie).map_err(|e| {
+            if e.limit {
+                over(format!("export trie: {}", e.message))
+            } else {
+                bad(format!("export trie: {}", e.message))
             }
+        })?,
+        None => {
+            let mut names = Vec::new();
+            for nlist in symbols.iter() {
+                let n_type = nlist.n_type();
+                if n_type.is_stab()
+                    || !n_type.contains(macho::N_EXT)
+                    || n_type.contains(macho::N_PEXT)
+                    || !matches!(n_type.typ(), macho::N_SECT | macho::N_ABS | macho::N_INDR)
+                {
+                    continue;
+                }
+                let name = nlist
+                    .name(endian, symbols.strings())
+                    .map_err(obj_err("symbol name"))?;
+                name_budget.take(name.len())?;
+                names.push(name.to_vec());
+            }
+            names
+        }
+    };
+    for name in names {
+        let name = c_name(&name);
+        if !name.is_empty() && exported.insert(name.clone()) {
+            binary.exports.push(name);
         }
     }
     Ok(binary)
+}
+
+/// The export trie's bytes, if the image has one (`LC_DYLD_EXPORTS_TRIE`, or the export
+/// part of `LC_DYLD_INFO`; an empty one exports nothing).
+fn export_trie<'a, Mach: MachHeader<Endian = Endianness>>(
+    file: &MachOFile<'a, Mach, View<'a>>,
+    endian: Endianness,
+    data: View<'a>,
+) -> Result<Option<&'a [u8]>, ReadError> {
+    let mut found = None;
+    let mut commands = file
+        .macho_load_commands()
+        .map_err(obj_err("load commands"))?;
+    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
+        if let Some(trie) = command
+            .dyld_exports_trie()
+            .map_err(obj_err("LC_DYLD_EXPORTS_TRIE"))?
+        {
+            found = Some((trie.dataoff.get(endian), trie.datasize.get(endian)));
+            break;
+        }
+        if let Some(info) = command.dyld_info().map_err(obj_err("LC_DYLD_INFO"))? {
+            found = Some((info.export_off.get(endian), info.export_size.get(endian)));
+        }
+    }
+    let Some((offset, size)) = found else {
+        return Ok(None);
+    };
+    if size == 0 {
+        return Ok(Some(&[]));
+    }
+    data.get(offset.into(), size.into())
+        .map(Some)
+        .ok_or_else(|| {
+            bad(format!(
+                "export trie at {offset:#x}+{size:#x} lies past the end of the image"
+            ))
+        })
+}
+
+/// `strsize` of `LC_SYMTAB` (0 without one).
+fn strings_size<'a, Mach: MachHeader<Endian = Endianness>>(
+    file: &MachOFile<'a, Mach, View<'a>>,
+    endian: Endianness,
+) -> Result<u64, ReadError> {
+    let mut commands = file
+        .macho_load_commands()
+        .map_err(obj_err("load commands"))?;
+    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
+        if let Some(symtab) = command.symtab().map_err(obj_err("LC_SYMTAB"))? {
+            return Ok(symtab.strsize.get(endian).into());
+        }
+    }
+    Ok(0)
 }
 
 /// Library for a two-level ordinal: `(library, flat lookup)`. `nlist` selects the meaning

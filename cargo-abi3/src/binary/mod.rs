@@ -19,6 +19,7 @@
 )]
 
 mod elf;
+mod export_trie;
 mod macho;
 mod model;
 mod pe;
@@ -87,6 +88,34 @@ impl ReadError {
         } else {
             Err(ReadError::NeedMore { len })
         }
+    }
+}
+
+/// Bounds the bytes of names copied out of one string table: many symbols can name the
+/// same (long) string, and copies of it would multiply. Real tables share little (symbol
+/// versions, tail merging); names adding up to more than twice the table, plus 1 MiB, are
+/// refused instead.
+pub(crate) struct NameBudget {
+    format: Format,
+    left: u64,
+}
+
+impl NameBudget {
+    pub(crate) fn for_strings(format: Format, table_len: u64) -> Self {
+        NameBudget {
+            format,
+            left: table_len.saturating_mul(2).saturating_add(1 << 20),
+        }
+    }
+
+    pub(crate) fn take(&mut self, len: usize) -> Result<(), ReadError> {
+        self.left = self.left.checked_sub(len as u64).ok_or_else(|| {
+            ReadError::limit(
+                self.format,
+                "symbol names add up to more than twice the string table: the same strings are named over and over",
+            )
+        })?;
+        Ok(())
     }
 }
 

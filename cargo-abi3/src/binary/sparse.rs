@@ -20,7 +20,7 @@ use std::ops::{ControlFlow, Range};
 
 use object::ReadRef;
 
-use super::{Binary, Kind, ReadError, elf, sniff};
+use super::{Binary, Kind, ReadError, elf, macho, sniff};
 
 /// Bytes of a file held at known offsets. The rest of the file was never read.
 #[derive(Debug, Default)]
@@ -616,9 +616,10 @@ fn plan_thin(view: View<'_>, p: &mut Plan) -> Option<()> {
     };
     let ints = Ints { view, big };
     let header = if is64 { 32 } else { 28 };
-    let (ncmds, sizeofcmds) = (ints.u32(16)?, ints.u32(20)?);
+    let (ncmds, sizeofcmds) = (ints.u32(16)?, ints.u32(20)?.min(macho::MAX_SIZEOFCMDS));
     p.want(view, 0, header + sizeofcmds);
     let nlist = if is64 { 16 } else { 12 };
+    let blob = |size: u64| size.min(macho::MAX_LINKEDIT_BLOB);
     let mut at = header;
     let end = header + sizeofcmds;
     for _ in 0..ncmds.min(65536) {
@@ -628,17 +629,19 @@ fn plan_thin(view: View<'_>, p: &mut Plan) -> Option<()> {
         let (cmd, size) = (ints.u32(at)?, ints.u32(at + 4)?);
         match cmd {
             LC_SYMTAB => {
-                p.want(view, ints.u32(at + 8)?, ints.u32(at + 12)? * nlist);
-                p.want(view, ints.u32(at + 16)?, ints.u32(at + 20)?);
+                let nsyms = ints.u32(at + 12)?.min(macho::MAX_SYMBOLS);
+                p.want(view, ints.u32(at + 8)?, nsyms * nlist);
+                let strsize = ints.u32(at + 20)?.min(macho::MAX_STRINGS);
+                p.want(view, ints.u32(at + 16)?, strsize);
             }
             LC_DYLD_INFO | LC_DYLD_INFO_ONLY => {
                 // bind, weak bind, lazy bind, export
                 for field in [16, 24, 32, 40] {
-                    p.want(view, ints.u32(at + field)?, ints.u32(at + field + 4)?);
+                    p.want(view, ints.u32(at + field)?, blob(ints.u32(at + field + 4)?));
                 }
             }
             LC_DYLD_EXPORTS_TRIE | LC_DYLD_CHAINED_FIXUPS => {
-                p.want(view, ints.u32(at + 8)?, ints.u32(at + 12)?);
+                p.want(view, ints.u32(at + 8)?, blob(ints.u32(at + 12)?));
             }
             LC_SEGMENT | LC_SEGMENT_64 => {
                 // The build hook's section: scan up to its end.
