@@ -293,6 +293,31 @@ fn elf_unforeseen_layout_takes_extra_passes_then_falls_back() {
     assert_eq!(stats.passes, 1);
 }
 
+/// The full-read fallback is bounded like every other hold: a member too large to hold is
+/// refused (`Limit`) with at most `MAX_HELD` bytes held, never read whole into memory.
+#[test]
+fn full_read_fallback_holds_at_most_max_held() {
+    let mut data = fixture_or_skip!(elf_fixture());
+    let full = binary::read(&data).unwrap();
+    data.resize(binary::MAX_HELD as usize + (8 << 20), 0);
+    let len = data.len() as u64;
+    let unplanned = binary::StreamOptions {
+        plan: false,
+        max_passes: 1,
+        miss_slack: 0,
+    };
+    let (got, stats, _) = streamed(&data, len, 65536, unplanned);
+    assert!(stats.fallback, "{stats:?}");
+    assert!(stats.held <= binary::MAX_HELD, "{stats:?}");
+    let err = got.unwrap_err();
+    assert!(matches!(err, ReadError::Limit { .. }), "{err}");
+    assert!(err.to_string().contains("more than 40 MiB"), "{err}");
+    // The plan reads the same member in one pass, holding little.
+    let (got, stats, _) = streamed(&data, len, 65536, Default::default());
+    assert_eq!(got.unwrap(), full);
+    assert!(stats.held < 1 << 20 && stats.passes == 1, "{stats:?}");
+}
+
 #[test]
 fn elf_without_program_headers_uses_sections() {
     let data = fixture_or_skip!(elf_fixture());
@@ -358,10 +383,68 @@ fn check_pe(b: &Binary, arch: Arch) {
     assert!(b.rpaths.is_empty() && b.soname.is_none() && b.macos_min.is_none());
 }
 
+/// The sparse PE walk agrees with `object`'s whole-section reader (the previous reader):
+/// needed DLLs, imports (library, name or `#ordinal`, delay) and named exports.
+fn check_pe_against_object(data: &[u8]) {
+    use object::read::{ImportFlags, ImportLibraryFlags, NameOrOrdinal, Object};
+    let file = object::File::parse(data).unwrap();
+    let b = read_one(data);
+    let mut needed = Vec::new();
+    for library in file.import_libraries().unwrap() {
+        let library = library.unwrap();
+        let lazy = matches!(library.flags(), ImportLibraryFlags::Pe { delay: true });
+        let name = String::from_utf8_lossy(library.name()).into_owned();
+        if !needed
+            .iter()
+            .any(|(n, l): &(String, bool)| n.eq_ignore_ascii_case(&name) && *l == lazy)
+        {
+            needed.push((name, lazy));
+        }
+    }
+    let ours: Vec<(String, bool)> = b.needed.iter().map(|n| (n.name.clone(), n.lazy)).collect();
+    assert_eq!(ours, needed);
+    let imports: Vec<(String, String, bool)> = file
+        .imports()
+        .unwrap()
+        .map(|i| {
+            let i = i.unwrap();
+            let name = match i.name() {
+                NameOrOrdinal::Name(n) => String::from_utf8_lossy(n).into_owned(),
+                NameOrOrdinal::Ordinal(o) => format!("#{o}"),
+            };
+            let delay = matches!(i.flags(), ImportFlags::Pe { delay: true });
+            (
+                String::from_utf8_lossy(i.library()).into_owned(),
+                name,
+                delay,
+            )
+        })
+        .collect();
+    let ours: Vec<(String, String, bool)> = b
+        .imports
+        .iter()
+        .map(|i| (i.library.clone().unwrap(), i.name.clone(), i.delay_load))
+        .collect();
+    assert_eq!(ours, imports);
+    let mut exports: Vec<String> = file
+        .exports()
+        .unwrap()
+        .filter_map(|e| match e.unwrap().name() {
+            NameOrOrdinal::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
+            NameOrOrdinal::Ordinal(_) => None,
+        })
+        .collect();
+    let mut ours = b.exports.clone();
+    exports.sort();
+    ours.sort();
+    assert_eq!(ours, exports);
+}
+
 #[test]
 fn pe_x64() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X64)));
     check_pe(&read_one(&data), Arch::X86_64);
+    check_pe_against_object(&data);
     check_truncations_and_prefixes(&data);
 }
 
@@ -369,12 +452,15 @@ fn pe_x64() {
 fn pe_x86() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X86)));
     check_pe(&read_one(&data), Arch::X86);
+    check_pe_against_object(&data);
+    check_truncations_and_prefixes(&data);
 }
 
 #[test]
 fn pe_arm64() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::Arm64)));
     check_pe(&read_one(&data), Arch::Aarch64);
+    check_pe_against_object(&data);
 }
 
 // ------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ mod sparse;
 
 pub use model::*;
 pub use sparse::{
-    MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
+    MAX_HELD, MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
     read_streamed_with,
 };
 

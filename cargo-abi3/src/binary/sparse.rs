@@ -34,6 +34,12 @@ pub struct Sparse<'d> {
 /// At most this many misses are recorded per reader run.
 const MAX_MISSES: usize = 256;
 
+/// Bytes of one member held at once, at most. Every range the plan or a reader asks for is
+/// capped by what its structure can need, far below this; this bound holds by construction
+/// whatever the headers claim: a member that would need more is refused
+/// ([`ReadError::Limit`]), never held. It counts bytes actually streamed, not sizes claimed.
+pub const MAX_HELD: u64 = 40 << 20;
+
 impl<'d> Sparse<'d> {
     /// A file of `len` bytes of which nothing is held yet.
     pub fn new(len: u64) -> Self {
@@ -364,6 +370,11 @@ impl Plan {
     }
 }
 
+/// PE: this much from the start of an import or export directory is held at first.
+const PE_DIR_GUESS: u64 = 1 << 20;
+/// PE: and at most this much (an export directory's size covers its names).
+const PE_DIR_CAP: u64 = 8 << 20;
+
 /// Headers are looked for in the first bytes: a guess that covers them for most files.
 const HEAD: u64 = 64 * 1024;
 /// ELF: the dynamic-linking sections sit at the start of the first segment, but where they
@@ -684,7 +695,7 @@ fn plan_pe_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     let sections = ints.u16(nt + 6)?;
     let optional_size = ints.u16(nt + 20)?;
     let table = optional + optional_size;
-    p.want(view, 0, table + sections * 40);
+    p.want(view, nt, table + sections * 40 - nt);
     let (dirs, ndirs) = match ints.u16(optional)? {
         0x10b => (optional + 96, ints.u32(optional + 92)?),
         0x20b => (optional + 112, ints.u32(optional + 108)?),
@@ -703,24 +714,25 @@ fn plan_pe_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         if name.starts_with(b".abi3dcl") {
             p.scan(view, ptr.saturating_add(raw));
         }
-        secs.push((va, vsize.max(raw), ptr, raw));
+        secs.push((va, vsize.min(raw), ptr));
     }
-    // Export, import, delay import: the `object` crate reads the whole section holding a
-    // directory, and the names it points at are usually in the same section.
+    // Export, import, delay import: the directory and what usually follows it in the same
+    // section (thunks, hint/name entries, names); the reader's misses fetch the rest.
     for dir in [0, 1, 13] {
         if dir >= ndirs {
             continue;
         }
-        let rva = ints.u32(dirs + dir * 8)?;
+        let (rva, size) = (ints.u32(dirs + dir * 8)?, ints.u32(dirs + dir * 8 + 4)?);
         if rva == 0 {
             continue;
         }
-        for &(va, vsize, ptr, raw) in &secs {
+        for &(va, filesz, ptr) in &secs {
             if let Some(delta) = rva.checked_sub(va)
-                && delta < vsize
+                && delta < filesz
             {
-                p.want(view, ptr, raw);
-                p.scan(view, ptr.saturating_add(raw));
+                let len = size.clamp(PE_DIR_GUESS, PE_DIR_CAP).min(filesz - delta);
+                p.want(view, ptr + delta, len);
+                p.scan(view, (ptr + delta).saturating_add(len));
                 break;
             }
         }
@@ -823,7 +835,13 @@ pub fn read_streamed_with<E>(
             // plan may grow (headers now held), possibly into this very chunk.
             let mut rounds = 0;
             loop {
-                let completed = hold_chunk(&mut sparse, &wants, start, chunk);
+                let completed = match hold_chunk(&mut sparse, &wants, start, chunk) {
+                    Ok(completed) => completed,
+                    Err(limit) => {
+                        result = Some(Err(limit));
+                        return ControlFlow::Break(());
+                    }
+                };
                 if !completed && pos < horizon {
                     return ControlFlow::Continue(());
                 }
@@ -897,8 +915,14 @@ pub fn read_streamed_with<E>(
 }
 
 /// Holds the parts of `chunk` (at `start`) that are wanted and not held yet; whether a
-/// wanted range ends in it.
-fn hold_chunk(sparse: &mut Sparse<'_>, wants: &Ranges, start: u64, chunk: &[u8]) -> bool {
+/// wanted range ends in it. `Err` (holding nothing more) when that would hold more than
+/// [`MAX_HELD`] bytes.
+fn hold_chunk(
+    sparse: &mut Sparse<'_>,
+    wants: &Ranges,
+    start: u64,
+    chunk: &[u8],
+) -> Result<bool, ReadError> {
     let end = start.saturating_add(chunk.len() as u64);
     let mut completed = false;
     let mut gaps = Vec::new();
@@ -915,12 +939,26 @@ fn hold_chunk(sparse: &mut Sparse<'_>, wants: &Ranges, start: u64, chunk: &[u8])
         );
         completed |= we <= end;
     }
+    let adding: u64 = gaps.iter().map(|&((gs, ge), _)| ge - gs).sum();
+    let held = sparse.held();
+    if held.saturating_add(adding) > MAX_HELD {
+        return Err(ReadError::Limit {
+            format: "binary",
+            reason: format!(
+                "reading it needs more than {} MiB of its {} bytes held (the limit): its headers ask for tables too large or too scattered",
+                MAX_HELD >> 20,
+                sparse.len()
+            ),
+        });
+    }
     for ((gs, ge), we) in gaps {
         let from = usize::try_from(gs - start).unwrap_or(usize::MAX);
         let to = usize::try_from(ge - start).unwrap_or(usize::MAX);
-        sparse.hold(gs, chunk.get(from..to).unwrap_or_default(), we - gs);
+        // A wanted range is reserved up to what may still be held, not to its claimed size.
+        let reserve = (we - gs).min(MAX_HELD.saturating_sub(held));
+        sparse.hold(gs, chunk.get(from..to).unwrap_or_default(), reserve);
     }
-    completed
+    Ok(completed)
 }
 
 /// What to hold in the next stretch of the stream: the plan's ranges and the misses.
