@@ -5,6 +5,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
@@ -268,4 +269,211 @@ fn old_ld64_fat_macho_is_audited() {
         .map(|b| b["arch"].as_str().unwrap_or_default())
         .collect();
     assert_eq!(arches, ["i686", "x86_64"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory: headers claiming huge sizes
+// ---------------------------------------------------------------------------------------
+
+/// The bound every hostile input must stay under, in KiB.
+const RSS_LIMIT_KIB: u64 = 100 * 1024;
+
+/// Audits `wheel` under python3's getrusage: asserts the peak RSS is under 100 MB and
+/// returns the exit code and report.
+fn audit_within_memory(wheel: &std::path::Path) -> Option<(i32, Value)> {
+    let path = wheel.to_str().expect("utf-8 path");
+    let (rss, code, stdout) = match support::rss::peak_rss_kib(
+        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
+        &["audit", "--format", "json", path],
+    ) {
+        Ok(measured) => measured,
+        Err(skip) => {
+            eprintln!("SKIP: {skip}");
+            return None;
+        }
+    };
+    eprintln!("{}: peak RSS {rss} KiB, exit {code}", wheel.display());
+    assert!(
+        rss < RSS_LIMIT_KIB,
+        "{}: peak RSS {rss} KiB, over {RSS_LIMIT_KIB} KiB",
+        wheel.display()
+    );
+    let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    Some((code, json))
+}
+
+fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    if buf.len() < at + bytes.len() {
+        buf.resize(at + bytes.len(), 0);
+    }
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// An x86_64 ELF shared object header: one read-only PT_LOAD over the whole `total` bytes
+/// and a PT_DYNAMIC at 0x1000 claiming `dyn_size` bytes.
+fn elf_claiming_dynamic(total: u64, dyn_size: u64) -> Vec<u8> {
+    let mut h = Vec::new();
+    put(&mut h, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut h, 0x10, &3u16.to_le_bytes()); // ET_DYN
+    put(&mut h, 0x12, &62u16.to_le_bytes()); // EM_X86_64
+    put(&mut h, 0x14, &1u32.to_le_bytes());
+    put(&mut h, 0x20, &64u64.to_le_bytes()); // e_phoff
+    put(&mut h, 0x34, &64u16.to_le_bytes()); // e_ehsize
+    put(&mut h, 0x36, &56u16.to_le_bytes()); // e_phentsize
+    put(&mut h, 0x38, &2u16.to_le_bytes()); // e_phnum
+    put(&mut h, 0x3a, &64u16.to_le_bytes()); // e_shentsize
+    // PT_LOAD, R: offset 0, vaddr 0, filesz = memsz = total.
+    put(&mut h, 64, &1u32.to_le_bytes());
+    put(&mut h, 68, &4u32.to_le_bytes());
+    put(&mut h, 64 + 32, &total.to_le_bytes());
+    put(&mut h, 64 + 40, &total.to_le_bytes());
+    // PT_DYNAMIC at 0x1000.
+    put(&mut h, 120, &2u32.to_le_bytes());
+    put(&mut h, 124, &6u32.to_le_bytes());
+    put(&mut h, 120 + 8, &0x1000u64.to_le_bytes());
+    put(&mut h, 120 + 16, &0x1000u64.to_le_bytes());
+    put(&mut h, 120 + 32, &dyn_size.to_le_bytes());
+    put(&mut h, 120 + 40, &dyn_size.to_le_bytes());
+    h.resize(0x1000, 0);
+    h
+}
+
+#[test]
+fn elf_claiming_a_1_gib_dynamic_section_stays_under_100_mb() {
+    const GIB: u64 = 1 << 30;
+    let dir = scratch_dir("rss-elf");
+    // The PT_DYNAMIC the brief describes: 1 GiB claimed, DT_NULL first (the loader stops
+    // there, and so does the reader).
+    let head = elf_claiming_dynamic(GIB, GIB - 0x2000);
+    let wheel = fixture_or_skip!(support::rss::padded_wheel(
+        &dir,
+        "bomb-0.1-cp39-abi3-manylinux_2_17_x86_64.whl",
+        "bomb/_dyn.abi3.so",
+        &head,
+        GIB,
+    ));
+    assert!(std::fs::metadata(&wheel).expect("wheel").len() < 2 << 20);
+    let Some((code, json)) = audit_within_memory(&wheel) else {
+        return;
+    };
+    assert!(code == 0 || code == 1, "{json:#}");
+    assert_eq!(
+        json["inputs"][0]["binaries"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // No DT_NULL among the first 65536 entries (of 16 Mi claimed): refused, by name.
+    let size = 256 << 20;
+    let mut head = elf_claiming_dynamic(size, size - 0x2000);
+    for i in 0..65537 {
+        put(&mut head, 0x1000 + i * 16, &21u64.to_le_bytes()); // DT_DEBUG
+    }
+    let wheel = fixture_or_skip!(support::rss::padded_wheel(
+        &dir,
+        "bomb2-0.1-cp39-abi3-manylinux_2_17_x86_64.whl",
+        "bomb2/_dyn.abi3.so",
+        &head,
+        size,
+    ));
+    let Some((code, json)) = audit_within_memory(&wheel) else {
+        return;
+    };
+    assert_eq!(code, 2, "{json:#}");
+    let all = findings(&json);
+    assert!(
+        all.iter().any(|(c, _, m)| c == "unreadable-input"
+            && m.contains(
+                "PT_DYNAMIC holds 16776704 entries and no DT_NULL among the first 65536, the limit"
+            )),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn macho_and_pe_claiming_huge_tables_stay_under_100_mb() {
+    const SIZE: u64 = 256 << 20;
+    let dir = scratch_dir("rss-macho-pe");
+
+    // Mach-O: LC_SYMTAB claiming 16 Mi symbols (256 MiB) and 256 MiB of strings.
+    let mut macho = Vec::new();
+    put(&mut macho, 0, &0xfeed_facf_u32.to_le_bytes());
+    put(&mut macho, 4, &0x0100_0007_u32.to_le_bytes());
+    put(&mut macho, 8, &3u32.to_le_bytes());
+    put(&mut macho, 12, &6u32.to_le_bytes()); // MH_DYLIB
+    put(&mut macho, 16, &1u32.to_le_bytes()); // ncmds
+    put(&mut macho, 20, &24u32.to_le_bytes()); // sizeofcmds
+    put(&mut macho, 24, &0x85u32.to_le_bytes());
+    for (i, v) in [
+        2u32,
+        24,
+        4096,
+        (SIZE / 16) as u32,
+        4096,
+        (SIZE - 8192) as u32,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        put(&mut macho, 32 + i * 4, &v.to_le_bytes());
+    }
+    macho.resize(4096, 0);
+    let wheel = fixture_or_skip!(support::rss::padded_wheel(
+        &dir,
+        "bombm-0.1-cp39-abi3-macosx_11_0_x86_64.whl",
+        "bombm/_m.abi3.so",
+        &macho,
+        SIZE,
+    ));
+    if let Some((code, json)) = audit_within_memory(&wheel) {
+        assert_eq!(code, 2, "{json:#}");
+        let all = findings(&json);
+        assert!(
+            all.iter().any(|(c, _, m)| c == "unreadable-input"
+                && m.contains("LC_SYMTAB lists 16777216 symbols, more than the limit")),
+            "{all:#?}"
+        );
+    }
+
+    // PE: one section of 256 MiB holding the import directory (empty) and an export
+    // directory claiming 2^30 names.
+    let mut pe = Vec::new();
+    put(&mut pe, 0, b"MZ");
+    put(&mut pe, 0x3c, &0x40u32.to_le_bytes());
+    put(&mut pe, 0x40, b"PE\0\0");
+    put(&mut pe, 0x44, &0x8664u16.to_le_bytes());
+    put(&mut pe, 0x46, &1u16.to_le_bytes()); // sections
+    put(&mut pe, 0x54, &240u16.to_le_bytes()); // optional header size
+    put(&mut pe, 0x56, &0x2022u16.to_le_bytes());
+    let optional = 0x58;
+    put(&mut pe, optional, &0x20bu16.to_le_bytes());
+    put(&mut pe, optional + 108, &16u32.to_le_bytes());
+    put(&mut pe, optional + 112, &0x2000u32.to_le_bytes()); // export
+    put(&mut pe, optional + 116, &40u32.to_le_bytes());
+    put(&mut pe, optional + 120, &0x1000u32.to_le_bytes()); // import
+    put(&mut pe, optional + 124, &20u32.to_le_bytes());
+    let section = optional + 240;
+    put(&mut pe, section, b".rdata\0\0");
+    let span = (SIZE - 0x1000) as u32;
+    for (i, v) in [span, 0x1000, span, 0x1000].into_iter().enumerate() {
+        put(&mut pe, section + 8 + i * 4, &v.to_le_bytes());
+    }
+    put(&mut pe, 0x2000 + 24, &0x4000_0000u32.to_le_bytes()); // NumberOfNames
+    put(&mut pe, 0x2000 + 32, &0x3000u32.to_le_bytes()); // AddressOfNames
+    pe.resize(0x4000, 0);
+    let wheel = fixture_or_skip!(support::rss::padded_wheel(
+        &dir,
+        "bombp-0.1-cp39-abi3-win_amd64.whl",
+        "bombp/_p.pyd",
+        &pe,
+        SIZE,
+    ));
+    if let Some((code, json)) = audit_within_memory(&wheel) {
+        assert_eq!(code, 2, "{json:#}");
+        let all = findings(&json);
+        assert!(
+            all.iter().any(|(c, _, m)| c == "unreadable-input"
+                && m.contains("lists 1073741824 names, more than the limit")),
+            "{all:#?}"
+        );
+    }
 }
