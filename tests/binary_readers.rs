@@ -900,3 +900,82 @@ fn macho_old_ld64_fat_with_empty_export_trie() {
     }
     check_sparse_matches_full(&data);
 }
+
+/// A minimal x86_64 ELF shared object, addresses equal to file offsets: `count` dynamic
+/// symbols (after the null one), all undefined and all named by string-table offset 1,
+/// where `name` is; sized by a DT_HASH table.
+fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 0x1000];
+    let put = |f: &mut Vec<u8>, at: usize, bytes: &[u8]| {
+        if f.len() < at + bytes.len() {
+            f.resize(at + bytes.len(), 0);
+        }
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+    };
+    let hash = 0x1000usize;
+    let nchain = count as usize + 1;
+    let symtab = (hash + 4 * (3 + nchain) + 7) & !7;
+    let strtab = symtab + 24 * nchain;
+    let strsz = name.len() + 2;
+    let dynamic = (strtab + strsz + 7) & !7;
+    put(&mut f, hash, &1u32.to_le_bytes());
+    put(&mut f, hash + 4, &(nchain as u32).to_le_bytes());
+    for i in 1..nchain {
+        let s = symtab + 24 * i;
+        put(&mut f, s, &1u32.to_le_bytes()); // st_name
+        put(&mut f, s + 4, &[0x10]); // STB_GLOBAL, STT_NOTYPE
+        put(&mut f, s + 23, &[0]);
+    }
+    put(&mut f, strtab + 1, name);
+    put(&mut f, strtab + 1 + name.len(), &[0]);
+    let entries: [(u64, u64); 6] = [
+        (4, hash as u64),
+        (5, strtab as u64),
+        (10, strsz as u64),
+        (6, symtab as u64),
+        (11, 24),
+        (0, 0),
+    ];
+    for (i, (tag, val)) in entries.iter().enumerate() {
+        put(&mut f, dynamic + 16 * i, &tag.to_le_bytes());
+        put(&mut f, dynamic + 16 * i + 8, &val.to_le_bytes());
+    }
+    let total = (dynamic + 16 * entries.len()) as u64;
+    put(&mut f, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut f, 0x10, &3u16.to_le_bytes());
+    put(&mut f, 0x12, &62u16.to_le_bytes());
+    put(&mut f, 0x14, &1u32.to_le_bytes());
+    put(&mut f, 0x20, &64u64.to_le_bytes());
+    put(&mut f, 0x34, &64u16.to_le_bytes());
+    put(&mut f, 0x36, &56u16.to_le_bytes());
+    put(&mut f, 0x38, &2u16.to_le_bytes());
+    put(&mut f, 0x3a, &64u16.to_le_bytes());
+    put(&mut f, 64, &1u32.to_le_bytes());
+    put(&mut f, 68, &4u32.to_le_bytes());
+    put(&mut f, 64 + 32, &total.to_le_bytes());
+    put(&mut f, 64 + 40, &total.to_le_bytes());
+    put(&mut f, 120, &2u32.to_le_bytes());
+    put(&mut f, 120 + 8, &(dynamic as u64).to_le_bytes());
+    put(&mut f, 120 + 16, &(dynamic as u64).to_le_bytes());
+    put(&mut f, 120 + 32, &(16 * entries.len() as u64).to_le_bytes());
+    f
+}
+
+/// Copies of one string are bounded: names a small file repeats add up to at most
+/// `MAX_STRING_BYTES` per file, then the read is refused by name.
+#[test]
+fn repeated_names_are_bounded() {
+    let name = vec![b'P'; 60_000];
+    let few = read_one(&elf_naming_one_string(3, &name));
+    assert_eq!(few.imports.len(), 3);
+    let many = elf_naming_one_string(600, &name); // 36 MB of copies of a 60 kB string
+    let err = match binary::read(&many) {
+        Ok(b) => panic!("read {} imports of 60 kB each", b[0].imports.len()),
+        Err(e) => e,
+    };
+    assert!(matches!(err, ReadError::Limit { .. }), "{err}");
+    assert!(
+        err.to_string().contains("add up to more than 32 MiB"),
+        "{err}"
+    );
+}

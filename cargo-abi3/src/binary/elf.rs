@@ -19,7 +19,7 @@ use object::pod::Pod;
 use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::{Endian, Endianness, U32};
 
-use super::{Arch, Binary, Format, Import, NameBudget, Needed, ReadError, View, lossy};
+use super::{Arch, Binary, Format, Import, Needed, ReadError, View, charge_strings, owned};
 
 /// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
 const MAX_VERNEED: u64 = 4096;
@@ -113,7 +113,7 @@ fn cstr(strtab: &[u8], offset: u64, what: &str) -> Result<String, ReadError> {
             bad(format!("{what}: unterminated string"))
         }
     })?;
-    Ok(lossy(window.get(..end).unwrap_or_default()))
+    owned(Format::Elf, window.get(..end).unwrap_or_default())
 }
 
 pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> {
@@ -529,6 +529,7 @@ fn read_verneed(
             }
             let aux: &elf::Vernaux<Endianness> = src.read(aux_offset, "Vernaux")?;
             let version = cstr(strtab, aux.vna_name.get(endian).into(), "Vernaux name")?;
+            charge_strings(Format::Elf, file.len())?;
             map.insert(aux.vna_other(endian).index().0, (file.clone(), version));
             let next = aux.vna_next.get(endian);
             if next == 0 {
@@ -559,7 +560,6 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
     let Some(symtab) = source.symtab else {
         return Ok(());
     };
-    let mut names = NameBudget::for_strings(Format::Elf, strtab.len() as u64);
     let symbols: &[Elf::Sym] = src.slice(symtab, source.count, "dynamic symbol table")?;
     let versyms: &[elf::Versym<Endianness>] = match source.versym {
         Some(offset) => src.slice(offset, source.count, "DT_VERSYM")?,
@@ -575,7 +575,6 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
             continue;
         }
         let name = cstr(strtab, sym.st_name(endian).into(), "symbol name")?;
-        names.take(name.len())?;
         if name.is_empty() {
             continue;
         }
@@ -584,6 +583,9 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
                 .get(index)
                 .map(|v| v.0.get(endian).index().0)
                 .and_then(|v| versions.get(&v));
+            if let Some((file, version)) = version {
+                charge_strings(Format::Elf, file.len() + version.len())?;
+            }
             binary.imports.push(Import {
                 name,
                 library: version.map(|(file, _)| file.clone()),

@@ -18,7 +18,8 @@ use object::read::macho::{FatArch, LoadCommandVariant, MachHeader, MachOFile, Nl
 use object::read::{ImportFlags, NameOrOrdinal, Object};
 
 use super::{
-    Arch, Binary, Format, Import, NameBudget, Needed, ReadError, View, export_trie, lossy,
+    Arch, Binary, Format, Import, Needed, ReadError, View, charge_strings, export_trie, lossy,
+    owned,
 };
 
 // What the reader (and the plan) reads at most of each structure, whatever the headers
@@ -140,9 +141,9 @@ fn arch(cputype: macho::CpuType) -> Arch {
     }
 }
 
-/// Removes exactly one leading underscore, if present.
-fn c_name(name: &[u8]) -> String {
-    lossy(name.strip_prefix(b"_").unwrap_or(name))
+/// Removes exactly one leading underscore, if present (charged to the file's budget).
+fn c_name(name: &[u8]) -> Result<String, ReadError> {
+    owned(Format::MachO, name.strip_prefix(b"_").unwrap_or(name))
 }
 
 /// How many bytes of the file the image's headers say it occupies.
@@ -294,16 +295,8 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
 
     let flags = header.flags(endian);
     let flat_image = !flags.contains(macho::MH_TWOLEVEL) || flags.contains(macho::MH_FORCE_FLAT);
-    let mut seen = HashSet::new();
-    let mut push_import = |binary: &mut Binary, import: Import| {
-        if seen.insert((import.name.clone(), import.library.clone())) {
-            binary.imports.push(import);
-        }
-    };
-
     // Undefined external symbols of the symbol table, library from the n_desc ordinal.
     let symbols: &SymbolTable<'_, Mach, View<'_>> = file.macho_symbol_table();
-    let mut name_budget = NameBudget::for_strings(Format::MachO, strings_size(&file, endian)?);
     for nlist in symbols.iter() {
         let n_type = nlist.n_type();
         if !nlist.is_undefined() || !n_type.contains(macho::N_EXT) {
@@ -312,7 +305,6 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
         let name = nlist
             .name(endian, symbols.strings())
             .map_err(obj_err("symbol name"))?;
-        name_budget.take(name.len())?;
         if name.is_empty() {
             continue;
         }
@@ -323,28 +315,25 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
             resolve_ordinal(&libraries, n_desc.library().0.into(), true)?
         };
         binary.flat_namespace_lookups |= flat;
-        push_import(
-            &mut binary,
-            Import {
-                name: c_name(name),
-                library,
-                version: None,
-                weak: n_desc.contains(macho::N_WEAK_REF),
-                delay_load: false,
-            },
-        );
+        binary.imports.push(Import {
+            name: c_name(name)?,
+            library,
+            version: None,
+            weak: n_desc.contains(macho::N_WEAK_REF),
+            delay_load: false,
+        });
     }
 
     // Binds from LC_DYLD_CHAINED_FIXUPS / LC_DYLD_INFO, for symbols a stripped symbol table
     // no longer lists.
-    let symtab_names: HashSet<String> = binary.imports.iter().map(|i| i.name.clone()).collect();
+    let mut bound = Vec::new();
     for import in file.imports().map_err(obj_err("imports"))? {
         let import = import.map_err(obj_err("import"))?;
         let NameOrOrdinal::Name(name) = import.name() else {
             continue;
         };
-        let name = c_name(name);
-        if name.is_empty() || symtab_names.contains(&name) {
+        let name = c_name(name)?;
+        if name.is_empty() {
             continue;
         }
         let (library, flat) = match import.flags() {
@@ -366,9 +355,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
             }
             _ => (None, flat_image),
         };
-        binary.flat_namespace_lookups |= flat;
-        push_import(
-            &mut binary,
+        bound.push((
             Import {
                 name,
                 library,
@@ -376,12 +363,30 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
                 weak: import.is_weak(),
                 delay_load: false,
             },
-        );
+            flat,
+        ));
     }
+    let symtab_names: HashSet<&str> = binary.imports.iter().map(|i| i.name.as_str()).collect();
+    let bound: Vec<(Import, bool)> = bound
+        .into_iter()
+        .filter(|(i, _)| !symtab_names.contains(i.name.as_str()))
+        .collect();
+    for (import, flat) in bound {
+        binary.flat_namespace_lookups |= flat;
+        binary.imports.push(import);
+    }
+    // The same symbol from the same library once, first occurrence kept.
+    let mut seen = HashSet::new();
+    let keep: Vec<bool> = binary
+        .imports
+        .iter()
+        .map(|i| seen.insert((i.name.as_str(), i.library.as_deref())))
+        .collect();
+    let mut keep = keep.into_iter();
+    binary.imports.retain(|_| keep.next().unwrap_or(true));
 
     // Exports: the export trie when the image has one (dyld then looks nowhere else), the
     // symbol table's external definitions otherwise.
-    let mut exported = HashSet::new();
     let names: Vec<Vec<u8>> = match export_trie(&file, endian, data)? {
         Some(trie) => export_trie::exported_names(trie).map_err(|e| {
             if e.limit {
@@ -404,18 +409,25 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
                 let name = nlist
                     .name(endian, symbols.strings())
                     .map_err(obj_err("symbol name"))?;
-                name_budget.take(name.len())?;
                 names.push(name.to_vec());
             }
             names
         }
     };
     for name in names {
-        let name = c_name(&name);
-        if !name.is_empty() && exported.insert(name.clone()) {
+        let name = c_name(&name)?;
+        if !name.is_empty() {
             binary.exports.push(name);
         }
     }
+    let mut exported = HashSet::new();
+    let keep: Vec<bool> = binary
+        .exports
+        .iter()
+        .map(|e| exported.insert(e.as_str()))
+        .collect();
+    let mut keep = keep.into_iter();
+    binary.exports.retain(|_| keep.next().unwrap_or(true));
     Ok(binary)
 }
 
@@ -457,22 +469,6 @@ fn export_trie<'a, Mach: MachHeader<Endian = Endianness>>(
         })
 }
 
-/// `strsize` of `LC_SYMTAB` (0 without one).
-fn strings_size<'a, Mach: MachHeader<Endian = Endianness>>(
-    file: &MachOFile<'a, Mach, View<'a>>,
-    endian: Endianness,
-) -> Result<u64, ReadError> {
-    let mut commands = file
-        .macho_load_commands()
-        .map_err(obj_err("load commands"))?;
-    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
-        if let Some(symtab) = command.symtab().map_err(obj_err("LC_SYMTAB"))? {
-            return Ok(symtab.strsize.get(endian).into());
-        }
-    }
-    Ok(0)
-}
-
 /// Library for a two-level ordinal: `(library, flat lookup)`. `nlist` selects the meaning
 /// of the reserved values (n_desc ordinals are 8-bit: 0 self, 0xfe dynamic lookup,
 /// 0xff main executable).
@@ -494,12 +490,11 @@ fn resolve_ordinal(
         .ok()
         .and_then(|o| o.checked_sub(1))
         .ok_or_else(|| bad(format!("bad library ordinal {ordinal}")))?;
-    libraries
-        .get(index)
-        .map(|l| (Some(l.clone()), false))
-        .ok_or_else(|| {
-            bad(format!(
-                "library ordinal {ordinal} has no dylib load command"
-            ))
-        })
+    let library = libraries.get(index).ok_or_else(|| {
+        bad(format!(
+            "library ordinal {ordinal} has no dylib load command"
+        ))
+    })?;
+    charge_strings(Format::MachO, library.len())?;
+    Ok((Some(library.clone()), false))
 }

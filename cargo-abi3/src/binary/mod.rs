@@ -91,32 +91,38 @@ impl ReadError {
     }
 }
 
-/// Bounds the bytes of names copied out of one string table: many symbols can name the
-/// same (long) string, and copies of it would multiply. Real tables share little (symbol
-/// versions, tail merging); names adding up to more than twice the table, plus 1 MiB, are
-/// refused instead.
-pub(crate) struct NameBudget {
-    format: Format,
-    left: u64,
+/// Bytes of strings (symbol, library and version names) the readers copy out of one file
+/// into its [`Binary`] models, at most. Many symbols can name the same long string, and
+/// every import carries its library's and version's names: without a bound, the copies of
+/// a small file could multiply past any memory. Real modules need a few MiB at most.
+pub const MAX_STRING_BYTES: u64 = 32 << 20;
+
+thread_local! {
+    /// What is left of [`MAX_STRING_BYTES`] for the file being read on this thread.
+    static STRINGS_LEFT: std::cell::Cell<u64> = const { std::cell::Cell::new(MAX_STRING_BYTES) };
 }
 
-impl NameBudget {
-    pub(crate) fn for_strings(format: Format, table_len: u64) -> Self {
-        NameBudget {
-            format,
-            left: table_len.saturating_mul(2).saturating_add(1 << 20),
+/// Charges `len` bytes of copied strings to the file being read.
+pub(crate) fn charge_strings(format: Format, len: usize) -> Result<(), ReadError> {
+    STRINGS_LEFT.with(|left| match left.get().checked_sub(len as u64) {
+        Some(rest) => {
+            left.set(rest);
+            Ok(())
         }
-    }
+        None => Err(ReadError::limit(
+            format,
+            format!(
+                "its symbol, library and version names add up to more than {} MiB, the limit",
+                MAX_STRING_BYTES >> 20
+            ),
+        )),
+    })
+}
 
-    pub(crate) fn take(&mut self, len: usize) -> Result<(), ReadError> {
-        self.left = self.left.checked_sub(len as u64).ok_or_else(|| {
-            ReadError::limit(
-                self.format,
-                "symbol names add up to more than twice the string table: the same strings are named over and over",
-            )
-        })?;
-        Ok(())
-    }
+/// `bytes` as an owned string (invalid UTF-8 replaced), charged to the file's budget.
+pub(crate) fn owned(format: Format, bytes: &[u8]) -> Result<String, ReadError> {
+    charge_strings(format, bytes.len())?;
+    Ok(lossy(bytes))
 }
 
 /// Reads every image in `data`, the whole file: one for ELF/PE/thin Mach-O, one per slice
@@ -139,6 +145,7 @@ pub fn read_prefix(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError
 /// Reads every image in a view of a file: its bytes not held are misses recorded in the
 /// view's [`Sparse`] (and reading fails), which [`read_streamed`] collects.
 pub(crate) fn read_view(view: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
+    STRINGS_LEFT.with(|left| left.set(MAX_STRING_BYTES));
     let magic = view
         .get(0, (MAGIC_LEN as u64).min(view.len()))
         .unwrap_or_default();

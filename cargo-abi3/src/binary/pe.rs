@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use object::pe;
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
+use super::{Arch, Binary, Format, Import, Needed, ReadError, View, charge_strings, owned};
 
 // What the reader (and the plan) reads at most, whatever the headers claim.
 /// Sections in the section table.
@@ -31,8 +31,6 @@ const MAX_IMPORTS: u64 = 1 << 20;
 const MAX_EXPORTS: u64 = 1 << 20;
 /// Bytes of one name (a DLL, an imported or exported symbol).
 const MAX_NAME: u64 = 64 * 1024;
-/// Bytes of all names together.
-const MAX_NAME_BYTES: u64 = 32 << 20;
 
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::Pe, reason)
@@ -91,7 +89,6 @@ pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> 
     let mut binary = Binary::new(Format::Pe, arch(machine));
     let mut walk = Walk {
         image: &image,
-        names_left: MAX_NAME_BYTES,
         missed: false,
         dlls: 0,
         thunks: 0,
@@ -203,10 +200,9 @@ impl<'a> Image<'a> {
     }
 }
 
-/// One walk over the directories: the budget of names, and whether a read missed.
+/// One walk over the directories: whether a read missed, and what was counted.
 struct Walk<'i, 'a> {
     image: &'i Image<'a>,
-    names_left: u64,
     missed: bool,
     dlls: u64,
     thunks: u64,
@@ -250,7 +246,8 @@ impl<'a> Walk<'_, 'a> {
         })
     }
 
-    /// The NUL-terminated name at `rva` (`None` when not held), charged to the budget.
+    /// The NUL-terminated name at `rva` (`None` when not held), charged to the file's
+    /// string budget.
     fn name(&mut self, rva: u32, what: &str) -> Result<Option<String>, ReadError> {
         use object::ReadRef;
         let (offset, room) = self
@@ -279,11 +276,7 @@ impl<'a> Walk<'_, 'a> {
                 }
             },
         };
-        self.names_left = self
-            .names_left
-            .checked_sub(name.len() as u64)
-            .ok_or_else(|| over(format!("names add up to more than {MAX_NAME_BYTES} bytes")))?;
-        Ok(Some(lossy(name)))
+        owned(Format::Pe, name).map(Some)
     }
 
     fn count_dll(&mut self) -> Result<(), ReadError> {
@@ -322,6 +315,7 @@ impl<'a> Walk<'_, 'a> {
                 first_thunk
             };
             if let Some(dll) = self.name(name, "import descriptor name")? {
+                charge_strings(Format::Pe, 2 * dll.len())?;
                 if seen_dlls.insert((dll.to_ascii_lowercase(), false)) {
                     binary.needed.push(Needed {
                         name: dll.clone(),
@@ -356,6 +350,7 @@ impl<'a> Walk<'_, 'a> {
                 ));
             }
             if let Some(dll) = self.name(word(1), "delay-load descriptor name")? {
+                charge_strings(Format::Pe, 2 * dll.len())?;
                 if seen_dlls.insert((dll.to_ascii_lowercase(), true)) {
                     binary.needed.push(Needed {
                         name: dll.clone(),
@@ -410,6 +405,7 @@ impl<'a> Walk<'_, 'a> {
                 }
             };
             if let Some(name) = name {
+                charge_strings(Format::Pe, dll.len())?;
                 imports.push(Import {
                     name,
                     library: Some(dll.to_owned()),
