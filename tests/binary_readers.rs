@@ -677,12 +677,22 @@ fn garbage_is_rejected_without_panic() {
 
 #[test]
 fn elf_other_architectures_with_lld() {
-    for (arch, expected) in [
-        (ElfArch::I386, Arch::X86),
-        (ElfArch::S390x, Arch::S390x),
-        (ElfArch::Ppc, Arch::Other("ppc".into())),
-        (ElfArch::Aarch64, Arch::Aarch64),
+    // Every ELF architecture PyPI ships wheels for (and 32-bit big-endian ppc), both byte
+    // orders and both classes; the tag name is the platform tag's.
+    for (arch, expected, tag) in [
+        (ElfArch::X86_64, Arch::X86_64, "x86_64"),
+        (ElfArch::I386, Arch::X86, "i686"),
+        (ElfArch::Aarch64, Arch::Aarch64, "aarch64"),
+        (ElfArch::Arm, Arch::Arm, "armv7l"),
+        (ElfArch::Ppc64le, Arch::Ppc64le, "ppc64le"),
+        (ElfArch::Ppc64, Arch::Ppc64, "ppc64"),
+        (ElfArch::S390x, Arch::S390x, "s390x"),
+        (ElfArch::Riscv64, Arch::Riscv64, "riscv64"),
+        (ElfArch::Loongarch64, Arch::Loongarch64, "loongarch64"),
+        (ElfArch::Ppc, Arch::Ppc, "ppc"),
     ] {
+        assert_eq!(expected.tag_name(binary::Platform::Linux), tag);
+        assert_eq!(Arch::from_name(tag), expected);
         for hash_style in ["gnu", "sysv"] {
             let spec = ElfSpec {
                 arch,
@@ -725,7 +735,12 @@ fn elf_other_architectures_with_lld() {
             assert_eq!(stub.version.as_deref(), Some("STUB_2.17"), "{arch:?}");
             let py = import(&b, "PyType_GetName");
             assert_eq!((py.library.as_deref(), py.version.as_deref()), (None, None));
-            if arch == ElfArch::S390x && hash_style == "gnu" {
+            if hash_style == "gnu"
+                && matches!(
+                    arch,
+                    ElfArch::S390x | ElfArch::Ppc | ElfArch::Arm | ElfArch::Ppc64
+                )
+            {
                 check_truncations_and_prefixes(&data);
             }
         }
@@ -978,4 +993,68 @@ fn repeated_names_are_bounded() {
         err.to_string().contains("add up to more than 32 MiB"),
         "{err}"
     );
+}
+
+/// 32-bit Mach-O slices, little-endian i386 and big-endian ppc (`intel`, `fat`, `fat3`,
+/// `universal` wheels), thin and fat: arch, exports, two-level and flat imports, libraries.
+#[test]
+fn macho_i386_and_ppc_slices() {
+    let image = |big_endian: bool, cputype: u32| {
+        macho32_dylib(
+            big_endian,
+            cputype,
+            "@rpath/_demo.abi3.so",
+            &["PyInit__demo", "demo_helper"],
+            &[("PyType_GetName", 0xfe), ("malloc", 1)],
+            &["/usr/lib/libSystem.B.dylib"],
+        )
+    };
+    let i386 = image(false, 7);
+    let ppc = image(true, 18);
+    let check = |b: &Binary, arch: Arch, tag: &str| {
+        assert_eq!(b.format, Format::MachO);
+        assert_eq!(b.arch, arch);
+        assert_eq!(b.arch.tag_name(binary::Platform::MacOs), tag);
+        assert_eq!(Arch::from_name(tag), arch);
+        assert_eq!(b.exports, ["PyInit__demo", "demo_helper"]);
+        let py = import(b, "PyType_GetName");
+        assert_eq!(py.library, None);
+        assert!(b.flat_namespace_lookups);
+        assert_eq!(
+            import(b, "malloc").library.as_deref(),
+            Some("/usr/lib/libSystem.B.dylib")
+        );
+        assert_eq!(b.imports.len(), 2, "{:?}", b.imports);
+        assert_eq!(b.needed.len(), 1);
+        assert_eq!(b.soname.as_deref(), Some("@rpath/_demo.abi3.so"));
+        assert_eq!(b.macos_min, Some((10, 5)));
+    };
+    check(&read_one(&i386), Arch::X86, "i386");
+    check(&read_one(&ppc), Arch::Ppc, "ppc");
+    let fat = fat_macho_of(&[(7, 3, &i386), (18, 0, &ppc)]);
+    let slices = binary::read(&fat).unwrap();
+    assert_eq!(slices.len(), 2);
+    check(&slices[0], Arch::X86, "i386");
+    check(&slices[1], Arch::Ppc, "ppc");
+    assert_eq!(
+        (slices[0].fat_slice, slices[1].fat_slice),
+        (Some(0), Some(1))
+    );
+    check_truncations_and_prefixes(&ppc);
+    check_truncations_and_prefixes(&fat);
+}
+
+/// The architecture names of the PE machines PyPI ships (`win_amd64`, `win32`,
+/// `win_arm64`).
+#[test]
+fn pe_arch_tag_names() {
+    for (arch, tag) in [
+        (Arch::X86_64, "amd64"),
+        (Arch::X86, "win32"),
+        (Arch::Aarch64, "arm64"),
+    ] {
+        assert_eq!(arch.tag_name(binary::Platform::Windows), tag);
+    }
+    assert_eq!(Arch::from_name("amd64"), Arch::X86_64);
+    assert_eq!(Arch::from_name("arm64"), Arch::Aarch64);
 }

@@ -477,3 +477,43 @@ fn macho_and_pe_claiming_huge_tables_stay_under_100_mb() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Architectures named as the platform tags name them
+// ---------------------------------------------------------------------------------------
+
+/// A `macosx_10_5_fat` wheel (i386 + ppc): both slices match the tag; a ppc slice used to
+/// be an unknown architecture, and the wheel an `arch-mismatch`.
+#[test]
+fn fat_i386_ppc_wheel_matches_its_tag() {
+    let image = |big_endian: bool, cputype: u32| {
+        macho32_dylib(
+            big_endian,
+            cputype,
+            "_demo.abi3.so",
+            &["PyInit__demo"],
+            &[("PyLong_FromLong", 0xfe)],
+            &["/usr/lib/libSystem.B.dylib"],
+        )
+    };
+    let (i386, ppc) = (image(false, 7), image(true, 18));
+    let fat = fat_macho_of(&[(7, 3, &i386), (18, 0, &ppc)]);
+    let dir = scratch_dir("fat-ppc");
+    let wheel = support::wheel::WheelBuilder::new("demo-0.1-cp39-abi3-macosx_10_5_fat.whl")
+        .member("_demo.abi3.so", fat)
+        .write(&dir);
+    let (code, json) = audit_json(&[wheel.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{json:#}");
+    let arches: Vec<&str> = json["inputs"][0]["binaries"]
+        .as_array()
+        .expect("binaries")
+        .iter()
+        .map(|b| b["arch"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(arches, ["i686", "ppc"]);
+    let all = findings(&json);
+    assert!(
+        all.iter().all(|(c, _, _)| c == "computed-floor"),
+        "{all:#?}"
+    );
+}

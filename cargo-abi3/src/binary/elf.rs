@@ -139,7 +139,7 @@ fn arch(machine: elf::Machine, is_64: bool, little: bool) -> Arch {
         elf::EM_LOONGARCH if is_64 => Arch::Loongarch64,
         elf::EM_RISCV => Arch::Other("riscv32".into()),
         elf::EM_S390 => Arch::Other("s390".into()),
-        elf::EM_PPC => Arch::Other("ppc".into()),
+        elf::EM_PPC => Arch::Ppc,
         elf::EM_MIPS => Arch::Other(if is_64 { "mips64" } else { "mips" }.into()),
         other => Arch::Other(format!("elf-machine-{}", other.0)),
     }
