@@ -920,6 +920,12 @@ fn macho_old_ld64_fat_with_empty_export_trie() {
 /// symbols (after the null one), all undefined and all named by string-table offset 1,
 /// where `name` is; sized by a DT_HASH table.
 fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
+    elf_with_sysv_hash(62, false, count, name)
+}
+
+/// Like [`elf_naming_one_string`], for machine `machine`, with 8-byte DT_HASH entries when
+/// `hash64` (glibc's `Elf_Symndx` on s390x and Alpha).
+fn elf_with_sysv_hash(machine: u16, hash64: bool, count: u32, name: &[u8]) -> Vec<u8> {
     let mut f = vec![0u8; 0x1000];
     let put = |f: &mut Vec<u8>, at: usize, bytes: &[u8]| {
         if f.len() < at + bytes.len() {
@@ -929,12 +935,18 @@ fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
     };
     let hash = 0x1000usize;
     let nchain = count as usize + 1;
-    let symtab = (hash + 4 * (3 + nchain) + 7) & !7;
+    let entry = if hash64 { 8 } else { 4 };
+    let symtab = (hash + entry * (3 + nchain) + 7) & !7;
     let strtab = symtab + 24 * nchain;
     let strsz = name.len() + 2;
     let dynamic = (strtab + strsz + 7) & !7;
-    put(&mut f, hash, &1u32.to_le_bytes());
-    put(&mut f, hash + 4, &(nchain as u32).to_le_bytes());
+    if hash64 {
+        put(&mut f, hash, &1u64.to_le_bytes());
+        put(&mut f, hash + 8, &(nchain as u64).to_le_bytes());
+    } else {
+        put(&mut f, hash, &1u32.to_le_bytes());
+        put(&mut f, hash + 4, &(nchain as u32).to_le_bytes());
+    }
     for i in 1..nchain {
         let s = symtab + 24 * i;
         put(&mut f, s, &1u32.to_le_bytes()); // st_name
@@ -958,7 +970,7 @@ fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
     let total = (dynamic + 16 * entries.len()) as u64;
     put(&mut f, 0, b"\x7fELF\x02\x01\x01");
     put(&mut f, 0x10, &3u16.to_le_bytes());
-    put(&mut f, 0x12, &62u16.to_le_bytes());
+    put(&mut f, 0x12, &machine.to_le_bytes());
     put(&mut f, 0x14, &1u32.to_le_bytes());
     put(&mut f, 0x20, &64u64.to_le_bytes());
     put(&mut f, 0x34, &64u16.to_le_bytes());
@@ -974,6 +986,18 @@ fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
     put(&mut f, 120 + 16, &(dynamic as u64).to_le_bytes());
     put(&mut f, 120 + 32, &(16 * entries.len() as u64).to_le_bytes());
     f
+}
+
+/// Alpha (little-endian ELF64, Linux's EM_ALPHA 0x9026) uses 8-byte DT_HASH entries too:
+/// with only DT_HASH to size the symbol table, all 5 symbols are read.
+#[test]
+fn elf_alpha_reads_8_byte_hash_entries() {
+    let alpha = read_one(&elf_with_sysv_hash(0x9026, true, 5, b"PyType_GetName"));
+    assert_eq!(alpha.imports.len(), 5);
+    assert_eq!(alpha.arch, Arch::Other("alpha".into()));
+    // The same layout on x86_64 (4-byte entries) reads the same.
+    let x86_64 = read_one(&elf_with_sysv_hash(62, false, 5, b"PyType_GetName"));
+    assert_eq!(x86_64.imports, alpha.imports);
 }
 
 /// Copies of one string are bounded: names a small file repeats add up to at most

@@ -141,6 +141,7 @@ fn arch(machine: elf::Machine, is_64: bool, little: bool) -> Arch {
         elf::EM_S390 => Arch::Other("s390".into()),
         elf::EM_PPC => Arch::Ppc,
         elf::EM_MIPS => Arch::Other(if is_64 { "mips64" } else { "mips" }.into()),
+        elf::EM_ALPHA | elf::EM_FAKE_ALPHA => Arch::Other("alpha".into()),
         other => Arch::Other(format!("elf-machine-{}", other.0)),
     }
 }
