@@ -1082,3 +1082,15 @@ fn pe_arch_tag_names() {
     assert_eq!(Arch::from_name("amd64"), Arch::X86_64);
     assert_eq!(Arch::from_name("arm64"), Arch::Aarch64);
 }
+
+/// Section headers are a cross-check only: a file cut after its last segment (the section
+/// header table gone) still reads, from its hash tables.
+#[test]
+fn elf_section_headers_past_the_end_are_no_source() {
+    let data = fixture_or_skip!(elf_fixture());
+    let full = read_one(&data);
+    let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
+    let cut = &data[..shoff];
+    assert_eq!(read_one(cut), full);
+    check_sparse_matches_full(cut);
+}

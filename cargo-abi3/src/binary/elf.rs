@@ -427,13 +427,23 @@ fn section_headers<'a, Elf: FileHeader<Endian = Endianness>>(
     src.slice(shoff, shnum, "section headers")
 }
 
-/// The symbol count the `SHT_DYNSYM` section header at `symtab_addr` gives.
+/// The symbol count the `SHT_DYNSYM` section header at `symtab_addr` gives. The loader never
+/// reads section headers: a table that lies past the end of the (complete) file is no
+/// source, rather than a reason to refuse a file that loads.
 fn section_dynsym_count<Elf: FileHeader<Endian = Endianness>>(
     src: Src<'_>,
     header: &Elf,
     endian: Endianness,
     symtab_addr: u64,
 ) -> Result<Option<u64>, ReadError> {
+    let shoff: u64 = header.e_shoff(endian).into();
+    let shnum = u64::from(header.e_shnum(endian)).max(1);
+    let table_end = shnum
+        .checked_mul(size_of::<Elf::SectionHeader>() as u64)
+        .and_then(|len| len.checked_add(shoff));
+    if src.complete && table_end.is_none_or(|end| end > src.data.len()) {
+        return Ok(None);
+    }
     let sections = section_headers::<Elf>(src, header, endian)?;
     let Some(dynsym) = sections
         .iter()
