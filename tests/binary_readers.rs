@@ -255,12 +255,15 @@ fn elf_hash_styles_agree() {
 fn elf_truncations_and_prefixes() {
     let data = fixture_or_skip!(elf_fixture());
     check_truncations_and_prefixes(&data);
-    // The reader stops at the dynamic information: far less than the whole file.
+    // The reader stops at the section headers (it cross-checks the dynamic symbol count with
+    // `.dynsym`'s): at the end of their table, which gcc puts last.
     let mut len = 0usize;
     while let Err(ReadError::NeedMore { len: want }) = binary::read_prefix(&data[..len], false) {
         len = want as usize;
     }
-    assert!(len < data.len(), "needed {len} of {}", data.len());
+    let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
+    let shnum = u16::from_le_bytes(data[0x3c..0x3e].try_into().unwrap()) as usize;
+    assert_eq!(len, shoff + 64 * shnum);
 }
 
 /// A layout the plan does not foresee (here: no plan at all, only the reader's misses):
@@ -288,6 +291,31 @@ fn elf_unforeseen_layout_takes_extra_passes_then_falls_back() {
     // With the plan: one pass.
     let (_, stats, _) = streamed(&data, len, 4096, Default::default());
     assert_eq!(stats.passes, 1);
+}
+
+/// The full-read fallback is bounded like every other hold: a member too large to hold is
+/// refused (`Limit`) with at most `MAX_HELD` bytes held, never read whole into memory.
+#[test]
+fn full_read_fallback_holds_at_most_max_held() {
+    let mut data = fixture_or_skip!(elf_fixture());
+    let full = binary::read(&data).unwrap();
+    data.resize(binary::MAX_HELD as usize + (8 << 20), 0);
+    let len = data.len() as u64;
+    let unplanned = binary::StreamOptions {
+        plan: false,
+        max_passes: 1,
+        miss_slack: 0,
+    };
+    let (got, stats, _) = streamed(&data, len, 65536, unplanned);
+    assert!(stats.fallback, "{stats:?}");
+    assert!(stats.held <= binary::MAX_HELD, "{stats:?}");
+    let err = got.unwrap_err();
+    assert!(matches!(err, ReadError::Limit { .. }), "{err}");
+    assert!(err.to_string().contains("more than 40 MiB"), "{err}");
+    // The plan reads the same member in one pass, holding little.
+    let (got, stats, _) = streamed(&data, len, 65536, Default::default());
+    assert_eq!(got.unwrap(), full);
+    assert!(stats.held < 1 << 20 && stats.passes == 1, "{stats:?}");
 }
 
 #[test]
@@ -355,10 +383,68 @@ fn check_pe(b: &Binary, arch: Arch) {
     assert!(b.rpaths.is_empty() && b.soname.is_none() && b.macos_min.is_none());
 }
 
+/// The sparse PE walk agrees with `object`'s whole-section reader (the previous reader):
+/// needed DLLs, imports (library, name or `#ordinal`, delay) and named exports.
+fn check_pe_against_object(data: &[u8]) {
+    use object::read::{ImportFlags, ImportLibraryFlags, NameOrOrdinal, Object};
+    let file = object::File::parse(data).unwrap();
+    let b = read_one(data);
+    let mut needed = Vec::new();
+    for library in file.import_libraries().unwrap() {
+        let library = library.unwrap();
+        let lazy = matches!(library.flags(), ImportLibraryFlags::Pe { delay: true });
+        let name = String::from_utf8_lossy(library.name()).into_owned();
+        if !needed
+            .iter()
+            .any(|(n, l): &(String, bool)| n.eq_ignore_ascii_case(&name) && *l == lazy)
+        {
+            needed.push((name, lazy));
+        }
+    }
+    let ours: Vec<(String, bool)> = b.needed.iter().map(|n| (n.name.clone(), n.lazy)).collect();
+    assert_eq!(ours, needed);
+    let imports: Vec<(String, String, bool)> = file
+        .imports()
+        .unwrap()
+        .map(|i| {
+            let i = i.unwrap();
+            let name = match i.name() {
+                NameOrOrdinal::Name(n) => String::from_utf8_lossy(n).into_owned(),
+                NameOrOrdinal::Ordinal(o) => format!("#{o}"),
+            };
+            let delay = matches!(i.flags(), ImportFlags::Pe { delay: true });
+            (
+                String::from_utf8_lossy(i.library()).into_owned(),
+                name,
+                delay,
+            )
+        })
+        .collect();
+    let ours: Vec<(String, String, bool)> = b
+        .imports
+        .iter()
+        .map(|i| (i.library.clone().unwrap(), i.name.clone(), i.delay_load))
+        .collect();
+    assert_eq!(ours, imports);
+    let mut exports: Vec<String> = file
+        .exports()
+        .unwrap()
+        .filter_map(|e| match e.unwrap().name() {
+            NameOrOrdinal::Name(n) => Some(String::from_utf8_lossy(n).into_owned()),
+            NameOrOrdinal::Ordinal(_) => None,
+        })
+        .collect();
+    let mut ours = b.exports.clone();
+    exports.sort();
+    ours.sort();
+    assert_eq!(ours, exports);
+}
+
 #[test]
 fn pe_x64() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X64)));
     check_pe(&read_one(&data), Arch::X86_64);
+    check_pe_against_object(&data);
     check_truncations_and_prefixes(&data);
 }
 
@@ -366,12 +452,15 @@ fn pe_x64() {
 fn pe_x86() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::X86)));
     check_pe(&read_one(&data), Arch::X86);
+    check_pe_against_object(&data);
+    check_truncations_and_prefixes(&data);
 }
 
 #[test]
 fn pe_arm64() {
     let data = fixture_or_skip!(build_pe_extension(&pe_spec(PeMachine::Arm64)));
     check_pe(&read_one(&data), Arch::Aarch64);
+    check_pe_against_object(&data);
 }
 
 // ------------------------------------------------------------------------------------
@@ -588,12 +677,22 @@ fn garbage_is_rejected_without_panic() {
 
 #[test]
 fn elf_other_architectures_with_lld() {
-    for (arch, expected) in [
-        (ElfArch::I386, Arch::X86),
-        (ElfArch::S390x, Arch::S390x),
-        (ElfArch::Ppc, Arch::Other("ppc".into())),
-        (ElfArch::Aarch64, Arch::Aarch64),
+    // Every ELF architecture PyPI ships wheels for (and 32-bit big-endian ppc), both byte
+    // orders and both classes; the tag name is the platform tag's.
+    for (arch, expected, tag) in [
+        (ElfArch::X86_64, Arch::X86_64, "x86_64"),
+        (ElfArch::I386, Arch::X86, "i686"),
+        (ElfArch::Aarch64, Arch::Aarch64, "aarch64"),
+        (ElfArch::Arm, Arch::Arm, "armv7l"),
+        (ElfArch::Ppc64le, Arch::Ppc64le, "ppc64le"),
+        (ElfArch::Ppc64, Arch::Ppc64, "ppc64"),
+        (ElfArch::S390x, Arch::S390x, "s390x"),
+        (ElfArch::Riscv64, Arch::Riscv64, "riscv64"),
+        (ElfArch::Loongarch64, Arch::Loongarch64, "loongarch64"),
+        (ElfArch::Ppc, Arch::Ppc, "ppc"),
     ] {
+        assert_eq!(expected.tag_name(binary::Platform::Linux), tag);
+        assert_eq!(Arch::from_name(tag), expected);
         for hash_style in ["gnu", "sysv"] {
             let spec = ElfSpec {
                 arch,
@@ -608,6 +707,17 @@ fn elf_other_architectures_with_lld() {
                 hash_style,
             };
             let data = fixture_or_skip!(build_elf_with_lld(&spec));
+            if arch == ElfArch::S390x && hash_style == "sysv" {
+                // LLD writes s390x's DT_HASH with 4-byte entries; glibc's loader (and GNU ld,
+                // and the reader) use 8: the count it gives disagrees with `.dynsym`'s.
+                let err = binary::read(&data).unwrap_err().to_string();
+                assert!(
+                    err.contains("DT_HASH (8-byte entries) counts")
+                        && err.contains("the .dynsym section header counts 6"),
+                    "{err}"
+                );
+                continue;
+            }
             let b = read_one(&data);
             assert_eq!(b.arch, expected, "{arch:?}");
             let mut exports = b.exports.clone();
@@ -625,9 +735,362 @@ fn elf_other_architectures_with_lld() {
             assert_eq!(stub.version.as_deref(), Some("STUB_2.17"), "{arch:?}");
             let py = import(&b, "PyType_GetName");
             assert_eq!((py.library.as_deref(), py.version.as_deref()), (None, None));
-            if arch == ElfArch::S390x && hash_style == "gnu" {
+            if hash_style == "gnu"
+                && matches!(
+                    arch,
+                    ElfArch::S390x | ElfArch::Ppc | ElfArch::Arm | ElfArch::Ppc64
+                )
+            {
                 check_truncations_and_prefixes(&data);
             }
         }
     }
+}
+
+/// The extension module of the committed real s390x wheel (nh3 0.3.8, linked by GNU ld).
+fn nh3_s390x() -> Vec<u8> {
+    use std::io::Read;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/nh3-0.3.8-cp39-abi3-manylinux2014_s390x.manylinux_2_17_s390x.whl"
+    );
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut data = Vec::new();
+    zip.by_name("nh3/nh3.abi3.so")
+        .unwrap()
+        .read_to_end(&mut data)
+        .unwrap();
+    data
+}
+
+fn be64(data: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(data[at..at + 8].try_into().unwrap())
+}
+
+fn put_be64(data: &mut [u8], at: usize, value: u64) {
+    data[at..at + 8].copy_from_slice(&value.to_be_bytes());
+}
+
+/// File offsets of a big-endian ELF64's `PT_DYNAMIC` entries, as (tag offset, tag).
+fn be64_dynamic_entries(data: &[u8]) -> Vec<(usize, u64)> {
+    let phoff = be64(data, 0x20) as usize;
+    let phnum = u16::from_be_bytes([data[0x38], data[0x39]]) as usize;
+    let dynamic = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&at| u32::from_be_bytes(data[at..at + 4].try_into().unwrap()) == 2)
+        .expect("PT_DYNAMIC");
+    let (offset, size) = (be64(data, dynamic + 8) as usize, be64(data, dynamic + 32));
+    (0..size as usize / 16)
+        .map(|i| (offset + i * 16, be64(data, offset + i * 16)))
+        .take_while(|&(_, tag)| tag != 0)
+        .collect()
+}
+
+/// The file offset a big-endian ELF64's dynamic entry `tag` points at (the first PT_LOAD
+/// maps addresses to offsets one to one in these files).
+fn be64_dynamic_value(data: &[u8], tag: u64) -> usize {
+    let (at, _) = be64_dynamic_entries(data)
+        .into_iter()
+        .find(|&(_, t)| t == tag)
+        .expect("dynamic tag");
+    be64(data, at + 8) as usize
+}
+
+const DT_HASH: u64 = 4;
+const DT_GNU_HASH: u64 = 0x6fff_fef5;
+
+#[test]
+fn elf_s390x_real_module_reads_every_symbol() {
+    let data = nh3_s390x();
+    let b = read_one(&data);
+    assert_eq!(b.arch, Arch::S390x);
+    assert_eq!(b.platform(), binary::Platform::Linux);
+    // As `readelf --dyn-syms` counts: 141 entries, the null one, 2 section symbols, 138
+    // imports and the entry point.
+    assert_eq!((b.imports.len(), b.exports.len()), (138, 1), "{b:#?}");
+    assert_eq!(b.exports, ["PyInit_nh3"]);
+    assert!(b.imports.iter().any(|i| i.name == "PyType_FromSpec"));
+    let needed: Vec<&str> = b.needed.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(
+        needed,
+        [
+            "libgcc_s.so.1",
+            "librt.so.1",
+            "libpthread.so.0",
+            "libm.so.6",
+            "libdl.so.2",
+            "libc.so.6",
+            "ld64.so.1"
+        ]
+    );
+    let close = import(&b, "close");
+    assert_eq!(close.library.as_deref(), Some("libpthread.so.0"));
+    assert_eq!(close.version.as_deref(), Some("GLIBC_2.2"));
+    check_sparse_matches_full(&data);
+
+    // DT_HASH alone (DT_GNU_HASH renamed to DT_DEBUG, no section headers): its 8-byte
+    // entries give the same 141 symbols.
+    let mut hash_only = data.clone();
+    let (gnu_at, _) = be64_dynamic_entries(&data)
+        .into_iter()
+        .find(|&(_, t)| t == DT_GNU_HASH)
+        .unwrap();
+    put_be64(&mut hash_only, gnu_at, 21);
+    put_be64(&mut hash_only, 0x28, 0);
+    assert_eq!(read_one(&hash_only), b);
+    assert_eq!(
+        be64(&data, be64_dynamic_value(&data, DT_HASH) + 8),
+        141,
+        "nchain"
+    );
+}
+
+#[test]
+fn elf_symbol_count_sources_that_disagree_fail_closed() {
+    let data = nh3_s390x();
+    // DT_HASH's nchain one short.
+    let mut short_hash = data.clone();
+    put_be64(&mut short_hash, be64_dynamic_value(&data, DT_HASH) + 8, 140);
+    let err = binary::read(&short_hash).unwrap_err();
+    assert!(matches!(err, ReadError::Malformed { .. }), "{err}");
+    assert!(
+        err.to_string().contains(
+            "DT_HASH (8-byte entries) counts 140 dynamic symbols but DT_GNU_HASH counts 141"
+        ),
+        "{err}"
+    );
+    // The `.dynsym` section header one entry short.
+    let shoff = be64(&data, 0x28) as usize;
+    let shnum = u16::from_be_bytes([data[0x3c], data[0x3d]]) as usize;
+    let dynsym = (0..shnum)
+        .map(|i| shoff + i * 64)
+        .find(|&at| u32::from_be_bytes(data[at + 4..at + 8].try_into().unwrap()) == 11)
+        .expect(".dynsym header");
+    let mut short_section = data.clone();
+    put_be64(&mut short_section, dynsym + 32, 140 * 24);
+    let err = binary::read(&short_section).unwrap_err().to_string();
+    assert!(
+        err.contains("counts 141 dynamic symbols but the .dynsym section header counts 140"),
+        "{err}"
+    );
+}
+
+/// A real old-ld64 fat Mach-O (cryptography 2.2, 2018): an i386 stub slice whose
+/// `LC_DYLD_INFO` export trie is empty (size 0: it exports nothing), and an x86_64 slice
+/// whose trie exports what its symbol table lists as external definitions.
+#[test]
+fn macho_old_ld64_fat_with_empty_export_trie() {
+    let data = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/cryptography-2.2-macosx_10_6_intel-_padding.abi3.so"
+    ))
+    .unwrap();
+    let slices = binary::read(&data).expect("read");
+    assert_eq!(slices.len(), 2);
+    let (i386, x86_64) = (&slices[0], &slices[1]);
+    assert_eq!((i386.arch.clone(), i386.fat_slice), (Arch::X86, Some(0)));
+    assert!(i386.exports.is_empty(), "{i386:#?}");
+    assert_eq!(i386.imports.len(), 1, "{i386:#?}");
+    assert_eq!(
+        (x86_64.arch.clone(), x86_64.fat_slice),
+        (Arch::X86_64, Some(1))
+    );
+    assert_eq!(
+        x86_64.exports,
+        [
+            "Cryptography_check_pkcs7_padding",
+            "Cryptography_check_ansix923_padding",
+            "PyInit__padding"
+        ]
+    );
+    assert_eq!(x86_64.imports.len(), 13, "{x86_64:#?}");
+    let dealloc = import(x86_64, "_Py_Dealloc");
+    // `-undefined dynamic_lookup`: the interpreter's symbols are looked up flat.
+    assert_eq!(dealloc.library, None);
+    assert!(x86_64.flat_namespace_lookups);
+    assert_eq!(i386.imports[0].name, "dyld_stub_binder");
+    for slice in &slices {
+        assert_eq!(slice.macos_min, Some((10, 9)));
+        assert_eq!(slice.needed[0].name, "/usr/lib/libSystem.B.dylib");
+    }
+    check_sparse_matches_full(&data);
+}
+
+/// A minimal x86_64 ELF shared object, addresses equal to file offsets: `count` dynamic
+/// symbols (after the null one), all undefined and all named by string-table offset 1,
+/// where `name` is; sized by a DT_HASH table.
+fn elf_naming_one_string(count: u32, name: &[u8]) -> Vec<u8> {
+    elf_with_sysv_hash(62, false, count, name)
+}
+
+/// Like [`elf_naming_one_string`], for machine `machine`, with 8-byte DT_HASH entries when
+/// `hash64` (glibc's `Elf_Symndx` on s390x and Alpha).
+fn elf_with_sysv_hash(machine: u16, hash64: bool, count: u32, name: &[u8]) -> Vec<u8> {
+    let mut f = vec![0u8; 0x1000];
+    let put = |f: &mut Vec<u8>, at: usize, bytes: &[u8]| {
+        if f.len() < at + bytes.len() {
+            f.resize(at + bytes.len(), 0);
+        }
+        f[at..at + bytes.len()].copy_from_slice(bytes);
+    };
+    let hash = 0x1000usize;
+    let nchain = count as usize + 1;
+    let entry = if hash64 { 8 } else { 4 };
+    let symtab = (hash + entry * (3 + nchain) + 7) & !7;
+    let strtab = symtab + 24 * nchain;
+    let strsz = name.len() + 2;
+    let dynamic = (strtab + strsz + 7) & !7;
+    if hash64 {
+        put(&mut f, hash, &1u64.to_le_bytes());
+        put(&mut f, hash + 8, &(nchain as u64).to_le_bytes());
+    } else {
+        put(&mut f, hash, &1u32.to_le_bytes());
+        put(&mut f, hash + 4, &(nchain as u32).to_le_bytes());
+    }
+    for i in 1..nchain {
+        let s = symtab + 24 * i;
+        put(&mut f, s, &1u32.to_le_bytes()); // st_name
+        put(&mut f, s + 4, &[0x10]); // STB_GLOBAL, STT_NOTYPE
+        put(&mut f, s + 23, &[0]);
+    }
+    put(&mut f, strtab + 1, name);
+    put(&mut f, strtab + 1 + name.len(), &[0]);
+    let entries: [(u64, u64); 6] = [
+        (4, hash as u64),
+        (5, strtab as u64),
+        (10, strsz as u64),
+        (6, symtab as u64),
+        (11, 24),
+        (0, 0),
+    ];
+    for (i, (tag, val)) in entries.iter().enumerate() {
+        put(&mut f, dynamic + 16 * i, &tag.to_le_bytes());
+        put(&mut f, dynamic + 16 * i + 8, &val.to_le_bytes());
+    }
+    let total = (dynamic + 16 * entries.len()) as u64;
+    put(&mut f, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut f, 0x10, &3u16.to_le_bytes());
+    put(&mut f, 0x12, &machine.to_le_bytes());
+    put(&mut f, 0x14, &1u32.to_le_bytes());
+    put(&mut f, 0x20, &64u64.to_le_bytes());
+    put(&mut f, 0x34, &64u16.to_le_bytes());
+    put(&mut f, 0x36, &56u16.to_le_bytes());
+    put(&mut f, 0x38, &2u16.to_le_bytes());
+    put(&mut f, 0x3a, &64u16.to_le_bytes());
+    put(&mut f, 64, &1u32.to_le_bytes());
+    put(&mut f, 68, &4u32.to_le_bytes());
+    put(&mut f, 64 + 32, &total.to_le_bytes());
+    put(&mut f, 64 + 40, &total.to_le_bytes());
+    put(&mut f, 120, &2u32.to_le_bytes());
+    put(&mut f, 120 + 8, &(dynamic as u64).to_le_bytes());
+    put(&mut f, 120 + 16, &(dynamic as u64).to_le_bytes());
+    put(&mut f, 120 + 32, &(16 * entries.len() as u64).to_le_bytes());
+    f
+}
+
+/// Alpha (little-endian ELF64, Linux's EM_ALPHA 0x9026) uses 8-byte DT_HASH entries too:
+/// with only DT_HASH to size the symbol table, all 5 symbols are read.
+#[test]
+fn elf_alpha_reads_8_byte_hash_entries() {
+    let alpha = read_one(&elf_with_sysv_hash(0x9026, true, 5, b"PyType_GetName"));
+    assert_eq!(alpha.imports.len(), 5);
+    assert_eq!(alpha.arch, Arch::Other("alpha".into()));
+    // The same layout on x86_64 (4-byte entries) reads the same.
+    let x86_64 = read_one(&elf_with_sysv_hash(62, false, 5, b"PyType_GetName"));
+    assert_eq!(x86_64.imports, alpha.imports);
+}
+
+/// Copies of one string are bounded: names a small file repeats add up to at most
+/// `MAX_STRING_BYTES` per file, then the read is refused by name.
+#[test]
+fn repeated_names_are_bounded() {
+    let name = vec![b'P'; 60_000];
+    let few = read_one(&elf_naming_one_string(3, &name));
+    assert_eq!(few.imports.len(), 3);
+    let many = elf_naming_one_string(600, &name); // 36 MB of copies of a 60 kB string
+    let err = match binary::read(&many) {
+        Ok(b) => panic!("read {} imports of 60 kB each", b[0].imports.len()),
+        Err(e) => e,
+    };
+    assert!(matches!(err, ReadError::Limit { .. }), "{err}");
+    assert!(
+        err.to_string().contains("add up to more than 32 MiB"),
+        "{err}"
+    );
+}
+
+/// 32-bit Mach-O slices, little-endian i386 and big-endian ppc (`intel`, `fat`, `fat3`,
+/// `universal` wheels), thin and fat: arch, exports, two-level and flat imports, libraries.
+#[test]
+fn macho_i386_and_ppc_slices() {
+    let image = |big_endian: bool, cputype: u32| {
+        macho32_dylib(
+            big_endian,
+            cputype,
+            "@rpath/_demo.abi3.so",
+            &["PyInit__demo", "demo_helper"],
+            &[("PyType_GetName", 0xfe), ("malloc", 1)],
+            &["/usr/lib/libSystem.B.dylib"],
+        )
+    };
+    let i386 = image(false, 7);
+    let ppc = image(true, 18);
+    let check = |b: &Binary, arch: Arch, tag: &str| {
+        assert_eq!(b.format, Format::MachO);
+        assert_eq!(b.arch, arch);
+        assert_eq!(b.arch.tag_name(binary::Platform::MacOs), tag);
+        assert_eq!(Arch::from_name(tag), arch);
+        assert_eq!(b.exports, ["PyInit__demo", "demo_helper"]);
+        let py = import(b, "PyType_GetName");
+        assert_eq!(py.library, None);
+        assert!(b.flat_namespace_lookups);
+        assert_eq!(
+            import(b, "malloc").library.as_deref(),
+            Some("/usr/lib/libSystem.B.dylib")
+        );
+        assert_eq!(b.imports.len(), 2, "{:?}", b.imports);
+        assert_eq!(b.needed.len(), 1);
+        assert_eq!(b.soname.as_deref(), Some("@rpath/_demo.abi3.so"));
+        assert_eq!(b.macos_min, Some((10, 5)));
+    };
+    check(&read_one(&i386), Arch::X86, "i386");
+    check(&read_one(&ppc), Arch::Ppc, "ppc");
+    let fat = fat_macho_of(&[(7, 3, &i386), (18, 0, &ppc)]);
+    let slices = binary::read(&fat).unwrap();
+    assert_eq!(slices.len(), 2);
+    check(&slices[0], Arch::X86, "i386");
+    check(&slices[1], Arch::Ppc, "ppc");
+    assert_eq!(
+        (slices[0].fat_slice, slices[1].fat_slice),
+        (Some(0), Some(1))
+    );
+    check_truncations_and_prefixes(&ppc);
+    check_truncations_and_prefixes(&fat);
+}
+
+/// The architecture names of the PE machines PyPI ships (`win_amd64`, `win32`,
+/// `win_arm64`).
+#[test]
+fn pe_arch_tag_names() {
+    for (arch, tag) in [
+        (Arch::X86_64, "amd64"),
+        (Arch::X86, "win32"),
+        (Arch::Aarch64, "arm64"),
+    ] {
+        assert_eq!(arch.tag_name(binary::Platform::Windows), tag);
+    }
+    assert_eq!(Arch::from_name("amd64"), Arch::X86_64);
+    assert_eq!(Arch::from_name("arm64"), Arch::Aarch64);
+}
+
+/// Section headers are a cross-check only: a file cut after its last segment (the section
+/// header table gone) still reads, from its hash tables.
+#[test]
+fn elf_section_headers_past_the_end_are_no_source() {
+    let data = fixture_or_skip!(elf_fixture());
+    let full = read_one(&data);
+    let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
+    let cut = &data[..shoff];
+    assert_eq!(read_one(cut), full);
+    check_sparse_matches_full(cut);
 }

@@ -763,29 +763,12 @@ fn sysroot_host_symlink_is_rerooted() {
 }
 
 /// Runs the CLI under python3 and returns (peak RSS of the child in KiB, exit code, stdout).
-fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), String> {
-    const MEASURE: &str = "import resource, subprocess, sys\n\
-        r = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n\
-        sys.stdout.buffer.write(r.stdout)\n\
-        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode, file=sys.stderr)\n";
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(MEASURE)
-        .arg(env!("CARGO_BIN_EXE_cargo-abi3"))
-        .args(args)
+fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), support::Skip> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(args)
         .env("NO_COLOR", "1")
-        .env_remove("LD_LIBRARY_PATH")
-        .output()
-        .map_err(|e| format!("python3 not found: {e}"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let last = stderr.lines().last().unwrap_or_default();
-    let mut fields = last.split_whitespace();
-    let rss = fields.next().and_then(|f| f.parse().ok());
-    let code = fields.next().and_then(|f| f.parse().ok());
-    match (rss, code) {
-        (Some(rss), Some(code)) => Ok((rss, code, String::from_utf8(out.stdout).unwrap())),
-        _ => Err(format!("cannot measure: {stderr}")),
-    }
+        .env_remove("LD_LIBRARY_PATH");
+    support::rss::peak_rss_kib(&cmd)
 }
 
 /// A crafted 4.8 MB ld.so.cache: 200,000 entries whose soname and path all point at one

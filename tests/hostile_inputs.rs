@@ -1371,17 +1371,10 @@ fn huge_sparse_loose_binary_is_streamed() {
         .unwrap()
         .set_len(1_900_000_000)
         .unwrap();
-    let (code, peak, stdout) = run_peak_rss(
-        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
-        &[
-            "audit".as_ref(),
-            "--assume-minimum".as_ref(),
-            "3.8".as_ref(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            path.as_os_str(),
-        ],
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--assume-minimum", "3.8", "--format", "json"])
+        .arg(&path);
+    let (peak, code, stdout) = fixture_or_skip!(support::rss::peak_rss_kib(&cmd));
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 1, "{json:#}");
     assert!(
@@ -1395,15 +1388,9 @@ fn huge_sparse_loose_binary_is_streamed() {
 /// data until memory runs out) is refused with a message that says so.
 #[test]
 fn proc_files_are_refused_with_the_reason() {
-    let (code, peak, stdout) = run_peak_rss(
-        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
-        &[
-            "audit".as_ref(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "/proc/self/pagemap".as_ref(),
-        ],
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--format", "json", "/proc/self/pagemap"]);
+    let (peak, code, stdout) = fixture_or_skip!(support::rss::peak_rss_kib(&cmd));
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 2, "{json:#}");
     let f = &json["inputs"][0]["findings"][0];
@@ -1423,17 +1410,10 @@ fn findings_per_binary_are_bounded() {
     let so = fixture_or_skip!(extension(&imports));
     let path = dir.path().join("_core.abi3.so");
     std::fs::write(&path, &so).unwrap();
-    let (code, peak, stdout) = run_peak_rss(
-        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
-        &[
-            "audit".as_ref(),
-            "--assume-minimum".as_ref(),
-            "3.8".as_ref(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            path.as_os_str(),
-        ],
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--assume-minimum", "3.8", "--format", "json"])
+        .arg(&path);
+    let (peak, code, stdout) = fixture_or_skip!(support::rss::peak_rss_kib(&cmd));
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 1);
     let found = json["inputs"][0]["binaries"][0]["findings"]
@@ -1468,15 +1448,9 @@ fn many_inputs_share_bounded_memory() {
         )
         .unwrap();
     }
-    let (code, peak, stdout) = run_peak_rss(
-        Path::new(env!("CARGO_BIN_EXE_cargo-abi3")),
-        &[
-            "audit".as_ref(),
-            "--format".as_ref(),
-            "json".as_ref(),
-            many.as_os_str(),
-        ],
-    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--format", "json"]).arg(&many);
+    let (peak, code, stdout) = fixture_or_skip!(support::rss::peak_rss_kib(&cmd));
     let json: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(code, 1);
     assert_eq!(json["summary"]["inputs"], 4000);

@@ -13,6 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod ldcache;
+pub mod rss;
 pub mod wheel;
 
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
@@ -545,6 +546,13 @@ pub enum ElfArch {
     Ppc,
     Aarch64,
     X86_64,
+    /// 64-bit big-endian.
+    Ppc64,
+    Ppc64le,
+    /// 32-bit little-endian (armv7l).
+    Arm,
+    Riscv64,
+    Loongarch64,
 }
 
 impl ElfArch {
@@ -555,17 +563,21 @@ impl ElfArch {
             ElfArch::S390x => Architecture::S390x,
             ElfArch::Ppc => Architecture::PowerPc,
             ElfArch::Aarch64 => Architecture::Aarch64,
+            ElfArch::Ppc64 | ElfArch::Ppc64le => Architecture::PowerPc64,
+            ElfArch::Arm => Architecture::Arm,
+            ElfArch::Riscv64 => Architecture::Riscv64,
+            ElfArch::Loongarch64 => Architecture::LoongArch64,
         }
     }
     fn endian(self) -> Endianness {
         match self {
-            ElfArch::S390x | ElfArch::Ppc => Endianness::Big,
+            ElfArch::S390x | ElfArch::Ppc | ElfArch::Ppc64 => Endianness::Big,
             _ => Endianness::Little,
         }
     }
     fn pointer_bits(self) -> u8 {
         match self {
-            ElfArch::I386 | ElfArch::Ppc => 32,
+            ElfArch::I386 | ElfArch::Ppc | ElfArch::Arm => 32,
             _ => 64,
         }
     }
@@ -588,6 +600,19 @@ pub struct ElfSpec {
 
 fn elf_object(arch: ElfArch, exports: &[String], imports: &[String]) -> Vec<u8> {
     let mut obj = Object::new(BinaryFormat::Elf, arch.arch(), arch.endian());
+    // The e_flags ld.lld requires: the ABI version (ppc64 ELFv2, ARM EABI 5, LoongArch
+    // object ABI v1 with double-float) where it refuses 0.
+    let e_flags = match arch {
+        ElfArch::Ppc64 | ElfArch::Ppc64le => 2,
+        ElfArch::Arm => 0x0500_0000,
+        ElfArch::Loongarch64 => 0x43,
+        _ => 0,
+    };
+    obj.flags = object::FileFlags::Elf {
+        os_abi: object::elf::OsAbi(0),
+        abi_version: 0,
+        e_flags: object::elf::FileFlags(e_flags),
+    };
     for export in exports {
         define_function(&mut obj, export, &[0; 4], SymbolScope::Dynamic);
     }
@@ -659,32 +684,180 @@ pub fn build_elf_with_lld_needed(spec: &ElfSpec, needed: &[&str]) -> Result<Vec<
     Ok(std::fs::read(&out).expect("read linked ELF"))
 }
 
-/// Runs `cmd` to completion under a Python wrapper that reports the child's peak resident
-/// memory (`ru_maxrss` of `RUSAGE_CHILDREN`, KiB on Linux). Returns the exit code, the
-/// peak in KiB and the child's stdout. Memory bounds are checked this way, end to end.
-pub fn run_peak_rss(program: &Path, args: &[&std::ffi::OsStr]) -> (i32, u64, String) {
-    const WRAPPER: &str = "import resource, subprocess, sys\n\
-r = subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)\n\
-sys.stderr.write('peak_kib=%d code=%d\\n' % (resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode))\n\
-sys.stdout.buffer.write(r.stdout)\n";
-    let out = Command::new("python3")
-        .args(["-c", WRAPPER])
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("peak_kib="))
-        .unwrap_or_else(|| panic!("no peak from the wrapper: {stderr}"));
-    let mut fields = line.split(' ');
-    let peak = fields.next().unwrap()["peak_kib=".len()..].parse().unwrap();
-    let code = fields.next().unwrap()["code=".len()..].parse().unwrap();
-    (
-        code,
-        peak,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+// ---------------------------------------------------------------------------------------
+// 32-bit Mach-O (i386, ppc): written by hand, as ld64.lld links neither
+// ---------------------------------------------------------------------------------------
+
+/// A 32-bit Mach-O dylib in the pre-10.6 style (symbol table only, no dyld info):
+/// `exports` defined in `__TEXT,__text`, `imports` as `(name, two-level ordinal)`
+/// (0xfe: dynamic lookup), `dylibs` as `LC_LOAD_DYLIB`s, minimum macOS 10.5.
+pub fn macho32_dylib(
+    big_endian: bool,
+    cputype: u32,
+    install_name: &str,
+    exports: &[&str],
+    imports: &[(&str, u8)],
+    dylibs: &[&str],
+) -> Vec<u8> {
+    let w32 = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let w16 = |v: u16| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let padded = |s: &str| {
+        let mut b = s.as_bytes().to_vec();
+        b.push(0);
+        b.resize(b.len().div_ceil(4) * 4, 0);
+        b
+    };
+    let dylib_cmd = |cmd: u32, name: &str| {
+        let name = padded(name);
+        let mut c = Vec::new();
+        for v in [cmd, 24 + name.len() as u32, 24, 2, 0x1_0000, 0x1_0000] {
+            c.extend_from_slice(&w32(v));
+        }
+        c.extend_from_slice(&name);
+        c
+    };
+    let mut commands = Vec::new();
+    let mut ncmds = 0;
+    // LC_SEGMENT __TEXT with one section; offsets patched below.
+    let segment_at = commands.len();
+    commands.resize(56 + 68, 0);
+    ncmds += 1;
+    commands.extend(dylib_cmd(0xd, install_name)); // LC_ID_DYLIB
+    ncmds += 1;
+    for dylib in dylibs {
+        commands.extend(dylib_cmd(0xc, dylib)); // LC_LOAD_DYLIB
+        ncmds += 1;
+    }
+    let symtab_at = commands.len();
+    commands.resize(symtab_at + 24, 0);
+    ncmds += 1;
+    for v in [0x24u32, 16, 0x000a_0500, 0x000a_0500] {
+        commands.extend_from_slice(&w32(v)); // LC_VERSION_MIN_MACOSX 10.5
+    }
+    ncmds += 1;
+
+    let header = 28;
+    let text_off = (header + commands.len()).div_ceil(16) * 16;
+    let text_len = 4 * exports.len().max(1);
+    let symoff = text_off + text_len;
+    let mut symbols = Vec::new();
+    let mut strings = vec![0u8];
+    let mut add = |name: &str, n_type: u8, n_sect: u8, n_desc: u16, value: u32| {
+        let strx = strings.len() as u32;
+        strings.extend_from_slice(b"_");
+        strings.extend_from_slice(name.as_bytes());
+        strings.push(0);
+        symbols.extend_from_slice(&w32(strx));
+        symbols.extend_from_slice(&[n_type, n_sect]);
+        symbols.extend_from_slice(&w16(n_desc));
+        symbols.extend_from_slice(&w32(value));
+    };
+    for (i, name) in exports.iter().enumerate() {
+        add(name, 0x0f, 1, 0, (text_off + 4 * i) as u32); // N_SECT | N_EXT
+    }
+    for (name, ordinal) in imports {
+        add(name, 0x01, 0, u16::from(*ordinal) << 8, 0); // N_UNDF | N_EXT
+    }
+    let nsyms = (exports.len() + imports.len()) as u32;
+    let stroff = symoff + symbols.len();
+    let total = stroff + strings.len();
+
+    let mut segment = Vec::new();
+    segment.extend_from_slice(&w32(1)); // LC_SEGMENT
+    segment.extend_from_slice(&w32(56 + 68));
+    segment.extend_from_slice(&{
+        let mut n = [0u8; 16];
+        n[..6].copy_from_slice(b"__TEXT");
+        n
+    });
+    for v in [0, total as u32, 0, total as u32, 5, 5, 1, 0] {
+        segment.extend_from_slice(&w32(v)); // vmaddr, vmsize, fileoff, filesize, prots, nsects, flags
+    }
+    let mut sect = [0u8; 16];
+    sect[..6].copy_from_slice(b"__text");
+    segment.extend_from_slice(&sect);
+    segment.extend_from_slice(&{
+        let mut n = [0u8; 16];
+        n[..6].copy_from_slice(b"__TEXT");
+        n
+    });
+    for v in [
+        text_off as u32,
+        text_len as u32,
+        text_off as u32,
+        2,
+        0,
+        0,
+        0x8000_0400,
+        0,
+        0,
+    ] {
+        segment.extend_from_slice(&w32(v));
+    }
+    commands[segment_at..segment_at + 124].copy_from_slice(&segment);
+    let mut symtab = Vec::new();
+    for v in [
+        2u32,
+        24,
+        symoff as u32,
+        nsyms,
+        stroff as u32,
+        strings.len() as u32,
+    ] {
+        symtab.extend_from_slice(&w32(v));
+    }
+    commands[symtab_at..symtab_at + 24].copy_from_slice(&symtab);
+
+    let mut out = Vec::new();
+    let subtype = if cputype == 7 { 3 } else { 0 };
+    // MH_MAGIC in the file's byte order; MH_DYLIB; MH_DYLDLINK | MH_TWOLEVEL.
+    for v in [
+        0xfeed_face,
+        cputype,
+        subtype,
+        6,
+        ncmds,
+        commands.len() as u32,
+        0x84,
+    ] {
+        out.extend_from_slice(&w32(v));
+    }
+    out.extend_from_slice(&commands);
+    out.resize(text_off + text_len, 0);
+    out.extend_from_slice(&symbols);
+    out.extend_from_slice(&strings);
+    out
+}
+
+/// A fat file of `(cputype, cpusubtype, image)` slices, 4 KiB aligned.
+pub fn fat_macho_of(slices: &[(u32, u32, &[u8])]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&0xcafe_babe_u32.to_be_bytes());
+    out.extend_from_slice(&(slices.len() as u32).to_be_bytes());
+    let mut offset = 4096usize;
+    let mut placed = Vec::new();
+    for (cputype, cpusubtype, bytes) in slices {
+        for v in [*cputype, *cpusubtype, offset as u32, bytes.len() as u32, 12] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        placed.push((offset, *bytes));
+        offset = (offset + bytes.len()).div_ceil(4096) * 4096;
+    }
+    for (offset, bytes) in placed {
+        out.resize(offset, 0);
+        out.extend_from_slice(bytes);
+    }
+    out
 }

@@ -20,7 +20,8 @@ use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader, Sym};
 use object::{Endian, Endianness, U32};
 
 use super::{
-    Arch, Binary, Binding, ExportInfo, Format, Import, Needed, ReadError, View, Visibility, lossy,
+    Arch, Binary, Binding, ExportInfo, Format, Import, Needed, ReadError, View, Visibility,
+    charge_strings, owned,
 };
 
 /// At most this many `Verneed` entries / `Vernaux` entries in total are walked.
@@ -29,8 +30,26 @@ const MAX_VERNAUX: u64 = 65536;
 /// At most this many `Verdef` entries are walked (glibc's libc defines about 40 versions).
 const MAX_VERDEF: u64 = 4096;
 
+// What the reader (and the plan, which holds the same ranges) reads at most of each table,
+// whatever the headers claim. Real extension modules and the libraries they vendor stay
+// far below: tens of `PT_DYNAMIC` entries, tens of thousands of symbols, a few MiB of names.
+/// `PT_DYNAMIC` entries read before `DT_NULL`.
+pub(super) const MAX_DYN_ENTRIES: u64 = 65536;
+/// Dynamic symbols (`.dynsym` entries).
+pub(super) const MAX_DYNSYM: u64 = 1 << 19;
+/// Bytes of the dynamic string table.
+pub(super) const MAX_DYNSTR: u64 = 16 << 20;
+/// Section headers.
+pub(super) const MAX_SECTIONS: u64 = 65536;
+/// Bytes of one string (a symbol name, a needed library, a run path).
+const MAX_STRING: usize = 64 * 1024;
+
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::Elf, reason)
+}
+
+fn over(reason: impl Into<String>) -> ReadError {
+    ReadError::limit(Format::Elf, reason)
 }
 
 /// The bytes seen so far, and whether they are the whole file.
@@ -89,11 +108,17 @@ fn cstr(strtab: &[u8], offset: u64, what: &str) -> Result<String, ReadError> {
                 "{what}: string offset {offset:#x} outside the string table"
             ))
         })?;
-    let end = rest
-        .iter()
-        .position(|&b| b == 0)
-        .ok_or_else(|| bad(format!("{what}: unterminated string")))?;
-    Ok(lossy(rest.get(..end).unwrap_or_default()))
+    let window = rest.get(..MAX_STRING.min(rest.len())).unwrap_or_default();
+    let end = memchr::memchr(0, window).ok_or_else(|| {
+        if window.len() < rest.len() {
+            over(format!(
+                "{what}: string at {offset:#x} is longer than {MAX_STRING} bytes"
+            ))
+        } else {
+            bad(format!("{what}: unterminated string"))
+        }
+    })?;
+    owned(Format::Elf, window.get(..end).unwrap_or_default())
 }
 
 pub(super) fn read(data: View<'_>, complete: bool) -> Result<Binary, ReadError> {
@@ -119,8 +144,9 @@ fn arch(machine: elf::Machine, is_64: bool, little: bool) -> Arch {
         elf::EM_LOONGARCH if is_64 => Arch::Loongarch64,
         elf::EM_RISCV => Arch::Other("riscv32".into()),
         elf::EM_S390 => Arch::Other("s390".into()),
-        elf::EM_PPC => Arch::Other("ppc".into()),
+        elf::EM_PPC => Arch::Ppc,
         elf::EM_MIPS => Arch::Other(if is_64 { "mips64" } else { "mips" }.into()),
+        elf::EM_ALPHA | elf::EM_FAKE_ALPHA => Arch::Other("alpha".into()),
         other => Arch::Other(format!("elf-machine-{}", other.0)),
     }
 }
@@ -188,8 +214,15 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     let Some((dyn_offset, dyn_size)) = dynamic else {
         return read_from_sections::<Elf>(src, header, endian, binary);
     };
+    // The loader stops at DT_NULL, so a huge PT_DYNAMIC is read only as far as the cap.
     let dyn_count = dyn_size / size_of::<Elf::Dyn>() as u64;
-    let entries: &[Elf::Dyn] = src.slice(dyn_offset, dyn_count, "PT_DYNAMIC")?;
+    let entries: &[Elf::Dyn] =
+        src.slice(dyn_offset, dyn_count.min(MAX_DYN_ENTRIES), "PT_DYNAMIC")?;
+    if dyn_count > MAX_DYN_ENTRIES && !entries.iter().any(|e| e.tag(endian) == elf::DT_NULL) {
+        return Err(over(format!(
+            "PT_DYNAMIC holds {dyn_count} entries and no DT_NULL among the first {MAX_DYN_ENTRIES}, the limit"
+        )));
+    }
 
     let mut needed = Vec::new();
     let mut soname = None;
@@ -224,6 +257,11 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     }
 
     let strtab_bytes = match (strtab, strsz) {
+        (Some(_), Some(size)) if size > MAX_DYNSTR => {
+            return Err(over(format!(
+                "DT_STRSZ is {size} bytes, more than the limit of {MAX_DYNSTR}"
+            )));
+        }
         (Some(addr), Some(size)) => src.bytes(to_offset(addr, "DT_STRTAB")?, size, "DT_STRTAB")?,
         (None, None) if needed.is_empty() && soname.is_none() && symtab.is_none() => &[],
         _ => return Err(bad("DT_STRTAB or DT_STRSZ missing")),
@@ -257,21 +295,23 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
         return Err(bad(format!("unexpected DT_SYMENT {entsize}")));
     }
     let symtab_offset = to_offset(symtab_addr, "DT_SYMTAB")?;
-    let count = if let Some(addr) = hash {
-        let words: &[U32<Endianness>] = src.slice(to_offset(addr, "DT_HASH")?, 2, "DT_HASH")?;
-        words
-            .get(1)
-            .map_or(0, |nchain| u64::from(nchain.get(endian)))
-    } else if let Some(addr) = gnu_hash {
-        gnu_hash_count::<Elf>(src, endian, to_offset(addr, "DT_GNU_HASH")?)?
-    } else if let Some(count) = strtab
-        .and_then(|s| s.checked_sub(symtab_addr))
-        .map(|gap| gap / size_of::<Elf::Sym>() as u64)
-    {
-        // No hash table: the symbol table conventionally sits right before the strings.
-        count
-    } else {
-        return read_from_sections::<Elf>(src, header, endian, binary);
+    let hash = hash.map(|a| to_offset(a, "DT_HASH")).transpose()?;
+    let gnu_hash = gnu_hash.map(|a| to_offset(a, "DT_GNU_HASH")).transpose()?;
+    let count = match dynsym_count::<Elf>(src, header, endian, hash, gnu_hash, symtab_addr)? {
+        Some(count) => count,
+        None => match strtab
+            .and_then(|s| s.checked_sub(symtab_addr))
+            .map(|gap| gap / size_of::<Elf::Sym>() as u64)
+        {
+            // No hash table: the symbol table conventionally sits right before the strings.
+            Some(count) if count > MAX_DYNSYM => {
+                return Err(over(format!(
+                    "the gap between DT_SYMTAB and DT_STRTAB holds {count} symbols, more than the limit of {MAX_DYNSYM}"
+                )));
+            }
+            Some(count) => count,
+            None => return read_from_sections::<Elf>(src, header, endian, binary),
+        },
     };
     let source = SymSource {
         symtab: Some(symtab_offset),
@@ -311,7 +351,129 @@ fn program_headers<'a, Elf: FileHeader<Endian = Endianness>>(
     if usize::from(header.e_phentsize(endian)) != size_of::<Elf::ProgramHeader>() {
         return Err(bad("unexpected program header entry size"));
     }
+    if phnum > MAX_SECTIONS {
+        return Err(over(format!(
+            "{phnum} program headers, more than the limit of {MAX_SECTIONS}"
+        )));
+    }
     src.slice(phoff, phnum, "program headers")
+}
+
+/// Whether `DT_HASH` entries are 8 bytes: s390x and Alpha (glibc's `Elf_Symndx`), where
+/// everyone else uses 4.
+fn hash_entry_is_64(machine: elf::Machine, is_64: bool) -> bool {
+    (machine == elf::EM_S390 && is_64) || machine == elf::EM_ALPHA || machine == elf::EM_FAKE_ALPHA
+}
+
+/// The number of dynamic symbols, from every source the file has: `DT_HASH`'s `nchain`, the
+/// `DT_GNU_HASH` chains, and the `.dynsym` section header (the one at `DT_SYMTAB`'s address),
+/// when there are section headers. `None` when there is no source. The loader needs no
+/// count, so a wrong one would silently hide symbols: sources that disagree are an error
+/// naming both, and so is a count above [`MAX_DYNSYM`].
+fn dynsym_count<Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'_>,
+    header: &Elf,
+    endian: Endianness,
+    hash: Option<u64>,
+    gnu_hash: Option<u64>,
+    symtab_addr: u64,
+) -> Result<Option<u64>, ReadError> {
+    let mut counts: Vec<(&str, u64)> = Vec::new();
+    if let Some(offset) = hash {
+        if hash_entry_is_64(header.e_machine(endian), header.is_class_64()) {
+            let words: &[object::U64<Endianness>] = src.slice(offset, 2, "DT_HASH")?;
+            let nchain = words.get(1).map_or(0, |w| w.get(endian));
+            counts.push(("DT_HASH (8-byte entries)", nchain));
+        } else {
+            let words: &[U32<Endianness>] = src.slice(offset, 2, "DT_HASH")?;
+            let nchain = words.get(1).map_or(0, |w| u64::from(w.get(endian)));
+            counts.push(("DT_HASH", nchain));
+        }
+    }
+    if let Some(offset) = gnu_hash {
+        counts.push(("DT_GNU_HASH", gnu_hash_count::<Elf>(src, endian, offset)?));
+    }
+    if let Some(count) = section_dynsym_count::<Elf>(src, header, endian, symtab_addr)? {
+        counts.push(("the .dynsym section header", count));
+    }
+    let Some(&(first, count)) = counts.first() else {
+        return Ok(None);
+    };
+    if let Some(&(other, other_count)) = counts.iter().find(|(_, c)| *c != count) {
+        return Err(bad(format!(
+            "{first} counts {count} dynamic symbols but {other} counts {other_count}"
+        )));
+    }
+    if count > MAX_DYNSYM {
+        return Err(over(format!(
+            "{count} dynamic symbols, more than the limit of {MAX_DYNSYM}"
+        )));
+    }
+    Ok(Some(count))
+}
+
+/// The section headers, when the file has them (`e_shoff` and a count); capped.
+fn section_headers<'a, Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'a>,
+    header: &Elf,
+    endian: Endianness,
+) -> Result<&'a [Elf::SectionHeader], ReadError> {
+    let shoff: u64 = header.e_shoff(endian).into();
+    if shoff == 0 {
+        return Ok(&[]);
+    }
+    let mut shnum = u64::from(header.e_shnum(endian));
+    if shnum == 0 && header.e_shentsize(endian) == 0 {
+        return Ok(&[]);
+    }
+    if usize::from(header.e_shentsize(endian)) != size_of::<Elf::SectionHeader>() {
+        return Err(bad("unexpected section header entry size"));
+    }
+    if shnum == 0 {
+        // More than SHN_LORESERVE sections: the count is in section 0's sh_size.
+        let section0: &Elf::SectionHeader = src.read(shoff, "section header 0")?;
+        shnum = section0.sh_size(endian).into();
+    }
+    if shnum > MAX_SECTIONS {
+        return Err(over(format!(
+            "{shnum} section headers, more than the limit of {MAX_SECTIONS}"
+        )));
+    }
+    src.slice(shoff, shnum, "section headers")
+}
+
+/// The symbol count the `SHT_DYNSYM` section header at `symtab_addr` gives. The loader never
+/// reads section headers: a table that lies past the end of the (complete) file is no
+/// source, rather than a reason to refuse a file that loads.
+fn section_dynsym_count<Elf: FileHeader<Endian = Endianness>>(
+    src: Src<'_>,
+    header: &Elf,
+    endian: Endianness,
+    symtab_addr: u64,
+) -> Result<Option<u64>, ReadError> {
+    let shoff: u64 = header.e_shoff(endian).into();
+    let shnum = u64::from(header.e_shnum(endian)).max(1);
+    let table_end = shnum
+        .checked_mul(size_of::<Elf::SectionHeader>() as u64)
+        .and_then(|len| len.checked_add(shoff));
+    if src.complete && table_end.is_none_or(|end| end > src.data.len()) {
+        return Ok(None);
+    }
+    let sections = section_headers::<Elf>(src, header, endian)?;
+    let Some(dynsym) = sections
+        .iter()
+        .find(|s| s.sh_type(endian) == elf::SHT_DYNSYM && s.sh_addr(endian).into() == symtab_addr)
+    else {
+        return Ok(None);
+    };
+    let size: u64 = dynsym.sh_size(endian).into();
+    let entsize: u64 = dynsym.sh_entsize(endian).into();
+    if entsize != size_of::<Elf::Sym>() as u64 || size % entsize != 0 {
+        return Err(bad(format!(
+            ".dynsym section: size {size} is not a multiple of entry size {entsize}"
+        )));
+    }
+    Ok(Some(size / entsize))
 }
 
 /// Number of dynamic symbols, from a `DT_GNU_HASH` table: one past the last symbol of the
@@ -324,6 +486,11 @@ fn gnu_hash_count<Elf: FileHeader<Endian = Endianness>>(
     let head: &[U32<Endianness>] = src.slice(offset, 4, "DT_GNU_HASH header")?;
     let word = |i: usize| head.get(i).map_or(0, |w| u64::from(w.get(endian)));
     let (nbuckets, symoffset, bloom_size) = (word(0), word(1), word(2));
+    if nbuckets > MAX_DYNSYM || symoffset > MAX_DYNSYM || bloom_size > MAX_DYNSYM {
+        return Err(over(format!(
+            "DT_GNU_HASH has {nbuckets} buckets, {bloom_size} bloom words and symbol offset {symoffset}: more than the limit of {MAX_DYNSYM}"
+        )));
+    }
     let word_size: u64 = if Elf::is_type_64_sized() { 8 } else { 4 };
     let buckets_offset = bloom_size
         .checked_mul(word_size)
@@ -341,6 +508,11 @@ fn gnu_hash_count<Elf: FileHeader<Endian = Endianness>>(
     }
     let mut index = max_bucket;
     loop {
+        if index >= MAX_DYNSYM {
+            return Err(over(format!(
+                "DT_GNU_HASH chains run past {MAX_DYNSYM} symbols, the limit"
+            )));
+        }
         let chain_offset = (index - symoffset)
             .checked_mul(4)
             .and_then(|o| o.checked_add(chains_offset))
@@ -443,6 +615,7 @@ fn read_verneed(
             }
             let aux: &elf::Vernaux<Endianness> = src.read(aux_offset, "Vernaux")?;
             let version = cstr(strtab, aux.vna_name.get(endian).into(), "Vernaux name")?;
+            charge_strings(Format::Elf, file.len())?;
             map.insert(aux.vna_other(endian).index().0, (file.clone(), version));
             let next = aux.vna_next.get(endian);
             if next == 0 {
@@ -506,6 +679,9 @@ fn read_symbols<Elf: FileHeader<Endian = Endianness>>(
                 .get(index)
                 .map(|v| v.0.get(endian).index().0)
                 .and_then(|v| versions.get(&v));
+            if let Some((file, version)) = version {
+                charge_strings(Format::Elf, file.len() + version.len())?;
+            }
             binary.imports.push(Import {
                 name,
                 library: version.map(|(file, _)| file.clone()),
@@ -557,29 +733,19 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
     endian: Endianness,
     mut binary: Binary,
 ) -> Result<Binary, ReadError> {
-    let shoff: u64 = header.e_shoff(endian).into();
-    if shoff == 0 {
-        return Ok(binary);
-    }
-    if usize::from(header.e_shentsize(endian)) != size_of::<Elf::SectionHeader>() {
-        return Err(bad("unexpected section header entry size"));
-    }
-    let mut shnum = u64::from(header.e_shnum(endian));
-    if shnum == 0 {
-        let section0: &Elf::SectionHeader = src.read(shoff, "section header 0")?;
-        shnum = section0.sh_size(endian).into();
-    }
-    let sections: &[Elf::SectionHeader] = src.slice(shoff, shnum, "section headers")?;
+    let sections = section_headers::<Elf>(src, header, endian)?;
     let section_bytes = |index: u32, what: &str| -> Result<&[u8], ReadError> {
         let section = usize::try_from(index)
             .ok()
             .and_then(|i| sections.get(i))
             .ok_or_else(|| bad(format!("{what}: bad section index {index}")))?;
-        src.bytes(
-            section.sh_offset(endian).into(),
-            section.sh_size(endian).into(),
-            what,
-        )
+        let size: u64 = section.sh_size(endian).into();
+        if size > MAX_DYNSTR {
+            return Err(over(format!(
+                "{what}: {size} bytes, more than the limit of {MAX_DYNSTR}"
+            )));
+        }
+        src.bytes(section.sh_offset(endian).into(), size, what)
     };
 
     if binary.needed.is_empty()
@@ -593,7 +759,7 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
         let size: u64 = dynamic.sh_size(endian).into();
         let entries: &[Elf::Dyn] = src.slice(
             dynamic.sh_offset(endian).into(),
-            size / size_of::<Elf::Dyn>() as u64,
+            (size / size_of::<Elf::Dyn>() as u64).min(MAX_DYN_ENTRIES),
             ".dynamic",
         )?;
         for entry in entries {
@@ -624,9 +790,15 @@ fn read_from_sections<Elf: FileHeader<Endian = Endianness>>(
     };
     let strtab = section_bytes(dynsym.sh_link(endian), ".dynstr")?;
     let size: u64 = dynsym.sh_size(endian).into();
+    let count = size / size_of::<Elf::Sym>() as u64;
+    if count > MAX_DYNSYM {
+        return Err(over(format!(
+            ".dynsym: {count} symbols, more than the limit of {MAX_DYNSYM}"
+        )));
+    }
     let mut source = SymSource {
         symtab: Some(dynsym.sh_offset(endian).into()),
-        count: size / size_of::<Elf::Sym>() as u64,
+        count,
         versym: None,
         verneed: None,
         verdef: None,

@@ -17,14 +17,43 @@ use object::macho;
 use object::read::macho::{FatArch, LoadCommandVariant, MachHeader, MachOFile, Nlist, SymbolTable};
 use object::read::{ImportFlags, NameOrOrdinal, Object};
 
-use super::{Arch, Binary, Format, Import, Needed, ReadError, View, lossy};
+use super::{
+    Arch, Binary, Format, Import, Needed, ReadError, View, charge_strings, export_trie, lossy,
+    owned,
+};
 
-/// A fat header with more architectures than this is not believed (it is probably a Java
-/// class file, which shares the magic number).
+// What the reader (and the plan) reads at most of each structure, whatever the headers
+// claim; real images stay far below.
+/// Bytes of load commands (`sizeofcmds`).
+pub(super) const MAX_SIZEOFCMDS: u64 = 4 << 20;
+/// Symbol table entries.
+pub(super) const MAX_SYMBOLS: u64 = 1 << 20;
+/// Bytes of the symbol string table the plan holds (names are read one by one).
+pub(super) const MAX_STRINGS: u64 = 16 << 20;
+/// Bytes of one `__LINKEDIT` blob: bind opcodes, export trie, chained fixups.
+pub(super) const MAX_LINKEDIT_BLOB: u64 = 16 << 20;
+
+/// A fat header with more architectures than this is refused (real ones list a handful; a
+/// Java class file shares the magic number and has its version where the count would be).
 pub(super) const MAX_FAT_ARCHES: u32 = 32;
 
 fn bad(reason: impl Into<String>) -> ReadError {
     ReadError::malformed(Format::MachO, reason)
+}
+
+fn over(reason: impl Into<String>) -> ReadError {
+    ReadError::limit(Format::MachO, reason)
+}
+
+/// `Err` when `size` bytes of `what` is more than `max`.
+fn cap(what: &str, size: u64, max: u64) -> Result<(), ReadError> {
+    if size > max {
+        Err(over(format!(
+            "{what} is {size} bytes, more than the limit of {max}"
+        )))
+    } else {
+        Ok(())
+    }
 }
 
 fn obj_err(what: &str) -> impl Fn(object::read::Error) -> ReadError + '_ {
@@ -52,8 +81,13 @@ pub(super) fn read(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadEr
 
 fn read_fat<Fat: FatArch>(data: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
     let count = be32(data, 4).unwrap_or(0);
-    if count == 0 || count > MAX_FAT_ARCHES {
-        return Err(bad(format!("implausible fat architecture count {count}")));
+    if count == 0 {
+        return Err(bad("fat Mach-O header lists no architectures"));
+    }
+    if count > MAX_FAT_ARCHES {
+        return Err(bad(format!(
+            "fat Mach-O header lists {count} architectures, more than the limit of {MAX_FAT_ARCHES}"
+        )));
     }
     let header_len = 8 + u64::from(count) * std::mem::size_of::<Fat>() as u64;
     need(data, complete, header_len, "fat header")?;
@@ -102,14 +136,14 @@ fn arch(cputype: macho::CpuType) -> Arch {
         macho::CPU_TYPE_ARM => Arch::Arm,
         macho::CPU_TYPE_POWERPC64 => Arch::Ppc64,
         macho::CPU_TYPE_ARM64_32 => Arch::Other("arm64_32".into()),
-        macho::CPU_TYPE_POWERPC => Arch::Other("ppc".into()),
+        macho::CPU_TYPE_POWERPC => Arch::Ppc,
         other => Arch::Other(format!("macho-cputype-{:#x}", other.0)),
     }
 }
 
-/// Removes exactly one leading underscore, if present.
-fn c_name(name: &[u8]) -> String {
-    lossy(name.strip_prefix(b"_").unwrap_or(name))
+/// Removes exactly one leading underscore, if present (charged to the file's budget).
+fn c_name(name: &[u8]) -> Result<String, ReadError> {
+    owned(Format::MachO, name.strip_prefix(b"_").unwrap_or(name))
 }
 
 /// How many bytes of the file the image's headers say it occupies.
@@ -118,7 +152,9 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
     endian: Endianness,
     data: View<'_>,
 ) -> Result<u64, ReadError> {
-    let mut end = std::mem::size_of::<Mach>() as u64 + u64::from(header.sizeofcmds(endian));
+    let sizeofcmds = u64::from(header.sizeofcmds(endian));
+    cap("sizeofcmds", sizeofcmds, MAX_SIZEOFCMDS)?;
+    let mut end = std::mem::size_of::<Mach>() as u64 + sizeofcmds;
     let mut commands = header
         .load_commands(endian, data, 0)
         .map_err(obj_err("load commands"))?;
@@ -137,6 +173,12 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
                 range(seg.fileoff.get(endian), seg.filesize.get(endian))?
             }
             LoadCommandVariant::Symtab(symtab) => {
+                let nsyms = u64::from(symtab.nsyms.get(endian));
+                if nsyms > MAX_SYMBOLS {
+                    return Err(over(format!(
+                        "LC_SYMTAB lists {nsyms} symbols, more than the limit of {MAX_SYMBOLS}"
+                    )));
+                }
                 let entry = std::mem::size_of::<Mach::Nlist>() as u64;
                 let syms = range(
                     symtab.symoff.get(endian).into(),
@@ -147,10 +189,33 @@ fn extent<Mach: MachHeader<Endian = Endianness>>(
                     symtab.strsize.get(endian).into(),
                 )?)
             }
-            LoadCommandVariant::LinkeditData(cmd) => range(
-                cmd.dataoff.get(endian).into(),
-                cmd.datasize.get(endian).into(),
-            )?,
+            LoadCommandVariant::LinkeditData(cmd) => {
+                let size = cmd.datasize.get(endian).into();
+                if matches!(
+                    command.cmd(),
+                    macho::LC_DYLD_EXPORTS_TRIE | macho::LC_DYLD_CHAINED_FIXUPS
+                ) {
+                    cap("a linkedit blob", size, MAX_LINKEDIT_BLOB)?;
+                }
+                range(cmd.dataoff.get(endian).into(), size)?
+            }
+            LoadCommandVariant::DyldInfo(info) => {
+                for (what, size) in [
+                    ("LC_DYLD_INFO bind opcodes", info.bind_size.get(endian)),
+                    (
+                        "LC_DYLD_INFO weak bind opcodes",
+                        info.weak_bind_size.get(endian),
+                    ),
+                    (
+                        "LC_DYLD_INFO lazy bind opcodes",
+                        info.lazy_bind_size.get(endian),
+                    ),
+                    ("LC_DYLD_INFO export trie", info.export_size.get(endian)),
+                ] {
+                    cap(what, size.into(), MAX_LINKEDIT_BLOB)?;
+                }
+                0
+            }
             _ => 0,
         };
         end = end.max(this);
@@ -230,13 +295,6 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
 
     let flags = header.flags(endian);
     let flat_image = !flags.contains(macho::MH_TWOLEVEL) || flags.contains(macho::MH_FORCE_FLAT);
-    let mut seen = HashSet::new();
-    let mut push_import = |binary: &mut Binary, import: Import| {
-        if seen.insert((import.name.clone(), import.library.clone())) {
-            binary.imports.push(import);
-        }
-    };
-
     // Undefined external symbols of the symbol table, library from the n_desc ordinal.
     let symbols: &SymbolTable<'_, Mach, View<'_>> = file.macho_symbol_table();
     for nlist in symbols.iter() {
@@ -257,28 +315,25 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
             resolve_ordinal(&libraries, n_desc.library().0.into(), true)?
         };
         binary.flat_namespace_lookups |= flat;
-        push_import(
-            &mut binary,
-            Import {
-                name: c_name(name),
-                library,
-                version: None,
-                weak: n_desc.contains(macho::N_WEAK_REF),
-                delay_load: false,
-            },
-        );
+        binary.imports.push(Import {
+            name: c_name(name)?,
+            library,
+            version: None,
+            weak: n_desc.contains(macho::N_WEAK_REF),
+            delay_load: false,
+        });
     }
 
     // Binds from LC_DYLD_CHAINED_FIXUPS / LC_DYLD_INFO, for symbols a stripped symbol table
     // no longer lists.
-    let symtab_names: HashSet<String> = binary.imports.iter().map(|i| i.name.clone()).collect();
+    let mut bound = Vec::new();
     for import in file.imports().map_err(obj_err("imports"))? {
         let import = import.map_err(obj_err("import"))?;
         let NameOrOrdinal::Name(name) = import.name() else {
             continue;
         };
-        let name = c_name(name);
-        if name.is_empty() || symtab_names.contains(&name) {
+        let name = c_name(name)?;
+        if name.is_empty() {
             continue;
         }
         let (library, flat) = match import.flags() {
@@ -300,9 +355,7 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
             }
             _ => (None, flat_image),
         };
-        binary.flat_namespace_lookups |= flat;
-        push_import(
-            &mut binary,
+        bound.push((
             Import {
                 name,
                 library,
@@ -310,25 +363,110 @@ fn read_image<Mach: MachHeader<Endian = Endianness>>(
                 weak: import.is_weak(),
                 delay_load: false,
             },
-        );
+            flat,
+        ));
     }
+    let symtab_names: HashSet<&str> = binary.imports.iter().map(|i| i.name.as_str()).collect();
+    let bound: Vec<(Import, bool)> = bound
+        .into_iter()
+        .filter(|(i, _)| !symtab_names.contains(i.name.as_str()))
+        .collect();
+    for (import, flat) in bound {
+        binary.flat_namespace_lookups |= flat;
+        binary.imports.push(import);
+    }
+    // The same symbol from the same library once, first occurrence kept.
+    let mut seen = HashSet::new();
+    let keep: Vec<bool> = binary
+        .imports
+        .iter()
+        .map(|i| seen.insert((i.name.as_str(), i.library.as_deref())))
+        .collect();
+    let mut keep = keep.into_iter();
+    binary.imports.retain(|_| keep.next().unwrap_or(true));
 
-    // An export trie can share nodes (a DAG); a tree has fewer exports than bytes, so more
-    // than that means a hostile trie that would take exponential time to walk.
-    let mut exported = HashSet::new();
-    for (count, export) in file.exports().map_err(obj_err("exports"))?.enumerate() {
-        if count as u64 > data.len() {
-            return Err(bad("export trie yields more names than the file has bytes"));
-        }
-        let export = export.map_err(obj_err("export"))?;
-        if let NameOrOrdinal::Name(name) = export.name() {
-            let name = c_name(name);
-            if !name.is_empty() && exported.insert(name.clone()) {
-                binary.exports.push(name);
+    // Exports: the export trie when the image has one (dyld then looks nowhere else), the
+    // symbol table's external definitions otherwise.
+    let names: Vec<Vec<u8>> = match export_trie(&file, endian, data)? {
+        Some(trie) => export_trie::exported_names(trie).map_err(|e| {
+            if e.limit {
+                over(format!("export trie: {}", e.message))
+            } else {
+                bad(format!("export trie: {}", e.message))
             }
+        })?,
+        None => {
+            let mut names = Vec::new();
+            for nlist in symbols.iter() {
+                let n_type = nlist.n_type();
+                if n_type.is_stab()
+                    || !n_type.contains(macho::N_EXT)
+                    || n_type.contains(macho::N_PEXT)
+                    || !matches!(n_type.typ(), macho::N_SECT | macho::N_ABS | macho::N_INDR)
+                {
+                    continue;
+                }
+                let name = nlist
+                    .name(endian, symbols.strings())
+                    .map_err(obj_err("symbol name"))?;
+                names.push(name.to_vec());
+            }
+            names
+        }
+    };
+    for name in names {
+        let name = c_name(&name)?;
+        if !name.is_empty() {
+            binary.exports.push(name);
         }
     }
+    let mut exported = HashSet::new();
+    let keep: Vec<bool> = binary
+        .exports
+        .iter()
+        .map(|e| exported.insert(e.as_str()))
+        .collect();
+    let mut keep = keep.into_iter();
+    binary.exports.retain(|_| keep.next().unwrap_or(true));
     Ok(binary)
+}
+
+/// The export trie's bytes, if the image has one (`LC_DYLD_EXPORTS_TRIE`, or the export
+/// part of `LC_DYLD_INFO`; an empty one exports nothing).
+fn export_trie<'a, Mach: MachHeader<Endian = Endianness>>(
+    file: &MachOFile<'a, Mach, View<'a>>,
+    endian: Endianness,
+    data: View<'a>,
+) -> Result<Option<&'a [u8]>, ReadError> {
+    let mut found = None;
+    let mut commands = file
+        .macho_load_commands()
+        .map_err(obj_err("load commands"))?;
+    while let Some(command) = commands.next().map_err(obj_err("load command"))? {
+        if let Some(trie) = command
+            .dyld_exports_trie()
+            .map_err(obj_err("LC_DYLD_EXPORTS_TRIE"))?
+        {
+            found = Some((trie.dataoff.get(endian), trie.datasize.get(endian)));
+            break;
+        }
+        if let Some(info) = command.dyld_info().map_err(obj_err("LC_DYLD_INFO"))? {
+            found = Some((info.export_off.get(endian), info.export_size.get(endian)));
+        }
+    }
+    let Some((offset, size)) = found else {
+        return Ok(None);
+    };
+    if size == 0 {
+        return Ok(Some(&[]));
+    }
+    data.get(offset.into(), size.into())
+        .map(Some)
+        .ok_or_else(|| {
+            bad(format!(
+                "export trie at {offset:#x}+{size:#x} lies past the end of the image"
+            ))
+        })
 }
 
 /// Library for a two-level ordinal: `(library, flat lookup)`. `nlist` selects the meaning
@@ -352,12 +490,11 @@ fn resolve_ordinal(
         .ok()
         .and_then(|o| o.checked_sub(1))
         .ok_or_else(|| bad(format!("bad library ordinal {ordinal}")))?;
-    libraries
-        .get(index)
-        .map(|l| (Some(l.clone()), false))
-        .ok_or_else(|| {
-            bad(format!(
-                "library ordinal {ordinal} has no dylib load command"
-            ))
-        })
+    let library = libraries.get(index).ok_or_else(|| {
+        bad(format!(
+            "library ordinal {ordinal} has no dylib load command"
+        ))
+    })?;
+    charge_strings(Format::MachO, library.len())?;
+    Ok((Some(library.clone()), false))
 }

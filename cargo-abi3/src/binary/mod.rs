@@ -19,6 +19,7 @@
 )]
 
 mod elf;
+mod export_trie;
 mod macho;
 mod model;
 mod pe;
@@ -26,7 +27,7 @@ mod sparse;
 
 pub use model::*;
 pub use sparse::{
-    MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
+    MAX_HELD, MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
     read_streamed_with,
 };
 
@@ -40,6 +41,13 @@ pub enum ReadError {
         format: &'static str,
         reason: String,
     },
+    /// The file's headers ask the reader to hold or produce more than it allows (tables,
+    /// counts or names beyond what real binaries need): refused rather than read in part.
+    #[error("{format} file exceeds a reader limit: {reason}")]
+    Limit {
+        format: &'static str,
+        reason: String,
+    },
     /// The data given is a prefix of the file and the reader needs at least `len` bytes.
     /// Only returned when the caller said the data is not complete.
     #[error("need at least {len} bytes of the file")]
@@ -49,6 +57,13 @@ pub enum ReadError {
 impl ReadError {
     pub(crate) fn malformed(format: Format, reason: impl Into<String>) -> Self {
         ReadError::Malformed {
+            format: format.name(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn limit(format: Format, reason: impl Into<String>) -> Self {
+        ReadError::Limit {
             format: format.name(),
             reason: reason.into(),
         }
@@ -76,6 +91,40 @@ impl ReadError {
     }
 }
 
+/// Bytes of strings (symbol, library and version names) the readers copy out of one file
+/// into its [`Binary`] models, at most. Many symbols can name the same long string, and
+/// every import carries its library's and version's names: without a bound, the copies of
+/// a small file could multiply past any memory. Real modules need a few MiB at most.
+pub const MAX_STRING_BYTES: u64 = 32 << 20;
+
+thread_local! {
+    /// What is left of [`MAX_STRING_BYTES`] for the file being read on this thread.
+    static STRINGS_LEFT: std::cell::Cell<u64> = const { std::cell::Cell::new(MAX_STRING_BYTES) };
+}
+
+/// Charges `len` bytes of copied strings to the file being read.
+pub(crate) fn charge_strings(format: Format, len: usize) -> Result<(), ReadError> {
+    STRINGS_LEFT.with(|left| match left.get().checked_sub(len as u64) {
+        Some(rest) => {
+            left.set(rest);
+            Ok(())
+        }
+        None => Err(ReadError::limit(
+            format,
+            format!(
+                "its symbol, library and version names add up to more than {} MiB, the limit",
+                MAX_STRING_BYTES >> 20
+            ),
+        )),
+    })
+}
+
+/// `bytes` as an owned string (invalid UTF-8 replaced), charged to the file's budget.
+pub(crate) fn owned(format: Format, bytes: &[u8]) -> Result<String, ReadError> {
+    charge_strings(format, bytes.len())?;
+    Ok(lossy(bytes))
+}
+
 /// Reads every image in `data`, the whole file: one for ELF/PE/thin Mach-O, one per slice
 /// for a fat Mach-O.
 pub fn read(data: &[u8]) -> Result<Vec<Binary>, ReadError> {
@@ -96,6 +145,7 @@ pub fn read_prefix(data: &[u8], complete: bool) -> Result<Vec<Binary>, ReadError
 /// Reads every image in a view of a file: its bytes not held are misses recorded in the
 /// view's [`Sparse`] (and reading fails), which [`read_streamed`] collects.
 pub(crate) fn read_view(view: View<'_>, complete: bool) -> Result<Vec<Binary>, ReadError> {
+    STRINGS_LEFT.with(|left| left.set(MAX_STRING_BYTES));
     let magic = view
         .get(0, (MAGIC_LEN as u64).min(view.len()))
         .unwrap_or_default();
@@ -138,10 +188,14 @@ fn sniff(prefix: &[u8]) -> Option<Kind> {
             Some(Kind::MachO)
         }
         // Fat / fat64 (always big-endian). 0xcafebabe is also a Java class file: a fat header
-        // has a small architecture count where a class file has its version numbers.
+        // has a small architecture count where a class file has its version numbers (minor,
+        // then major: 45 for Java 1.0 to about 70 today). A count above the limit that is not
+        // a class file's version is still a fat header, which the reader refuses by name.
         [0xca, 0xfe, 0xba, 0xbe | 0xbf, a, b, c, d, ..] => {
             let n = u32::from_be_bytes([*a, *b, *c, *d]);
-            (n > 0 && n <= macho::MAX_FAT_ARCHES).then_some(Kind::MachO)
+            let class_major = u16::from_be_bytes([*c, *d]);
+            let java = n > macho::MAX_FAT_ARCHES && (45..=255).contains(&class_major);
+            (!java).then_some(Kind::MachO)
         }
         [0xca, 0xfe, 0xba, 0xbe | 0xbf] | [0xca, 0xfe, 0xba, 0xbe | 0xbf, _, ..] => {
             Some(Kind::MachO)
@@ -168,8 +222,26 @@ mod tests {
         assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 2]));
         assert!(looks_like_binary(&[0xca, 0xfe, 0xba, 0xbf, 0, 0, 0, 1]));
         assert!(looks_like_binary(b"MZ\x90\0"));
-        // A Java class file (version 52.0) is not a fat Mach-O.
-        assert!(!looks_like_binary(&[0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 52]));
+        // Java class files (1.1 = 45.3, 8 = 52.0, 21 = 65.0, a 25 preview = 69.65535) are
+        // not fat Mach-O files.
+        for (minor, major) in [(3u16, 45u16), (0, 52), (0, 65), (0xffff, 69)] {
+            let mut class = vec![0xca, 0xfe, 0xba, 0xbe];
+            class.extend_from_slice(&minor.to_be_bytes());
+            class.extend_from_slice(&major.to_be_bytes());
+            assert!(!looks_like_binary(&class), "{minor}.{major}");
+        }
+        // A fat header listing too many architectures is still one (the reader says why).
+        let mut fat = vec![0xca, 0xfe, 0xba, 0xbe];
+        fat.extend_from_slice(&1_000_000u32.to_be_bytes());
+        assert!(looks_like_binary(&fat));
+        fat.resize(64, 0);
+        let err = read(&fat).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err.contains(
+                "fat Mach-O header lists 1000000 architectures, more than the limit of 32"
+            ),
+            "{err}"
+        );
         assert!(!looks_like_binary(b"PK\x03\x04"));
         assert!(!looks_like_binary(b""));
     }

@@ -51,7 +51,7 @@ pub enum Arch {
     Arm,
     Ppc64le,
     Ppc64,
-    /// 32-bit PowerPC (old macOS `fat`/`universal` slices).
+    /// 32-bit PowerPC (old macOS `fat`/`universal` slices; 32-bit ELF).
     Ppc,
     S390x,
     Riscv64,
@@ -64,6 +64,7 @@ impl Arch {
     pub fn tag_name(&self, platform: Platform) -> &str {
         match (self, platform) {
             (Arch::Aarch64, Platform::MacOs) => "arm64",
+            (Arch::X86, Platform::MacOs) => "i386",
             (Arch::Aarch64, Platform::Windows) => "arm64",
             (Arch::X86_64, Platform::Windows) => "amd64",
             (Arch::X86, Platform::Windows) => "win32",

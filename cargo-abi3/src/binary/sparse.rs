@@ -20,7 +20,7 @@ use std::ops::{ControlFlow, Range};
 
 use object::ReadRef;
 
-use super::{Binary, Kind, ReadError, sniff};
+use super::{Binary, Kind, ReadError, elf, macho, sniff};
 
 /// Bytes of a file held at known offsets. The rest of the file was never read.
 #[derive(Debug, Default)]
@@ -33,6 +33,12 @@ pub struct Sparse<'d> {
 
 /// At most this many misses are recorded per reader run.
 const MAX_MISSES: usize = 256;
+
+/// Bytes of one member held at once, at most. Every range the plan or a reader asks for is
+/// capped by what its structure can need, far below this; this bound holds by construction
+/// whatever the headers claim: a member that would need more is refused
+/// ([`ReadError::Limit`]), never held. It counts bytes actually streamed, not sizes claimed.
+pub const MAX_HELD: u64 = 40 << 20;
 
 impl<'d> Sparse<'d> {
     /// A file of `len` bytes of which nothing is held yet.
@@ -364,16 +370,25 @@ impl Plan {
     }
 }
 
+/// PE: this much from the start of an import or export directory is held at first.
+const PE_DIR_GUESS: u64 = 1 << 20;
+/// PE: and at most this much (an export directory's size covers its names).
+const PE_DIR_CAP: u64 = 8 << 20;
+
 /// Headers are looked for in the first bytes: a guess that covers them for most files.
 const HEAD: u64 = 64 * 1024;
 /// ELF: the dynamic-linking sections sit at the start of the first segment, but where they
 /// end is only known from `PT_DYNAMIC`, which is near the end: this much of the first segment
 /// is kept on speculation.
 const ELF_SPECULATE: u64 = 2 << 20;
-/// ELF segments this small are kept whole.
+/// ELF segments this small are kept whole, this many at most.
 const ELF_SMALL_SEGMENT: u64 = 1 << 20;
-/// The span of the ELF dynamic-linking tables is not planned beyond this (misses then).
-const ELF_SPAN_CAP: u64 = 64 << 20;
+const ELF_SMALL_SEGMENTS: u32 = 4;
+/// The ELF dynamic-linking tables are held as one span up to this size, otherwise each on
+/// its own.
+const ELF_SPAN_CAP: u64 = 8 << 20;
+/// How much of a dynamic-linking table whose size is not known yet is held.
+const ELF_TABLE_GUESS: u64 = 64 * 1024;
 
 /// The byte ranges to hold of the file, from what `view` holds so far. Pure, never panics;
 /// ranges are clipped to the view.
@@ -447,10 +462,28 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     };
     let base = if is64 { 0x36 } else { 0x2a };
     let (phentsize, phnum) = (ints.u16(base)?, ints.u16(base + 2)?);
-    let (shentsize, shnum) = (ints.u16(base + 4)?, ints.u16(base + 6)?);
-    p.want(view, phoff, phentsize.saturating_mul(phnum));
+    let shnum = ints.u16(base + 6)?;
+    // The sizes the reader accepts (it refuses others), not the sizes the header claims.
+    let (ph_size, sh_size) = if is64 { (56, 64) } else { (32, 40) };
+    if phentsize != ph_size {
+        return None;
+    }
+    p.want(view, phoff, phnum * ph_size);
+    // The section headers (the reader cross-checks the symbol count with `.dynsym`'s).
+    if shoff != 0 {
+        let count = if shnum != 0 {
+            Some(shnum)
+        } else {
+            p.want(view, shoff, sh_size);
+            ints.word(shoff + if is64 { 32 } else { 20 }, is64)
+        };
+        if let Some(count) = count {
+            p.want(view, shoff, count.min(elf::MAX_SECTIONS) * sh_size);
+        }
+    }
     let mut loads = Vec::new();
     let mut dynamic = None;
+    let mut small_segments = 0;
     for i in 0..phnum {
         let at = phoff.checked_add(i.checked_mul(phentsize)?)?;
         let p_type = ints.u32(at)?;
@@ -473,9 +506,10 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
             1 => {
                 if loads.is_empty() {
                     p.want(view, 0, offset.saturating_add(filesz).min(ELF_SPECULATE));
-                } else if filesz <= ELF_SMALL_SEGMENT {
+                } else if filesz <= ELF_SMALL_SEGMENT && small_segments < ELF_SMALL_SEGMENTS {
                     // patchelf (auditwheel) moves the dynamic string table, symbol tables and
                     // versions into small segments it appends.
+                    small_segments += 1;
                     p.want(view, offset, filesz);
                 }
                 loads.push((vaddr, filesz, offset));
@@ -484,6 +518,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
                 }
             }
             2 if dynamic.is_none() => {
+                let filesz = filesz.min(elf::MAX_DYN_ENTRIES * 2 * w);
                 dynamic = Some((offset, filesz));
                 p.want(view, offset, filesz);
                 p.scan(view, offset.saturating_add(filesz));
@@ -492,8 +527,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         }
     }
     let Some((dyn_offset, dyn_size)) = dynamic else {
-        // Read from the section headers, at the end.
-        p.want(view, shoff, shentsize.saturating_mul(shnum.max(1)));
+        // Read from the section headers (wanted above), at the end.
         p.scan(view, view.len);
         return Some(());
     };
@@ -506,7 +540,7 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
                 .flatten()
         })
     };
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    let mut tables = Vec::new();
     let (mut strtab, mut strsz) = (None, 0);
     for i in 0..(dyn_size / (2 * w)).min(4096) {
         let at = dyn_offset.checked_add(i * 2 * w)?;
@@ -517,22 +551,28 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
             // DT_HASH, DT_STRTAB, DT_SYMTAB, DT_VERSYM, DT_VERNEED, DT_GNU_HASH
             4 | 5 | 6 | 0x6fff_fff0 | 0x6fff_fffe | 0x6fff_fef5 => {
                 if let Some(off) = to_offset(val) {
-                    lo = lo.min(off);
-                    hi = hi.max(off.saturating_add(64 * 1024));
+                    tables.push((off, off.saturating_add(ELF_TABLE_GUESS)));
                     if tag == 5 {
                         strtab = Some(off);
                     }
                 }
             }
-            10 => strsz = val,
+            10 => strsz = val.min(elf::MAX_DYNSTR),
             _ => {}
         }
     }
     if let Some(off) = strtab {
-        hi = hi.max(off.saturating_add(strsz));
+        tables.push((off, off.saturating_add(strsz)));
     }
+    let lo = tables.iter().map(|&(s, _)| s).min().unwrap_or(0);
+    let hi = tables.iter().map(|&(_, e)| e).max().unwrap_or(0);
     if lo < hi && hi - lo <= ELF_SPAN_CAP {
         p.want(view, lo, hi - lo);
+    } else {
+        // Tables far apart (patchelf appends moved ones): each on its own.
+        for (s, e) in tables {
+            p.want(view, s, e - s);
+        }
     }
     Some(())
 }
@@ -587,9 +627,10 @@ fn plan_thin(view: View<'_>, p: &mut Plan) -> Option<()> {
     };
     let ints = Ints { view, big };
     let header = if is64 { 32 } else { 28 };
-    let (ncmds, sizeofcmds) = (ints.u32(16)?, ints.u32(20)?);
+    let (ncmds, sizeofcmds) = (ints.u32(16)?, ints.u32(20)?.min(macho::MAX_SIZEOFCMDS));
     p.want(view, 0, header + sizeofcmds);
     let nlist = if is64 { 16 } else { 12 };
+    let blob = |size: u64| size.min(macho::MAX_LINKEDIT_BLOB);
     let mut at = header;
     let end = header + sizeofcmds;
     for _ in 0..ncmds.min(65536) {
@@ -599,17 +640,19 @@ fn plan_thin(view: View<'_>, p: &mut Plan) -> Option<()> {
         let (cmd, size) = (ints.u32(at)?, ints.u32(at + 4)?);
         match cmd {
             LC_SYMTAB => {
-                p.want(view, ints.u32(at + 8)?, ints.u32(at + 12)? * nlist);
-                p.want(view, ints.u32(at + 16)?, ints.u32(at + 20)?);
+                let nsyms = ints.u32(at + 12)?.min(macho::MAX_SYMBOLS);
+                p.want(view, ints.u32(at + 8)?, nsyms * nlist);
+                let strsize = ints.u32(at + 20)?.min(macho::MAX_STRINGS);
+                p.want(view, ints.u32(at + 16)?, strsize);
             }
             LC_DYLD_INFO | LC_DYLD_INFO_ONLY => {
                 // bind, weak bind, lazy bind, export
                 for field in [16, 24, 32, 40] {
-                    p.want(view, ints.u32(at + field)?, ints.u32(at + field + 4)?);
+                    p.want(view, ints.u32(at + field)?, blob(ints.u32(at + field + 4)?));
                 }
             }
             LC_DYLD_EXPORTS_TRIE | LC_DYLD_CHAINED_FIXUPS => {
-                p.want(view, ints.u32(at + 8)?, ints.u32(at + 12)?);
+                p.want(view, ints.u32(at + 8)?, blob(ints.u32(at + 12)?));
             }
             LC_SEGMENT | LC_SEGMENT_64 => {
                 // The build hook's section: scan up to its end.
@@ -652,7 +695,7 @@ fn plan_pe_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     let sections = ints.u16(nt + 6)?;
     let optional_size = ints.u16(nt + 20)?;
     let table = optional + optional_size;
-    p.want(view, 0, table + sections * 40);
+    p.want(view, nt, table + sections * 40 - nt);
     let (dirs, ndirs) = match ints.u16(optional)? {
         0x10b => (optional + 96, ints.u32(optional + 92)?),
         0x20b => (optional + 112, ints.u32(optional + 108)?),
@@ -671,24 +714,25 @@ fn plan_pe_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         if name.starts_with(b".abi3dcl") {
             p.scan(view, ptr.saturating_add(raw));
         }
-        secs.push((va, vsize.max(raw), ptr, raw));
+        secs.push((va, vsize.min(raw), ptr));
     }
-    // Export, import, delay import: the `object` crate reads the whole section holding a
-    // directory, and the names it points at are usually in the same section.
+    // Export, import, delay import: the directory and what usually follows it in the same
+    // section (thunks, hint/name entries, names); the reader's misses fetch the rest.
     for dir in [0, 1, 13] {
         if dir >= ndirs {
             continue;
         }
-        let rva = ints.u32(dirs + dir * 8)?;
+        let (rva, size) = (ints.u32(dirs + dir * 8)?, ints.u32(dirs + dir * 8 + 4)?);
         if rva == 0 {
             continue;
         }
-        for &(va, vsize, ptr, raw) in &secs {
+        for &(va, filesz, ptr) in &secs {
             if let Some(delta) = rva.checked_sub(va)
-                && delta < vsize
+                && delta < filesz
             {
-                p.want(view, ptr, raw);
-                p.scan(view, ptr.saturating_add(raw));
+                let len = size.clamp(PE_DIR_GUESS, PE_DIR_CAP).min(filesz - delta);
+                p.want(view, ptr + delta, len);
+                p.scan(view, (ptr + delta).saturating_add(len));
                 break;
             }
         }
@@ -791,7 +835,13 @@ pub fn read_streamed_with<E>(
             // plan may grow (headers now held), possibly into this very chunk.
             let mut rounds = 0;
             loop {
-                let completed = hold_chunk(&mut sparse, &wants, start, chunk);
+                let completed = match hold_chunk(&mut sparse, &wants, start, chunk) {
+                    Ok(completed) => completed,
+                    Err(limit) => {
+                        result = Some(Err(limit));
+                        return ControlFlow::Break(());
+                    }
+                };
                 if !completed && pos < horizon {
                     return ControlFlow::Continue(());
                 }
@@ -865,8 +915,14 @@ pub fn read_streamed_with<E>(
 }
 
 /// Holds the parts of `chunk` (at `start`) that are wanted and not held yet; whether a
-/// wanted range ends in it.
-fn hold_chunk(sparse: &mut Sparse<'_>, wants: &Ranges, start: u64, chunk: &[u8]) -> bool {
+/// wanted range ends in it. `Err` (holding nothing more) when that would hold more than
+/// [`MAX_HELD`] bytes.
+fn hold_chunk(
+    sparse: &mut Sparse<'_>,
+    wants: &Ranges,
+    start: u64,
+    chunk: &[u8],
+) -> Result<bool, ReadError> {
     let end = start.saturating_add(chunk.len() as u64);
     let mut completed = false;
     let mut gaps = Vec::new();
@@ -883,12 +939,26 @@ fn hold_chunk(sparse: &mut Sparse<'_>, wants: &Ranges, start: u64, chunk: &[u8])
         );
         completed |= we <= end;
     }
+    let adding: u64 = gaps.iter().map(|&((gs, ge), _)| ge - gs).sum();
+    let held = sparse.held();
+    if held.saturating_add(adding) > MAX_HELD {
+        return Err(ReadError::Limit {
+            format: "binary",
+            reason: format!(
+                "reading it needs more than {} MiB of its {} bytes held (the limit): its headers ask for tables too large or too scattered",
+                MAX_HELD >> 20,
+                sparse.len()
+            ),
+        });
+    }
     for ((gs, ge), we) in gaps {
         let from = usize::try_from(gs - start).unwrap_or(usize::MAX);
         let to = usize::try_from(ge - start).unwrap_or(usize::MAX);
-        sparse.hold(gs, chunk.get(from..to).unwrap_or_default(), we - gs);
+        // A wanted range is reserved up to what may still be held, not to its claimed size.
+        let reserve = (we - gs).min(MAX_HELD.saturating_sub(held));
+        sparse.hold(gs, chunk.get(from..to).unwrap_or_default(), reserve);
     }
-    completed
+    Ok(completed)
 }
 
 /// What to hold in the next stretch of the stream: the plan's ranges and the misses.

@@ -85,12 +85,16 @@ pub fn notice(path: &str, notice: &Notice) -> Option<Finding> {
             finding.help("rebuild the wheel with relative member paths without `..`")
         }
         Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
-        Notice::Symlink { .. } | Notice::UndecodableName { .. } | Notice::NestedArchive { .. } => {
-            Finding {
-                severity: Severity::Warning,
-                ..finding
-            }
-        }
+        Notice::Symlink { .. }
+        | Notice::UndecodableName { .. }
+        | Notice::NestedArchive { .. }
+        | Notice::EntryCountMismatch { .. }
+        | Notice::UnicodePathName { .. }
+        | Notice::NameCutAtNul { .. }
+        | Notice::Overlapping { .. } => Finding {
+            severity: Severity::Warning,
+            ..finding
+        },
         Notice::MissingWheelFile
         | Notice::MissingMetadataFile
         | Notice::SeveralDistInfo { .. }

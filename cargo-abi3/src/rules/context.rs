@@ -5,7 +5,7 @@ use cargo_abi3_build_hook::{AbiKind, PyVersion};
 use serde::Serialize;
 
 use crate::abi::{self, AbiItem};
-use crate::binary::{Binary, Import, is_python_library};
+use crate::binary::{Binary, Format, Import, is_python_library};
 use crate::wheel::{ExtensionFileName, WheelMetadata, WheelName};
 
 /// Where the claimed floor and ABI come from.
@@ -216,13 +216,18 @@ impl<'a> BinarySubject<'a> {
 
 /// The imports a binary takes from the interpreter: by library where the format names one,
 /// by C-API naming convention where it leaves lookup to the loader (ELF, flat Mach-O).
+///
+/// An ELF import's library is only the `Verneed` file of its symbol version, and does not
+/// decide where the symbol binds: glibc binds `PyUnicode_AsUTF8AndSize@GLIBC_2.2.5` to
+/// libpython's unversioned definition. So versioned ELF imports are judged by name too.
 fn python_imports_of(binary: &Binary) -> Vec<PythonImport<'_>> {
     binary
         .imports
         .iter()
-        .filter(|import| match &import.library {
-            Some(library) => is_python_library(library),
-            None => import.version.is_none() && looks_like_c_api(&import.name),
+        .filter(|import| match (&import.library, binary.format) {
+            (Some(library), _) if is_python_library(library) => true,
+            (_, Format::Elf) | (None, _) => looks_like_c_api(&import.name),
+            (Some(_), _) => false,
         })
         .map(|import| PythonImport {
             import,
