@@ -77,7 +77,7 @@ pub struct OutputArgs {
 pub struct AuditArgs {
     /// Wheels, binaries, directories (searched recursively) or globs.
     #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
+    pub paths: Vec<std::ffi::OsString>,
     /// The lowest Python version loose binaries must load on (e.g. 3.9).
     #[arg(long, value_name = "3.X")]
     pub assume_minimum: Option<PyVersion>,
@@ -111,7 +111,7 @@ pub struct HostArgs {
     pub host: std::path::PathBuf,
     /// Wheels or binaries to check against the host's global symbols.
     #[arg(long, value_name = "WHEEL_OR_BINARY", num_args = 1..)]
-    pub with: Vec<String>,
+    pub with: Vec<std::ffi::OsString>,
     /// Resolve libraries under this root (its ld.so.cache, ld.so.conf and default paths).
     #[arg(long, value_name = "DIR")]
     pub sysroot: Option<std::path::PathBuf>,

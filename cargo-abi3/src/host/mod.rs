@@ -47,7 +47,7 @@ pub use section::{HostLibrary, HostSection, UnresolvedLibrary};
 pub struct HostOptions {
     pub sysroot: Option<std::path::PathBuf>,
     /// Wheels and binaries to check against the host.
-    pub with: Vec<String>,
+    pub with: Vec<std::ffi::OsString>,
     /// LD_LIBRARY_PATH as the host would run with it.
     pub ld_library_path: Option<String>,
     /// Names listed per host library in a finding.
@@ -431,17 +431,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
             };
             (report, members)
         }
-        Input::Empty { path, reason } => {
-            let mut report = InputReport::new(path.clone(), InputKind::Path);
-            report.findings.push(
-                Finding::new(
-                    Code::NothingToAudit,
-                    format!("nothing to check at `{path}`: {reason}"),
-                )
-                .help("check the path, directory or glob"),
-            );
-            return report;
-        }
+        Input::Problem { path, finding } => return inputs::problem_report(path, finding),
     };
     let siblings: Vec<Sibling> = members
         .iter()
