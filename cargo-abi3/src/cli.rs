@@ -152,7 +152,7 @@ pub struct CheckArgs {
     pub output: OutputArgs,
     /// Extra arguments for `cargo build`.
     #[arg(last = true, value_name = "CARGO_ARGS")]
-    pub cargo_args: Vec<String>,
+    pub cargo_args: Vec<std::ffi::OsString>,
 }
 
 /// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.

@@ -142,9 +142,15 @@ fn load_host(
             None => "no such file".to_owned(),
         })
     })?;
-    let canonical = root
-        .file(&visible)
-        .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
+    let canonical = root.file(&visible).ok_or_else(|| {
+        unreadable(match root.sysroot() {
+            // Say what the path is: missing, a directory, a FIFO (never opened), ...
+            None => inputs::regular_file(path).err().unwrap_or_else(|| {
+                "the loader could not resolve the path (a symlink loop, or not UTF-8)".into()
+            }),
+            Some(_) => "not a regular file (or a symlink loop)".into(),
+        })
+    })?;
     let data = root
         .read(&canonical)
         .map_err(|e| unreadable(e.to_string()))?;
