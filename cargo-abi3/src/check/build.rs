@@ -77,7 +77,7 @@ impl std::fmt::Display for BuildFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "`cargo build` failed ({}); its diagnostics are above",
+            "`cargo build` failed ({}); its diagnostics are on stderr",
             self.status
         )
     }

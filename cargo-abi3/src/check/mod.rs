@@ -80,12 +80,18 @@ fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
+/// The crate builds nothing `check` could check: a `nothing-to-audit` failure, not an
+/// unreadable crate.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NothingToCheck(pub String);
+
 fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
     if workspace.selected.iter().any(|m| m.has_cdylib) {
         return Ok(());
     }
     let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
-    bail!(
+    Err(NothingToCheck(format!(
         "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
         if names.is_empty() {
             "the selection".to_owned()
@@ -93,7 +99,47 @@ fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
             format!("`{}`", names.join("`, `"))
         },
         if names.len() == 1 { "s" } else { "" }
-    )
+    ))
+    .into())
+}
+
+/// The report of a `check` that could not run (exit 2), for `--format json`: the crate's
+/// manifest as the input, with the reason as an input-family finding.
+pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
+    let path = options
+        .manifest_path
+        .as_ref()
+        .map_or_else(|| "Cargo.toml".to_owned(), |p| p.display().to_string());
+    let (code, help) = if error.downcast_ref::<NothingToCheck>().is_some() {
+        (
+            Code::NothingToAudit,
+            "check the package selection and the crate's `[lib] crate-type`",
+        )
+    } else if error.downcast_ref::<build::BuildFailed>().is_some() {
+        (
+            Code::UnreadableInput,
+            "fix the errors cargo printed on stderr, then check again",
+        )
+    } else {
+        (
+            Code::UnreadableInput,
+            "check the manifest path and that `cargo metadata` can read the crate",
+        )
+    };
+    let mut input = InputReport {
+        claim_source: ClaimSource::CrateIntent,
+        ..InputReport::new(path.clone(), InputKind::Crate)
+    };
+    let why = format!("{error:#}");
+    let message = if why.contains(&path) {
+        why
+    } else {
+        format!("cannot check `{path}`: {why}")
+    };
+    input.findings.push(Finding::new(code, message).help(help));
+    Report {
+        inputs: vec![input],
+    }
 }
 
 /// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
