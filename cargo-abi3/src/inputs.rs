@@ -16,7 +16,7 @@
 //! Paths are never opened here: a FIFO given on the command line is "not a regular file",
 //! never a read that blocks.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs::{FileType, Metadata};
 use std::io::ErrorKind;
@@ -437,12 +437,16 @@ struct Frame {
 }
 
 /// An iterative depth-first walk (deep trees cannot overflow the stack) in name order.
+/// Directories reached through a symlink are walked after the real tree, so a file is
+/// named by its real path when the walk has one.
 struct Walker<'a> {
     out: &'a mut Vec<Input>,
     glob: Option<&'a Glob>,
     /// Directories walked, with what was looked for in them.
     visited: HashSet<(DirId, Mode)>,
     stack: Vec<Frame>,
+    /// Symlinks to directories, in the order met, to walk once the stack is empty.
+    deferred: VecDeque<(PathBuf, DirId, Mode)>,
 }
 
 impl<'a> Walker<'a> {
@@ -452,6 +456,7 @@ impl<'a> Walker<'a> {
             glob,
             visited: HashSet::new(),
             stack: Vec::new(),
+            deferred: VecDeque::new(),
         }
     }
 
@@ -469,7 +474,16 @@ impl<'a> Walker<'a> {
                 .out
                 .push(unreadable(listed, e, "check the path and its permissions")),
         }
-        while let Some(frame) = self.stack.last_mut() {
+        loop {
+            let Some(frame) = self.stack.last_mut() else {
+                match self.deferred.pop_front() {
+                    Some((dir, id, mode)) => {
+                        self.enter(dir, None, id, mode);
+                        continue;
+                    }
+                    None => break,
+                }
+            };
             let Some((name, listed_type)) = frame.entries.next() else {
                 self.stack.pop();
                 continue;
@@ -527,37 +541,55 @@ impl<'a> Walker<'a> {
                 self.out.push(classify(path));
             }
         } else if meta.is_dir() {
-            match dir_id(&path, &meta) {
-                Ok(id) => self.enter(path, None, id, mode),
-                Err(e) => self
-                    .out
-                    .push(unreadable(&path, e, "check the path and its permissions")),
+            let id = match dir_id(&path, &meta) {
+                Ok(id) => id,
+                Err(e) => {
+                    let why = unreadable(&path, e, "check the path and its permissions");
+                    return self.out.push(why);
+                }
+            };
+            if self.is_loop(&path, &id) {
+                return;
+            }
+            if listed_type.is_some_and(|t| t.is_symlink()) {
+                self.deferred.push_back((path, id, mode));
+            } else {
+                self.enter(path, None, id, mode);
             }
         } else if wanted {
             self.out.push(not_regular(&path, meta.file_type()));
         }
     }
 
-    /// Starts listing a directory, unless it is an ancestor (a loop) or already walked.
-    fn enter(&mut self, dir: PathBuf, listed: Option<&Path>, id: DirId, mode: Mode) {
-        if let Some(ancestor) = self.stack.iter().find(|f| f.id == id) {
-            let finding = Finding::new(
-                Code::UnreadableInput,
-                format!(
-                    "`{}` is a symlink loop back to `{}`: not followed again",
-                    dir.display(),
-                    shown(&ancestor.dir).display()
-                ),
-            )
-            .with_severity(Severity::Warning)
-            .note(format!(
-                "everything below `{}` is audited once, under that path",
+    /// Whether `dir` leads back to a directory the walk is inside: then it is reported (a
+    /// warning: everything below is being walked already) and not followed.
+    fn is_loop(&mut self, dir: &Path, id: &DirId) -> bool {
+        let Some(ancestor) = self.stack.iter().find(|f| f.id == *id) else {
+            return false;
+        };
+        let finding = Finding::new(
+            Code::UnreadableInput,
+            format!(
+                "`{}` is a symlink loop back to `{}`: not followed again",
+                dir.display(),
                 shown(&ancestor.dir).display()
-            ))
-            .help("nothing was skipped; remove the symlink to silence this");
-            self.out.push(Input::Problem { path: dir, finding });
-            return;
-        }
+            ),
+        )
+        .with_severity(Severity::Warning)
+        .note(format!(
+            "everything below `{}` is audited once, under that path",
+            shown(&ancestor.dir).display()
+        ))
+        .help("nothing was skipped; remove the symlink to silence this");
+        self.out.push(Input::Problem {
+            path: dir.to_path_buf(),
+            finding,
+        });
+        true
+    }
+
+    /// Starts listing a directory, unless it was walked already (another symlink to it).
+    fn enter(&mut self, dir: PathBuf, listed: Option<&Path>, id: DirId, mode: Mode) {
         if self.visited.contains(&(id.clone(), Mode::All))
             || !self.visited.insert((id.clone(), mode.clone()))
         {
