@@ -322,11 +322,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>) {
         Ok(meta) if meta.is_dir() => {
             let glob = Glob { parts };
             let start = glob.closure(vec![0]);
-            let mode = if glob.accepts(&start) {
-                Mode::All
-            } else {
-                Mode::States(start)
-            };
+            let mode = glob.mode_below(start);
             Walker::new(inputs, Some(&glob)).walk_listing(base, &listed, &meta, mode);
         }
         Ok(_) => {}
@@ -378,6 +374,24 @@ impl Glob {
 
     fn accepts(&self, states: &[usize]) -> bool {
         states.contains(&self.parts.len())
+    }
+
+    /// What to look for below a directory at `states`: everything when the glob matches
+    /// the directory itself or every name in it (`*` as the last component: `dir/*`,
+    /// `dir/**/*`), so such a glob walks exactly as the directory does: same inputs, same
+    /// directories recognised when a symlink leads back to them.
+    fn mode_below(&self, states: Vec<usize>) -> Mode {
+        let every_name_matches = |&state: &usize| match self.parts.get(state) {
+            Some(Part::Name(pattern)) => {
+                pattern.as_str() == "*" && self.accepts(&self.closure(vec![state + 1]))
+            }
+            _ => false,
+        };
+        if self.accepts(&states) || states.iter().any(every_name_matches) {
+            Mode::All
+        } else {
+            Mode::States(states)
+        }
     }
 }
 
@@ -495,11 +509,7 @@ impl<'a> Walker<'a> {
                     if next.is_empty() {
                         continue; // the glob cannot match anything here or below
                     }
-                    if glob.accepts(&next) {
-                        (true, Mode::All)
-                    } else {
-                        (false, Mode::States(next))
-                    }
+                    (glob.accepts(&next), glob.mode_below(next))
                 }
                 _ => (true, Mode::All),
             };
@@ -691,6 +701,36 @@ mod tests {
         assert_eq!(inputs.len(), 2, "{inputs:?}");
         assert!(reason(&inputs[0]).contains("no such file"), "{inputs:?}");
         assert!(reason(&inputs[1]).contains("glob"), "{inputs:?}");
+    }
+
+    /// `dir/*` walks as `dir` does even where a symlink below leads back to `dir` from a
+    /// directory outside it (the glob once walked `dir` a second time, as `dir/out/back/…`).
+    #[cfg(unix)]
+    #[test]
+    fn a_glob_and_its_directory_agree_through_a_symlink_back_to_the_base() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dir");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(dir.join("a.whl"), b"").unwrap();
+        std::fs::write(elsewhere.join("b.so"), b"").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("out")).unwrap();
+        std::os::unix::fs::symlink(&dir, elsewhere.join("back")).unwrap();
+        let walked = expand(&[&dir]);
+        assert_eq!(
+            walked,
+            [
+                Input::Wheel(dir.join("a.whl")),
+                Input::Binary(dir.join("out/b.so"))
+            ]
+        );
+        for glob in ["*", "**/*", "**"] {
+            assert_eq!(expand(&[dir.join(glob)]), walked, "{glob}");
+        }
+        // A glob that does not match every name keeps its own states, and terminates.
+        let wheels = expand(&[dir.join("*/*.so")]);
+        assert_eq!(wheels, [Input::Binary(dir.join("out/b.so"))]);
     }
 
     #[test]
