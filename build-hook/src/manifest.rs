@@ -250,11 +250,7 @@ pub fn feature_env_name(feature: &str) -> String {
 
 /// Reads and parses a Cargo.toml.
 pub fn read(path: &Path) -> Result<Manifest, TomlError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TomlError {
-        file: path.to_path_buf(),
-        message: e.to_string(),
-        span: None,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TomlError::io(path, &e))?;
     Manifest::parse(path, &text)
 }
 

@@ -206,11 +206,7 @@ pub fn lowest_admitted_version(spec: &str) -> RequiresPythonFloor {
 
 /// Reads and parses a pyproject.toml.
 pub fn read(path: &Path) -> Result<PyProject, TomlError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TomlError {
-        file: path.to_path_buf(),
-        message: e.to_string(),
-        span: None,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| TomlError::io(path, &e))?;
     PyProject::parse(path, &text)
 }
 

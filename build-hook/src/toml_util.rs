@@ -49,10 +49,24 @@ impl SpannedStr {
     }
 }
 
+/// Why a TOML file was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TomlErrorKind {
+    /// The file could not be read (missing, not a regular file, not UTF-8).
+    Io,
+    /// Not valid TOML, or TOML breaking a rule the readers rely on (a duplicate key).
+    Syntax,
+    /// The file goes past a bound of this reader: arrays and inline tables nested deeper
+    /// than [`MAX_NESTING`], or more key lookups than [`SCAN_BUDGET`]. Whether it is valid
+    /// TOML was not decided.
+    Limit,
+}
+
 /// A TOML file that could not be read or parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TomlError {
     pub file: PathBuf,
+    pub kind: TomlErrorKind,
     pub message: String,
     pub span: Option<Range<usize>>,
 }
@@ -70,13 +84,42 @@ impl std::fmt::Display for TomlError {
 impl std::error::Error for TomlError {}
 
 impl TomlError {
-    /// As an `unreadable-input` finding pointing at the error.
+    /// An I/O error reading `file`.
+    pub fn io(file: &Path, error: &std::io::Error) -> Self {
+        TomlError {
+            file: file.to_path_buf(),
+            kind: TomlErrorKind::Io,
+            message: error.to_string(),
+            span: None,
+        }
+    }
+
+    /// As an `unreadable-input` finding pointing at the error. The headline says what
+    /// happened: the file could not be read, is not valid TOML, or is past a limit of this
+    /// reader (then it says which: "nested deeper than 80 levels" is no syntax error).
     pub fn to_finding(&self) -> Finding {
-        let mut f = Finding::new(
-            Code::UnreadableInput,
-            format!("{} is not valid TOML", self.file.display()),
-        )
-        .note(self.message.trim().to_owned());
+        let file = self.file.display();
+        let message = self.message.trim();
+        let mut f = match self.kind {
+            TomlErrorKind::Io => Finding::new(
+                Code::UnreadableInput,
+                format!("cannot read {file}: {message}"),
+            )
+            .help("check that the file exists, is a regular file and is readable UTF-8 text"),
+            TomlErrorKind::Syntax => {
+                Finding::new(Code::UnreadableInput, format!("{file} is not valid TOML"))
+                    .note(message.to_owned())
+            }
+            TomlErrorKind::Limit => Finding::new(
+                Code::UnreadableInput,
+                format!("{file} is beyond what cargo-abi3 reads: {message}"),
+            )
+            .note(format!(
+                "the reader stops at arrays and inline tables nested {MAX_NESTING} deep and at \
+                 {SCAN_BUDGET} key lookups, far beyond any real manifest"
+            ))
+            .help("check the file: a manifest this deep or this large is generated or hostile"),
+        };
         if let Some(s) = &self.span {
             f = f.span(SourceSpan {
                 file: self.file.clone(),
@@ -143,21 +186,29 @@ impl Table {
     }
 }
 
+/// What is left of [`SCAN_BUDGET`], and whether a lookup found it spent.
+struct Budget {
+    left: usize,
+    exhausted: bool,
+}
+
 /// The position of `key` in `table`, paid for from `budget`.
 fn find(
     table: &Table,
     key: &str,
-    budget: &mut usize,
+    budget: &mut Budget,
     span: &Range<usize>,
 ) -> Result<Option<usize>, Failure> {
-    *budget = budget
-        .checked_sub(table.entries.len().max(1))
-        .ok_or_else(|| {
-            (
-                format!("too many keys: a table this large is not a manifest (over {SCAN_BUDGET} key lookups)"),
-                span.clone(),
-            )
-        })?;
+    let Some(left) = budget.left.checked_sub(table.entries.len().max(1)) else {
+        budget.exhausted = true;
+        return Err((
+            format!(
+                "too many keys: a table this large is not a manifest (over {SCAN_BUDGET} key lookups)"
+            ),
+            span.clone(),
+        ));
+    };
+    budget.left = left;
     Ok(table.entries.iter().position(|(k, _)| k == key))
 }
 
@@ -196,7 +247,9 @@ struct Builder<'i> {
     key: Vec<KeyPart>,
     frames: Vec<Frame>,
     error: Option<(String, Range<usize>)>,
-    budget: usize,
+    budget: Budget,
+    /// The error is a limit of this reader (nesting or lookups), not a syntax error.
+    over_limit: bool,
 }
 
 fn range(span: Span) -> Range<usize> {
@@ -213,13 +266,18 @@ impl<'i> Builder<'i> {
             key: Vec::new(),
             frames: Vec::new(),
             error: None,
-            budget: SCAN_BUDGET,
+            budget: Budget {
+                left: SCAN_BUDGET,
+                exhausted: false,
+            },
+            over_limit: false,
         }
     }
 
     fn fail(&mut self, message: String, span: Range<usize>) {
         if self.error.is_none() {
             self.error = Some((message, span));
+            self.over_limit = self.budget.exhausted;
         }
     }
 
@@ -294,7 +352,7 @@ type Failure = (String, Range<usize>);
 fn descend<'t>(
     root: &'t mut Table,
     path: &[String],
-    budget: &mut usize,
+    budget: &mut Budget,
     span: &Range<usize>,
 ) -> Result<Option<&'t mut Table>, Failure> {
     let mut table = root;
@@ -323,7 +381,7 @@ fn entry_or_table<'t>(
     table: &'t mut Table,
     (key, span): &KeyPart,
     origin: Origin,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<&'t mut Item, Failure> {
     let index = match find(table, key, budget, &range(*span))? {
         Some(i) => i,
@@ -349,7 +407,7 @@ fn entry_or_table<'t>(
 fn implicit_path<'t>(
     root: &'t mut Table,
     prefix: &[KeyPart],
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<&'t mut Table, Failure> {
     let mut table = root;
     for part in prefix {
@@ -372,7 +430,7 @@ fn define_header(
     parent: &mut Table,
     (key, span): &KeyPart,
     array: bool,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<(), Failure> {
     let at = range(*span);
     let mut element = Table::new(Origin::Header);
@@ -415,7 +473,7 @@ fn insert(
     table: &mut Table,
     key: &[KeyPart],
     item: Item,
-    budget: &mut usize,
+    budget: &mut Budget,
 ) -> Result<(), Failure> {
     let Some(((last, last_span), prefix)) = key.split_last() else {
         return Ok(()); // the parser reports the missing key
@@ -537,6 +595,7 @@ impl Builder<'_> {
                 format!("arrays and inline tables nest deeper than {MAX_NESTING} levels"),
                 range(span),
             );
+            self.over_limit = true;
             return false;
         }
         true
@@ -570,19 +629,30 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Table, TomlError> {
     // character in a comment is invalid TOML); this wrapper checks them, as `toml` does.
     let mut receiver = ValidateWhitespace::new(&mut builder, source);
     toml_parser::parser::parse_document(&tokens, &mut receiver, &mut syntax);
-    let error = match syntax {
-        Some(e) => Some((
+    let syntax = syntax.map(|e| {
+        (
             parse_error_message(&e),
             e.unexpected()
                 .or(e.context())
                 .map(range)
                 .unwrap_or(0..text.len().min(1)),
-        )),
-        None => builder.error,
+        )
+    });
+    // The first error in the file wins; a limit the builder hit is not a syntax error (and
+    // the parser may complain after it, about the text it skipped).
+    let error = match (syntax, builder.error) {
+        (Some(syntax), Some(limit)) if builder.over_limit && limit.1.start <= syntax.1.start => {
+            Some((TomlErrorKind::Limit, limit))
+        }
+        (Some(syntax), _) => Some((TomlErrorKind::Syntax, syntax)),
+        (None, Some(error)) if builder.over_limit => Some((TomlErrorKind::Limit, error)),
+        (None, Some(error)) => Some((TomlErrorKind::Syntax, error)),
+        (None, None) => None,
     };
     match error {
-        Some((message, span)) => Err(TomlError {
+        Some((kind, (message, span))) => Err(TomlError {
             file: file.to_path_buf(),
+            kind,
             message,
             span: Some(span),
         }),
@@ -770,6 +840,55 @@ k = "v"
         assert!(err(&text).message.contains("nest deeper"));
         let text = format!("x = {}{}\n", "{a=".repeat(5_000), "}".repeat(5_000));
         assert!(parse(Path::new("t"), &text).is_err());
+    }
+
+    /// 100,000 levels, balanced or not, arrays or inline tables: the headline names the limit
+    /// (the reader stopped), never "not valid TOML".
+    #[test]
+    fn deep_nesting_is_headlined_as_the_limit() {
+        for text in [
+            format!("x = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)),
+            format!("x = {}1{}\n", "{a=".repeat(100_000), "}".repeat(100_000)),
+            format!("x = {}\n", "[".repeat(100_000)),
+            format!("[project]\nname = \"x\"\nx = {}\n", "{a=".repeat(100_000)),
+        ] {
+            let e = err(&text);
+            assert_eq!(e.kind, TomlErrorKind::Limit, "{e}");
+            let f = e.to_finding();
+            assert!(
+                f.message.contains("nest deeper than 80 levels")
+                    && !f.message.contains("not valid TOML"),
+                "{}",
+                f.message
+            );
+            assert!(f.span.is_some());
+        }
+        // A syntax error before the deep part is the syntax error.
+        let text = format!("x = = 1\ny = {}\n", "[".repeat(1_000));
+        assert_eq!(err(&text).kind, TomlErrorKind::Syntax);
+        assert!(err(&text).to_finding().message.contains("not valid TOML"));
+    }
+
+    #[test]
+    fn the_lookup_budget_is_a_limit_and_io_errors_are_not_toml_errors() {
+        let mut text = String::from("[tool.x]\n");
+        for i in 0..200_000 {
+            text.push_str(&format!("k{i} = {i}\n"));
+        }
+        let e = err(&text);
+        assert_eq!(e.kind, TomlErrorKind::Limit);
+        assert!(e.to_finding().message.contains("too many keys"));
+        let e = TomlError::io(
+            Path::new("pyproject.toml"),
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        let f = e.to_finding();
+        assert!(
+            f.message.starts_with("cannot read pyproject.toml"),
+            "{}",
+            f.message
+        );
+        assert!(!f.message.contains("TOML"), "{}", f.message);
     }
 }
 

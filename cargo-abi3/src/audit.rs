@@ -34,14 +34,14 @@ pub struct AuditOptions {
 
 /// Audits every path (files, directories, globs). Never fails: what cannot be analysed
 /// becomes an input-family finding for that input, and the others are still audited.
-pub fn audit(paths: &[String], options: &AuditOptions) -> Report {
+pub fn audit<P: AsRef<std::ffi::OsStr>>(paths: &[P], options: &AuditOptions) -> Report {
     audit_with_progress(paths, options, &|_, _| {})
 }
 
 /// [`audit`], calling `progress(done, total)` from worker threads as each input finishes
 /// (the CLI draws a progress bar with it).
-pub fn audit_with_progress(
-    paths: &[String],
+pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
+    paths: &[P],
     options: &AuditOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Report {
@@ -67,17 +67,7 @@ fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
     match input {
         Input::Wheel(path) => audit_wheel(path, options),
         Input::Binary(path) => audit_loose_binary(path, options),
-        Input::Empty { path, reason } => {
-            let mut report = InputReport::new(path.clone(), InputKind::Path);
-            report.findings.push(
-                Finding::new(
-                    Code::NothingToAudit,
-                    format!("nothing to audit at `{path}`: {reason}"),
-                )
-                .help("check the path, directory or glob"),
-            );
-            report
-        }
+        Input::Problem { path, finding } => inputs::problem_report(path, finding),
     }
 }
 
@@ -123,9 +113,8 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
     let mut report = InputReport::new(display_name(path), InputKind::Binary);
     let name = path
         .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_owned();
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let Loaded { binaries, declared } = match load::load_file(path, &options.limits) {
         Ok(loaded) => loaded,
         Err(finding) => {
@@ -164,9 +153,9 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     let mut report = InputReport::new(display.clone(), InputKind::Wheel);
     let base = path
         .file_name()
-        .and_then(|n| n.to_str())
+        .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let name = match WheelName::parse(base) {
+    let name = match WheelName::parse(&base) {
         Ok(name) => name,
         Err(e) => {
             report.findings.push(

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and dispatch. `main.rs` only maps the outcome to
 //! an exit code.
 
+use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context as _;
@@ -8,7 +9,9 @@ use cargo_abi3_build_hook::{Code, Family, PyVersion};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::{self, AuditOptions, Override};
-use crate::report::{self, human::HumanOptions};
+use crate::finding::Finding;
+use crate::report::human::{HumanOptions, escape};
+use crate::report::{self, InputKind, InputReport};
 
 /// Verify that Python abi3/abi3t extensions keep the promise of their wheel tag.
 #[derive(Debug, Parser)]
@@ -77,7 +80,7 @@ pub struct OutputArgs {
 pub struct AuditArgs {
     /// Wheels, binaries, directories (searched recursively) or globs.
     #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<String>,
+    pub paths: Vec<std::ffi::OsString>,
     /// The lowest Python version loose binaries must load on (e.g. 3.9).
     #[arg(long, value_name = "3.X")]
     pub assume_minimum: Option<PyVersion>,
@@ -111,7 +114,7 @@ pub struct HostArgs {
     pub host: std::path::PathBuf,
     /// Wheels or binaries to check against the host's global symbols.
     #[arg(long, value_name = "WHEEL_OR_BINARY", num_args = 1..)]
-    pub with: Vec<String>,
+    pub with: Vec<std::ffi::OsString>,
     /// Resolve libraries under this root (its ld.so.cache, ld.so.conf and default paths).
     #[arg(long, value_name = "DIR")]
     pub sysroot: Option<std::path::PathBuf>,
@@ -152,17 +155,115 @@ pub struct CheckArgs {
     pub output: OutputArgs,
     /// Extra arguments for `cargo build`.
     #[arg(last = true, value_name = "CARGO_ARGS")]
-    pub cargo_args: Vec<String>,
+    pub cargo_args: Vec<std::ffi::OsString>,
 }
 
-/// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
-pub fn parse() -> Cli {
-    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+/// The process's arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
+pub fn args() -> Vec<OsString> {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
     // Cargo runs `cargo-abi3 abi3 …` for `cargo abi3 …`.
     if args.get(1).is_some_and(|a| a == "abi3") {
         args.remove(1);
     }
-    Cli::parse_from(args)
+    args
+}
+
+/// Parses the arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
+pub fn parse() -> Cli {
+    Cli::parse_from(args())
+}
+
+/// Whether the command line asks for JSON: the last `--format json` or `--format=json`
+/// before any `--`. Read before parsing, so that a usage error is a JSON report too.
+pub fn wants_json(args: &[OsString]) -> bool {
+    let mut json = false;
+    let mut iter = args.iter().skip(1);
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--format" {
+            json = iter.next().is_some_and(|v| v == "json");
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--format=")) {
+            json = value == "json";
+        }
+    }
+    json
+}
+
+/// The whole program: parses, runs and returns the exit code. Every way out prints
+/// something: a report on success, an error on stderr otherwise, and with `--format json`
+/// also a JSON report on stdout whose input-family finding (exit 2) says what went wrong,
+/// usage errors included. `--help` and `--version` print what they always print.
+pub fn main() -> u8 {
+    let args = args();
+    let json = wants_json(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error, json),
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {}", escape(&format!("{error:#}")));
+            let stdout_failed = error.chain().any(|e| e.is::<std::io::Error>());
+            if json && !stdout_failed {
+                let finding = Finding::new(
+                    Code::UnreadableInput,
+                    format!("cannot run: {error:#}"),
+                )
+                .help("check the arguments (`--deny`, `--warn` and `--allow` take the codes `cargo abi3 list` prints)");
+                let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+            }
+            2
+        }
+    }
+}
+
+/// The input a report about the command line itself names.
+const COMMAND_LINE: &str = "(command line)";
+
+/// A report of one input holding one finding, as JSON.
+fn failure_json(path: &str, kind: InputKind, finding: Finding) -> String {
+    let mut input = InputReport::new(path.to_owned(), kind);
+    input.findings.push(finding);
+    report::json::render(&report::Report {
+        inputs: vec![input],
+    }) + "\n"
+}
+
+/// clap's error (or help) as clap prints it; with `--format json`, an error is also a report.
+fn usage_error(error: &clap::Error, json: bool) -> u8 {
+    use clap::error::ErrorKind;
+    let _ = error.print();
+    let code = u8::try_from(error.exit_code()).unwrap_or(2);
+    if json
+        && !matches!(
+            error.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        let text = error.render().to_string();
+        let mut lines = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("For more information"));
+        let first = lines.next().unwrap_or("invalid arguments");
+        let mut finding = Finding::new(
+            Code::UnreadableInput,
+            format!(
+                "invalid command line: {}",
+                first.strip_prefix("error: ").unwrap_or(first)
+            ),
+        )
+        .help("check the arguments: `cargo abi3 help` lists the commands, `cargo abi3 COMMAND --help` their options");
+        for line in lines {
+            finding = finding.note(line);
+        }
+        let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+        return 2;
+    }
+    code
 }
 
 /// Runs a command and returns the process exit code.
@@ -346,7 +447,15 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         cargo_args: args.cargo_args,
         overrides: overrides(&args.output)?,
     };
-    let report = crate::check::check(&options)?;
+    let report = match crate::check::check(&options) {
+        Ok(report) => report,
+        // The crate could not be checked: still a report, with the reason as its finding.
+        Err(error) if matches!(args.output.format, OutputFormat::Json) => {
+            eprintln!("error: {}", escape(&format!("{error:#}")));
+            crate::check::failure_report(&options, &error)
+        }
+        Err(error) => return Err(error),
+    };
     emit(&report, &args.output)?;
     Ok(report.exit_code())
 }
@@ -372,5 +481,30 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("writing to stdout"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(args: &[&str]) -> bool {
+        let args: Vec<OsString> = std::iter::once("cargo-abi3")
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        wants_json(&args)
+    }
+
+    #[test]
+    fn json_is_asked_for_before_parsing() {
+        assert!(json(&["audit", "--format", "json", "x"]));
+        assert!(json(&["audit", "--format=json", "--bogus"]));
+        assert!(json(&["check", "--format", "human", "--format", "json"]));
+        assert!(!json(&["check", "--format", "json", "--format", "human"]));
+        assert!(!json(&["audit", "x"]));
+        assert!(!json(&["audit", "--format"]));
+        // After `--` it is cargo's argument, not ours.
+        assert!(!json(&["check", "--", "--format", "json"]));
     }
 }

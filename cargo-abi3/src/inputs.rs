@@ -1,70 +1,211 @@
 //! Turning command-line paths into inputs: files, directories (recursive) and globs.
+//!
+//! A gate must not be walked around, so a directory and a glob over the same files give the
+//! same inputs: both go through one walker, which
+//! - follows symlinks, to files and to directories, and walks each directory once: a symlink
+//!   back to a directory the walk is inside is a loop, reported as a warning (nothing below it
+//!   is skipped: it is being walked already); a directory reached again another way is not
+//!   walked again;
+//! - takes names as the OS gives them (`OsStr`): a name that is not UTF-8 is audited, and
+//!   printed lossily;
+//! - reports every entry it cannot read as an `unreadable-input` error of that entry (exit 2):
+//!   a directory it cannot list, an entry it cannot stat (a path the OS refuses as too long
+//!   included), and an entry named like a wheel or binary that is not a regular file or whose
+//!   symlink leads nowhere.
+//!
+//! Paths are never opened here: a FIFO given on the command line is "not a regular file",
+//! never a read that blocks.
 
+use std::collections::{HashSet, VecDeque};
+use std::ffi::{OsStr, OsString};
+use std::fs::{FileType, Metadata};
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+
+use cargo_abi3_build_hook::{Code, Severity};
+
+use crate::finding::Finding;
+use crate::report::{InputKind, InputReport};
 
 /// Something to audit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
     Wheel(PathBuf),
     Binary(PathBuf),
-    /// A path, directory or glob that yielded nothing (or could not be listed), with why.
-    Empty {
-        path: String,
-        reason: String,
+    /// A path that could not be audited (nothing there, unreadable, not a regular file) or a
+    /// symlink loop the walk did not follow again, with the finding that says so.
+    Problem {
+        path: PathBuf,
+        finding: Finding,
     },
 }
 
-/// Expands each argument. Explicit files are always audited (their content decides what
-/// they are); directories and globs contribute wheels and files named like binaries.
-pub fn expand(args: &[String]) -> Vec<Input> {
-    let mut inputs = Vec::new();
-    for arg in args {
-        let path = Path::new(arg);
-        if path.is_file() {
-            inputs.push(classify(path.to_path_buf()));
-        } else if path.is_dir() {
-            let before = inputs.len();
-            walk(path, &mut inputs);
-            if inputs.len() == before {
-                inputs.push(Input::Empty {
-                    path: arg.clone(),
-                    reason: "the directory contains no wheel or shared object".into(),
-                });
-            }
-        } else if arg.contains(['*', '?', '[']) {
-            expand_glob(arg, &mut inputs);
-        } else {
-            inputs.push(Input::Empty {
-                path: arg.clone(),
-                reason: "no such file or directory".into(),
-            });
+impl Input {
+    /// The path of the input.
+    pub fn path(&self) -> &Path {
+        match self {
+            Input::Wheel(path) | Input::Binary(path) | Input::Problem { path, .. } => path,
         }
     }
+
+    /// Whether this is something found to audit, or an entry that could not be read
+    /// (an error): anything but a "nothing to audit" marker or a warning.
+    fn counts_as_found(&self) -> bool {
+        match self {
+            Input::Wheel(_) | Input::Binary(_) => true,
+            Input::Problem { finding, .. } => {
+                finding.severity == Severity::Error && finding.code != Code::NothingToAudit
+            }
+        }
+    }
+}
+
+/// The report of an [`Input::Problem`]: a `path` input holding the one finding.
+pub fn problem_report(path: &Path, finding: &Finding) -> InputReport {
+    let mut report = InputReport::new(path.display().to_string(), InputKind::Path);
+    report.findings.push(finding.clone());
+    report
+}
+
+/// Expands each argument. Explicit files are always audited (their content decides what
+/// they are); directories and globs contribute wheels and files named like binaries
+/// ([`is_auditable_name`]). A file found twice (by two arguments) is audited once.
+pub fn expand<S: AsRef<OsStr>>(args: &[S]) -> Vec<Input> {
+    let mut inputs = Vec::new();
+    for arg in args {
+        expand_one(arg.as_ref(), &mut inputs);
+    }
+    let mut seen = HashSet::new();
+    inputs.retain(|input| {
+        let key = match input {
+            Input::Wheel(path) | Input::Binary(path) => (path.clone(), String::new()),
+            Input::Problem { path, finding } => (path.clone(), finding.message.clone()),
+        };
+        seen.insert(key)
+    });
     inputs
 }
 
-fn expand_glob(pattern: &str, inputs: &mut Vec<Input>) {
-    let before = inputs.len();
-    match glob::glob(pattern) {
-        Ok(paths) => {
-            for path in paths.flatten() {
-                if path.is_dir() {
-                    walk(&path, inputs);
-                } else if path.is_file() {
-                    inputs.push(classify(path));
-                }
-            }
-            if inputs.len() == before {
-                inputs.push(Input::Empty {
-                    path: pattern.to_owned(),
-                    reason: "the glob matches nothing to audit".into(),
-                });
+fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>) {
+    let path = Path::new(arg);
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => inputs.push(classify(path.to_path_buf())),
+        Ok(meta) if meta.is_dir() => {
+            let before = inputs.len();
+            Walker::new(inputs, None).walk(path.to_path_buf(), &meta, Mode::All);
+            if !inputs[before..].iter().any(Input::counts_as_found) {
+                inputs.push(nothing(
+                    path,
+                    "the directory contains no wheel or shared object",
+                ));
             }
         }
-        Err(e) => inputs.push(Input::Empty {
-            path: pattern.to_owned(),
-            reason: format!("invalid glob: {e}"),
+        Ok(meta) => inputs.push(not_regular(path, meta.file_type())),
+        Err(_) if has_glob_meta(arg) => expand_glob(arg, inputs),
+        Err(e) => inputs.push(missing_or_unreadable(path, &e)),
+    }
+}
+
+/// A path `metadata` failed on: missing (or a symlink to nothing), or unreadable.
+fn missing_or_unreadable(path: &Path, error: &std::io::Error) -> Input {
+    if is_missing(error) {
+        match std::fs::read_link(path) {
+            Ok(target) => unreadable(
+                path,
+                format!("the symlink points to nothing (`{}`)", target.display()),
+                "check the symlink: its target does not exist",
+            ),
+            Err(_) => nothing(path, "no such file or directory"),
+        }
+    } else {
+        unreadable(path, error, "check the path and its permissions")
+    }
+}
+
+/// Why `path` cannot be read as a regular file, if it cannot ("no such file or directory",
+/// "not a regular file (a FIFO)", the OS error). Checks without opening: a FIFO never blocks.
+pub fn regular_file(path: &Path) -> Result<Metadata, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(meta),
+        Ok(meta) => Err(format!(
+            "not a regular file ({})",
+            file_type_name(meta.file_type())
+        )),
+        Err(e) if is_missing(&e) => Err(match std::fs::read_link(path) {
+            Ok(target) => format!("the symlink points to nothing (`{}`)", target.display()),
+            Err(_) => "no such file or directory".to_owned(),
         }),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn is_missing(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory)
+}
+
+/// "a directory", "a FIFO", ...
+pub fn file_type_name(file_type: FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_symlink() {
+        "a symlink"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "a special file"
+    }
+}
+
+fn nothing(path: &Path, reason: &str) -> Input {
+    Input::Problem {
+        path: path.to_path_buf(),
+        finding: Finding::new(
+            Code::NothingToAudit,
+            format!("nothing to audit at `{}`: {reason}", path.display()),
+        )
+        .help("check the path, directory or glob"),
+    }
+}
+
+fn unreadable(path: &Path, why: impl std::fmt::Display, help: &str) -> Input {
+    Input::Problem {
+        path: path.to_path_buf(),
+        finding: Finding::new(
+            Code::UnreadableInput,
+            format!("cannot read `{}`: {why}", path.display()),
+        )
+        .help(help),
+    }
+}
+
+fn not_regular(path: &Path, file_type: FileType) -> Input {
+    Input::Problem {
+        path: path.to_path_buf(),
+        finding: Finding::new(
+            Code::UnreadableInput,
+            format!(
+                "cannot audit `{}`: not a regular file ({})",
+                path.display(),
+                file_type_name(file_type)
+            ),
+        )
+        .help("check the path: give a wheel, a shared object or a directory of them"),
     }
 }
 
@@ -79,40 +220,421 @@ fn classify(path: PathBuf) -> Input {
     }
 }
 
-/// Recursively collects wheels and binaries, in a stable (sorted) order, without following
-/// symlinked directories (a loop must not hang the gate).
-fn walk(dir: &Path, inputs: &mut Vec<Input>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        inputs.push(Input::Empty {
-            path: dir.display().to_string(),
-            reason: "cannot list the directory".into(),
+fn has_glob_meta(s: &OsStr) -> bool {
+    s.as_encoded_bytes()
+        .iter()
+        .any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// Names a directory walk (or glob) picks up: wheels and shared objects, including versioned
+/// ones (`libfoo.so.1.2`), compared without regard to ASCII case. `x.so.txt.bak` is not one.
+pub fn is_auditable_name(path: &Path) -> bool {
+    let Some(name) = path.file_name() else {
+        return false;
+    };
+    let name = name.as_encoded_bytes().to_ascii_lowercase();
+    const SUFFIXES: [&[u8]; 5] = [b".whl", b".so", b".pyd", b".dll", b".dylib"];
+    SUFFIXES
+        .iter()
+        .any(|s| name.len() > s.len() && name.ends_with(s))
+        || is_versioned_so(&name)
+}
+
+/// `libfoo.so.1`, `libfoo.so.1.2.3`: `.so` followed by one or more all-digit components.
+fn is_versioned_so(name: &[u8]) -> bool {
+    let mut rest = name;
+    let mut versions = 0;
+    while let Some(dot) = rest.iter().rposition(|&b| b == b'.') {
+        let tail = rest.get(dot + 1..).unwrap_or_default();
+        if tail.is_empty() || !tail.iter().all(u8::is_ascii_digit) {
+            break;
+        }
+        rest = rest.get(..dot).unwrap_or_default();
+        versions += 1;
+    }
+    versions > 0 && rest.len() > 3 && rest.ends_with(b".so")
+}
+
+// ---------------------------------------------------------------------------------------
+// Globs
+// ---------------------------------------------------------------------------------------
+
+/// One component of a glob after its literal base.
+#[derive(Debug)]
+enum Part {
+    /// `**`: any number of directories, none included.
+    AnyDirs,
+    Name(glob::Pattern),
+}
+
+const MATCH: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
+
+/// A glob is the walk of its literal base (`dir` in `dir/*/x.whl`) that descends only where
+/// the remaining components can still match; a matching directory contributes everything a
+/// walk of it would. Names are matched lossily, so a name that is not UTF-8 matches `*`.
+fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>) {
+    let path = Path::new(arg);
+    if let Err(e) = glob::Pattern::new(&arg.to_string_lossy()) {
+        inputs.push(Input::Problem {
+            path: path.to_path_buf(),
+            finding: Finding::new(
+                Code::NothingToAudit,
+                format!(
+                    "nothing to audit at `{}`: invalid glob: {e}",
+                    path.display()
+                ),
+            )
+            .help("check the glob (`*`, `?`, `[...]` and `**` as a whole path component)"),
         });
         return;
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for path in paths {
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+    }
+    let mut base = PathBuf::new();
+    let mut parts = Vec::new();
+    for component in path.components() {
+        let text = component.as_os_str();
+        if parts.is_empty() && !has_glob_meta(text) {
+            base.push(text);
             continue;
+        }
+        let text = text.to_string_lossy();
+        if text == "**" {
+            parts.push(Part::AnyDirs);
+        } else {
+            match glob::Pattern::new(&text) {
+                Ok(pattern) => parts.push(Part::Name(pattern)),
+                // The whole pattern compiled, so a component does too; keep it honest anyway.
+                Err(_) => return inputs.push(nothing(path, "the glob matches nothing to audit")),
+            }
+        }
+    }
+    let before = inputs.len();
+    // `*.whl` lists the current directory; paths stay as the glob spells them (`x.whl`).
+    let listed = if base.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base.clone()
+    };
+    match std::fs::metadata(&listed) {
+        Ok(meta) if meta.is_dir() => {
+            let glob = Glob { parts };
+            let start = glob.closure(vec![0]);
+            let mode = glob.mode_below(start);
+            Walker::new(inputs, Some(&glob)).walk_listing(base, &listed, &meta, mode);
+        }
+        Ok(_) => {}
+        Err(e) if is_missing(&e) => {}
+        Err(e) => inputs.push(unreadable(&listed, e, "check the path and its permissions")),
+    }
+    if !inputs[before..].iter().any(Input::counts_as_found) {
+        inputs.push(nothing(path, "the glob matches nothing to audit"));
+    }
+}
+
+/// The components of a glob after its base, run as a small NFA over path components.
+struct Glob {
+    parts: Vec<Part>,
+}
+
+impl Glob {
+    /// Adds the states reachable by letting `**` match no directory.
+    fn closure(&self, mut states: Vec<usize>) -> Vec<usize> {
+        let mut i = 0;
+        while let Some(&state) = states.get(i) {
+            if matches!(self.parts.get(state), Some(Part::AnyDirs))
+                && !states.contains(&(state + 1))
+            {
+                states.push(state + 1);
+            }
+            i += 1;
+        }
+        states.sort_unstable();
+        states.dedup();
+        states
+    }
+
+    /// The states after matching one more component `name`.
+    fn step(&self, states: &[usize], name: &OsStr) -> Vec<usize> {
+        let name = name.to_string_lossy();
+        let mut next = Vec::new();
+        for &state in states {
+            match self.parts.get(state) {
+                Some(Part::AnyDirs) => next.push(state),
+                Some(Part::Name(pattern)) if pattern.matches_with(&name, MATCH) => {
+                    next.push(state + 1)
+                }
+                _ => {}
+            }
+        }
+        self.closure(next)
+    }
+
+    fn accepts(&self, states: &[usize]) -> bool {
+        states.contains(&self.parts.len())
+    }
+
+    /// What to look for below a directory at `states`: everything when the glob matches
+    /// the directory itself or every name in it (`*` as the last component: `dir/*`,
+    /// `dir/**/*`), so such a glob walks exactly as the directory does: same inputs, same
+    /// directories recognised when a symlink leads back to them.
+    fn mode_below(&self, states: Vec<usize>) -> Mode {
+        let every_name_matches = |&state: &usize| match self.parts.get(state) {
+            Some(Part::Name(pattern)) => {
+                pattern.as_str() == "*" && self.accepts(&self.closure(vec![state + 1]))
+            }
+            _ => false,
         };
-        if meta.is_dir() {
-            walk(&path, inputs);
-        } else if meta.is_file() && is_auditable_name(&path) {
-            inputs.push(classify(path));
+        if self.accepts(&states) || states.iter().any(every_name_matches) {
+            Mode::All
+        } else {
+            Mode::States(states)
         }
     }
 }
 
-/// Names a directory walk picks up: wheels and shared objects (including versioned `.so.N`).
-pub fn is_auditable_name(path: &Path) -> bool {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return false;
-    };
-    let lower = name.to_ascii_lowercase();
-    [".whl", ".so", ".pyd", ".dll", ".dylib"]
-        .iter()
-        .any(|ext| lower.ends_with(ext))
-        || lower.contains(".so.")
+// ---------------------------------------------------------------------------------------
+// The walker
+// ---------------------------------------------------------------------------------------
+
+/// The current directory (the base of `*.whl`) is named `.` in messages.
+fn shown(dir: &Path) -> &Path {
+    if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    }
+}
+
+/// What the walk looks for below a directory.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Mode {
+    /// Every wheel and binary (a directory argument, or a directory a glob matched).
+    All,
+    /// Paths the glob may still match, by NFA state.
+    States(Vec<usize>),
+}
+
+/// A directory's identity, to recognise it when a symlink leads to it again: device and
+/// inode on Unix, the canonical path elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct DirId {
+    #[cfg(unix)]
+    dev_ino: (u64, u64),
+    #[cfg(not(unix))]
+    canonical: PathBuf,
+}
+
+#[cfg(unix)]
+fn dir_id(_path: &Path, meta: &Metadata) -> std::io::Result<DirId> {
+    use std::os::unix::fs::MetadataExt as _;
+    Ok(DirId {
+        dev_ino: (meta.dev(), meta.ino()),
+    })
+}
+
+#[cfg(not(unix))]
+fn dir_id(path: &Path, _meta: &Metadata) -> std::io::Result<DirId> {
+    Ok(DirId {
+        canonical: std::fs::canonicalize(path)?,
+    })
+}
+
+struct Frame {
+    dir: PathBuf,
+    id: DirId,
+    mode: Mode,
+    /// Names in byte order, with the type the directory listing gave (no stat).
+    entries: std::vec::IntoIter<(OsString, Option<FileType>)>,
+}
+
+/// An iterative depth-first walk (deep trees cannot overflow the stack) in name order.
+/// Directories reached through a symlink are walked after the real tree, so a file is
+/// named by its real path when the walk has one.
+struct Walker<'a> {
+    out: &'a mut Vec<Input>,
+    glob: Option<&'a Glob>,
+    /// Directories walked, with what was looked for in them.
+    visited: HashSet<(DirId, Mode)>,
+    stack: Vec<Frame>,
+    /// Symlinks to directories, in the order met, to walk once the stack is empty.
+    deferred: VecDeque<(PathBuf, DirId, Mode)>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(out: &'a mut Vec<Input>, glob: Option<&'a Glob>) -> Self {
+        Walker {
+            out,
+            glob,
+            visited: HashSet::new(),
+            stack: Vec::new(),
+            deferred: VecDeque::new(),
+        }
+    }
+
+    fn walk(self, dir: PathBuf, meta: &Metadata, mode: Mode) {
+        let listed = dir.clone();
+        self.walk_listing(dir, &listed, meta, mode);
+    }
+
+    /// Walks `listed`, naming what it finds below `dir` (they differ only for a glob
+    /// relative to the current directory: `dir` is empty, `listed` is `.`).
+    fn walk_listing(mut self, dir: PathBuf, listed: &Path, meta: &Metadata, mode: Mode) {
+        match dir_id(listed, meta) {
+            Ok(id) => self.enter(dir, Some(listed), id, mode),
+            Err(e) => self
+                .out
+                .push(unreadable(listed, e, "check the path and its permissions")),
+        }
+        loop {
+            let Some(frame) = self.stack.last_mut() else {
+                match self.deferred.pop_front() {
+                    Some((dir, id, mode)) => {
+                        self.enter(dir, None, id, mode);
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            let Some((name, listed_type)) = frame.entries.next() else {
+                self.stack.pop();
+                continue;
+            };
+            let path = frame.dir.join(&name);
+            let (matched, mode) = match (&frame.mode, self.glob) {
+                (Mode::States(states), Some(glob)) => {
+                    let next = glob.step(states, &name);
+                    if next.is_empty() {
+                        continue; // the glob cannot match anything here or below
+                    }
+                    (glob.accepts(&next), glob.mode_below(next))
+                }
+                _ => (true, Mode::All),
+            };
+            self.entry(path, listed_type, matched, mode);
+        }
+    }
+
+    /// One directory entry. `matched`: files here are wanted (else only directories matter).
+    fn entry(&mut self, path: PathBuf, listed_type: Option<FileType>, matched: bool, mode: Mode) {
+        let wanted = matched && is_auditable_name(&path);
+        // Regular files as the listing typed them need no stat.
+        if let Some(file_type) = listed_type
+            && file_type.is_file()
+        {
+            if wanted {
+                self.out.push(classify(path));
+            }
+            return;
+        }
+        // Directories (for their identity), symlinks (followed) and untyped entries.
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(e) if is_missing(&e) => {
+                // A symlink to nothing: it hides nothing, unless it was named as a wheel or
+                // binary the walk would audit.
+                if wanted {
+                    self.out.push(missing_or_unreadable(&path, &e));
+                }
+                return;
+            }
+            Err(e) => {
+                self.out
+                    .push(unreadable(&path, e, "check the path and its permissions"));
+                return;
+            }
+        };
+        if meta.is_file() {
+            if wanted {
+                self.out.push(classify(path));
+            }
+        } else if meta.is_dir() {
+            let id = match dir_id(&path, &meta) {
+                Ok(id) => id,
+                Err(e) => {
+                    let why = unreadable(&path, e, "check the path and its permissions");
+                    return self.out.push(why);
+                }
+            };
+            if self.is_loop(&path, &id) {
+                return;
+            }
+            if listed_type.is_some_and(|t| t.is_symlink()) {
+                self.deferred.push_back((path, id, mode));
+            } else {
+                self.enter(path, None, id, mode);
+            }
+        } else if wanted {
+            self.out.push(not_regular(&path, meta.file_type()));
+        }
+    }
+
+    /// Whether `dir` leads back to a directory the walk is inside: then it is reported (a
+    /// warning: everything below is being walked already) and not followed.
+    fn is_loop(&mut self, dir: &Path, id: &DirId) -> bool {
+        let Some(ancestor) = self.stack.iter().find(|f| f.id == *id) else {
+            return false;
+        };
+        let finding = Finding::new(
+            Code::UnreadableInput,
+            format!(
+                "`{}` is a symlink loop back to `{}`: not followed again",
+                dir.display(),
+                shown(&ancestor.dir).display()
+            ),
+        )
+        .with_severity(Severity::Warning)
+        .note(format!(
+            "everything below `{}` is audited once, under that path",
+            shown(&ancestor.dir).display()
+        ))
+        .help("nothing was skipped; remove the symlink to silence this");
+        self.out.push(Input::Problem {
+            path: dir.to_path_buf(),
+            finding,
+        });
+        true
+    }
+
+    /// Starts listing a directory, unless it was walked already (another symlink to it).
+    fn enter(&mut self, dir: PathBuf, listed: Option<&Path>, id: DirId, mode: Mode) {
+        if self.visited.contains(&(id.clone(), Mode::All))
+            || !self.visited.insert((id.clone(), mode.clone()))
+        {
+            return; // reached again through another symlink: its files are already listed
+        }
+        let listing = match std::fs::read_dir(listed.unwrap_or(&dir)) {
+            Ok(listing) => listing,
+            Err(e) => {
+                self.out.push(unreadable(
+                    &dir,
+                    format_args!("cannot list the directory: {e}"),
+                    "check the directory's permissions",
+                ));
+                return;
+            }
+        };
+        let mut entries = Vec::new();
+        for entry in listing {
+            match entry {
+                Ok(entry) => entries.push((entry.file_name(), entry.file_type().ok())),
+                Err(e) => self.out.push(unreadable(
+                    &dir,
+                    format_args!("cannot list an entry of the directory: {e}"),
+                    "check the directory's permissions",
+                )),
+            }
+        }
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.stack.push(Frame {
+            dir,
+            id,
+            mode,
+            entries: entries.into_iter(),
+        });
+    }
 }
 
 #[cfg(test)]
@@ -123,32 +645,107 @@ mod tests {
     fn names_that_a_walk_audits() {
         for name in [
             "a.whl",
+            "A.WHL",
             "x.abi3.so",
+            "libfoo.so.1",
             "libfoo.so.1.2",
+            "libfoo-2.0.so.0.3.1",
+            "LIBFOO.SO.6",
             "m.pyd",
             "python3.dll",
             "libx.dylib",
             "lib_mod.so",
         ] {
-            assert!(is_auditable_name(Path::new(name)), "{name}");
+            assert!(is_auditable_name(Path::new(name)), "{name} is audited");
         }
-        for name in ["a.py", "README", "x.so.txt.bak", "lib.rlib"] {
-            assert!(
-                !is_auditable_name(Path::new(name)) || name.contains(".so."),
-                "{name}"
-            );
+        for name in [
+            "a.py",
+            "README",
+            "x.so.txt.bak",
+            "x.so.txt",
+            "x.so.1.bak",
+            "libfoo.so.",
+            "libfoo.so.1a",
+            "libfoo.so1",
+            "x.whl.bak",
+            "lib.rlib",
+            ".so",
+            ".whl",
+            ".so.1",
+            "so.1",
+        ] {
+            assert!(!is_auditable_name(Path::new(name)), "{name} is not audited");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_audited() {
+        use std::os::unix::ffi::OsStrExt as _;
+        assert!(is_auditable_name(Path::new(OsStr::from_bytes(b"\xff.so"))));
+        assert!(!is_auditable_name(Path::new(OsStr::from_bytes(
+            b"\xff.txt"
+        ))));
+    }
+
+    fn reason(input: &Input) -> &str {
+        match input {
+            Input::Problem { finding, .. } => &finding.message,
+            other => panic!("not a problem: {other:?}"),
         }
     }
 
     #[test]
     fn missing_paths_and_empty_globs_are_reported() {
-        let inputs = expand(&[
-            "/definitely/not/here".into(),
-            "/definitely/not/*.whl".into(),
-        ]);
-        assert!(
-            matches!(&inputs[0], Input::Empty { reason, .. } if reason.contains("no such file"))
+        let inputs = expand(&["/definitely/not/here", "/definitely/not/*.whl"]);
+        assert_eq!(inputs.len(), 2, "{inputs:?}");
+        assert!(reason(&inputs[0]).contains("no such file"), "{inputs:?}");
+        assert!(reason(&inputs[1]).contains("glob"), "{inputs:?}");
+    }
+
+    /// `dir/*` walks as `dir` does even where a symlink below leads back to `dir` from a
+    /// directory outside it (the glob once walked `dir` a second time, as `dir/out/back/…`).
+    #[cfg(unix)]
+    #[test]
+    fn a_glob_and_its_directory_agree_through_a_symlink_back_to_the_base() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("dir");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(dir.join("a.whl"), b"").unwrap();
+        std::fs::write(elsewhere.join("b.so"), b"").unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("out")).unwrap();
+        std::os::unix::fs::symlink(&dir, elsewhere.join("back")).unwrap();
+        let walked = expand(&[&dir]);
+        assert_eq!(
+            walked,
+            [
+                Input::Wheel(dir.join("a.whl")),
+                Input::Binary(dir.join("out/b.so"))
+            ]
         );
-        assert!(matches!(&inputs[1], Input::Empty { reason, .. } if reason.contains("glob")));
+        for glob in ["*", "**/*", "**"] {
+            assert_eq!(expand(&[dir.join(glob)]), walked, "{glob}");
+        }
+        // A glob that does not match every name keeps its own states, and terminates.
+        let wheels = expand(&[dir.join("*/*.so")]);
+        assert_eq!(wheels, [Input::Binary(dir.join("out/b.so"))]);
+    }
+
+    #[test]
+    fn glob_states_follow_double_star() {
+        let glob = Glob {
+            parts: vec![
+                Part::AnyDirs,
+                Part::Name(glob::Pattern::new("*.whl").unwrap()),
+            ],
+        };
+        let start = glob.closure(vec![0]);
+        assert_eq!(start, [0, 1]);
+        let sub = glob.step(&start, OsStr::new("sub"));
+        assert_eq!(sub, [0, 1]);
+        assert!(glob.accepts(&glob.step(&sub, OsStr::new("a.whl"))));
+        assert!(!glob.accepts(&glob.step(&sub, OsStr::new("a.so"))));
     }
 }

@@ -1,15 +1,8 @@
 //! `cargo-abi3`: thin entry point. Exit codes: 0 clean, 1 error-level findings, 2 the tool
-//! could not do its job.
+//! could not do its job (with `--format json`, a JSON report says why; see `cli::main`).
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cargo_abi3::cli::parse();
-    match cargo_abi3::cli::run(cli) {
-        Ok(code) => ExitCode::from(code),
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
-        }
-    }
+    ExitCode::from(cargo_abi3::cli::main())
 }

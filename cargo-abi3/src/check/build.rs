@@ -77,7 +77,7 @@ impl std::fmt::Display for BuildFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "`cargo build` failed ({}); its diagnostics are above",
+            "`cargo build` failed ({}); its diagnostics are on stderr",
             self.status
         )
     }
@@ -88,7 +88,11 @@ impl std::error::Error for BuildFailed {}
 /// Runs `cargo build` with `args` (everything after `build`) and collects its output.
 /// Errors when cargo cannot be started or the build fails ([`BuildFailed`]); cargo's own
 /// diagnostics have then already been printed to stderr.
-pub fn run(cargo: &Path, args: &[String], target: Option<String>) -> anyhow::Result<BuildOutput> {
+pub fn run(
+    cargo: &Path,
+    args: &[std::ffi::OsString],
+    target: Option<String>,
+) -> anyhow::Result<BuildOutput> {
     let mut command = Command::new(cargo);
     command
         .arg("build")

@@ -11,6 +11,7 @@ pub mod intent;
 pub mod metadata;
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
@@ -36,28 +37,29 @@ pub struct CheckOptions {
     /// Reuse the artifacts of the last `check` build instead of building.
     pub no_build: bool,
     /// Extra arguments for `cargo build` (after `--`).
-    pub cargo_args: Vec<String>,
+    pub cargo_args: Vec<OsString>,
     pub overrides: Vec<Override>,
 }
 
 impl CheckOptions {
-    /// The arguments after `cargo build --message-format=…`.
-    pub fn cargo_build_args(&self) -> Vec<String> {
-        let mut args = Vec::new();
+    /// The arguments after `cargo build --message-format=…` (paths as the OS spells them:
+    /// a manifest path that is not UTF-8 reaches cargo intact).
+    pub fn cargo_build_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = Vec::new();
         if let Some(path) = &self.manifest_path {
             args.push("--manifest-path".into());
-            args.push(path.display().to_string());
+            args.push(path.into());
         }
         for package in &self.packages {
             args.push("--package".into());
-            args.push(package.clone());
+            args.push(package.into());
         }
         if self.release {
             args.push("--release".into());
         }
         if !self.features.is_empty() {
             args.push("--features".into());
-            args.push(self.features.join(","));
+            args.push(self.features.join(",").into());
         }
         if self.all_features {
             args.push("--all-features".into());
@@ -67,7 +69,7 @@ impl CheckOptions {
         }
         if let Some(target) = &self.target {
             args.push("--target".into());
-            args.push(target.clone());
+            args.push(target.into());
         }
         args.extend(self.cargo_args.iter().cloned());
         args
@@ -78,12 +80,18 @@ fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
+/// The crate builds nothing `check` could check: a `nothing-to-audit` failure, not an
+/// unreadable crate.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NothingToCheck(pub String);
+
 fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
     if workspace.selected.iter().any(|m| m.has_cdylib) {
         return Ok(());
     }
     let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
-    bail!(
+    Err(NothingToCheck(format!(
         "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
         if names.is_empty() {
             "the selection".to_owned()
@@ -91,12 +99,59 @@ fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
             format!("`{}`", names.join("`, `"))
         },
         if names.len() == 1 { "s" } else { "" }
-    )
+    ))
+    .into())
+}
+
+/// The report of a `check` that could not run (exit 2), for `--format json`: the crate's
+/// manifest as the input, with the reason as an input-family finding.
+pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
+    let path = options
+        .manifest_path
+        .as_ref()
+        .map_or_else(|| "Cargo.toml".to_owned(), |p| p.display().to_string());
+    let (code, help) = if error.downcast_ref::<NothingToCheck>().is_some() {
+        (
+            Code::NothingToAudit,
+            "check the package selection and the crate's `[lib] crate-type`",
+        )
+    } else if error.downcast_ref::<build::BuildFailed>().is_some() {
+        (
+            Code::UnreadableInput,
+            "fix the errors cargo printed on stderr, then check again",
+        )
+    } else {
+        (
+            Code::UnreadableInput,
+            "check the manifest path and that `cargo metadata` can read the crate",
+        )
+    };
+    let mut input = InputReport {
+        claim_source: ClaimSource::CrateIntent,
+        ..InputReport::new(path.clone(), InputKind::Crate)
+    };
+    let why = format!("{error:#}");
+    let message = if why.contains(&path) {
+        why
+    } else {
+        format!("cannot check `{path}`: {why}")
+    };
+    input.findings.push(Finding::new(code, message).help(help));
+    Report {
+        inputs: vec![input],
+    }
 }
 
 /// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
 /// unreadable workspace, no cdylib, failed build.
 pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
+    // Before cargo opens it: a FIFO would block `cargo metadata` forever, and "not a regular
+    // file" says more than cargo's guesses about scripts.
+    if let Some(path) = &options.manifest_path
+        && let Err(why) = crate::inputs::regular_file(path)
+    {
+        bail!("cannot read the manifest `{}`: {why}", path.display());
+    }
     let cargo = cargo();
     let read_workspace =
         || metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages);

@@ -47,7 +47,7 @@ pub use section::{HostLibrary, HostSection, UnresolvedLibrary};
 pub struct HostOptions {
     pub sysroot: Option<std::path::PathBuf>,
     /// Wheels and binaries to check against the host.
-    pub with: Vec<String>,
+    pub with: Vec<std::ffi::OsString>,
     /// LD_LIBRARY_PATH as the host would run with it.
     pub ld_library_path: Option<String>,
     /// Names listed per host library in a finding.
@@ -123,16 +123,24 @@ fn load_host(
     let missing = || {
         unreadable(match root.sysroot() {
             Some(s) => format!("no such file inside the sysroot `{}`", s.display()),
-            None => "no such file".to_owned(),
+            None => inputs::regular_file(path)
+                .err()
+                .unwrap_or_else(|| "no such file".to_owned()),
         })
     };
     let visible = root.visible(path).ok_or_else(missing)?;
     if root.canonical(&visible).is_none() {
         return Err(missing());
     }
-    let canonical = root
-        .file(&visible)
-        .ok_or_else(|| unreadable("not a regular file (or a symlink loop)".into()))?;
+    let canonical = root.file(&visible).ok_or_else(|| {
+        unreadable(match root.sysroot() {
+            // Say what the path is: missing, a directory, a FIFO (never opened), ...
+            None => inputs::regular_file(path).err().unwrap_or_else(|| {
+                "the loader could not resolve the path (a symlink loop, or not UTF-8)".into()
+            }),
+            Some(_) => "not a regular file (or a symlink loop)".into(),
+        })
+    })?;
     let data = root
         .read(&canonical, options.limits.max_member_bytes)
         .map_err(|e| match e {
@@ -439,17 +447,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
             };
             (report, members)
         }
-        Input::Empty { path, reason } => {
-            let mut report = InputReport::new(path.clone(), InputKind::Path);
-            report.findings.push(
-                Finding::new(
-                    Code::NothingToAudit,
-                    format!("nothing to check at `{path}`: {reason}"),
-                )
-                .help("check the path, directory or glob"),
-            );
-            return report;
-        }
+        Input::Problem { path, finding } => return inputs::problem_report(path, finding),
     };
     let siblings: Vec<Sibling> = members
         .iter()

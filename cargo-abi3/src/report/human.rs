@@ -1,5 +1,6 @@
 //! rustc-style human output: `error[code]: message`, `--> wheel!member (arch)`, notes, help.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
@@ -14,6 +15,88 @@ pub struct HumanOptions {
     pub color: bool,
     /// Also show info-level findings.
     pub verbose: bool,
+}
+
+/// Escapes what could forge or hide lines of terminal output: control characters (a newline
+/// or carriage return in a file name would start a line of its own, ESC starts terminal
+/// sequences), line and paragraph separators and bidirectional-text controls. `\n`, `\r` and
+/// `\t` are written as such, the others as `\u{..}`. JSON needs none of this: there they are
+/// escaped string characters.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    fn needs_escape(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+                    | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+            )
+    }
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn escape_owned(text: &mut String) {
+    if let Cow::Owned(escaped) = escape(text) {
+        *text = escaped;
+    }
+}
+
+fn escape_finding(finding: &mut Finding) {
+    escape_owned(&mut finding.message);
+    finding.notes.iter_mut().for_each(escape_owned);
+    finding.help.iter_mut().for_each(escape_owned);
+    finding.symbol.iter_mut().for_each(escape_owned);
+}
+
+/// A copy of `input` whose every string the human renderers print is [`escape`]d: paths,
+/// member names, findings, and the host section's names and paths.
+fn escaped_input(input: &InputReport) -> InputReport {
+    let mut input = input.clone();
+    escape_owned(&mut input.path);
+    input.findings.iter_mut().for_each(escape_finding);
+    for binary in &mut input.binaries {
+        binary.member.iter_mut().for_each(escape_owned);
+        binary.findings.iter_mut().for_each(escape_finding);
+    }
+    if let Some(host) = &mut input.host {
+        escape_owned(&mut host.path);
+        host.sysroot.iter_mut().for_each(escape_owned);
+        escape_owned(&mut host.cache);
+        for library in &mut host.libraries {
+            escape_owned(&mut library.name);
+            library.path.iter_mut().for_each(escape_owned);
+            library.soname.iter_mut().for_each(escape_owned);
+            library.needed_by.iter_mut().for_each(escape_owned);
+            library.family.iter_mut().for_each(escape_owned);
+            library.versions.iter_mut().for_each(escape_owned);
+        }
+        for missing in &mut host.unresolved {
+            escape_owned(&mut missing.name);
+            escape_owned(&mut missing.needed_by);
+            escape_owned(&mut missing.reason);
+            missing.searched.iter_mut().for_each(escape_owned);
+        }
+    }
+    input
 }
 
 /// Where a finding points: `wheel.whl!pkg/_mod.abi3.so (arm64)`.
@@ -55,7 +138,7 @@ pub fn render_finding(finding: &Finding, location: &str, renderer: &Renderer) ->
     let mut group = match &source {
         Some((span, text)) => title.element(
             Snippet::source(text.as_str())
-                .path(span.file.display().to_string())
+                .path(escape(&span.file.display().to_string()).into_owned())
                 .fold(true)
                 .annotation(
                     AnnotationKind::Primary
@@ -95,6 +178,10 @@ pub fn render_with(
         Renderer::styled()
     } else {
         Renderer::plain()
+    };
+    // Everything below prints the escaped copy: no path or name can forge a line.
+    let report = &Report {
+        inputs: report.inputs.iter().map(escaped_input).collect(),
     };
     let mut out = String::new();
     for (input, binary, finding) in report.findings() {
@@ -190,4 +277,23 @@ fn input_line(input: &InputReport) -> String {
         let _ = write!(line, ", imports need {computed}");
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert!(matches!(escape("pkg/_mod.abi3.so"), Cow::Borrowed(_)));
+        assert!(matches!(escape("naïve/模块.so"), Cow::Borrowed(_)));
+        assert_eq!(
+            escape("a\nerror[x]: b\r\t\u{1b}[31m\u{7f}\u{85}"),
+            "a\\nerror[x]: b\\r\\t\\u{1b}[31m\\u{7f}\\u{85}"
+        );
+        assert_eq!(
+            escape("x\u{202e}lmx.so\u{2066}\u{2028}"),
+            "x\\u{202e}lmx.so\\u{2066}\\u{2028}"
+        );
+    }
 }
