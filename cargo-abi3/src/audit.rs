@@ -115,7 +115,9 @@ fn audit_loose_binary(path: &Path, options: &AuditOptions) -> InputReport {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Loaded { binaries, declared } = match load::load_file(path, &options.limits) {
+    let Loaded {
+        binaries, declared, ..
+    } = match load::load_file(path, &options.limits) {
         Ok(loaded) => loaded,
         Err(finding) => {
             // What the file claims is unknown, but `--assume-minimum` still says the floor.
@@ -206,7 +208,9 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     let mut read = Vec::new();
     for member in archive.shared_objects() {
         match load::load_member(&mut archive, &member) {
-            Ok(Loaded { binaries, declared }) => read.push((member, binaries, declared)),
+            Ok(Loaded {
+                binaries, declared, ..
+            }) => read.push((member, binaries, declared)),
             Err(finding) => report.findings.push(*finding),
         }
     }

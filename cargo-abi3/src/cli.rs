@@ -76,14 +76,9 @@ pub struct OutputArgs {
     pub allow: Vec<String>,
 }
 
+/// What cargo-abi3 reads from untrusted wheels and binaries at most (`audit`, `host --with`).
 #[derive(Debug, Args)]
-pub struct AuditArgs {
-    /// Wheels, binaries, directories (searched recursively) or globs.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<std::ffi::OsString>,
-    /// The lowest Python version loose binaries must load on (e.g. 3.9).
-    #[arg(long, value_name = "3.X")]
-    pub assume_minimum: Option<PyVersion>,
+pub struct LimitArgs {
     /// Largest binary or wheel member to inflate, in MiB [default: 2048].
     #[arg(long, value_name = "MIB")]
     pub max_member_size: Option<u64>,
@@ -99,6 +94,42 @@ pub struct AuditArgs {
     /// Largest `WHEEL` or `METADATA` file, in MiB [default: 1].
     #[arg(long, value_name = "MIB")]
     pub max_metadata_size: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The [`Limits`](crate::wheel::Limits): the defaults, with what was given.
+    pub fn limits(&self) -> crate::wheel::Limits {
+        const MIB: u64 = 1024 * 1024;
+        let mut limits = crate::wheel::Limits::default();
+        if let Some(mib) = self.max_member_size {
+            limits.max_member_bytes = mib.saturating_mul(MIB);
+        }
+        if let Some(mib) = self.max_total_size {
+            limits.max_total_bytes = mib.saturating_mul(MIB);
+        }
+        if let Some(n) = self.max_members {
+            limits.max_members = n;
+        }
+        if let Some(n) = self.max_compression_ratio {
+            limits.max_compression_ratio = n;
+        }
+        if let Some(mib) = self.max_metadata_size {
+            limits.max_metadata_bytes = mib.saturating_mul(MIB);
+        }
+        limits
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Wheels, binaries, directories (searched recursively) or globs.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<std::ffi::OsString>,
+    /// The lowest Python version loose binaries must load on (e.g. 3.9).
+    #[arg(long, value_name = "3.X")]
+    pub assume_minimum: Option<PyVersion>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Do not report exports matching PATTERN (`*` wildcards) in extra-exports; `=REASON`
     /// documents why (repeatable), e.g. `--allow-export 'foo_*=C API for plugins'`.
     #[arg(long, value_name = "PATTERN[=REASON]")]
@@ -121,6 +152,8 @@ pub struct HostArgs {
     /// Names listed per host library in a finding.
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub max_names: usize,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -344,33 +377,16 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
-    let mut options = AuditOptions {
+    let options = AuditOptions {
         assume_minimum: args.assume_minimum,
+        limits: args.limits.limits(),
         overrides: overrides(&args.output)?,
         allowed_exports: args
             .allow_export
             .iter()
             .map(|a| crate::rules::ExportAllow::parse(a))
             .collect(),
-        ..AuditOptions::default()
     };
-    const MIB: u64 = 1024 * 1024;
-    let limits = &mut options.limits;
-    if let Some(mib) = args.max_member_size {
-        limits.max_member_bytes = mib.saturating_mul(MIB);
-    }
-    if let Some(mib) = args.max_total_size {
-        limits.max_total_bytes = mib.saturating_mul(MIB);
-    }
-    if let Some(n) = args.max_members {
-        limits.max_members = n;
-    }
-    if let Some(n) = args.max_compression_ratio {
-        limits.max_compression_ratio = n;
-    }
-    if let Some(mib) = args.max_metadata_size {
-        limits.max_metadata_bytes = mib.saturating_mul(MIB);
-    }
     let bar = progress_bar();
     let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
         if let Some(bar) = &bar {
@@ -411,7 +427,7 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
         ld_library_path: std::env::var("LD_LIBRARY_PATH").ok(),
         max_names: args.max_names.max(1),
         overrides: overrides(&args.output)?,
-        ..crate::host::HostOptions::default()
+        limits: args.limits.limits(),
     };
     let report = crate::host::host(&args.host, &options);
     let text = match args.output.format {

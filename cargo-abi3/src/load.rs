@@ -23,6 +23,8 @@ use crate::wheel::{Limits, Member, Notice, WheelArchive, WheelError};
 pub struct Loaded {
     pub binaries: Vec<Binary>,
     pub declared: Option<Declaration>,
+    /// The file's (or member's inflated) size, as declared.
+    pub size: u64,
 }
 
 /// Opens a wheel; a failure is the finding `audit` and `host` report for it.
@@ -170,99 +172,103 @@ pub fn load_member(archive: &mut WheelArchive, member: &Member) -> Result<Loaded
 /// counts against `limits.max_member_bytes`; files that are not regular, or whose size the
 /// OS does not know (`/proc`), are refused with a message saying so.
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Loaded, Box<Finding>> {
-    let what = format!("`{}`", path.display());
-    let cannot_read = |e: std::io::Error| {
-        Box::new(
-            Finding::new(Code::UnreadableInput, format!("cannot read {what}: {e}"))
-                .help("check that the file exists and is readable"),
-        )
-    };
-    let meta = std::fs::metadata(path).map_err(cannot_read)?;
-    if !meta.is_file() {
-        return Err(Box::new(
-            Finding::new(
-                Code::UnreadableInput,
-                format!(
-                    "cannot read {what}: not a regular file ({})",
-                    file_kind(&meta)
-                ),
+    let mut file = LooseFile::open(path, limits)?;
+    let what = file.what.clone();
+    load_streamed(&what, file.size, &what, |sink| file.stream(sink))
+}
+
+/// Streams all of a loose file through `sink` (a content hash of a DLL, say), under the
+/// same checks and limits as [`load_file`]. Returns the file's size.
+pub fn stream_file(
+    path: &Path,
+    limits: &Limits,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Result<u64, Box<Finding>> {
+    let mut file = LooseFile::open(path, limits)?;
+    file.stream(&mut |chunk| {
+        sink(chunk);
+        ControlFlow::Continue(())
+    })?;
+    Ok(file.size)
+}
+
+/// A regular file opened for streaming: its size at open time bounds what is read.
+struct LooseFile {
+    what: String,
+    file: std::fs::File,
+    size: u64,
+}
+
+impl LooseFile {
+    fn open(path: &Path, limits: &Limits) -> Result<LooseFile, Box<Finding>> {
+        let what = format!("`{}`", path.display());
+        let cannot_read = |why: String| {
+            Box::new(
+                Finding::new(Code::UnreadableInput, format!("cannot read {what}: {why}"))
+                    .help("check the path: cargo-abi3 reads wheels and shared-object files"),
             )
-            .help("check the path: cargo-abi3 audits wheels and shared-object files"),
-        ));
-    }
-    let size = meta.len();
-    if size > limits.max_member_bytes {
-        return Err(Box::new(
-            Finding::new(
-                Code::InputLimitExceeded,
-                format!(
-                    "cannot audit {what}: it is {size} bytes, above the limit of {}",
-                    limits.max_member_bytes
-                ),
-            )
-            .help("if the file is trusted, raise the limit with `--max-member-size MIB`"),
-        ));
-    }
-    let mut file = std::fs::File::open(path).map_err(cannot_read)?;
-    if size == 0 {
-        // `/proc` files report 0 and then yield data (some only in 8-byte reads).
-        let mut probe = [0u8; 4096];
-        let probed = file.read(&mut probe);
-        if !matches!(probed, Ok(0)) {
+        };
+        let size = crate::inputs::regular_file(path)
+            .map_err(cannot_read)?
+            .len();
+        if size > limits.max_member_bytes {
             return Err(Box::new(
                 Finding::new(
-                    Code::UnreadableInput,
+                    Code::InputLimitExceeded,
                     format!(
-                        "cannot read {what}: the OS reports its size as 0 but it is not an \
-                         empty file (a /proc or other virtual file?)"
+                        "cannot audit {what}: it is {size} bytes, above the limit of {}",
+                        limits.max_member_bytes
                     ),
                 )
-                .help("check the path: copy the binary to a regular file to audit it"),
+                .help("if the file is trusted, raise the limit with `--max-member-size MIB`"),
             ));
         }
+        let mut file = std::fs::File::open(path).map_err(|e| cannot_read(e.to_string()))?;
+        if size == 0 {
+            // `/proc` files report 0 and then yield data (some only in 8-byte reads).
+            let mut probe = [0u8; 4096];
+            if !matches!(file.read(&mut probe), Ok(0)) {
+                return Err(cannot_read(
+                    "the OS reports its size as 0 but it is not an empty file (a /proc or \
+                     other virtual file?)"
+                        .into(),
+                ));
+            }
+        }
+        Ok(LooseFile { what, file, size })
     }
-    load_streamed(&what, size, &what, |sink| {
+
+    /// Streams the file from its start, at most its size at open time.
+    fn stream(
+        &mut self,
+        sink: &mut dyn FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Result<(), Box<Finding>> {
+        let what = &self.what;
         let io = |e: std::io::Error| {
             Box::new(
                 Finding::new(Code::UnreadableInput, format!("cannot read {what}: {e}"))
                     .help("check that the file is readable and not being rewritten"),
             )
         };
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
-        let mut left = size;
-        let mut buf = vec![0u8; 64 * 1024];
-        while left > 0 {
-            let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-            let n = match file.read(buf.get_mut(..want).unwrap_or_default()) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io(e)),
-            };
-            left -= n as u64;
-            if sink(buf.get(..n).unwrap_or_default()).is_break() {
-                break;
+        self.file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut left = self.size;
+        let file = &mut self.file;
+        crate::wheel::archive::with_read_buffer(|buf| {
+            while left > 0 {
+                let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+                let n = match file.read(buf.get_mut(..want).unwrap_or_default()) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io(e)),
+                };
+                left -= n as u64;
+                if sink(buf.get(..n).unwrap_or_default()).is_break() {
+                    break;
+                }
             }
-        }
-        Ok(())
-    })
-}
-
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt as _;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a file"
+            Ok(())
+        })
     }
 }
 
@@ -283,6 +289,7 @@ fn load_streamed(
         Ok(binaries) => Ok(Loaded {
             binaries,
             declared: scan.finish(),
+            size,
         }),
         Err(e) => Err(Box::new(unreadable(what, &e))),
     }

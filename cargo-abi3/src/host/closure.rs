@@ -3,7 +3,9 @@
 //! it, unless the loader has DT_RUNPATH), LD_LIBRARY_PATH, the loader's DT_RUNPATH,
 //! ld.so.cache and the default directories, all under the sysroot. Bounded in size.
 
-use crate::binary::{self, Binary, Format};
+use crate::binary::{Binary, Format};
+use crate::load::Loaded;
+use crate::wheel::Limits;
 
 use super::fs::{self, Root};
 use super::ldcache::{self, Cache, CacheLimit};
@@ -33,10 +35,10 @@ pub struct Object {
 }
 
 impl Object {
-    /// Builds an object from a file's bytes: its first image.
-    pub fn from_data(data: &[u8], path: String, canonical: String) -> Result<Object, String> {
-        let binary = binary::read(data)
-            .map_err(|e| e.to_string())?
+    /// Builds an object from a loaded file: its first image.
+    pub fn from_loaded(loaded: Loaded, path: String, canonical: String) -> Result<Object, String> {
+        let binary = loaded
+            .binaries
             .into_iter()
             .next()
             .ok_or_else(|| "no image in the file".to_owned())?;
@@ -47,7 +49,7 @@ impl Object {
             found_via: FoundVia::Input,
             needed_by: None,
             binary,
-            size: data.len() as u64,
+            size: loaded.size,
         })
     }
 
@@ -123,8 +125,8 @@ pub struct SearchOptions {
     pub root: Root,
     /// LD_LIBRARY_PATH entries (loader-visible).
     pub ld_library_path: Vec<String>,
-    /// Largest library file read.
-    pub max_file_bytes: u64,
+    /// What a library file may cost to read (the `--max-*` limits).
+    pub limits: Limits,
 }
 
 enum Outcome {
@@ -138,7 +140,7 @@ enum Outcome {
 
 struct Loader<'a> {
     root: &'a Root,
-    max_file_bytes: u64,
+    limits: &'a Limits,
     tokens: Tokens,
     cache: Cache,
     defaults: Vec<String>,
@@ -152,7 +154,7 @@ pub fn resolve(host: Object, options: &SearchOptions) -> Closure {
     let (cache, cache_limit) = Cache::load(&options.root, ldcache::arch_flags(&arch));
     let mut loader = Loader {
         root: &options.root,
-        max_file_bytes: options.max_file_bytes,
+        limits: &options.limits,
         tokens: Tokens::new(&options.root, &arch),
         cache,
         defaults: search::default_dirs(&arch),
@@ -319,15 +321,14 @@ impl Loader<'_> {
         if let Some(existing) = objects.iter().position(|o| o.canonical == canonical) {
             return Some(Outcome::Alias(existing));
         }
-        let data = match self.root.read(&canonical, self.max_file_bytes) {
-            Ok(data) => data,
-            Err(e) => {
-                self.skipped
-                    .push((path.to_owned(), format!("cannot read: {e}")));
+        let loaded = match self.root.load(&canonical, self.limits) {
+            Ok(loaded) => loaded,
+            Err(finding) => {
+                self.skipped.push((path.to_owned(), finding.message));
                 return None;
             }
         };
-        let mut object = match Object::from_data(&data, path.to_owned(), canonical) {
+        let mut object = match Object::from_loaded(loaded, path.to_owned(), canonical) {
             Ok(object) => object,
             Err(e) => {
                 self.skipped.push((path.to_owned(), e));

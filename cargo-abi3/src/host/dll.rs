@@ -2,7 +2,9 @@
 //! own directory, the first place Windows looks) against the DLLs a wheel ships: same name
 //! (case-insensitive), different content → the wheel's copy is never loaded.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
+
+use crate::wheel::Limits;
 
 use super::closure::{MAX_OBJECTS, Object};
 use super::fs::{self, Root};
@@ -15,12 +17,24 @@ pub struct Fingerprint {
     hash: u64,
 }
 
-pub fn fingerprint(data: &[u8]) -> Fingerprint {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut hasher);
-    Fingerprint {
-        size: data.len() as u64,
-        hash: hasher.finish(),
+/// A [`Fingerprint`] of bytes fed in chunks, in order: the same for any split.
+#[derive(Default)]
+pub struct Fingerprinter {
+    hasher: std::collections::hash_map::DefaultHasher,
+    size: u64,
+}
+
+impl Fingerprinter {
+    pub fn feed(&mut self, chunk: &[u8]) {
+        self.hasher.write(chunk);
+        self.size += chunk.len() as u64;
+    }
+
+    pub fn finish(&self) -> Fingerprint {
+        Fingerprint {
+            size: self.size,
+            hash: self.hasher.finish(),
+        }
     }
 }
 
@@ -35,7 +49,7 @@ pub struct HostDll {
 
 /// Resolves a PE host's imports in its application directory, breadth-first. System DLLs
 /// and anything not next to the host stay unresolved (`object: None`).
-pub fn resolve(host: Object, root: &Root, max_file_bytes: u64) -> (Vec<Object>, Vec<HostDll>) {
+pub fn resolve(host: Object, root: &Root, limits: &Limits) -> (Vec<Object>, Vec<HostDll>) {
     let app_dir = fs::parent(&host.canonical).to_owned();
     let listing = root.list(&app_dir, fs::MAX_LISTING);
     let mut objects = vec![host];
@@ -57,15 +71,19 @@ pub fn resolve(host: Object, root: &Root, max_file_bytes: u64) -> (Vec<Object>, 
             };
             if let Some(file) = listing.iter().find(|f| f.eq_ignore_ascii_case(&name)) {
                 let path = format!("{}/{file}", app_dir.trim_end_matches('/'));
+                let mut print = Fingerprinter::default();
                 if let Some(canonical) = root.file(&path)
-                    && let Ok(data) = root.read(&canonical, max_file_bytes)
-                    && let Ok(mut object) = Object::from_data(&data, path, canonical)
+                    && let Ok(loaded) = root.load(&canonical, limits)
+                    && let Ok(mut object) = Object::from_loaded(loaded, path, canonical.clone())
                     && objects.len() < MAX_OBJECTS
+                    && root
+                        .stream(&canonical, limits, &mut |chunk| print.feed(chunk))
+                        .is_ok()
                 {
                     object.names.push(name.clone());
                     object.needed_by = Some(index);
                     object.found_via = FoundVia::Path;
-                    dll.fingerprint = Some(fingerprint(&data));
+                    dll.fingerprint = Some(print.finish());
                     dll.object = Some(objects.len());
                     objects.push(object);
                 }

@@ -62,6 +62,40 @@ impl Root {
     /// under it (compared component by component, symlinks not followed) loses that prefix;
     /// any other absolute path is taken as loader-visible already. `None` for a relative
     /// path that is not under the sysroot.
+    /// Reads the binary at a loader-visible path, resolved inside the root, through the
+    /// loading layer `audit` uses: streamed, holding only what the readers need, within
+    /// `limits`.
+    pub fn load(
+        &self,
+        path: &str,
+        limits: &crate::wheel::Limits,
+    ) -> Result<crate::load::Loaded, Box<crate::finding::Finding>> {
+        let canonical = self.canonical(path).ok_or_else(|| {
+            Box::new(crate::finding::Finding::new(
+                cargo_abi3_build_hook::Code::UnreadableInput,
+                format!("cannot read `{path}`: no such file"),
+            ))
+        })?;
+        crate::load::load_file(&self.real(&canonical), limits)
+    }
+
+    /// Streams all of the file at a loader-visible path (resolved inside the root) through
+    /// `sink`, within `limits`.
+    pub fn stream(
+        &self,
+        path: &str,
+        limits: &crate::wheel::Limits,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, Box<crate::finding::Finding>> {
+        let canonical = self.canonical(path).ok_or_else(|| {
+            Box::new(crate::finding::Finding::new(
+                cargo_abi3_build_hook::Code::UnreadableInput,
+                format!("cannot read `{path}`: no such file"),
+            ))
+        })?;
+        crate::load::stream_file(&self.real(&canonical), limits, sink)
+    }
+
     pub fn visible(&self, given: &Path) -> Option<String> {
         let cwd = || std::env::current_dir().ok();
         let absolute = if given.is_absolute() {

@@ -17,7 +17,6 @@ pub mod collide;
 pub mod dll;
 pub mod fs;
 pub mod ldcache;
-pub mod messages;
 pub mod render;
 pub mod search;
 pub mod section;
@@ -31,9 +30,10 @@ use crate::audit::{Override, apply_overrides};
 use crate::binary::{Binary, Format};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
+use crate::load;
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{BinarySubject, Claim};
-use crate::wheel::{Limits, WheelArchive, WheelName};
+use crate::wheel::{Limits, WheelName};
 
 use classify::LibraryClass;
 use closure::{Closure, Object, SearchOptions};
@@ -141,14 +141,18 @@ fn load_host(
             Some(_) => "not a regular file (or a symlink loop)".into(),
         })
     })?;
-    let data = root
-        .read(&canonical, options.limits.max_member_bytes)
-        .map_err(|e| match e {
-            fs::FileError::TooLarge { .. } => Box::new(messages::file_error(path, &e)),
-            other => unreadable(other.to_string()),
-        })?;
-    let mut object = Object::from_data(&data, visible.clone(), canonical)
-        .map_err(|why| Box::new(unreadable(why).help(messages::BINARY_HELP)))?;
+    let loaded = root.load(&canonical, &options.limits).map_err(|finding| {
+        // Named as the host, with the loader's code (a limit stays a limit) and help.
+        Box::new(Finding {
+            message: format!(
+                "cannot analyse the host `{}`: {}",
+                path.display(),
+                finding.message
+            ),
+            ..*finding
+        })
+    })?;
+    let mut object = Object::from_loaded(loaded, visible.clone(), canonical).map_err(unreadable)?;
     object.names.push(visible.clone());
     report
         .binaries
@@ -168,12 +172,12 @@ fn load_host(
                             .collect()
                     })
                     .unwrap_or_default(),
-                max_file_bytes: options.limits.max_member_bytes,
+                limits: options.limits.clone(),
             };
             (closure::resolve(object, &options), Vec::new())
         }
         Format::Pe => {
-            let (objects, dlls) = dll::resolve(object, root, options.limits.max_member_bytes);
+            let (objects, dlls) = dll::resolve(object, root, &options.limits);
             (only(objects), dlls)
         }
         Format::MachO => (only(vec![object]), Vec::new()),
@@ -429,7 +433,8 @@ fn flat_namespace_finding(what: &str) -> Finding {
 struct Member {
     member: Option<String>,
     file_name: String,
-    data: Vec<u8>,
+    /// PE files only: the whole content's fingerprint (Windows loads one DLL per name).
+    fingerprint: Option<dll::Fingerprint>,
     binaries: Vec<Binary>,
 }
 
@@ -438,7 +443,7 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
         Input::Wheel(path) => read_wheel(path, options),
         Input::Binary(path) => {
             let mut report = InputReport::new(path.display().to_string(), InputKind::Binary);
-            let members = match read_loose(path, options.limits.max_member_bytes) {
+            let members = match read_loose(path, &options.limits) {
                 Ok(member) => vec![member],
                 Err(finding) => {
                     report.findings.push(*finding);
@@ -480,17 +485,14 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
                     .push(flat_namespace_finding(&format!("`{}`", member.file_name)));
             }
             if binary.format == Format::Pe
-                && let Some(dll) = dll::collision(
-                    &host.dlls,
-                    &member.file_name,
-                    dll::fingerprint(&member.data),
-                )
+                && let Some(fingerprint) = member.fingerprint
+                && let Some(dll) = dll::collision(&host.dlls, &member.file_name, fingerprint)
             {
                 binary_report.findings.push(dll_finding(
                     dll,
                     host,
                     &member.file_name,
-                    member.data.len(),
+                    usize::try_from(fingerprint.size).unwrap_or(usize::MAX),
                 ));
             }
             report.binaries.push(binary_report);
@@ -499,22 +501,30 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
     report
 }
 
-fn read_loose(path: &Path, limit: u64) -> Result<Member, Box<Finding>> {
-    let data =
-        fs::read_limited(path, limit).map_err(|e| Box::new(messages::file_error(path, &e)))?;
-    let binaries = crate::binary::read(&data)
-        .map_err(|e| Box::new(messages::unreadable(&format!("`{}`", path.display()), &e)))?;
+/// A loose `--with` binary through the loading layer `audit` uses (streamed, bounded).
+fn read_loose(path: &Path, limits: &Limits) -> Result<Member, Box<Finding>> {
+    let loaded = load::load_file(path, limits)?;
+    let fingerprint = if loaded.binaries.iter().any(|b| b.format == Format::Pe) {
+        let mut print = dll::Fingerprinter::default();
+        load::stream_file(path, limits, &mut |chunk| print.feed(chunk))?;
+        Some(print.finish())
+    } else {
+        None
+    };
     Ok(Member {
         member: None,
         file_name: path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        data,
-        binaries,
+        fingerprint,
+        binaries: loaded.binaries,
     })
 }
 
+/// A `--with` wheel through the loading layer `audit` uses: the same limits, the same
+/// findings for what cannot be read. Notices about `WHEEL`/`METADATA`, which `host` does
+/// not use, are left out.
 fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) {
     let display = path.display().to_string();
     let mut report = InputReport::new(display.clone(), InputKind::Wheel);
@@ -529,12 +539,10 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
             platform: name.platform_tags.clone(),
         });
     }
-    let mut archive = match WheelArchive::open(path, &options.limits) {
+    let mut archive = match load::open_wheel(path, &options.limits) {
         Ok(archive) => archive,
-        Err(e) => {
-            report
-                .findings
-                .push(messages::wheel_error(&format!("`{display}`"), &e));
+        Err(finding) => {
+            report.findings.push(*finding);
             return (report, Vec::new());
         }
     };
@@ -542,29 +550,39 @@ fn read_wheel(path: &Path, options: &HostOptions) -> (InputReport, Vec<Member>) 
         archive
             .notices()
             .iter()
-            .filter_map(|notice| messages::notice(&display, notice)),
+            .filter(|notice| !notice.is_about_metadata())
+            .map(|notice| load::notice_finding(&display, notice)),
     );
     let mut members = Vec::new();
     for member in archive.shared_objects() {
-        let file_name = fs::file_name(&member.path).to_owned();
-        let what = format!("`{}` in `{display}`", member.path);
-        // The whole member, within `options.limits` (PE DLLs are compared by content).
-        let data = match archive.read_member(&member.path, None) {
-            Ok(data) => data.bytes,
-            Err(e) => {
-                report.findings.push(messages::wheel_error(&what, &e));
+        let loaded = match load::load_member(&mut archive, &member) {
+            Ok(loaded) => loaded,
+            Err(finding) => {
+                report.findings.push(*finding);
                 continue;
             }
         };
-        match crate::binary::read(&data) {
-            Ok(binaries) => members.push(Member {
-                member: Some(member.path.clone()),
-                file_name,
-                data,
-                binaries,
-            }),
-            Err(e) => report.findings.push(messages::unreadable(&what, &e)),
-        }
+        let fingerprint = if loaded.binaries.iter().any(|b| b.format == Format::Pe) {
+            let mut print = dll::Fingerprinter::default();
+            let streamed = archive.stream_member(&member.path, &mut |chunk| {
+                print.feed(chunk);
+                std::ops::ControlFlow::Continue(())
+            });
+            if let Err(e) = streamed {
+                let what = format!("`{}` in `{display}`", member.path);
+                report.findings.push(load::wheel_error(&what, &e));
+                continue;
+            }
+            Some(print.finish())
+        } else {
+            None
+        };
+        members.push(Member {
+            member: Some(member.path.clone()),
+            file_name: fs::file_name(&member.path).to_owned(),
+            fingerprint,
+            binaries: loaded.binaries,
+        });
     }
     (report, members)
 }

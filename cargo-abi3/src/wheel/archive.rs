@@ -469,6 +469,12 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
 }
 
+/// Runs `f` with this thread's 64 KiB read buffer (the one members are streamed through),
+/// so loose files are read without a fresh allocation each.
+pub(crate) fn with_read_buffer<T>(f: impl FnOnce(&mut [u8]) -> T) -> T {
+    with_scratch(|scratch| f(&mut scratch.output))
+}
+
 fn with_scratch<T>(f: impl FnOnce(&mut Scratch) -> T) -> T {
     let mut scratch = SCRATCH
         .with(|s| s.borrow_mut().take())

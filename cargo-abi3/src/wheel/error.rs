@@ -93,6 +93,19 @@ pub enum Notice {
     },
 }
 
+impl Notice {
+    /// About the `.dist-info` metadata files, not about what is installed.
+    pub fn is_about_metadata(&self) -> bool {
+        matches!(
+            self,
+            Notice::MissingWheelFile
+                | Notice::MissingMetadataFile
+                | Notice::SeveralDistInfo { .. }
+                | Notice::UnreadableMetadata { .. }
+        )
+    }
+}
+
 impl std::fmt::Display for Notice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
