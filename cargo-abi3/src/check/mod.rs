@@ -18,7 +18,6 @@ use anyhow::bail;
 use cargo_abi3_build_hook::{Code, Family};
 
 use crate::audit::{Override, apply_overrides};
-use crate::binary;
 use crate::finding::Finding;
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, ClaimSource};
@@ -303,23 +302,11 @@ fn check_cdylib(
         .map(|f| name_requesters(f, workspace))
         .collect();
 
-    let data = match std::fs::read(&cdylib.path) {
-        Ok(data) => data,
-        Err(e) => {
-            report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot read `{}`: {e}", cdylib.path.display()),
-            ));
-            return report;
-        }
-    };
-    let binaries = match binary::read(&data) {
-        Ok(binaries) => binaries,
-        Err(e) => {
-            report.findings.push(Finding::new(
-                Code::UnreadableInput,
-                format!("cannot analyse `{}`: {e}", cdylib.path.display()),
-            ));
+    // The one loading layer audit and host use: streamed, bounded, the same findings.
+    let binaries = match crate::load::load_file(&cdylib.path, &crate::wheel::Limits::default()) {
+        Ok(loaded) => loaded.binaries,
+        Err(finding) => {
+            report.findings.push(*finding);
             return report;
         }
     };
