@@ -102,7 +102,9 @@ def pt_dynamic_wheel(work, so_path):
 
 
 def ldcache_sysroot(work, entries):
-    """A sysroot whose etc/ld.so.cache (glibc's new format) lists `entries` libraries."""
+    """A sysroot whose etc/ld.so.cache (glibc's new format) lists `entries` libraries whose
+    names and paths all point at one 4,000-byte string (4.8 MB for 200,000 entries: a parser
+    that copies strings per entry needs 1.6 GB)."""
     root = os.path.join(work, "sysroot")
     os.makedirs(os.path.join(root, "etc"), exist_ok=True)
     strings = bytearray()
@@ -110,12 +112,9 @@ def ldcache_sysroot(work, entries):
     header = 48
     rec_size = 24
     str_base = header + entries * rec_size
-    for i in range(entries):
-        key = str_base + len(strings)
-        strings += f"libx{i}.so.1\0".encode()
-        value = str_base + len(strings)
-        strings += f"/usr/lib/libx{i}.so.1\0".encode()
-        recs += struct.pack("<iIIIQ", 0x0303, key, value, 0, 0)
+    strings += b"/usr/lib/" + b"x" * 3990 + b"\0"
+    for _ in range(entries):
+        recs += struct.pack("<iIIIQ", 0x0303, str_base, str_base, 0, 0)
     # nlibs, len_strings, flags (+3 padding), extension_offset, unused[3]
     head = b"glibc-ld.so.cache1.1" + struct.pack("<IIII", entries, len(strings), 0, 0) + bytes(12)
     assert len(head) == header
