@@ -12,12 +12,11 @@
 mod support;
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use serde_json::Value;
 use support::wheel::WheelBuilder;
@@ -121,41 +120,13 @@ where
     S: AsRef<OsStr>,
 {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
-    cmd.args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args).env("NO_COLOR", "1");
     if let Some(dir) = target_dir {
         cmd.env("CARGO_TARGET_DIR", dir);
     }
-    let mut child = cmd.spawn().expect("spawn cargo-abi3");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        out.read_to_end(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        err.read_to_end(&mut s).map(|_| s)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cargo-abi3 did not finish within {TIMEOUT:?}: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_reader.join().unwrap().unwrap();
-    let stderr = err_reader.join().unwrap().unwrap();
+    let (code, stdout, stderr) = support::run_with_timeout(&mut cmd, TIMEOUT);
     Run {
-        code: status.code().expect("exited, not killed"),
+        code,
         stdout: String::from_utf8(stdout).expect("stdout is UTF-8 (paths are printed lossily)"),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }

@@ -10,10 +10,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
@@ -186,37 +186,12 @@ fn audit(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Run {
 }
 
 fn run_with_timeout(cmd: &mut Command) -> (i32, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cargo-abi3");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        out.read_to_string(&mut s).map(|_| s)
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cargo-abi3 audit did not finish within {TIMEOUT:?}: {cmd:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let stdout = out_reader.join().unwrap().expect("stdout is UTF-8");
-    let stderr = err_reader.join().unwrap().expect("stderr is UTF-8");
-    (status.code().expect("exited, not killed"), stdout, stderr)
+    let (code, stdout, stderr) = support::run_with_timeout(cmd, TIMEOUT);
+    (
+        code,
+        String::from_utf8(stdout).expect("stdout is UTF-8"),
+        String::from_utf8(stderr).expect("stderr is UTF-8"),
+    )
 }
 
 /// The input whose path ends with `file`.

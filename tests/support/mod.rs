@@ -861,3 +861,44 @@ pub fn fat_macho_of(slices: &[(u32, u32, &[u8])]) -> Vec<u8> {
     }
     out
 }
+
+/// Runs `cmd` with stdin closed, killing it after `timeout` (the test then fails: a gate must
+/// never hang). Returns the exit code and the raw stdout and stderr.
+pub fn run_with_timeout(
+    cmd: &mut Command,
+    timeout: std::time::Duration,
+) -> (i32, Vec<u8>, Vec<u8>) {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        out.read_to_end(&mut s).map(|_| s)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        err.read_to_end(&mut s).map(|_| s)
+    });
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("did not finish within {timeout:?}: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = out_reader.join().unwrap().unwrap();
+    let stderr = err_reader.join().unwrap().unwrap();
+    (status.code().expect("exited, not killed"), stdout, stderr)
+}
