@@ -609,14 +609,14 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
     }
     let Some(floor) = floor else { return };
     let lowest = match p.requires_python_floor() {
-        Some(RequiresPythonFloor::Version(v)) => Some(v),
-        Some(RequiresPythonFloor::Unbounded) => None,
+        Some(RequiresPythonFloor::Version(v)) => v,
+        // Admits no 3.X at all, or cannot be read: nothing below the floor to report.
         _ => return,
     };
-    if lowest.is_some_and(|v| v >= floor) {
+    if lowest >= floor {
         return;
     }
-    let admitted = lowest.map_or("every version".to_owned(), |v| v.to_string());
+    let admitted = lowest.to_string();
     let mut f = Finding::new(
         Code::RequiresPythonBelowFloor,
         format!(
@@ -627,13 +627,13 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
     .span(rp.source_span(&p.path, format!("admits {admitted}")))
     .note(format!(
         "installers on {} find no compatible wheel and build the sdist instead",
-        match lowest {
-            None => "older versions".to_owned(),
-            Some(v) if v.minor + 1 == floor.minor => format!("Python {v}"),
-            Some(v) => format!(
-                "Python {v} to {}",
+        if lowest.minor + 1 == floor.minor {
+            format!("Python {lowest}")
+        } else {
+            format!(
+                "Python {lowest} to {}",
                 PyVersion::new(floor.major, floor.minor.saturating_sub(1))
-            ),
+            )
         }
     ));
     if let Some(d) = declared.floor_declaration() {
@@ -645,18 +645,21 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
         ));
     }
     let mut help = format!("set requires-python = \">={floor}\"");
-    if let Some(v) = lowest {
-        if v >= PYO3_MIN_SUPPORTED && kind == AbiKind::Abi3 {
-            help.push_str(&format!(", or lower the floor to `{}`", v.pyo3_feature()));
-        }
+    if lowest >= PYO3_MIN_SUPPORTED && kind == AbiKind::Abi3 {
+        help.push_str(&format!(
+            ", or lower the floor to `{}`",
+            lowest.pyo3_feature()
+        ));
     }
     if declared.floats() {
         help.push_str(&format!(
             "; pin the floor with `{}` instead of a bare `abi3`",
-            lowest
-                .filter(|v| *v >= PYO3_MIN_SUPPORTED)
-                .unwrap_or(floor)
-                .pyo3_feature()
+            if lowest >= PYO3_MIN_SUPPORTED {
+                lowest
+            } else {
+                floor
+            }
+            .pyo3_feature()
         ));
     }
     out.push(f.help(help));

@@ -95,7 +95,11 @@ fn requires_python_below_floor_both_ways() {
     assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.10", None)).is_empty());
     let f = check_intent(&inputs("\"abi3-py39\"", "<4", None));
     assert_eq!(codes(&f), [Code::RequiresPythonBelowFloor]);
-    assert!(f[0].message.contains("every version"));
+    assert!(f[0].message.contains("admits 3.0"), "{}", f[0].message);
+    // The shared evaluator: `!=3.8.*` excludes 3.8, so `>=3.8,!=3.8.*` admits 3.9 and up.
+    assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.8,!=3.8.*", None)).is_empty());
+    // Admits no 3.X at all: nothing below the floor.
+    assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.8,<3.8", None)).is_empty());
 }
 
 #[test]
