@@ -441,3 +441,55 @@ fn example_abi3t_on_an_old_interpreter_is_stopped() {
         "{errors:?}"
     );
 }
+
+/// Issue item 7: under maturin, `PYO3_CONFIG_FILE`'s `version=` is the abi3 floor; the
+/// interpreter is the one `PYO3_ENVIRONMENT_SIGNATURE` names. (The env is what maturin 1.16
+/// really passes, recorded from a build script.)
+#[test]
+fn hook_under_maturin_takes_the_interpreter_from_the_environment_signature() {
+    const MATURIN_CONFIG: &str = "implementation=CPython\nversion=3.9\n\
+target_abi=CPython-abi3-3.9\nshared=true\nbuild_flags=\nsuppress_build_script_link_lines=false\n";
+    let mut fx = Fixture::new(Some(&pyproject(">=3.9")));
+    fx.env.insert(
+        "DEP_PYO3_PYTHON_PYO3_CONFIG".into(),
+        encode_hex(MATURIN_CONFIG.as_bytes()),
+    );
+    fx.env.insert(
+        "PYO3_CONFIG_FILE".into(),
+        "/t/maturin/pyo3-config-x86_64-unknown-linux-gnu-3.11-abi3.txt".into(),
+    );
+    fx.env.insert(
+        "PYO3_ENVIRONMENT_SIGNATURE".into(),
+        "cpython-3.11-64bit".into(),
+    );
+    fx.env
+        .insert("PYO3_PYTHON".into(), "/usr/bin/python3.11".into());
+    let (outcome, _) = fx.run(Hook::new());
+    let config = outcome.inputs.config.as_ref().unwrap();
+    assert_eq!(config.version, PyVersion::new(3, 11));
+    assert_eq!(config.floor(), Some(PyVersion::new(3, 9)));
+    assert_eq!(config.executable.as_deref(), Some("/usr/bin/python3.11"));
+    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
+}
+
+/// Issue item 8: `[tool.maturin] features = ["pyo3/extension-module"]` is not active in a
+/// plain `cargo build`, so that build links libpython and the hook says so; under maturin
+/// it is active.
+#[test]
+fn maturin_extension_module_feature_counts_only_under_maturin() {
+    let text = format!(
+        "{}features = [\"pyo3/extension-module\"]\n",
+        pyproject(">=3.9")
+    );
+    let mut fx = Fixture::new(Some(&text));
+    fx.env.remove("PYO3_BUILD_EXTENSION_MODULE");
+    let (outcome, _) = fx.run(Hook::new());
+    let codes: Vec<Code> = outcome.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [Code::ExtensionModuleNotSet]);
+    fx.env.insert(
+        "PYO3_ENVIRONMENT_SIGNATURE".into(),
+        "cpython-3.11-64bit".into(),
+    );
+    let (outcome, _) = fx.run(Hook::new());
+    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
+}

@@ -177,11 +177,22 @@ impl Hook {
             );
         }
         let env = BuildEnv::from_env(get, manifest.as_ref());
+        let config = config.map(|mut c| {
+            env.correct_config(&mut c);
+            c
+        });
+        // setuptools-rust, when no maturin pyproject claims the crate.
+        let setuptools = if pyproject.as_ref().is_some_and(|p| p.maturin.is_some()) {
+            None
+        } else {
+            crate::setuptools::locate(&cargo_toml)
+        };
         let inputs = IntentInputs {
             manifest,
             pyproject,
             config,
             env,
+            setuptools,
         };
         findings.extend(intent::check_intent(&inputs));
 

@@ -31,7 +31,7 @@ pub const FORWARD_COMPAT_VARS: [&str; 3] = [
 
 /// Every environment variable [`BuildEnv::from_env`] reads (for `rerun-if-env-changed`),
 /// besides `CARGO_FEATURE_*`.
-pub const ENV_VARS: [&str; 9] = [
+pub const ENV_VARS: [&str; 12] = [
     "CARGO_CFG_TARGET_OS",
     "CARGO_CFG_TARGET_ENV",
     "PYO3_BUILD_EXTENSION_MODULE",
@@ -41,6 +41,9 @@ pub const ENV_VARS: [&str; 9] = [
     "PYO3_USE_STABLE_ABI_FORWARD_COMPATIBILITY",
     "DEP_PYO3_PYTHON_PYO3_CONFIG",
     "DEP_PYTHON_PYO3_CONFIG",
+    "PYO3_CONFIG_FILE",
+    "PYO3_ENVIRONMENT_SIGNATURE",
+    "PYTHON_SYS_EXECUTABLE",
 ];
 
 /// The build environment values the checks use.
@@ -59,6 +62,17 @@ pub struct BuildEnv {
     pub active_features: Option<Vec<String>>,
     /// `PYO3_PYTHON`.
     pub pyo3_python: Option<String>,
+    /// `PYO3_ENVIRONMENT_SIGNATURE` (`cpython-3.11-64bit`): maturin sets it for every build
+    /// it runs, so it says the build is maturin's and which interpreter it is for.
+    pub environment_signature: Option<String>,
+    /// `PYO3_CONFIG_FILE`: with it, the config's `version=` is what the file says (maturin
+    /// writes the abi3 floor there), not the interpreter's.
+    pub config_file: Option<String>,
+    /// Whether the build backend's own features (`[tool.maturin] features`, setuptools-rust's
+    /// `pyo3/abi3-pyXY`) reach this build: under maturin or setuptools-rust (both set
+    /// `PYTHON_SYS_EXECUTABLE`), and in `cargo abi3 check`, which passes them as they do; not
+    /// in a plain `cargo build`.
+    pub backend_features_active: bool,
 }
 
 impl BuildEnv {
@@ -84,6 +98,31 @@ impl BuildEnv {
                 .collect(),
             active_features,
             pyo3_python: get("PYO3_PYTHON"),
+            environment_signature: get("PYO3_ENVIRONMENT_SIGNATURE"),
+            config_file: get("PYO3_CONFIG_FILE"),
+            backend_features_active: get("PYO3_ENVIRONMENT_SIGNATURE").is_some()
+                || get("PYTHON_SYS_EXECUTABLE").is_some(),
+        }
+    }
+
+    /// The interpreter version of `PYO3_ENVIRONMENT_SIGNATURE` (`cpython-3.11-64bit`).
+    pub fn signature_version(&self) -> Option<PyVersion> {
+        let sig = self.environment_signature.as_deref()?;
+        sig.split('-').nth(1)?.parse().ok()
+    }
+
+    /// Corrects a config read from `PYO3_CONFIG_FILE`: maturin writes the abi3 floor as
+    /// `version=`, so the interpreter is the one `PYO3_ENVIRONMENT_SIGNATURE` names (or
+    /// `PYO3_PYTHON`, for the executable).
+    pub fn correct_config(&self, config: &mut Pyo3Config) {
+        if self.config_file.is_none() {
+            return;
+        }
+        if let Some(v) = self.signature_version() {
+            config.version = v;
+        }
+        if config.executable.is_none() {
+            config.executable = self.pyo3_python.clone();
         }
     }
 
@@ -113,6 +152,8 @@ pub struct IntentInputs {
     /// PyO3's resolved config (`DEP_PYO3_PYTHON_PYO3_CONFIG`); `None` outside a build.
     pub config: Option<Pyo3Config>,
     pub env: BuildEnv,
+    /// The setuptools-rust project that builds this crate, if that is its backend.
+    pub setuptools: Option<crate::setuptools::SetuptoolsRust>,
 }
 
 /// Where a declaration was written.
@@ -149,10 +190,16 @@ pub struct DeclaredIntent {
     /// The floor PyO3 would pick from the declarations (the lowest explicit one); `None` for
     /// version-specific builds and for a bare `abi3` (floats with the interpreter).
     pub floor: Option<PyVersion>,
+    /// Both abi3 and abi3t are declared: PyO3 builds abi3 below CPython 3.15 and abi3t from
+    /// 3.15, and `kind`/`floor` are the ones that apply to this build.
+    pub abi3_abi3t_fallback: bool,
     /// Every active declaration, in file order.
     pub declarations: Vec<Declaration>,
     /// Declarations not counted (disabled crate features, conditional maturin features).
     pub inactive: Vec<Declaration>,
+    /// `[tool.maturin] features` in a build maturin does not run (a plain `cargo build`):
+    /// they do not shape this build, but they still must agree with Cargo.toml.
+    pub maturin_only: Vec<Declaration>,
     /// The extension's module name, if known (maturin `module-name`, else the lib name).
     pub module_name: Option<String>,
     /// Whether PyO3's deprecated `extension-module` feature is requested.
@@ -201,6 +248,7 @@ fn feature_decl(
 pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
     let mut active: Vec<Declaration> = Vec::new();
     let mut inactive: Vec<Declaration> = Vec::new();
+    let mut maturin_only: Vec<Declaration> = Vec::new();
     let mut extension_module_feature = false;
 
     // Crate features: from the build environment, else default + maturin's plain features.
@@ -222,13 +270,13 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
 
     if let Some(m) = &inputs.manifest {
         for r in &m.features {
-            if r.feature == Pyo3Feature::ExtensionModule {
-                extension_module_feature = true;
-            }
             let is_active = match &r.origin {
                 FeatureOrigin::Dependency { .. } => true,
                 FeatureOrigin::CrateFeature { feature } => enabled.contains(feature),
             };
+            if r.feature == Pyo3Feature::ExtensionModule && is_active {
+                extension_module_feature = true;
+            }
             if let Some(d) = feature_decl(r.feature, DeclSource::CargoFeature, &r.text, &m.path) {
                 if is_active {
                     &mut active
@@ -246,21 +294,30 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
                 let Some(feature) = dep_feature(&f.feature.value, &aliases) else {
                     continue;
                 };
-                if feature == Pyo3Feature::ExtensionModule {
+                // maturin passes its features to cargo; a plain `cargo build` does not.
+                let reaches_build =
+                    f.python_version.is_none() && inputs.env.backend_features_active;
+                if feature == Pyo3Feature::ExtensionModule && reaches_build {
                     extension_module_feature = true;
                 }
                 if let Some(d) =
                     feature_decl(feature, DeclSource::MaturinFeature, &f.feature, &p.path)
                 {
-                    if f.python_version.is_none() {
+                    if reaches_build {
                         active.push(d)
+                    } else if f.python_version.is_none() {
+                        maturin_only.push(d)
                     } else {
                         inactive.push(d)
                     }
                 }
             }
         }
-        for ext in &p.setuptools_rust {
+        for ext in p
+            .setuptools_rust
+            .iter()
+            .filter(|_| inputs.setuptools.is_none())
+        {
             if let Some((PyLimitedApi::Floor(v), range)) = &ext.py_limited_api {
                 let text = SpannedStr {
                     value: v.cp_tag(),
@@ -277,12 +334,39 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
         }
     }
 
-    let kind = if active.iter().any(|d| d.kind == AbiKind::Abi3t) {
-        AbiKind::Abi3t
-    } else if active.iter().any(|d| d.kind == AbiKind::Abi3) {
-        AbiKind::Abi3
-    } else {
-        AbiKind::VersionSpecific
+    // setuptools-rust: bdist_wheel's `py_limited_api = cp39` is the intent (and, with the
+    // extension's `py_limited_api = "auto"`, it adds `pyo3/abi3-py39` to the build itself).
+    if let Some(st) = &inputs.setuptools
+        && inputs.env.backend_features_active
+        && st.is_limited()
+        && let Some(l) = &st.limited_api
+    {
+        active.push(Declaration {
+            kind: AbiKind::Abi3,
+            floor: Some(l.version),
+            source: DeclSource::SetuptoolsRust,
+            text: format!("py_limited_api = {}", l.text),
+            span: SourceSpan {
+                file: l.file.clone(),
+                start: l.span.start,
+                end: l.span.end,
+                label: "declared here".into(),
+            },
+        });
+    }
+    let has_abi3 = active.iter().any(|d| d.kind == AbiKind::Abi3);
+    let has_abi3t = active.iter().any(|d| d.kind == AbiKind::Abi3t);
+    let kind = match (has_abi3, has_abi3t) {
+        // The supported fallback: PyO3 (and maturin) build abi3 below 3.15 and abi3t from
+        // 3.15. What applies is what PyO3 resolved; without a build, abi3, whose floor is the
+        // oldest interpreter the project serves.
+        (true, true) => match &inputs.config {
+            Some(c) if c.kind() == AbiKind::Abi3t => AbiKind::Abi3t,
+            _ => AbiKind::Abi3,
+        },
+        (false, true) => AbiKind::Abi3t,
+        (true, false) => AbiKind::Abi3,
+        (false, false) => AbiKind::VersionSpecific,
     };
     let floor = active
         .iter()
@@ -290,9 +374,15 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
         .filter_map(|d| d.floor)
         .min();
     let module_name = inputs
-        .pyproject
+        .setuptools
         .as_ref()
-        .and_then(PyProject::extension_name)
+        .map(crate::setuptools::SetuptoolsRust::module_name)
+        .or_else(|| {
+            inputs
+                .pyproject
+                .as_ref()
+                .and_then(PyProject::extension_name)
+        })
         .or_else(|| {
             inputs
                 .manifest
@@ -302,8 +392,10 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
     DeclaredIntent {
         kind,
         floor,
+        abi3_abi3t_fallback: has_abi3 && has_abi3t,
         declarations: active,
         inactive,
+        maturin_only,
         module_name,
         extension_module_feature,
     }
@@ -356,6 +448,7 @@ fn check_declarations_agree(declared: &DeclaredIntent, out: &mut Vec<Finding>) {
     let explicit: Vec<&Declaration> = declared
         .declarations
         .iter()
+        .chain(&declared.maturin_only)
         .filter(|d| d.kind == declared.kind && d.floor.is_some())
         .collect();
     let floors = explicit.iter().filter_map(|d| d.floor);
@@ -603,20 +696,30 @@ fn check_resolved(
 fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: &mut Vec<Finding>) {
     let Some(p) = &inputs.pyproject else { return };
     let Some(rp) = &p.requires_python else { return };
-    let (kind, floor) = effective(inputs, declared);
+    let (mut kind, mut floor) = effective(inputs, declared);
+    if declared.abi3_abi3t_fallback && kind == AbiKind::Abi3t {
+        // Interpreters below 3.15 get the abi3 build: its floor is the project's.
+        kind = AbiKind::Abi3;
+        floor = declared
+            .declarations
+            .iter()
+            .filter(|d| d.kind == AbiKind::Abi3)
+            .filter_map(|d| d.floor)
+            .min();
+    }
     if !kind.is_stable() {
         return;
     }
     let Some(floor) = floor else { return };
     let lowest = match p.requires_python_floor() {
-        Some(RequiresPythonFloor::Version(v)) => Some(v),
-        Some(RequiresPythonFloor::Unbounded) => None,
+        Some(RequiresPythonFloor::Version(v)) => v,
+        // Admits no 3.X at all, or cannot be read: nothing below the floor to report.
         _ => return,
     };
-    if lowest.is_some_and(|v| v >= floor) {
+    if lowest >= floor {
         return;
     }
-    let admitted = lowest.map_or("every version".to_owned(), |v| v.to_string());
+    let admitted = lowest.to_string();
     let mut f = Finding::new(
         Code::RequiresPythonBelowFloor,
         format!(
@@ -627,13 +730,13 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
     .span(rp.source_span(&p.path, format!("admits {admitted}")))
     .note(format!(
         "installers on {} find no compatible wheel and build the sdist instead",
-        match lowest {
-            None => "older versions".to_owned(),
-            Some(v) if v.minor + 1 == floor.minor => format!("Python {v}"),
-            Some(v) => format!(
-                "Python {v} to {}",
+        if lowest.minor + 1 == floor.minor {
+            format!("Python {lowest}")
+        } else {
+            format!(
+                "Python {lowest} to {}",
                 PyVersion::new(floor.major, floor.minor.saturating_sub(1))
-            ),
+            )
         }
     ));
     if let Some(d) = declared.floor_declaration() {
@@ -645,18 +748,21 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
         ));
     }
     let mut help = format!("set requires-python = \">={floor}\"");
-    if let Some(v) = lowest {
-        if v >= PYO3_MIN_SUPPORTED && kind == AbiKind::Abi3 {
-            help.push_str(&format!(", or lower the floor to `{}`", v.pyo3_feature()));
-        }
+    if lowest >= PYO3_MIN_SUPPORTED && kind == AbiKind::Abi3 {
+        help.push_str(&format!(
+            ", or lower the floor to `{}`",
+            lowest.pyo3_feature()
+        ));
     }
     if declared.floats() {
         help.push_str(&format!(
             "; pin the floor with `{}` instead of a bare `abi3`",
-            lowest
-                .filter(|v| *v >= PYO3_MIN_SUPPORTED)
-                .unwrap_or(floor)
-                .pyo3_feature()
+            if lowest >= PYO3_MIN_SUPPORTED {
+                lowest
+            } else {
+                floor
+            }
+            .pyo3_feature()
         ));
     }
     out.push(f.help(help));

@@ -29,6 +29,8 @@ pub mod manifest;
 pub mod pyo3_config;
 pub mod pyproject;
 pub mod render;
+pub mod requires_python;
+pub mod setuptools;
 pub mod toml_util;
 pub mod version;
 pub mod wheel;

@@ -135,8 +135,8 @@ impl PyProject {
         })
     }
 
-    /// The lowest CPython feature version `requires-python` admits, see
-    /// [`lowest_admitted_version`].
+    /// The lowest CPython `3.X` that `requires-python` admits (the evaluator `audit` uses too:
+    /// [`crate::requires_python`]).
     pub fn requires_python_floor(&self) -> Option<RequiresPythonFloor> {
         self.requires_python
             .as_ref()
@@ -160,49 +160,7 @@ impl PyProject {
     }
 }
 
-/// What `requires-python` says about the oldest interpreter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-#[cfg_attr(
-    feature = "serde",
-    serde(rename_all = "kebab-case", tag = "kind", content = "version")
-)]
-pub enum RequiresPythonFloor {
-    /// The lowest `3.X` the specifier set admits.
-    Version(PyVersion),
-    /// No lower bound: every version is admitted.
-    Unbounded,
-    /// A specifier this reader does not understand (e.g. `===`); nothing is concluded.
-    Unknown,
-}
-
-/// The lowest CPython `major.minor` a PEP 440 specifier set admits, at feature-version
-/// granularity: `>=3.9` and `>3.8.5` give 3.9 and 3.8, `>3.8` gives 3.8 (3.8.1 > 3.8),
-/// `~=3.9` and `==3.9.*` give 3.9. Upper bounds and exclusions are ignored.
-pub fn lowest_admitted_version(spec: &str) -> RequiresPythonFloor {
-    let mut floor: Option<PyVersion> = None;
-    for clause in spec.split(',') {
-        let clause = clause.trim();
-        if clause.is_empty() {
-            continue;
-        }
-        let ops = [">=", "~=", "===", "==", "!=", "<=", ">", "<"];
-        let Some(op) = ops.iter().find(|op| clause.starts_with(**op)) else {
-            return RequiresPythonFloor::Unknown;
-        };
-        let version = clause[op.len()..].trim().trim_end_matches(".*");
-        let lower = match *op {
-            ">=" | "~=" | ">" | "==" => version.parse::<PyVersion>().ok(),
-            "===" => return RequiresPythonFloor::Unknown,
-            _ => continue,
-        };
-        let Some(v) = lower else {
-            return RequiresPythonFloor::Unknown;
-        };
-        floor = Some(floor.map_or(v, |f| f.max(v)));
-    }
-    floor.map_or(RequiresPythonFloor::Unbounded, RequiresPythonFloor::Version)
-}
+pub use crate::requires_python::{RequiresPythonFloor, lowest_admitted_version};
 
 /// Reads and parses a pyproject.toml.
 pub fn read(path: &Path) -> Result<PyProject, TomlError> {
@@ -267,21 +225,6 @@ features = ["pyo3/abi3-py39"]
         let (api, span) = ext.py_limited_api.clone().unwrap();
         assert_eq!(api, PyLimitedApi::Floor(PyVersion::new(3, 9)));
         assert_eq!(&TOML[span], "\"cp39\"");
-    }
-
-    #[test]
-    fn lowest_admitted() {
-        use RequiresPythonFloor::*;
-        let v = |m| Version(PyVersion::new(3, m));
-        assert_eq!(lowest_admitted_version(">=3.9"), v(9));
-        assert_eq!(lowest_admitted_version(">3.8"), v(8));
-        assert_eq!(lowest_admitted_version(">=3.7,>=3.10"), v(10));
-        assert_eq!(lowest_admitted_version("~=3.11"), v(11));
-        assert_eq!(lowest_admitted_version("==3.12.*"), v(12));
-        assert_eq!(lowest_admitted_version("<4, !=3.9.1"), Unbounded);
-        assert_eq!(lowest_admitted_version(""), Unbounded);
-        assert_eq!(lowest_admitted_version("===3.9"), Unknown);
-        assert_eq!(lowest_admitted_version("3.9"), Unknown);
     }
 
     #[test]

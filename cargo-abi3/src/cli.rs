@@ -184,11 +184,21 @@ pub struct CheckArgs {
     /// Check the artifacts of the last `cargo abi3 check` build instead of building.
     #[arg(long)]
     pub no_build: bool,
+    /// setuptools-rust projects: bdist_wheel's `--py-limited-api=cpXY` given to the real build
+    /// on the command line (it overrides setup.cfg and `[tool.distutils.bdist_wheel]`).
+    #[arg(long, value_name = "cpXY", value_parser = parse_cp_tag)]
+    pub py_limited_api: Option<cargo_abi3_build_hook::PyVersion>,
     #[command(flatten)]
     pub output: OutputArgs,
     /// Extra arguments for `cargo build`.
     #[arg(last = true, value_name = "CARGO_ARGS")]
     pub cargo_args: Vec<std::ffi::OsString>,
+}
+
+fn parse_cp_tag(text: &str) -> Result<cargo_abi3_build_hook::PyVersion, String> {
+    text.strip_prefix("cp")
+        .and_then(cargo_abi3_build_hook::PyVersion::from_tag_digits)
+        .ok_or_else(|| format!("`{text}` is not a CPython tag such as cp39"))
 }
 
 /// The process's arguments, accepting both `cargo abi3 …` and `cargo-abi3 …`.
@@ -462,6 +472,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         no_build: args.no_build,
         cargo_args: args.cargo_args,
         overrides: overrides(&args.output)?,
+        py_limited_api: args.py_limited_api,
     };
     let report = match crate::check::check(&options) {
         Ok(report) => report,

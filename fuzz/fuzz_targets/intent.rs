@@ -66,7 +66,14 @@ fuzz_target!(|data: &[u8]| {
         pyproject: pyproject_parsed.ok(),
         config: Pyo3Config::parse(text).ok(),
         env: BuildEnv::default(),
+        setuptools: None,
     };
+    let _ = cargo_abi3_build_hook::setuptools::setup_cfg_limited_api(
+        std::path::Path::new("setup.cfg"),
+        text,
+    );
+    let _ =
+        cargo_abi3_build_hook::setuptools::setup_py_extensions(std::path::Path::new("/p"), text);
     let _ = declared_intent(&inputs);
     let findings = check_intent(&inputs);
     render(&findings, cargo);

@@ -46,6 +46,9 @@ fn build_env() -> BuildEnv {
         forward_compat: Vec::new(),
         active_features: Some(Vec::new()),
         pyo3_python: Some("python3".into()),
+        environment_signature: None,
+        config_file: None,
+        backend_features_active: true,
     }
 }
 
@@ -55,6 +58,7 @@ fn inputs(features: &str, requires: &str, cfg: Option<Pyo3Config>) -> IntentInpu
         pyproject: Some(pyproject(requires, "bindings = \"pyo3\"").0),
         config: cfg,
         env: build_env(),
+        setuptools: None,
     }
 }
 
@@ -95,7 +99,11 @@ fn requires_python_below_floor_both_ways() {
     assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.10", None)).is_empty());
     let f = check_intent(&inputs("\"abi3-py39\"", "<4", None));
     assert_eq!(codes(&f), [Code::RequiresPythonBelowFloor]);
-    assert!(f[0].message.contains("every version"));
+    assert!(f[0].message.contains("admits 3.0"), "{}", f[0].message);
+    // The shared evaluator: `!=3.8.*` excludes 3.8, so `>=3.8,!=3.8.*` admits 3.9 and up.
+    assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.8,!=3.8.*", None)).is_empty());
+    // Admits no 3.X at all: nothing below the floor.
+    assert!(check_intent(&inputs("\"abi3-py39\"", ">=3.8,<3.8", None)).is_empty());
 }
 
 #[test]
@@ -287,6 +295,7 @@ fn declarations_disagree() {
         pyproject: Some(p),
         config: None,
         env: build_env(),
+        setuptools: None,
     };
     let d = declared_intent(&i);
     assert_eq!(d.floor, Some(PyVersion::new(3, 9)));
@@ -310,6 +319,7 @@ fn crate_features_gate_declarations() {
         pyproject: Some(pyproject(">=3.9", "bindings = \"pyo3\"").0),
         config: None,
         env: build_env(),
+        setuptools: None,
     };
     // Not enabled in the build: version-specific, nothing to compare with requires-python.
     let d = declared_intent(&i);
@@ -337,6 +347,7 @@ fn conditional_maturin_features_are_not_counted() {
         pyproject: Some(p),
         config: None,
         env: build_env(),
+        setuptools: None,
     };
     let d = declared_intent(&i);
     assert_eq!(d.floor, Some(PyVersion::new(3, 9)));
@@ -353,6 +364,7 @@ fn setuptools_rust_floor_is_a_declaration() {
         pyproject: Some(PyProject::parse("pyproject.toml", text).unwrap()),
         config: None,
         env: BuildEnv::default(),
+        setuptools: None,
     };
     assert_eq!(codes(&check_intent(&i)), [Code::RequiresPythonBelowFloor]);
 }
@@ -374,4 +386,42 @@ fn env_is_read_from_build_script_variables() {
     assert_eq!(env.forward_compat.len(), 1);
     assert!(env.extension_module.is_none());
     let _ = TargetAbi::parse("CPython-abi3-3.9").unwrap();
+}
+
+#[test]
+fn abi3_with_abi3t_is_a_fallback_not_a_contradiction() {
+    for features in ["\"abi3-py39\", \"abi3t\"", "\"abi3-py39\", \"abi3t-py315\""] {
+        // A pre-3.15 interpreter: PyO3 builds abi3 for 3.9; nothing is wrong.
+        let i = inputs(
+            features,
+            ">=3.9",
+            Some(config((3, 11), TargetAbiKind::Abi3, (3, 9))),
+        );
+        let d = declared_intent(&i);
+        assert!(d.abi3_abi3t_fallback);
+        assert_eq!(
+            (d.kind, d.floor),
+            (AbiKind::Abi3, Some(PyVersion::new(3, 9)))
+        );
+        assert_eq!(check_intent(&i), vec![], "{features}");
+        // 3.15: abi3t applies; requires-python is still judged against the abi3 floor.
+        let i = inputs(
+            features,
+            ">=3.9",
+            Some(config((3, 15), TargetAbiKind::Abi3t, (3, 15))),
+        );
+        assert_eq!(declared_intent(&i).kind, AbiKind::Abi3t);
+        assert_eq!(check_intent(&i), vec![], "{features}");
+        // No build: the abi3 floor, the oldest interpreter served.
+        let i = inputs(features, ">=3.9", None);
+        assert_eq!(declared_intent(&i).kind, AbiKind::Abi3);
+        assert_eq!(check_intent(&i), vec![], "{features}");
+    }
+    // abi3t alone on 3.11 is still the silent version-specific build.
+    let i = inputs(
+        "\"abi3t\"",
+        ">=3.15",
+        Some(config((3, 11), TargetAbiKind::GilEnabled, (3, 11))),
+    );
+    assert_eq!(codes(&check_intent(&i)), [Code::SilentVersionSpecificBuild]);
 }

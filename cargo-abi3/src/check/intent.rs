@@ -6,6 +6,7 @@ use std::path::Path;
 
 use cargo_abi3_build_hook::intent::{self, BuildEnv, FORWARD_COMPAT_VARS, IntentInputs};
 use cargo_abi3_build_hook::pyo3_config::Pyo3Config;
+use cargo_abi3_build_hook::setuptools::{self, SetuptoolsRust};
 use cargo_abi3_build_hook::{AbiKind, PyVersion, SourceSpan, hook, manifest, pyproject, wheel};
 
 use super::build::{Cdylib, Pyo3Build};
@@ -23,8 +24,29 @@ pub struct CrateIntent {
     pub floor_span: Option<SourceSpan>,
     /// The wheel tag maturin would give the build.
     pub predicted_tag: Option<(String, String, String)>,
-    /// The file name maturin installs the module as (`name.abi3.so`).
+    /// The file name the build tool installs the module as (`name.abi3.so`).
     pub installed_name: String,
+    /// Whether the platform tag is refined from the binary as maturin's auditwheel does
+    /// (setuptools' `bdist_wheel` writes the plain `linux_x86_64`).
+    pub audited_platform: bool,
+    /// The build backend whose tag is predicted.
+    pub backend: Backend,
+}
+
+/// Which tool's wheel `check` predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Maturin,
+    SetuptoolsRust,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Maturin => "maturin",
+            Backend::SetuptoolsRust => "setuptools-rust",
+        }
+    }
 }
 
 /// The ABI PyO3 built for, from pyo3-ffi's cfgs (`Py_LIMITED_API`, `Py_3_X`,
@@ -76,6 +98,9 @@ fn build_env(features: Vec<String>, target: Option<&str>) -> BuildEnv {
             .collect(),
         active_features: Some(features),
         pyo3_python: var("PYO3_PYTHON"),
+        environment_signature: None,
+        config_file: None,
+        backend_features_active: true,
     }
 }
 
@@ -149,16 +174,51 @@ pub fn linux_platform_from_binary(platform: &str, binaries: &[Binary]) -> Option
 
 /// The crate's Cargo.toml and its pyproject.toml (found as the build hook finds it). A
 /// malformed file is an `unreadable-input` finding pointing at the error.
-fn read_declarations(
+type Declarations = (
+    manifest::Manifest,
+    Option<pyproject::PyProject>,
+    Option<SetuptoolsRust>,
+);
+
+/// The crate's Cargo.toml, its pyproject.toml and, when no maturin pyproject claims it, the
+/// setuptools-rust project that builds it (with `--py-limited-api` applied).
+pub fn read_declarations(
     manifest_path: &Path,
-) -> Result<(manifest::Manifest, Option<pyproject::PyProject>), Box<Finding>> {
+    py_limited_api: Option<PyVersion>,
+) -> Result<Declarations, Box<Finding>> {
     let manifest = manifest::read(manifest_path).map_err(|e| Box::new(e.to_finding()))?;
     let dir = manifest_path.parent().unwrap_or(Path::new("."));
     let pyproject = match hook::locate_pyproject(dir, manifest_path) {
         Some(path) => Some(pyproject::read(&path).map_err(|e| Box::new(e.to_finding()))?),
         None => None,
     };
-    Ok((manifest, pyproject))
+    let setuptools = if pyproject.as_ref().is_some_and(|p| p.maturin.is_some()) {
+        None
+    } else {
+        setuptools::locate(manifest_path).map(|s| s.with_command_line(py_limited_api))
+    };
+    Ok((manifest, pyproject, setuptools))
+}
+
+/// The features the build backend passes to cargo for this crate: `[tool.maturin] features`
+/// (the unconditional ones), or what setuptools-rust adds (`pyo3/extension-module`,
+/// `pyo3/abi3-pyXY` from bdist_wheel's `py_limited_api`, the extension's `features`).
+pub fn backend_features(declarations: &Declarations) -> Vec<String> {
+    let (_, pyproject, setuptools) = declarations;
+    if let Some(st) = setuptools {
+        return st.cargo_features();
+    }
+    pyproject
+        .as_ref()
+        .and_then(|p| p.maturin.as_ref())
+        .map(|m| {
+            m.features
+                .iter()
+                .filter(|f| f.python_version.is_none())
+                .map(|f| f.feature.value.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// PyO3's resolved config, from the file pyo3-ffi's build script wrote.
@@ -173,8 +233,10 @@ pub fn evaluate(
     cdylib: &Cdylib,
     pyo3: Option<&Pyo3Build>,
     target: Option<&str>,
+    py_limited_api: Option<PyVersion>,
 ) -> Result<CrateIntent, Box<Finding>> {
-    let (manifest, pyproject) = read_declarations(&cdylib.manifest_path)?;
+    let (manifest, pyproject, setuptools) =
+        read_declarations(&cdylib.manifest_path, py_limited_api)?;
     let config = resolved_config(pyo3);
     let cfgs = pyo3.and_then(|p| resolved_from_cfgs(&p.cfgs));
     let env = build_env(cdylib.features.clone(), target);
@@ -184,6 +246,7 @@ pub fn evaluate(
         pyproject,
         config,
         env,
+        setuptools,
     };
     let findings = intent::check_intent(&inputs);
     let declared = intent::declared_intent(&inputs);
@@ -193,17 +256,15 @@ pub fn evaluate(
         Some(c) => Some((c.kind(), c.floor(), c.target_abi.version)),
         None => cfgs.map(|(k, v)| (k, k.is_stable().then_some(v), v)),
     };
-    let kind = if declared.kind.is_stable() {
-        declared.kind
-    } else {
-        resolved.map_or(AbiKind::VersionSpecific, |r| r.0)
+    // What the artifact is, and what maturin tags it as, is what PyO3 resolved (an abi3t
+    // intent on a pre-3.15 interpreter is a version-specific build, reported above as
+    // `silent-version-specific-build`; the abi3 rules must not then judge it as abi3t).
+    // Without a readable build, the declaration.
+    let (kind, floor) = match resolved {
+        Some((kind, floor, _)) => (kind, floor),
+        None => (declared.kind, declared.floor),
     };
-    let floor = match (kind.is_stable(), declared.floor) {
-        (false, _) => None,
-        (true, Some(floor)) => Some(floor),
-        // A bare `abi3` floats with the build interpreter: the build says which.
-        (true, None) => resolved.and_then(|r| r.1),
-    };
+    let floor = floor.filter(|_| kind.is_stable());
     let floor_span = declared.floor_declaration().map(|d| SourceSpan {
         label: format!(
             "sets the floor to {}",
@@ -213,6 +274,19 @@ pub fn evaluate(
     });
     let tag_version = floor.or(resolved.map(|r| r.2));
     let platform = platform_tag(target);
+    // setuptools' bdist_wheel tags `cpXY-abi3` from its own `py_limited_api`, whatever the
+    // build resolved; otherwise the interpreter's version-specific tag.
+    let (kind, floor, tag_version) = match &inputs.setuptools {
+        Some(st) => match &st.limited_api {
+            Some(l) => (AbiKind::Abi3, Some(l.version), Some(l.version)),
+            None => (
+                AbiKind::VersionSpecific,
+                None,
+                inputs.config.as_ref().map(|c| c.version),
+            ),
+        },
+        None => (kind, floor, tag_version),
+    };
     let predicted_tag = tag_version.map(|v| {
         let tag = wheel::predicted_tag(kind, v, &platform);
         let mut parts = tag.splitn(3, '-').map(str::to_owned);
@@ -222,8 +296,13 @@ pub fn evaluate(
             parts.next().unwrap_or_default(),
         )
     });
+    let suffix_kind = match &inputs.setuptools {
+        Some(st) if st.is_limited() => AbiKind::Abi3,
+        Some(_) => AbiKind::VersionSpecific,
+        None => kind,
+    };
     let suffix = wheel::extension_suffix(
-        kind,
+        suffix_kind,
         tag_version.unwrap_or(PyVersion::STABLE_ABI_START),
         &target_os,
         None,
@@ -242,6 +321,12 @@ pub fn evaluate(
         floor_span,
         predicted_tag,
         installed_name: format!("{module}{suffix}"),
+        audited_platform: inputs.setuptools.is_none(),
+        backend: if inputs.setuptools.is_some() {
+            Backend::SetuptoolsRust
+        } else {
+            Backend::Maturin
+        },
     })
 }
 
@@ -299,8 +384,9 @@ pub fn evaluate_declarations(
     selection: &FeatureSelection,
     resolved: Option<&Pyo3Build>,
     target: Option<&str>,
+    py_limited_api: Option<PyVersion>,
 ) -> DeclarationsOnly {
-    let (manifest, pyproject) = match read_declarations(manifest_path) {
+    let (manifest, pyproject, setuptools) = match read_declarations(manifest_path, py_limited_api) {
         Ok(read) => read,
         Err(finding) => {
             return DeclarationsOnly {
@@ -316,6 +402,7 @@ pub fn evaluate_declarations(
         pyproject,
         config: resolved_config(resolved),
         env,
+        setuptools,
     };
     let declared = intent::declared_intent(&inputs);
     DeclarationsOnly {

@@ -38,6 +38,9 @@ pub struct CheckOptions {
     /// Extra arguments for `cargo build` (after `--`).
     pub cargo_args: Vec<OsString>,
     pub overrides: Vec<Override>,
+    /// setuptools' `--py-limited-api=cpXY` (the bdist_wheel option given on the command
+    /// line), over setup.cfg and `[tool.distutils.bdist_wheel]`.
+    pub py_limited_api: Option<cargo_abi3_build_hook::PyVersion>,
 }
 
 impl CheckOptions {
@@ -154,24 +157,31 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     let cargo = cargo();
     let read_workspace =
         || metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages);
+    // `cargo metadata` first: a selection without a cdylib is said before anything is built
+    // with extension-module settings, and the backend's features are known for the build.
+    let workspace = read_workspace()?;
+    no_cdylib_selected(&workspace)?;
     let (workspace, output) = if options.no_build {
-        let workspace = read_workspace()?;
-        no_cdylib_selected(&workspace)?;
         let output = build::load(&workspace.target_dir, &workspace.root)?;
         (workspace, output)
     } else {
-        // `cargo metadata` runs while cargo builds: it costs as much as a no-op build.
-        let (workspace, output) = std::thread::scope(|scope| {
-            let workspace = scope.spawn(read_workspace);
-            let output = build::run(&cargo, &options.cargo_build_args(), options.target.clone());
-            let workspace = workspace
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("reading the workspace panicked")));
-            (workspace, output)
-        });
-        // A broken manifest fails both; cargo metadata's message is the one to show.
-        let workspace = workspace?;
-        no_cdylib_selected(&workspace)?;
+        let mut build_options = options.clone();
+        for member in workspace.selected.iter().filter(|m| m.has_cdylib) {
+            if let Ok(declarations) =
+                intent::read_declarations(&member.manifest_path, options.py_limited_api)
+            {
+                for feature in intent::backend_features(&declarations) {
+                    if !build_options.features.contains(&feature) {
+                        build_options.features.push(feature);
+                    }
+                }
+            }
+        }
+        let output = build::run(
+            &cargo,
+            &build_options.cargo_build_args(),
+            options.target.clone(),
+        );
         let output = match output {
             Ok(output) => output,
             Err(build_failed) => {
@@ -218,7 +228,7 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     let mut report = Report {
         inputs: cdylibs
             .iter()
-            .map(|c| check_cdylib(c, &output, &workspace))
+            .map(|c| check_cdylib(c, &output, &workspace, options.py_limited_api))
             .collect(),
     };
     name_culprits(&mut report, &output);
@@ -248,6 +258,7 @@ fn declaration_errors(
             &selection,
             resolved,
             options.target.as_deref(),
+            options.py_limited_api,
         );
         let mut input = InputReport {
             claim_source: ClaimSource::CrateIntent,
@@ -274,12 +285,18 @@ fn check_cdylib(
     cdylib: &Cdylib,
     output: &BuildOutput,
     workspace: &metadata::Workspace,
+    py_limited_api: Option<cargo_abi3_build_hook::PyVersion>,
 ) -> InputReport {
     let mut report = InputReport {
         claim_source: ClaimSource::CrateIntent,
         ..InputReport::new(cdylib.manifest_path.display().to_string(), InputKind::Crate)
     };
-    let intent = match intent::evaluate(cdylib, output.pyo3.as_ref(), output.target.as_deref()) {
+    let intent = match intent::evaluate(
+        cdylib,
+        output.pyo3.as_ref(),
+        output.target.as_deref(),
+        py_limited_api,
+    ) {
         Ok(intent) => intent,
         Err(finding) => {
             report.findings.push(*finding);
@@ -310,7 +327,7 @@ fn check_cdylib(
             return report;
         }
     };
-    if let Some(tags) = &mut report.tags {
+    if let Some(tags) = report.tags.as_mut().filter(|_| intent.audited_platform) {
         for platform in &mut tags.platform {
             if let Some(refined) = intent::linux_platform_from_binary(platform, &binaries) {
                 *platform = refined;

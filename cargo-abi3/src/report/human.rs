@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
-use cargo_abi3_build_hook::Severity;
+use cargo_abi3_build_hook::{AbiKind, Severity};
 
 use super::{BinaryReport, InputKind, InputReport, Report};
 use crate::finding::Finding;
@@ -255,11 +255,17 @@ fn input_line(input: &InputReport) -> String {
     line.push(':');
     if let Some(tags) = &input.tags {
         let _ = write!(line, " {}-{}", tags.python.join("."), tags.abi.join("."));
+        // `check` predicts the whole tag, platform included.
+        if input.kind == InputKind::Crate && !tags.platform.is_empty() {
+            let _ = write!(line, "-{}", tags.platform.join("."));
+        }
     }
+    let version_specific = input.abi == Some(AbiKind::VersionSpecific);
     match input.claimed_floor {
         Some(floor) => {
             let _ = write!(line, " floor {floor}");
         }
+        None if version_specific => line.push_str(" version-specific"),
         None => line.push_str(" no floor claimed"),
     }
     let computed = input.binaries.iter().filter_map(|b| b.computed_floor).max();
@@ -273,7 +279,8 @@ fn input_line(input: &InputReport) -> String {
             "ies"
         }
     );
-    if let Some(computed) = computed {
+    // A version-specific build has no floor: its stable-ABI "need" is no promise of anything.
+    if let Some(computed) = computed.filter(|_| !version_specific) {
         let _ = write!(line, ", imports need {computed}");
     }
     line

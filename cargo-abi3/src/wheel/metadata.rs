@@ -6,8 +6,6 @@ use crate::PyVersion;
 
 /// Headers read from one file at most; the rest is ignored.
 const MAX_HEADERS: usize = 10_000;
-/// Specifier clauses looked at in one `Requires-Python`.
-const MAX_CLAUSES: usize = 64;
 
 /// The `WHEEL` file.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -123,161 +121,12 @@ fn headers(text: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The lowest CPython 3.X that a `Requires-Python` specifier admits (some 3.X.Y satisfies
-/// every clause): `>=3.8` → 3.8, `>=3.8,<4` → 3.8, `~=3.9` → 3.9, `>3.7` → 3.7 (3.7.1 is
-/// admitted), `>=2.7,!=3.0.*,!=3.1.*` → 3.2. `None` when no clause sets a lower bound
-/// (unbounded: `<4`, `!=3.5.*`, empty), when a clause cannot be parsed, or when no 3.X is
-/// admitted. Pre-/post-release parts of versions are ignored.
+/// The lowest CPython 3.X that a `Requires-Python` specifier admits: `>=3.8,<4` → 3.8,
+/// `>3.7` → 3.7 (3.7.1 is admitted), `>=2.7,!=3.0.*,!=3.1.*` → 3.2, `<4` → 3.0. `None` when no
+/// 3.X is admitted or the value is not a valid specifier set. The evaluator is the build
+/// hook's, so `audit` and `check` read `requires-python` the same way.
 pub fn requires_python_floor(spec: &str) -> Option<PyVersion> {
-    let clauses: Vec<Clause> = spec
-        .split(',')
-        .filter(|c| !c.trim().is_empty())
-        .take(MAX_CLAUSES + 1)
-        .map(Clause::parse)
-        .collect::<Option<_>>()?;
-    if clauses.len() > MAX_CLAUSES || !clauses.iter().any(Clause::is_lower_bound) {
-        return None;
-    }
-    // Candidate patch levels: 0, 1 (`>3.7` admits 3.7.1) and every patch number mentioned,
-    // and the one after it.
-    let mut patches = vec![0u64, 1];
-    for c in &clauses {
-        if let Some(&p) = c.release.get(2) {
-            patches.extend([p, p.saturating_add(1)]);
-        }
-    }
-    (0..=u8::MAX).find_map(|minor| {
-        let admitted = patches.iter().any(|&patch| {
-            let v = [3, u64::from(minor), patch];
-            clauses.iter().all(|c| c.admits(&v))
-        });
-        admitted.then_some(PyVersion::new(3, minor))
-    })
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    Ge,
-    Gt,
-    Le,
-    Lt,
-    Eq,
-    Ne,
-    Compatible,
-    Arbitrary,
-}
-
-#[derive(Debug)]
-struct Clause {
-    op: Op,
-    release: Vec<u64>,
-    wildcard: bool,
-}
-
-impl Clause {
-    fn parse(text: &str) -> Option<Clause> {
-        let t = text.trim();
-        let (op, rest) = [
-            ("===", Op::Arbitrary),
-            ("~=", Op::Compatible),
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            (">=", Op::Ge),
-            ("<=", Op::Le),
-            (">", Op::Gt),
-            ("<", Op::Lt),
-        ]
-        .into_iter()
-        .find_map(|(prefix, op)| t.strip_prefix(prefix).map(|rest| (op, rest.trim())))?;
-        let (version, wildcard) = match rest.strip_suffix(".*") {
-            Some(v) => (v, true),
-            None => (rest, false),
-        };
-        if wildcard && !matches!(op, Op::Eq | Op::Ne) {
-            return None;
-        }
-        let version = version.strip_prefix('v').unwrap_or(version);
-        let mut release = Vec::new();
-        for part in version.split('.') {
-            // `3.8.0rc1`, `3.8.post1`: keep the leading digits, stop at the first non-number.
-            let end = part
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(part.len());
-            let digits = part.get(..end)?;
-            if digits.is_empty() {
-                if release.is_empty() {
-                    return None;
-                }
-                break;
-            }
-            release.push(digits.parse::<u64>().ok()?);
-            if end < part.len() {
-                break;
-            }
-            if release.len() > 8 {
-                return None;
-            }
-        }
-        if op == Op::Compatible && release.len() < 2 {
-            return None;
-        }
-        Some(Clause {
-            op,
-            release,
-            wildcard,
-        })
-    }
-
-    fn is_lower_bound(&self) -> bool {
-        matches!(
-            self.op,
-            Op::Ge | Op::Gt | Op::Eq | Op::Compatible | Op::Arbitrary
-        )
-    }
-
-    fn admits(&self, v: &[u64; 3]) -> bool {
-        use std::cmp::Ordering::*;
-        let cmp = compare(v, &self.release);
-        let prefix_eq = || {
-            self.release
-                .iter()
-                .enumerate()
-                .all(|(i, part)| v.get(i).copied().unwrap_or(0) == *part)
-        };
-        match self.op {
-            Op::Ge => cmp != Less,
-            Op::Gt => cmp == Greater,
-            Op::Le => cmp != Greater,
-            Op::Lt => cmp == Less,
-            Op::Eq | Op::Arbitrary if self.wildcard => prefix_eq(),
-            Op::Eq | Op::Arbitrary => cmp == Equal,
-            Op::Ne if self.wildcard => !prefix_eq(),
-            Op::Ne => cmp != Equal,
-            Op::Compatible => {
-                let n = self.release.len().saturating_sub(1);
-                cmp != Less
-                    && self
-                        .release
-                        .iter()
-                        .take(n)
-                        .enumerate()
-                        .all(|(i, part)| v.get(i).copied().unwrap_or(0) == *part)
-            }
-        }
-    }
-}
-
-/// Compares release tuples, padding the shorter with zeros.
-fn compare(a: &[u64], b: &[u64]) -> std::cmp::Ordering {
-    let len = a.len().max(b.len());
-    (0..len)
-        .map(|i| {
-            let x = a.get(i).copied().unwrap_or(0);
-            let y = b.get(i).copied().unwrap_or(0);
-            x.cmp(&y)
-        })
-        .find(|o| o.is_ne())
-        .unwrap_or(std::cmp::Ordering::Equal)
+    cargo_abi3_build_hook::requires_python::lowest_admitted_version(spec).version()
 }
 
 #[cfg(test)]
@@ -305,13 +154,14 @@ mod tests {
         assert_eq!(floor(">=3.12,<3.12"), None);
         assert_eq!(floor(">=3"), Some("3.0".into()));
         assert_eq!(floor(">=4"), None);
+        assert_eq!(floor(">=3.8,!=3.8.*").as_deref(), Some("3.9"));
+        assert_eq!(floor(">=3.8,<3.8"), None);
+        assert_eq!(floor("<4").as_deref(), Some("3.0"));
     }
 
     #[test]
     fn unbounded_or_junk() {
-        for s in [
-            "", "<4", "!=3.5.*", "3.8", ">=", ">=x", "~=3", "1!>=3", "≥3.8",
-        ] {
+        for s in ["3.8", ">=", ">=x", "~=3", "1!>=3", "≥3.8"] {
             assert_eq!(requires_python_floor(s), None, "{s}");
         }
         let long = ">=3.8,".repeat(10_000);

@@ -1,0 +1,1 @@
+from st_pkg._native import double  # noqa: F401

@@ -1,0 +1,346 @@
+//! `cargo abi3 check` against the real build tools, example by example.
+//!
+//! For each example, the tag `check` predicts must equal the tag of the wheel that maturin
+//! (`maturin build`) or setuptools-rust (`pip wheel --no-build-isolation`) really builds from
+//! the same tree, and `cargo abi3 audit` of that wheel must agree with `check`'s verdict on the
+//! artifact (an error among the binary's findings, or none). Then the wheel is imported on
+//! every CPython pyenv has (3.8–3.13) that its tag admits: a clean verdict must import
+//! everywhere, an error must fail somewhere.
+//!
+//! Everything shares one target directory with the check tests. Missing maturin,
+//! setuptools-rust or Python headers skip with a printed reason, except under `CI=true`,
+//! where `.ci/run` installs them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples-target")
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tool {
+    Maturin,
+    PipWheel,
+}
+
+fn skip_or_fail(reason: &str) -> bool {
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{reason}, and CI=true (.ci/run installs it)"
+    );
+    eprintln!("SKIP: {reason}");
+    true
+}
+
+fn tool_missing(tool: Tool) -> bool {
+    let probe = match tool {
+        Tool::Maturin => Command::new("maturin").arg("--version").output(),
+        Tool::PipWheel => Command::new("python3")
+            .args([
+                "-c",
+                "import setuptools_rust, setuptools.command.bdist_wheel",
+            ])
+            .output(),
+    };
+    if probe.is_ok_and(|o| o.status.success()) {
+        return false;
+    }
+    skip_or_fail(&format!("{tool:?} is not available"))
+}
+
+struct Checked {
+    /// `py-abi-platform`.
+    tag: String,
+    binary_error: bool,
+    json: Value,
+}
+
+fn check(example: &Path) -> Checked {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(["check", "--format", "json", "--manifest-path"])
+        .arg(example.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "check: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let input = &json["inputs"][0];
+    let tags = &input["tags"];
+    let join = |v: &Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    let tag = format!(
+        "{}-{}-{}",
+        join(&tags["python"]),
+        join(&tags["abi"]),
+        join(&tags["platform"])
+    );
+    let binary_error = errors_in(&input["binaries"]);
+    Checked {
+        tag,
+        binary_error,
+        json,
+    }
+}
+
+fn errors_in(binaries: &Value) -> bool {
+    binaries.as_array().into_iter().flatten().any(|b| {
+        b["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["severity"] == "error")
+    })
+}
+
+/// Builds the wheel the way a user would, into a fresh directory; its path.
+fn build_wheel(example: &Path, tool: Tool, out: &Path) -> PathBuf {
+    let status = match tool {
+        Tool::Maturin => Command::new("maturin")
+            .args(["build", "-q", "-o"])
+            .arg(out)
+            .current_dir(example)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .status(),
+        Tool::PipWheel => {
+            // pip builds in the tree (build/, *.egg-info): build a copy.
+            let copy = out.join("src");
+            copy_tree(example, &copy);
+            Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "wheel",
+                    "-q",
+                    "--no-deps",
+                    "--no-build-isolation",
+                    "-w",
+                ])
+                .arg(out)
+                .arg(&copy)
+                .env("CARGO_TARGET_DIR", target_dir())
+                .status()
+        }
+    }
+    .unwrap();
+    assert!(status.success(), "{tool:?} failed on {}", example.display());
+    std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .expect("a wheel")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" || name == "build" {
+            continue;
+        }
+        let path = entry.path();
+        if path.is_dir() {
+            copy_tree(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).unwrap();
+        }
+    }
+}
+
+/// `name-version-py-abi-platform.whl` → `py-abi-platform`.
+fn wheel_tag(wheel: &Path) -> String {
+    let stem = wheel.file_stem().unwrap().to_str().unwrap();
+    let parts: Vec<&str> = stem.split('-').collect();
+    parts[parts.len() - 3..].join("-")
+}
+
+fn audit_has_errors(wheel: &Path) -> bool {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(["audit", "--format", "json"])
+        .arg(wheel)
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let input = &json["inputs"][0];
+    errors_in(&input["binaries"])
+        || input["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["severity"] == "error")
+}
+
+/// pyenv's CPython 3.8–3.13 with their minor versions.
+fn interpreters() -> Vec<(u8, PathBuf)> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/root/.pyenv/versions") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let mut parts = name.split('.');
+        if parts.next() != Some("3") {
+            continue;
+        }
+        let Some(minor) = parts.next().and_then(|m| m.parse::<u8>().ok()) else {
+            continue;
+        };
+        let python = entry.path().join("bin/python3");
+        if python.is_file() && (8..=13).contains(&minor) {
+            found.push((minor, python));
+        }
+    }
+    found.sort();
+    found.dedup_by_key(|(m, _)| *m);
+    found
+}
+
+/// Unpacks the wheel and imports its extension module on every interpreter the tag admits:
+/// `(minor, imported)`.
+fn import_everywhere(wheel: &Path, tag: &str) -> Vec<(u8, bool, String)> {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(wheel)
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let module = walk_so(dir.path(), dir.path()).expect("an extension module in the wheel");
+    let py = tag.split('-').next().unwrap();
+    let abi = tag.split('-').nth(1).unwrap();
+    let floor: u8 = py.trim_start_matches("cp3").parse().unwrap();
+    let mut results = Vec::new();
+    for (minor, python) in interpreters() {
+        let admitted = if abi == "abi3" {
+            minor >= floor
+        } else {
+            minor == floor
+        };
+        if !admitted {
+            continue;
+        }
+        let out = Command::new(&python)
+            .args(["-c", &format!("import {module}")])
+            .env("PYTHONPATH", dir.path())
+            .output()
+            .unwrap();
+        let why = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned();
+        results.push((minor, out.status.success(), why));
+    }
+    results
+}
+
+fn walk_so(root: &Path, dir: &Path) -> Option<String> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(m) = walk_so(root, &path) {
+                return Some(m);
+            }
+        } else if path.extension().is_some_and(|e| e == "so") {
+            let rel = path.strip_prefix(root).ok()?.to_str()?.to_owned();
+            let base = rel.split('.').next()?.replace('/', ".");
+            return Some(base);
+        }
+    }
+    None
+}
+
+fn differential(example: &str, tool: Tool) {
+    if tool_missing(tool) {
+        return;
+    }
+    let dir = repo().join("examples").join(example);
+    let checked = check(&dir);
+    let out = tempfile::tempdir().unwrap();
+    let wheel = build_wheel(&dir, tool, out.path());
+    let real = wheel_tag(&wheel);
+    // Python and ABI tags exactly; the platform among the wheel's compressed platform tags.
+    let (want_pa, want_plat) = checked.tag.rsplit_once('-').unwrap();
+    let (real_pa, real_plat) = real.rsplit_once('-').unwrap();
+    assert_eq!(
+        want_pa, real_pa,
+        "{example}: check predicts {} but {tool:?} built {real}\n{:#}",
+        checked.tag, checked.json
+    );
+    assert!(
+        real_plat.split('.').any(|p| p == want_plat),
+        "{example}: check predicts platform {want_plat}, {tool:?} wrote {real_plat}"
+    );
+    let audited = audit_has_errors(&wheel);
+    assert_eq!(
+        checked.binary_error, audited,
+        "{example}: check's verdict on the artifact (error: {}) and audit's on the wheel (error: {audited}) disagree",
+        checked.binary_error
+    );
+    let imports = import_everywhere(&wheel, &real);
+    eprintln!("{example}: {real}; imports {imports:?}");
+    if !checked.binary_error {
+        for (minor, ok, why) in &imports {
+            assert!(
+                ok,
+                "{example}: check is clean but import fails on 3.{minor}: {why}"
+            );
+        }
+    } else if !imports.is_empty() {
+        assert!(
+            imports.iter().any(|(_, ok, _)| !ok),
+            "{example}: check reports an error but the wheel imports everywhere: {imports:?}"
+        );
+    }
+}
+
+#[test]
+fn clean_abi3_matches_maturin() {
+    differential("clean-abi3", Tool::Maturin);
+}
+
+#[test]
+fn raw_extern_311_matches_maturin() {
+    differential("raw-extern-311", Tool::Maturin);
+}
+
+#[test]
+fn abi3_abi3t_fallback_matches_maturin() {
+    differential("abi3-abi3t-fallback", Tool::Maturin);
+}
+
+#[test]
+fn abi3t_old_interpreter_matches_maturin() {
+    differential("abi3t-old-interpreter", Tool::Maturin);
+}
+
+#[test]
+fn maturin_features_floor_matches_maturin() {
+    differential("maturin-features-floor", Tool::Maturin);
+}
+
+#[test]
+fn setuptools_rust_limited_api_matches_pip_wheel() {
+    differential("setuptools-rust-limited-api", Tool::PipWheel);
+}
