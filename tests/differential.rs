@@ -344,3 +344,47 @@ fn maturin_features_floor_matches_maturin() {
 fn setuptools_rust_limited_api_matches_pip_wheel() {
     differential("setuptools-rust-limited-api", Tool::PipWheel);
 }
+
+/// Issue case 6, an extension-suffixed cdylib that imports nothing from Python (a PyO3 crate
+/// built without its `#[pymodule]`): `check`, which knows the crate builds a module, reports
+/// `entry-point-missing`, and the wheel maturin builds really fails to import everywhere.
+/// `audit` of the wheel alone cannot tell it from a ctypes library that exports nothing
+/// (pycryptodome's universal2 `_ghash_pmull.abi3.so` x86_64 slice is one), so it stays quiet
+/// on the wheel: that disagreement is the one this example is allowed.
+#[test]
+fn empty_module_is_an_error_and_fails_to_import() {
+    if tool_missing(Tool::Maturin) {
+        return;
+    }
+    let dir = repo().join("examples").join("empty-module");
+    let checked = check(&dir);
+    let finding = checked.json["inputs"][0]["binaries"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "entry-point-missing")
+        .unwrap_or_else(|| panic!("no entry-point-missing: {:#}", checked.json));
+    assert!(
+        finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("PyInit_empty_module"),
+        "{finding:#}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let wheel = build_wheel(&dir, Tool::Maturin, out.path());
+    let real = wheel_tag(&wheel);
+    assert_eq!(
+        checked.tag.rsplit_once('-').unwrap().0,
+        real.rsplit_once('-').unwrap().0
+    );
+    let imports = import_everywhere(&wheel, &real);
+    eprintln!("empty-module: {real}; imports {imports:?}");
+    assert!(!imports.is_empty());
+    for (minor, ok, why) in &imports {
+        assert!(
+            !ok && why.contains("module export function"),
+            "3.{minor}: {why}"
+        );
+    }
+}

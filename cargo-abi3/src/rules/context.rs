@@ -102,6 +102,9 @@ pub struct BinarySubject<'a> {
     pub allowed_exports: &'a [ExportAllow],
     /// What the author declared through the build hook, embedded in the binary.
     pub declaration: Option<&'a Declaration>,
+    /// The build says this file is an extension module (`check` knows the cdylib is the
+    /// crate's module), so it is judged as one even when it imports nothing from Python.
+    pub known_module: bool,
 }
 
 impl<'a> BinarySubject<'a> {
@@ -133,6 +136,7 @@ impl<'a> BinarySubject<'a> {
             slices: std::slice::from_ref(binary),
             allowed_exports: &[],
             declaration: None,
+            known_module: false,
         }
     }
 
@@ -168,6 +172,14 @@ impl<'a> BinarySubject<'a> {
         self
     }
 
+    /// The file is an extension module by construction (the crate `check` built): an empty
+    /// one still has to export its entry point.
+    pub fn known_module(mut self) -> Self {
+        self.known_module = true;
+        self.role = Role::ExtensionModule;
+        self
+    }
+
     /// Whether this is the first (or only) slice of its file: per-file rules report once.
     pub fn is_first_slice(&self) -> bool {
         self.binary.fat_slice.is_none_or(|i| i == 0)
@@ -191,8 +203,15 @@ impl<'a> BinarySubject<'a> {
             return None;
         }
         // Nothing imported from the interpreter and no entry point: a library loaded with
-        // ctypes/cffi (pycryptodome names its own `_raw.abi3.so` to match the wheel tag).
-        if self.python_imports.is_empty() && self.binary.entry_points().next().is_none() {
+        // ctypes/cffi (pycryptodome names its own `_raw.abi3.so` to match the wheel tag; on
+        // the x86_64 slice of its universal2 wheel, `_ghash_pmull.abi3.so` even exports
+        // nothing). Unless the build said it is a module: `check` knows its crate's cdylib,
+        // and the build hook's declaration names the module.
+        let declared_module = self.declaration.is_some_and(|d| d.module.is_some());
+        if !(self.known_module || declared_module)
+            && self.python_imports.is_empty()
+            && self.binary.entry_points().next().is_none()
+        {
             return None;
         }
         Some(module)
