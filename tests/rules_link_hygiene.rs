@@ -32,6 +32,15 @@ fn links_libpython_elf() {
         let bad = fixture_or_skip!(elf(x, py, &["PyLong_FromLong"], &[libpython], None));
         let f = expect(LINUX, &[(MOD, &bad)], Code::LinksLibpython, 1);
         assert_eq!(f[0].symbol.as_deref(), Some(libpython));
+        // The fix for every PyO3: the variable from 0.26 on, the feature before (older
+        // versions ignore PYO3_BUILD_EXTENSION_MODULE).
+        let help = f[0].help.as_deref().unwrap_or_default();
+        assert!(
+            help.contains("PYO3_BUILD_EXTENSION_MODULE=1")
+                && help.contains("older PyO3")
+                && help.contains("`extension-module` feature"),
+            "{help}"
+        );
         // Android is the documented exception.
         expect(
             "cp38-abi3-android_24_x86_64",

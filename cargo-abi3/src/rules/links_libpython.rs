@@ -21,12 +21,14 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         }
         let help = match format {
             Format::MachO => {
-                "link with `-undefined dynamic_lookup` instead of against Python (PyO3: set \
-                 PYO3_BUILD_EXTENSION_MODULE=1 or build with maturin)"
+                "link with `-undefined dynamic_lookup` instead of against Python (PyO3 0.26 and \
+                 later: set PYO3_BUILD_EXTENSION_MODULE=1 or build with maturin; older PyO3 \
+                 ignores that variable: enable its `extension-module` feature)"
             }
             _ => {
-                "do not pass -lpython3.X (PyO3: set PYO3_BUILD_EXTENSION_MODULE=1 or build with \
-                 maturin); the interpreter provides the symbols"
+                "do not pass -lpython3.X; the interpreter provides the symbols (PyO3 0.26 and \
+                 later: set PYO3_BUILD_EXTENSION_MODULE=1 or build with maturin; older PyO3 \
+                 ignores that variable: enable its `extension-module` feature)"
             }
         };
         out.push(
