@@ -287,6 +287,27 @@ fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     assert_eq!(again.json(), report);
 }
 
+/// The most common place for a raw `extern "C"` call is the extension crate itself, whose
+/// code no rlib holds: `check` names the crate and the line of the call from its sources.
+#[test]
+fn a_call_in_the_crates_own_code_is_named_with_its_line() {
+    require_python!(false);
+    let run = check_example("own-extern-311", &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let all = findings(&report);
+    let finding = all
+        .iter()
+        .find(|f| f["code"] == "newer-than-floor" && f["symbol"] == "PyType_GetName")
+        .expect("newer-than-floor for PyType_GetName");
+    let notes = finding["notes"].to_string();
+    assert!(
+        notes.contains("referenced by the crate's own code (`own-extern-311`): src/lib.rs:20"),
+        "{notes}"
+    );
+    assert!(!notes.contains("comes from the linker"), "{notes}");
+}
+
 #[test]
 fn c_helper_names_the_build_script_object() {
     require_python!(true);

@@ -326,6 +326,11 @@ fn raw_extern_311_matches_maturin() {
 }
 
 #[test]
+fn own_extern_311_matches_maturin() {
+    differential("own-extern-311", Tool::Maturin);
+}
+
+#[test]
 fn abi3_abi3t_fallback_matches_maturin() {
     differential("abi3-abi3t-fallback", Tool::Maturin);
 }

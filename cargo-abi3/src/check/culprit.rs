@@ -222,3 +222,109 @@ mod tests {
         assert!(find(&archives, &BTreeSet::new()).is_empty());
     }
 }
+
+/// Where the checked crate's own sources use `symbol`: `(file, line)` of each call (a line
+/// with `symbol(` that is not its declaration), else of each declaration. The crate's own
+/// code is linked straight into the cdylib, so no rlib or archive of the build holds it; its
+/// sources are what names the line. Walks the `.rs` files under `root` (the crate's folder,
+/// `target/` and hidden folders left out), at most [`MAX_SOURCE_FILES`] of at most 1 MiB.
+pub fn own_code_uses(root: &std::path::Path, symbol: &str) -> Vec<(std::path::PathBuf, usize)> {
+    let mut calls = Vec::new();
+    let mut declarations = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    let mut seen_files = 0usize;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if name != "target" && !name.starts_with('.') {
+                    pending.push(path);
+                }
+                continue;
+            }
+            if !kind.is_file() || !name.ends_with(".rs") || seen_files >= MAX_SOURCE_FILES {
+                continue;
+            }
+            seen_files += 1;
+            if entry.metadata().map_or(true, |m| m.len() > 1 << 20) {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            for (i, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or_default();
+                for (at, _) in code.match_indices(symbol) {
+                    let before = code[..at].chars().next_back();
+                    let after = code[at + symbol.len()..].chars().next();
+                    let word = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    if !word {
+                        continue;
+                    }
+                    let rel = path.strip_prefix(root).unwrap_or(&path).to_path_buf();
+                    let declared = code[..at].trim_end().ends_with("fn");
+                    let called = code[at + symbol.len()..].trim_start().starts_with('(');
+                    if declared {
+                        declarations.push((rel, i + 1));
+                    } else if called {
+                        calls.push((rel, i + 1));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    if calls.is_empty() {
+        declarations
+    } else {
+        calls
+    }
+}
+
+/// Source files [`own_code_uses`] reads at most.
+pub const MAX_SOURCE_FILES: usize = 2000;
+
+#[cfg(test)]
+mod own_code_tests {
+    use super::*;
+
+    #[test]
+    fn calls_are_preferred_to_declarations_and_words_are_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/inner")).unwrap();
+        std::fs::create_dir_all(dir.path().join("target")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "unsafe extern \"C\" {\n    fn PyType_GetName(t: *mut u8) -> *mut u8;\n}\n\
+             // PyType_GetName(x) in a comment\nfn f() { let n = PyType_GetNameX(); }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/inner/call.rs"),
+            "fn g(t: *mut u8) {\n    let n = unsafe { PyType_GetName (t) };\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("target/gen.rs"),
+            "fn h() { PyType_GetName(0) }\n",
+        )
+        .unwrap();
+        let found = own_code_uses(dir.path(), "PyType_GetName");
+        assert_eq!(found, vec![("src/inner/call.rs".into(), 2)]);
+        std::fs::remove_file(dir.path().join("src/inner/call.rs")).unwrap();
+        let found = own_code_uses(dir.path(), "PyType_GetName");
+        assert_eq!(found, vec![("src/lib.rs".into(), 2)]);
+        assert!(own_code_uses(dir.path(), "Py_Other").is_empty());
+    }
+}

@@ -412,9 +412,41 @@ fn name_culprits(report: &mut Report, output: &BuildOutput) {
                 continue;
             };
             let Some(referrers) = culprits.get(&symbol) else {
-                finding.notes.push(format!(
-                    "no rlib or build-script archive of this build references `{symbol}`: it comes from the linker or a system library"
-                ));
+                // The crate's own code is linked straight into the cdylib: its sources say.
+                let crate_dir = std::path::Path::new(&input.path)
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."));
+                let uses = culprit::own_code_uses(crate_dir, &symbol);
+                let crate_name =
+                    cargo_abi3_build_hook::manifest::read(std::path::Path::new(&input.path))
+                        .ok()
+                        .and_then(|m| m.package_name.map(|n| n.value))
+                        .unwrap_or_else(|| {
+                            crate_dir
+                                .file_name()
+                                .map(|n| n.to_string_lossy().into_owned())
+                                .unwrap_or_default()
+                        });
+                if uses.is_empty() {
+                    finding.notes.push(format!(
+                        "neither the crate's own sources nor an rlib or build-script archive of this build references `{symbol}`: it comes from the linker or a system library"
+                    ));
+                } else {
+                    let places: Vec<String> = uses
+                        .iter()
+                        .take(5)
+                        .map(|(file, line)| format!("{}:{line}", file.display()))
+                        .collect();
+                    finding.notes.push(format!(
+                        "`{symbol}` is referenced by the crate's own code (`{crate_name}`): {}{}",
+                        places.join(", "),
+                        if uses.len() > 5 {
+                            format!(" and {} more", uses.len() - 5)
+                        } else {
+                            String::new()
+                        }
+                    ));
+                }
                 continue;
             };
             for referrer in referrers {
