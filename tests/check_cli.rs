@@ -287,6 +287,38 @@ fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     assert_eq!(again.json(), report);
 }
 
+/// Run from a mixed project's root without `--manifest-path`, `check` finds the crate through
+/// `[tool.maturin] manifest-path`, as maturin does (there is no Cargo.toml at the root), and
+/// predicts the tag maturin writes there (`cp39-abi3-manylinux_2_34_x86_64` on this machine).
+#[test]
+fn a_mixed_layout_is_found_through_manifest_path() {
+    require_python!(false);
+    let dir = repo().join("examples").join("mixed-layout");
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(["check", "--format", "json"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", examples_target())
+        .output()
+        .expect("run cargo-abi3");
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    let input = &report["inputs"][0];
+    assert!(
+        input["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("mixed-layout/rust/Cargo.toml"),
+        "{input:#}"
+    );
+    assert_eq!(input["tags"]["python"][0], "cp39");
+    assert_eq!(input["tags"]["abi"][0], "abi3");
+}
+
 /// The most common place for a raw `extern "C"` call is the extension crate itself, whose
 /// code no rlib holds: `check` names the crate and the line of the call from its sources.
 #[test]

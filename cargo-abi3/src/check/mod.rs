@@ -105,6 +105,18 @@ fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
     .into())
 }
 
+/// Without `--manifest-path`, the crate maturin would build from here: a `pyproject.toml` in
+/// the current directory whose `[tool.maturin] manifest-path` names it (a mixed layout with
+/// the crate in `rust/`, say), as maturin finds it. `None`: cargo's own lookup.
+fn maturin_manifest(options: &CheckOptions) -> Option<PathBuf> {
+    if options.manifest_path.is_some() {
+        return None;
+    }
+    let pyproject = cargo_abi3_build_hook::pyproject::read(Path::new("pyproject.toml")).ok()?;
+    pyproject.maturin.as_ref()?.manifest_path.as_ref()?;
+    Some(pyproject.cargo_manifest())
+}
+
 /// The report of a `check` that could not run (exit 2), for `--format json`: the crate's
 /// manifest as the input, with the reason as an input-family finding.
 pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
@@ -147,6 +159,17 @@ pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
 /// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
 /// unreadable workspace, no cdylib, failed build.
 pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
+    let found;
+    let options = match maturin_manifest(options) {
+        Some(manifest) => {
+            found = CheckOptions {
+                manifest_path: Some(manifest),
+                ..options.clone()
+            };
+            &found
+        }
+        None => options,
+    };
     // Before cargo opens it: a FIFO would block `cargo metadata` forever, and "not a regular
     // file" says more than cargo's guesses about scripts.
     if let Some(path) = &options.manifest_path

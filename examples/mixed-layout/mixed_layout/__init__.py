@@ -1,0 +1,3 @@
+from ._native import add
+
+__all__ = ["add"]
