@@ -100,6 +100,9 @@ pub struct AuditArgs {
     /// Seconds to wait to connect, for a response, and between bytes of one [default: 30].
     #[arg(long, value_name = "SECS")]
     pub http_timeout: Option<u64>,
+    /// Retries of a request that failed with 429, 5xx, a transport error or a short body.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub http_retries: u32,
     /// The lowest Python version loose binaries must load on (e.g. 3.9).
     #[arg(long, value_name = "3.X")]
     pub assume_minimum: Option<PyVersion>,
@@ -400,6 +403,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     if let Some(secs) = args.http_timeout {
         remote.http.timeout = std::time::Duration::from_secs(secs.max(1));
     }
+    remote.http.retries = args.http_retries.min(20);
     let bar = progress_bar();
     let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
         if let Some(bar) = &bar {
