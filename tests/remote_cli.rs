@@ -568,7 +568,7 @@ fn yanked_pins_and_summaries() {
         "{md}"
     );
     assert!(
-        lines[2].contains("cp36-abi3 manylinux x86_64: fail"),
+        lines[2].contains("cp36-abi3-manylinux2010_x86_64: fail"),
         "{md}"
     );
     assert!(lines[3].starts_with("| procmaps 0.7.0 | fail |"), "{md}");

@@ -44,6 +44,43 @@ pub struct Client {
     options: HttpOptions,
 }
 
+/// Resolves each host once per run. Parallel fetches otherwise look the same host up once
+/// per connection, and a resolver that drops concurrent queries (this project's machine
+/// does: 5 s per retried query) stalls them for seconds each.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<
+        std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>,
+    >,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        // One lookup at a time: the others wait for its answer instead of asking again.
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = cache.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self.inner.resolve(uri, config, timeout)?;
+        cache.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
 /// A successful response: its status and the body reader.
 pub struct Response {
     pub status: u16,
@@ -81,10 +118,12 @@ impl Client {
             .max_idle_connections_per_host(options.connections.max(1))
             .max_idle_connections(options.connections.max(1) * 4)
             .build();
-        Client {
-            agent: config.into(),
-            options,
-        }
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CachingResolver::default(),
+        );
+        Client { agent, options }
     }
 
     pub fn options(&self) -> &HttpOptions {

@@ -433,7 +433,8 @@ pub fn choose(
     }
     wheels.sort_by(|a, b| a.filename.cmp(&b.filename));
     Ok(Release {
-        project: page.name.clone().unwrap_or_else(|| spec.name.clone()),
+        // As the user spelt it (PEP 691's `name` is the normalized one).
+        project: spec.name.clone(),
         version: version.clone(),
         yanked,
         wheels,

@@ -256,6 +256,7 @@ impl RemoteFile {
         let range = format!("bytes={start}-{}", end - 1);
         let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
         let mut attempt = 0;
+        let started = std::time::Instant::now();
         loop {
             let response = self
                 .client
@@ -287,6 +288,13 @@ impl RemoteFile {
             match read_exact_body(response.body, want) {
                 Ok(data) => {
                     self.fetched.fetch_add(want, Ordering::Relaxed);
+                    if std::env::var_os("CARGO_ABI3_HTTP_TRACE").is_some() {
+                        eprintln!(
+                            "range\t{}\t{start}\t{want}\t{} ms",
+                            self.url.rsplit('/').next().unwrap_or_default(),
+                            started.elapsed().as_millis()
+                        );
+                    }
                     return Ok(data);
                 }
                 Err(got) => {

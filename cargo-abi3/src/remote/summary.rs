@@ -121,41 +121,16 @@ pub fn rows(report: &Report) -> Vec<Row> {
             .as_ref()
             .map(|t| {
                 format!(
-                    "{}-{} {}",
+                    "{}-{}-{}",
                     t.python.join("."),
                     t.abi.join("."),
-                    short_platform(&t.platform)
+                    t.platform.join(".")
                 )
             })
             .unwrap_or_else(|| "?".to_owned());
         row.platforms.push((label, verdict));
     }
     order.into_iter().filter_map(|k| rows.remove(&k)).collect()
-}
-
-/// `manylinux_2_17_x86_64.manylinux2014_x86_64` → `manylinux x86_64`.
-fn short_platform(tags: &[String]) -> String {
-    let Some(tag) = tags.first() else {
-        return "?".into();
-    };
-    let parts: Vec<&str> = tag.split('_').collect();
-    let (family, arch) = match parts.as_slice() {
-        [f, _, _, arch @ ..]
-            if matches!(*f, "manylinux" | "musllinux" | "macosx") && !arch.is_empty() =>
-        {
-            (*f, arch.join("_"))
-        }
-        [f, arch @ ..] if f.starts_with("manylinux") && !arch.is_empty() => {
-            ("manylinux", arch.join("_"))
-        }
-        [f, arch @ ..] if !arch.is_empty() => (*f, arch.join("_")),
-        _ => (tag.as_str(), String::new()),
-    };
-    if arch.is_empty() {
-        family.to_owned()
-    } else {
-        format!("{family} {arch}")
-    }
 }
 
 fn mb(bytes: u64) -> String {
@@ -287,21 +262,4 @@ pub fn render_text(report: &Report) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_platforms() {
-        let s = |t: &str| short_platform(&[t.to_owned()]);
-        assert_eq!(s("manylinux_2_17_x86_64"), "manylinux x86_64");
-        assert_eq!(s("manylinux2014_aarch64"), "manylinux aarch64");
-        assert_eq!(s("musllinux_1_1_x86_64"), "musllinux x86_64");
-        assert_eq!(s("macosx_10_9_universal2"), "macosx universal2");
-        assert_eq!(s("win_amd64"), "win amd64");
-        assert_eq!(s("win32"), "win32");
-        assert_eq!(s("linux_x86_64"), "linux x86_64");
-    }
 }
