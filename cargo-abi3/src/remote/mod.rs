@@ -91,7 +91,7 @@ impl Default for RemoteOptions {
         RemoteOptions {
             index_url: DEFAULT_INDEX.to_owned(),
             all_wheels: false,
-            jobs: 8,
+            jobs: 6,
             max_index_bytes: 64 * 1024 * 1024,
             max_index_files: 200_000,
             http: http::HttpOptions::default(),

@@ -5,7 +5,7 @@
 //! [`RangeSource`] over the file, so the directory and the `.dist-info` files (written last by
 //! every wheel builder) are fetched once. Members are read sequentially from their local
 //! header by the streaming readers; a [`RangeSource`] fetches them in a forward-growing
-//! window (64 KiB, doubling up to 4 MiB), never past the end of the member (the next local
+//! window (256 KiB, doubling up to 1 MiB: eight parallel reads hold at most 8 MiB of windows), never past the end of the member (the next local
 //! header or the directory), and the reader stops asking once it has what it needs.
 //!
 //! A server that answers the first request with the whole file (it ignores `Range`) is
@@ -25,8 +25,8 @@ use super::http::Client;
 /// `.dist-info` files before it).
 pub const TAIL: u64 = 64 * 1024;
 /// The smallest and largest window of one ranged read of a member.
-pub const MIN_WINDOW: u64 = 64 * 1024;
-pub const MAX_WINDOW: u64 = 4 * 1024 * 1024;
+pub const MIN_WINDOW: u64 = 256 * 1024;
+pub const MAX_WINDOW: u64 = 1024 * 1024;
 /// The zip directory (and the tail kept with it) may be at most this large.
 pub const MAX_TAIL: u64 = 64 * 1024 * 1024;
 /// The `.dist-info` files are added to the kept tail when they end at most this far before it.
