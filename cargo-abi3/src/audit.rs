@@ -9,9 +9,10 @@ use rayon::prelude::*;
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::load::{self, Loaded};
+use crate::remote::{Remote, RemoteOptions, Spec};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, ExportAllow, WheelSubject};
-use crate::wheel::{ExtensionFileName, Limits, SuffixKind, WheelName};
+use crate::wheel::{ExtensionFileName, Limits, Member, SuffixKind, WheelArchive, WheelName};
 
 /// A severity override from the command line (`--deny`, `--warn`, `--allow`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub struct AuditOptions {
     pub overrides: Vec<Override>,
     /// `--allow-export`: exports `extra-exports` does not report.
     pub allowed_exports: Vec<ExportAllow>,
+    /// `pypi:` inputs: the index, which wheels, parallel fetches, index limits.
+    pub remote: RemoteOptions,
 }
 
 /// Audits every path (files, directories, globs). Never fails: what cannot be analysed
@@ -45,17 +48,35 @@ pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
     options: &AuditOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Report {
-    let inputs = inputs::expand(paths);
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut reports: Vec<InputReport> = inputs
-        .par_iter()
-        .map(|input| {
-            let report = audit_input(input, options);
-            let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            progress(finished, inputs.len());
-            report
-        })
+    // `pypi:` arguments are resolved first (in parallel), then audited on the fetch pool.
+    let specs: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.as_ref().to_str())
+        .filter(|p| p.starts_with(Spec::PREFIX))
+        .map(str::to_owned)
         .collect();
+    let remote = (!specs.is_empty()).then(|| Remote::new(options.remote.clone()));
+    let resolved = remote
+        .as_ref()
+        .map(|r| r.resolve_all(&specs))
+        .unwrap_or_default();
+    let inputs = inputs::expand_with(paths, &|arg| resolved.get(arg).cloned());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let run = || {
+        inputs
+            .par_iter()
+            .map(|input| {
+                let report = audit_input(input, options, remote.as_ref());
+                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(finished, inputs.len());
+                report
+            })
+            .collect::<Vec<InputReport>>()
+    };
+    let mut reports = match &remote {
+        Some(remote) => remote.install(run),
+        None => run(),
+    };
     crate::release::cross_check(&mut reports);
     for report in &mut reports {
         apply_overrides(report, &options.overrides);
@@ -63,9 +84,13 @@ pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
     Report { inputs: reports }
 }
 
-fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
+fn audit_input(input: &Input, options: &AuditOptions, remote: Option<&Remote>) -> InputReport {
     match input {
         Input::Wheel(path) => audit_wheel(path, options),
+        Input::Remote(wheel) => match remote {
+            Some(remote) => remote.audit_wheel(wheel, options),
+            None => Remote::new(options.remote.clone()).audit_wheel(wheel, options),
+        },
         Input::Binary(path) => audit_loose_binary(path, options),
         Input::Problem { path, finding } => inputs::problem_report(path, finding),
     }
@@ -150,21 +175,47 @@ fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryRepor
     BinaryReport::of(&subject, member, rules::check_binary(&subject))
 }
 
+/// How a wheel's shared objects are read: each member with its result.
+pub(crate) type MemberLoads = Vec<(Member, Result<Loaded, Box<Finding>>)>;
+/// Reads the given members of an open wheel (serially, or in parallel over new readers).
+pub(crate) type LoadMembers<'a> = dyn Fn(&mut WheelArchive, Vec<Member>) -> MemberLoads + Sync + 'a;
+
+/// Reads members one after the other through the wheel already open.
+pub(crate) fn load_serially(archive: &mut WheelArchive, members: Vec<Member>) -> MemberLoads {
+    members
+        .into_iter()
+        .map(|member| {
+            let loaded = load::load_member(archive, &member);
+            (member, loaded)
+        })
+        .collect()
+}
+
 fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
-    let display = display_name(path);
-    let mut report = InputReport::new(display.clone(), InputKind::Wheel);
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let name = match WheelName::parse(&base) {
+    audit_wheel_with(
+        display_name(path),
+        &|| load::open_wheel(path, &options.limits),
+        &load_serially,
+        options,
+    )
+}
+
+/// The report of a wheel named `display` before it is opened: its tags and claim from the
+/// file name (or the finding that the name is not a wheel's).
+pub(crate) fn wheel_report_header(display: String, base: &str) -> InputReport {
+    wheel_header(display, base).0
+}
+
+fn wheel_header(display: String, base: &str) -> (InputReport, Option<(WheelName, Claim)>) {
+    let mut report = InputReport::new(display, InputKind::Wheel);
+    let name = match WheelName::parse(base) {
         Ok(name) => name,
         Err(e) => {
             report.findings.push(
                 Finding::new(Code::UnreadableInput, format!("`{base}` is not a valid wheel file name: {e}"))
                     .help("check the file name: wheels are named {distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl; do not rename a wheel after building it"),
             );
-            return report;
+            return (report, None);
         }
     };
     report.tags = Some(Tags {
@@ -184,8 +235,22 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     report.abi = claim.kind;
     report.claimed_floor = claim.floor;
     report.claim_source = claim.source.clone();
+    (report, Some((name, claim)))
+}
 
-    let mut archive = match load::open_wheel(path, &options.limits) {
+/// Audits a wheel named `display` (its file name is the last `/` component), opened by
+/// `open`, its shared objects read by `load`.
+pub(crate) fn audit_wheel_with(
+    display: String,
+    open: &dyn Fn() -> Result<WheelArchive, Box<Finding>>,
+    load: &LoadMembers<'_>,
+    options: &AuditOptions,
+) -> InputReport {
+    let base = file_name(&display).to_owned();
+    let (mut report, Some((name, claim))) = wheel_header(display.clone(), &base) else {
+        return wheel_header(display, &base).0;
+    };
+    let mut archive = match open() {
         Ok(archive) => archive,
         Err(finding) => {
             report.findings.push(*finding);
@@ -206,8 +271,9 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     );
     // Read every shared object first: rules need to know what the wheel bundles.
     let mut read = Vec::new();
-    for member in archive.shared_objects() {
-        match load::load_member(&mut archive, &member) {
+    let members = archive.shared_objects();
+    for (member, loaded) in load(&mut archive, members) {
+        match loaded {
             Ok(Loaded {
                 binaries, declared, ..
             }) => read.push((member, binaries, declared)),

@@ -122,9 +122,32 @@ impl LimitArgs {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Wheels, binaries, directories (searched recursively) or globs.
+    /// Wheels, binaries, directories (searched recursively), globs, or `pypi:NAME` /
+    /// `pypi:NAME==VERSION` (the release's abi3 and abi3t wheels, read through HTTP ranges).
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<std::ffi::OsString>,
+    /// The simple index (PEP 691 JSON) `pypi:` names are resolved on.
+    #[arg(long, value_name = "URL", default_value = crate::remote::DEFAULT_INDEX)]
+    pub index_url: String,
+    /// Audit every binary wheel of a `pypi:` release, not only the abi3 and abi3t ones.
+    #[arg(long)]
+    pub all_wheels: bool,
+    /// Print one row per `pypi:` release (platforms and verdicts) instead of the report.
+    #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
+    pub summary: Option<crate::remote::summary::SummaryFormat>,
+    /// Parallel fetches for `pypi:` inputs (wheels and members together); peak memory grows
+    /// with it (about 90 MB at 6 on PyQt6's releases).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub jobs: usize,
+    /// Largest project page the index may send, in MiB [default: 64].
+    #[arg(long, value_name = "MIB")]
+    pub max_index_size: Option<u64>,
+    /// Seconds to wait to connect, for a response, and between bytes of one [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub http_timeout: Option<u64>,
+    /// Retries of a request that failed with 429, 5xx, a transport error or a short body.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub http_retries: u32,
     /// The lowest Python version loose binaries must load on (e.g. 3.9).
     #[arg(long, value_name = "3.X")]
     pub assume_minimum: Option<PyVersion>,
@@ -387,7 +410,7 @@ fn use_color(choice: ColorChoice) -> bool {
 }
 
 fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
-    let options = AuditOptions {
+    let mut options = AuditOptions {
         assume_minimum: args.assume_minimum,
         limits: args.limits.limits(),
         overrides: overrides(&args.output)?,
@@ -396,7 +419,20 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
             .iter()
             .map(|a| crate::rules::ExportAllow::parse(a))
             .collect(),
+        ..AuditOptions::default()
     };
+    const MIB: u64 = 1024 * 1024;
+    let remote = &mut options.remote;
+    remote.index_url = args.index_url;
+    remote.all_wheels = args.all_wheels;
+    remote.jobs = args.jobs.clamp(1, 64);
+    if let Some(mib) = args.max_index_size {
+        remote.max_index_bytes = mib.saturating_mul(MIB);
+    }
+    if let Some(secs) = args.http_timeout {
+        remote.http.timeout = std::time::Duration::from_secs(secs.max(1));
+    }
+    remote.http.retries = args.http_retries.min(20);
     let bar = progress_bar();
     let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
         if let Some(bar) = &bar {
@@ -410,7 +446,10 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
         eprintln!("{}", crate::load::READ_STATS.summary());
     }
-    emit(&report, &args.output)?;
+    match args.summary {
+        Some(format) => write_stdout(&crate::remote::summary::render(&report, format))?,
+        None => emit(&report, &args.output)?,
+    }
     Ok(report.exit_code())
 }
 
@@ -491,13 +530,15 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
 pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
     let text = match output.format {
         OutputFormat::Json => report::json::render(report) + "\n",
-        OutputFormat::Human => report::human::render(
-            report,
-            HumanOptions {
-                color: use_color(output.color),
-                verbose: output.verbose,
-            },
-        ),
+        OutputFormat::Human => {
+            report::human::render(
+                report,
+                HumanOptions {
+                    color: use_color(output.color),
+                    verbose: output.verbose,
+                },
+            ) + &crate::remote::summary::render_text(report)
+        }
     };
     write_stdout(&text)
 }

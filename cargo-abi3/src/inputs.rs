@@ -32,6 +32,9 @@ use crate::report::{InputKind, InputReport};
 pub enum Input {
     Wheel(PathBuf),
     Binary(PathBuf),
+    /// A wheel of a release on a package index (`pypi:NAME`), named
+    /// `pypi:PROJECT==VERSION/FILENAME`.
+    Remote(Box<crate::remote::RemoteWheel>),
     /// A path that could not be audited (nothing there, unreadable, not a regular file) or a
     /// symlink loop the walk did not follow again, with the finding that says so.
     Problem {
@@ -45,6 +48,7 @@ impl Input {
     pub fn path(&self) -> &Path {
         match self {
             Input::Wheel(path) | Input::Binary(path) | Input::Problem { path, .. } => path,
+            Input::Remote(wheel) => &wheel.display,
         }
     }
 
@@ -52,7 +56,7 @@ impl Input {
     /// (an error): anything but a "nothing to audit" marker or a warning.
     fn counts_as_found(&self) -> bool {
         match self {
-            Input::Wheel(_) | Input::Binary(_) => true,
+            Input::Wheel(_) | Input::Binary(_) | Input::Remote(_) => true,
             Input::Problem { finding, .. } => {
                 finding.severity == Severity::Error && finding.code != Code::NothingToAudit
             }
@@ -71,14 +75,27 @@ pub fn problem_report(path: &Path, finding: &Finding) -> InputReport {
 /// they are); directories and globs contribute wheels and files named like binaries
 /// ([`is_auditable_name`]). A file found twice (by two arguments) is audited once.
 pub fn expand<S: AsRef<OsStr>>(args: &[S]) -> Vec<Input> {
+    expand_with(args, &|_| None)
+}
+
+/// [`expand`], where `remote` gives the inputs of an argument that is not a path
+/// (`pypi:NAME`, resolved beforehand), in argument order with the others.
+pub fn expand_with<S: AsRef<OsStr>>(
+    args: &[S],
+    remote: &dyn Fn(&str) -> Option<Vec<Input>>,
+) -> Vec<Input> {
     let mut inputs = Vec::new();
     for arg in args {
-        expand_one(arg.as_ref(), &mut inputs);
+        match arg.as_ref().to_str().and_then(remote) {
+            Some(resolved) => inputs.extend(resolved),
+            None => expand_one(arg.as_ref(), &mut inputs),
+        }
     }
     let mut seen = HashSet::new();
     inputs.retain(|input| {
         let key = match input {
             Input::Wheel(path) | Input::Binary(path) => (path.clone(), String::new()),
+            Input::Remote(wheel) => (wheel.display.clone(), String::new()),
             Input::Problem { path, finding } => (path.clone(), finding.message.clone()),
         };
         seen.insert(key)

@@ -14,6 +14,7 @@ pub mod host;
 pub mod inputs;
 pub mod load;
 pub mod release;
+pub mod remote;
 pub mod report;
 pub mod rules;
 pub mod wheel;

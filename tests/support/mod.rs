@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod http;
 pub mod ldcache;
 pub mod rss;
 pub mod wheel;

@@ -453,6 +453,17 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
             (report, members)
         }
         Input::Problem { path, finding } => return inputs::problem_report(path, finding),
+        // `host --with` takes paths only; `pypi:` names are not resolved there.
+        Input::Remote(wheel) => {
+            let finding = crate::finding::Finding::new(
+                cargo_abi3_build_hook::Code::NothingToAudit,
+                format!(
+                    "`{}`: `host --with` takes paths only",
+                    wheel.display.display()
+                ),
+            );
+            return inputs::problem_report(&wheel.display, &finding);
+        }
     };
     let siblings: Vec<Sibling> = members
         .iter()

@@ -77,6 +77,12 @@ fn escaped_input(input: &InputReport) -> InputReport {
         binary.member.iter_mut().for_each(escape_owned);
         binary.findings.iter_mut().for_each(escape_finding);
     }
+    if let Some(remote) = &mut input.remote {
+        escape_owned(&mut remote.url);
+        escape_owned(&mut remote.project);
+        escape_owned(&mut remote.version);
+        remote.yanked.iter_mut().for_each(escape_owned);
+    }
     if let Some(host) = &mut input.host {
         escape_owned(&mut host.path);
         host.sysroot.iter_mut().for_each(escape_owned);
@@ -282,6 +288,35 @@ fn input_line(input: &InputReport) -> String {
     // A version-specific build has no floor: its stable-ABI "need" is no promise of anything.
     if let Some(computed) = computed.filter(|_| !version_specific) {
         let _ = write!(line, ", imports need {computed}");
+    }
+    if let Some(remote) = &input.remote {
+        let kb = |b: u64| b.div_ceil(1000);
+        match (remote.ranged, remote.size) {
+            (true, Some(size)) => {
+                let _ = write!(
+                    line,
+                    "; fetched {} of {} kB in {} request{}",
+                    kb(remote.fetched),
+                    kb(size),
+                    remote.requests,
+                    if remote.requests == 1 { "" } else { "s" }
+                );
+            }
+            (false, size) => {
+                let _ = write!(
+                    line,
+                    "; the server ignored Range: downloaded all {} kB (sha256 checked)",
+                    kb(size.unwrap_or(remote.fetched))
+                );
+            }
+            (true, None) => {}
+        }
+        if let Some(reason) = &remote.yanked {
+            let _ = write!(line, "; yanked");
+            if !reason.is_empty() {
+                let _ = write!(line, " ({reason})");
+            }
+        }
     }
     line
 }

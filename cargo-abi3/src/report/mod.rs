@@ -58,6 +58,9 @@ pub struct InputReport {
     /// `cargo abi3 host`: the libraries the host puts in the global scope.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<crate::host::HostSection>,
+    /// A wheel fetched from a package index: its URL, size and the bytes fetched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<crate::remote::RemoteInfo>,
 }
 
 impl InputReport {
@@ -73,6 +76,7 @@ impl InputReport {
             binaries: Vec::new(),
             findings: Vec::new(),
             host: None,
+            remote: None,
         }
     }
 }

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""`cargo abi3 audit pypi:NAME==VER` against its floor, abi3audit and pip download.
+
+For each project release:
+- runs `cargo-abi3 audit --format json pypi:NAME==VER` (bytes fetched, wall time);
+- downloads the same wheels whole with `pip download --no-deps URL…` (wall time), then
+  computes the *floor* of each wheel: the zip directory (central directory + end records)
+  plus, per binary member, its local header and the compressed bytes up to the last byte the
+  streaming readers need. "Needed" is where the local audit of the same wheel stopped
+  inflating the member (`CARGO_ABI3_READ_STATS=2`, 64 KiB output granularity); the
+  compressed prefix that produces it is found by inflating in 1 KiB steps (deflate cannot
+  be entered mid-stream, so everything before it counts);
+- runs `abi3audit NAME==VER` (wall time), from a virtualenv given by ABI3AUDIT.
+
+Usage: remote.py [NAME==VER ...]   (env: CARGO_ABI3, ABI3AUDIT, PIP)
+"""
+
+import json
+import os
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CARGO_ABI3 = os.environ.get("CARGO_ABI3", os.path.join(ROOT, "target/release/cargo-abi3"))
+ABI3AUDIT = os.environ.get("ABI3AUDIT", "abi3audit")
+PIP = os.environ.get("PIP", "pip")
+
+DEFAULT = ["cryptography==50.0.2", "bcrypt==4.3.0", "nh3==0.3.8"]
+
+
+def timed(cmd, **kw):
+    start = time.monotonic()
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    return time.monotonic() - start, proc
+
+
+def directory_bytes(path):
+    """End records + central directory: from the directory's start to the end of the file."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        f.seek(max(0, size - 65536 - 22))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    cd_size, cd_offset = struct.unpack("<II", tail[at + 12 : at + 20])
+    return size - cd_offset
+
+
+def needed_compressed(path, info, inflated_needed):
+    """Local header + compressed bytes whose inflation reaches `inflated_needed` bytes."""
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        head = f.read(30)
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = info.header_offset + 30 + name_len + extra_len
+        if info.compress_type == zipfile.ZIP_STORED:
+            return (start - info.header_offset) + min(inflated_needed, info.compress_size)
+        f.seek(start)
+        d = zlib.decompressobj(-15)
+        consumed = out = 0
+        while consumed < info.compress_size and out < inflated_needed:
+            chunk = f.read(min(1024, info.compress_size - consumed))
+            consumed += len(chunk)
+            out += len(d.decompress(chunk))
+        return (start - info.header_offset) + consumed
+
+
+def floor_of(path):
+    """(floor bytes, {member: needed inflated}) of one local wheel."""
+    env = dict(os.environ, CARGO_ABI3_READ_STATS="2")
+    proc = subprocess.run([CARGO_ABI3, "audit", path], capture_output=True, text=True, env=env)
+    streamed = {}
+    for line in proc.stderr.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3 and "streamed:" in parts[2]:
+            m = re.search(r"streamed: (\d+)", parts[2])
+            passes = int(re.search(r"passes: (\d+)", parts[2]).group(1))
+            # Over several passes, the last pass's extent is not printed: count the member whole.
+            streamed[parts[0]] = int(m.group(1)) if passes == 1 else int(parts[1])
+    total = directory_bytes(path)
+    with zipfile.ZipFile(path) as z:
+        infos = {i.filename: i for i in z.infolist()}
+        for member, needed in streamed.items():
+            info = infos.get(member)
+            if info is not None:
+                total += needed_compressed(path, info, needed)
+    return total
+
+
+def main(specs):
+    rows = []
+    for spec in specs:
+        name, version = spec.split("==")
+        wall, proc = timed([CARGO_ABI3, "audit", "--format", "json", f"pypi:{spec}"])
+        report = json.loads(proc.stdout)
+        wheels = [i for i in report["inputs"] if "remote" in i]
+        urls = [w["remote"]["url"] for w in wheels]
+        fetched = sum(w["remote"]["fetched"] for w in wheels)
+        size = sum(w["remote"]["size"] or 0 for w in wheels)
+        requests = sum(w["remote"]["requests"] for w in wheels)
+        with tempfile.TemporaryDirectory() as tmp:
+            # pip download refuses a URL to a wheel for another platform: one call per wheel,
+            # with the wheel's own tags as the target.
+            pip_wall = 0.0
+            for w in wheels:
+                fn = w["remote"]["url"].rsplit("/", 1)[1]
+                _n, _v, py, abi, plat = fn[:-4].split("-")[-5:]
+                pyver = py.split(".")[0][2:]
+                cmd = [PIP, "download", "-q", "--no-deps", "--only-binary=:all:", "-d", tmp,
+                       "--implementation", "cp", "--python-version", f"{pyver[0]}.{pyver[1:]}"]
+                for a in abi.split("."):
+                    cmd += ["--abi", a]
+                for p in plat.split("."):
+                    cmd += ["--platform", p]
+                t, pip = timed(cmd + [spec])
+                pip_wall += t
+                if pip.returncode != 0 or not os.path.exists(os.path.join(tmp, fn)):
+                    # Fall back to the URL itself (same bytes) so the floor can be computed.
+                    subprocess.run(["curl", "-sfo", os.path.join(tmp, fn), w["remote"]["url"]])
+            floor = 0
+            by_kind = {}
+            for w in wheels:
+                local = os.path.join(tmp, w["remote"]["url"].rsplit("/", 1)[1])
+                f = floor_of(local)
+                floor += f
+                kind = ("win" if "win" in w["path"] else "macos" if "macosx" in w["path"] else "linux")
+                k = by_kind.setdefault(kind, [0, 0, 0])
+                k[0] += w["remote"]["fetched"]
+                k[1] += f
+                k[2] += w["remote"]["size"] or 0
+            # abi3audit fetches each wheel whole, one after the other, then audits it. Its
+            # NAME==VER mode reads PyPI's legacy JSON API, whose URLs this machine's mirror
+            # makes relative (abi3audit then fails: MissingSchema), so its end-to-end time is
+            # measured as a sequential whole download of the same URLs + abi3audit on the files.
+            start = time.monotonic()
+            for url in urls:
+                subprocess.run(["curl", "-sfo", os.devnull, url])
+            seq_dl = time.monotonic() - start
+            files = [os.path.join(tmp, u.rsplit("/", 1)[1]) for u in urls]
+            a3_local, a3 = timed([ABI3AUDIT, *files])
+        a3_wall = seq_dl + a3_local
+        a3_name_wall, a3_name = timed([ABI3AUDIT, spec])
+        row = {
+            "release": spec,
+            "wheels": len(wheels),
+            "size": size,
+            "fetched": fetched,
+            "requests": requests,
+            "floor": floor,
+            "fetched/floor": round(fetched / floor, 3) if floor else None,
+            "fetched/size": round(fetched / size, 3) if size else None,
+            "by_platform": {k: {"fetched": v[0], "floor": v[1], "size": v[2], "ratio": round(v[0] / v[1], 3)} for k, v in by_kind.items()},
+            "cargo_abi3_s": round(wall, 2),
+            "pip_download_s": round(pip_wall, 2),
+            "abi3audit_s": round(a3_wall, 2),
+            "abi3audit_exit": a3.returncode,
+            "abi3audit_download_s": round(seq_dl, 2),
+            "abi3audit_files_s": round(a3_local, 2),
+            "abi3audit_name_mode_s": round(a3_name_wall, 2),
+            "abi3audit_name_mode_exit": a3_name.returncode,
+            "cargo_abi3_exit": proc.returncode,
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    print()
+    print("| release | wheels | total size | fetched | floor | fetched/floor | cargo-abi3 | pip download | abi3audit (download + audit) | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['release']} | {r['wheels']} | {r['size']/1e6:.1f} MB | {r['fetched']/1e6:.2f} MB "
+            f"({100*r['fetched']/r['size']:.1f}%) | {r['floor']/1e6:.2f} MB | {r['fetched/floor']:.3f} | "
+            f"{r['cargo_abi3_s']:.2f} s | {r['pip_download_s']:.2f} s | {r['abi3audit_s']:.2f} s ({r['abi3audit_download_s']:.2f} + {r['abi3audit_files_s']:.2f}) | "
+            f"{r['abi3audit_s']/r['cargo_abi3_s']:.0f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or DEFAULT)

@@ -1,0 +1,276 @@
+//! HTTP for the index and for range reads: one `ureq` agent (rustls with the platform's
+//! certificate store, which honours `SSL_CERT_FILE`/`SSL_CERT_DIR`; proxies from
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`), timeouts, and bounded retries with
+//! exponential backoff on 429, 5xx and transport errors.
+
+use std::io::Read;
+use std::time::Duration;
+
+use ureq::tls::{RootCerts, TlsConfig};
+
+use super::RemoteError;
+
+/// How the client behaves.
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Connecting, receiving headers, and each read of a body may take at most this long.
+    pub timeout: Duration,
+    /// Attempts after the first, on 429, 5xx, transport errors and short bodies.
+    pub retries: u32,
+    /// The first backoff; doubled on each retry (a `Retry-After` is honoured up to
+    /// `max_backoff`).
+    pub backoff: Duration,
+    pub max_backoff: Duration,
+    /// Idle connections kept per host (set to the number of parallel reads).
+    pub connections: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(8),
+            connections: 8,
+        }
+    }
+}
+
+/// A shared HTTP client.
+#[derive(Debug)]
+pub struct Client {
+    agent: ureq::Agent,
+    options: HttpOptions,
+}
+
+/// Resolves each host once per run. Parallel fetches otherwise look the same host up once
+/// per connection, and a resolver that drops concurrent queries (this project's machine
+/// does: 5 s per retried query) stalls them for seconds each.
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: ureq::unversioned::resolver::DefaultResolver,
+    cache: std::sync::Mutex<
+        std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>,
+    >,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map_or("", |a| a.as_str())
+        );
+        // One lookup at a time: the others wait for its answer instead of asking again.
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = cache.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self.inner.resolve(uri, config, timeout)?;
+        cache.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
+/// A successful response: its status and the body reader.
+pub struct Response {
+    pub status: u16,
+    /// The URL answered, after redirects.
+    pub final_url: String,
+    pub content_range: Option<String>,
+    pub content_length: Option<u64>,
+    pub body: ureq::Body,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("final_url", &self.final_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    pub fn new(options: HttpOptions) -> Client {
+        let tls = TlsConfig::builder()
+            .root_certs(RootCerts::PlatformVerifier)
+            .build();
+        let config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .https_only(false)
+            .tls_config(tls)
+            .proxy(ureq::Proxy::try_from_env())
+            .max_redirects(10)
+            .user_agent(concat!("cargo-abi3/", env!("CARGO_PKG_VERSION")))
+            .timeout_connect(Some(options.timeout))
+            .timeout_recv_response(Some(options.timeout))
+            .timeout_per_read(Some(options.timeout))
+            .max_idle_connections_per_host(options.connections.max(1))
+            .max_idle_connections(options.connections.max(1) * 4)
+            .build();
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            CachingResolver::default(),
+        );
+        Client { agent, options }
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// How long to wait before attempt `attempt` (1-based retry number).
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        let exp = self
+            .options
+            .backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        retry_after.unwrap_or(exp).min(self.options.max_backoff)
+    }
+
+    /// A GET that succeeded (2xx) or failed for good. `what` names the thing fetched in
+    /// errors ("the index page of `foo`").
+    pub fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, RemoteError> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(RemoteError::BadUrl {
+                url: url.to_owned(),
+                reason: "only http:// and https:// URLs are fetched".into(),
+            });
+        }
+        let mut attempt = 0u32;
+        loop {
+            let mut request = self.agent.get(url);
+            for (k, v) in headers {
+                request = request.header(*k, *v);
+            }
+            let (retryable, error, retry_after) = match request.call() {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let header = |name: &str| {
+                        response
+                            .headers()
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned)
+                    };
+                    if (200..300).contains(&status) {
+                        use ureq::ResponseExt as _;
+                        let final_url = response.get_uri().to_string();
+                        let content_range = header("content-range");
+                        let content_length =
+                            header("content-length").and_then(|v| v.trim().parse().ok());
+                        return Ok(Response {
+                            status,
+                            final_url,
+                            content_range,
+                            content_length,
+                            body: response.into_body(),
+                        });
+                    }
+                    let retry_after = header("retry-after")
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let error = if status == 404 || status == 410 {
+                        RemoteError::NotFound {
+                            url: url.to_owned(),
+                            status,
+                        }
+                    } else {
+                        RemoteError::Status {
+                            url: url.to_owned(),
+                            status,
+                        }
+                    };
+                    (status == 429 || status >= 500, error, retry_after)
+                }
+                Err(e) => {
+                    let retryable = matches!(
+                        e,
+                        ureq::Error::Io(_)
+                            | ureq::Error::Timeout(_)
+                            | ureq::Error::ConnectionFailed
+                            | ureq::Error::Protocol(_)
+                            | ureq::Error::HostNotFound
+                    );
+                    (
+                        retryable,
+                        RemoteError::Transport {
+                            url: url.to_owned(),
+                            reason: e.to_string(),
+                        },
+                        None,
+                    )
+                }
+            };
+            if !retryable || attempt >= self.options.retries {
+                return Err(error);
+            }
+            attempt += 1;
+            std::thread::sleep(self.backoff(attempt, retry_after));
+        }
+    }
+
+    /// The whole body of a GET, at most `limit` bytes (more is [`RemoteError::TooLarge`]).
+    pub fn get_bounded(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        limit: u64,
+        what: &str,
+    ) -> Result<(String, Vec<u8>), RemoteError> {
+        let mut attempt = 0u32;
+        loop {
+            let response = self.get(url, headers)?;
+            if let Some(len) = response.content_length
+                && len > limit
+            {
+                return Err(RemoteError::TooLarge {
+                    url: url.to_owned(),
+                    what: what.to_owned(),
+                    limit,
+                });
+            }
+            let final_url = response.final_url.clone();
+            let mut body = Vec::new();
+            let read = response
+                .body
+                .into_with_config()
+                .limit(u64::MAX)
+                .reader()
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut body);
+            match read {
+                Ok(_) if body.len() as u64 > limit => {
+                    return Err(RemoteError::TooLarge {
+                        url: url.to_owned(),
+                        what: what.to_owned(),
+                        limit,
+                    });
+                }
+                Ok(_) => return Ok((final_url, body)),
+                Err(e) if attempt < self.options.retries => {
+                    let _ = e;
+                    attempt += 1;
+                    std::thread::sleep(self.backoff(attempt, None));
+                }
+                Err(e) => {
+                    return Err(RemoteError::Transport {
+                        url: url.to_owned(),
+                        reason: format!("reading the response: {e}"),
+                    });
+                }
+            }
+        }
+    }
+}

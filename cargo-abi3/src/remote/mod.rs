@@ -1,0 +1,433 @@
+//! `cargo abi3 audit pypi:NAME[==VERSION]`: wheels audited straight from a package index.
+//!
+//! - [`index`] resolves a spec through the PEP 691 JSON simple API and picks the release and
+//!   its abi3/abi3t wheels.
+//! - [`source`] reads a wheel through HTTP `Range` requests: the end of the file for the zip
+//!   directory, then per binary member only the compressed bytes its streaming reader asks
+//!   for; or the whole file, hash-checked, when the server ignores `Range`.
+//! - [`http`] is the client (system certificates, proxies, timeouts, retries).
+//! - [`summary`] is the per-release table (`--summary markdown|csv`).
+//!
+//! Remote wheels go through the same [`crate::audit`] path as local ones, with the same
+//! limits, members read in parallel on a bounded pool.
+
+pub mod http;
+pub mod index;
+pub mod source;
+pub mod summary;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cargo_abi3_build_hook::Code;
+use rayon::prelude::*;
+
+use crate::audit::AuditOptions;
+use crate::finding::Finding;
+use crate::inputs::Input;
+use crate::load::{self, Loaded};
+use crate::report::InputReport;
+use crate::wheel::{Member, WheelArchive};
+
+pub use index::Spec;
+
+/// The default index: PyPI's simple API.
+pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
+
+/// Why something could not be fetched. Every message names the URL.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    #[error("{url}: not found (HTTP {status})")]
+    NotFound { url: String, status: u16 },
+    #[error("{url}: the server answered HTTP {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: {reason}")]
+    Transport { url: String, reason: String },
+    #[error("{url}: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("{url}: unexpected response: {reason}")]
+    BadResponse { url: String, reason: String },
+    #[error("{url}: the response was cut short: {got} of {expected} bytes")]
+    Truncated {
+        url: String,
+        got: u64,
+        expected: u64,
+    },
+    #[error("{url}: {what} is over the limit of {limit} bytes")]
+    TooLarge {
+        url: String,
+        what: String,
+        limit: u64,
+    },
+    #[error("{url}: its sha256 is {actual}, but the index says {expected}")]
+    HashMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{url}: not a PEP 691 JSON project page: {reason}")]
+    BadIndex { url: String, reason: String },
+}
+
+/// Options of remote inputs.
+#[derive(Clone, Debug)]
+pub struct RemoteOptions {
+    /// The simple index (PEP 691 JSON), ending in `/`.
+    pub index_url: String,
+    /// Every binary wheel of the release, not only abi3/abi3t ones.
+    pub all_wheels: bool,
+    /// Parallel fetches (wheels and members together).
+    pub jobs: usize,
+    /// Largest project page, in bytes.
+    pub max_index_bytes: u64,
+    /// Most files a project page may list.
+    pub max_index_files: usize,
+    pub http: http::HttpOptions,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        RemoteOptions {
+            index_url: DEFAULT_INDEX.to_owned(),
+            all_wheels: false,
+            jobs: 6,
+            max_index_bytes: 64 * 1024 * 1024,
+            max_index_files: 200_000,
+            http: http::HttpOptions::default(),
+        }
+    }
+}
+
+/// What the JSON report says of a remote input.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RemoteInfo {
+    pub url: String,
+    pub project: String,
+    pub version: String,
+    /// The file's size in bytes (`None`: it could not be learnt).
+    pub size: Option<u64>,
+    /// Bytes received from the server, and requests made, for this wheel.
+    pub fetched: u64,
+    pub requests: u64,
+    /// `false`: the server ignored `Range` and the whole file was downloaded.
+    pub ranged: bool,
+    /// The release (or this file) is yanked, with the reason (possibly empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<String>,
+}
+
+/// A wheel of a resolved release.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteWheel {
+    /// `pypi:PROJECT==VERSION/FILENAME`: how the input is named in reports.
+    pub display: PathBuf,
+    pub project: String,
+    pub version: String,
+    pub url: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub yanked: Option<String>,
+}
+
+/// One run's remote context: the client and the options.
+#[derive(Debug)]
+pub struct Remote {
+    client: Arc<http::Client>,
+    options: RemoteOptions,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl Remote {
+    pub fn new(options: RemoteOptions) -> Remote {
+        let mut http = options.http.clone();
+        http.connections = options.jobs.max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(options.jobs.max(1))
+            .thread_name(|i| format!("cargo-abi3-fetch-{i}"))
+            .build()
+            .ok();
+        Remote {
+            client: Arc::new(http::Client::new(http)),
+            options,
+            pool,
+        }
+    }
+
+    /// Runs `f` on the fetch pool (as many threads as parallel fetches).
+    pub fn install<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
+        }
+    }
+
+    /// Resolves every `pypi:` argument (in parallel), each to its wheels or to the finding
+    /// that says why not.
+    pub fn resolve_all(&self, specs: &[String]) -> HashMap<String, Vec<Input>> {
+        self.install(|| {
+            specs
+                .par_iter()
+                .map(|arg| (arg.clone(), self.resolve(arg)))
+                .collect()
+        })
+    }
+
+    fn resolve(&self, arg: &str) -> Vec<Input> {
+        let problem = |code: Code, message: String, help: &str| {
+            vec![Input::Problem {
+                path: PathBuf::from(arg),
+                finding: Finding::new(code, message).help(help.to_owned()),
+            }]
+        };
+        let spec = match Spec::parse(arg) {
+            Some(Ok(spec)) => spec,
+            Some(Err(message)) => {
+                return problem(
+                    Code::NothingToAudit,
+                    message,
+                    "write `pypi:NAME` for the latest release or `pypi:NAME==VERSION`",
+                );
+            }
+            None => return Vec::new(),
+        };
+        let mut index = self.options.index_url.clone();
+        if !index.ends_with('/') {
+            index.push('/');
+        }
+        let url = format!("{index}{}/", spec.normalized());
+        let page = match self.fetch_page(&url) {
+            Ok(page) => page,
+            Err(RemoteError::NotFound { url, status }) => {
+                return problem(
+                    Code::NothingToAudit,
+                    format!(
+                        "no project `{}` on the index: {url} answered HTTP {status}",
+                        spec.name
+                    ),
+                    "check the project name, or the index with `--index-url`",
+                );
+            }
+            Err(e @ RemoteError::TooLarge { .. }) => {
+                return problem(
+                    Code::InputLimitExceeded,
+                    format!("cannot resolve `{arg}`: {e}"),
+                    "if the index is trusted, raise the limit with `--max-index-size MIB`",
+                );
+            }
+            Err(e) => {
+                return problem(
+                    Code::UnreadableInput,
+                    format!("cannot resolve `{arg}`: {e}"),
+                    "check the network, proxy (HTTPS_PROXY) and certificates (SSL_CERT_FILE), or the index with `--index-url`",
+                );
+            }
+        };
+        let (page_url, page) = page;
+        let release = match index::choose(&page, &page_url, &spec, self.options.all_wheels) {
+            Ok(release) => release,
+            Err(index::Choice::NoSuchVersion { available }) => {
+                return problem(
+                    Code::NothingToAudit,
+                    format!(
+                        "`{}` has no release {} on {url}; the latest are: {}",
+                        spec.name,
+                        spec.version.as_deref().unwrap_or_default(),
+                        if available.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            available.join(", ")
+                        }
+                    ),
+                    "check the version, or leave it out for the latest release",
+                );
+            }
+            Err(index::Choice::NoReleases) => {
+                return problem(
+                    Code::NothingToAudit,
+                    format!(
+                        "`{}` has no release with a file that is not yanked on {url}",
+                        spec.name
+                    ),
+                    "pin a release with `pypi:NAME==VERSION` to audit a yanked one",
+                );
+            }
+        };
+        if release.wheels.is_empty() {
+            return problem(
+                Code::NothingToAudit,
+                format!(
+                    "`{}` {} has no {} on {url}{}",
+                    release.project,
+                    release.version,
+                    if self.options.all_wheels {
+                        "binary wheels"
+                    } else {
+                        "abi3 or abi3t wheels"
+                    },
+                    if release.skipped > 0 {
+                        format!(" ({} other binary wheels)", release.skipped)
+                    } else {
+                        String::new()
+                    }
+                ),
+                "pass `--all-wheels` to audit every binary wheel of the release",
+            );
+        }
+        release
+            .wheels
+            .into_iter()
+            .map(|w| {
+                Input::Remote(Box::new(RemoteWheel {
+                    display: PathBuf::from(format!(
+                        "pypi:{}=={}/{}",
+                        release.project, release.version, w.filename
+                    )),
+                    project: release.project.clone(),
+                    version: release.version.clone(),
+                    url: w.url,
+                    sha256: w.sha256,
+                    size: w.size,
+                    yanked: release.yanked.clone().or(w.yanked),
+                }))
+            })
+            .collect()
+    }
+
+    /// Fetches and parses a project page, within the index limits.
+    fn fetch_page(&self, url: &str) -> Result<(String, index::Page), RemoteError> {
+        let accept = "application/vnd.pypi.simple.v1+json";
+        let (final_url, body) = self.client.get_bounded(
+            url,
+            &[("Accept", accept)],
+            self.options.max_index_bytes,
+            "the project page",
+        )?;
+        let page: index::Page =
+            serde_json::from_slice(&body).map_err(|e| RemoteError::BadIndex {
+                url: final_url.clone(),
+                reason: e.to_string(),
+            })?;
+        if page.files.len() > self.options.max_index_files {
+            return Err(RemoteError::TooLarge {
+                url: final_url,
+                what: format!("the project page ({} files)", page.files.len()),
+                limit: self.options.max_index_files as u64,
+            });
+        }
+        Ok((final_url, page))
+    }
+
+    /// Audits one remote wheel: ranges when the server honours them, else the whole file.
+    pub fn audit_wheel(&self, wheel: &RemoteWheel, options: &AuditOptions) -> InputReport {
+        let display = wheel.display.to_string_lossy().into_owned();
+        let path = wheel.display.as_path();
+        let mut info = RemoteInfo {
+            url: wheel.url.clone(),
+            project: wheel.project.clone(),
+            version: wheel.version.clone(),
+            size: wheel.size,
+            fetched: 0,
+            requests: 0,
+            ranged: true,
+            yanked: wheel.yanked.clone(),
+        };
+        let limits = &options.limits;
+        let opened = source::RemoteFile::open(
+            Arc::clone(&self.client),
+            &wheel.url,
+            wheel.size,
+            wheel.sha256.as_deref(),
+            limits.max_total_bytes,
+        );
+        let mut report = match opened {
+            Err(e) => {
+                let mut report =
+                    crate::audit::wheel_report_header(display.clone(), &file_name(&display));
+                report.findings.push(
+                    Finding::new(
+                        Code::UnreadableInput,
+                        format!("cannot fetch `{display}`: {e}"),
+                    )
+                    .help("check the network, proxy and index; run again to retry"),
+                );
+                report
+            }
+            Ok((source::Opened::Whole { file, size }, _)) => {
+                info.ranged = false;
+                info.size = Some(size);
+                info.fetched = size;
+                info.requests = 1;
+                let open = || {
+                    let file = file.try_clone().map_err(|e| {
+                        Box::new(Finding::new(
+                            Code::UnreadableInput,
+                            format!("cannot read the download of `{display}`: {e}"),
+                        ))
+                    })?;
+                    let source = Box::new(std::io::BufReader::new(file));
+                    WheelArchive::from_source(path, source, limits)
+                        .map_err(|e| Box::new(load::wheel_error(&format!("`{display}`"), &e)))
+                };
+                crate::audit::audit_wheel_with(
+                    display.clone(),
+                    &open,
+                    &crate::audit::load_serially,
+                    options,
+                )
+            }
+            Ok((source::Opened::Ranged(file), size)) => {
+                info.size = Some(size);
+                let report = match file.prepare(limits.max_members) {
+                    Err(e) => {
+                        let mut report = crate::audit::wheel_report_header(
+                            display.clone(),
+                            &file_name(&display),
+                        );
+                        report.findings.push(
+                            Finding::new(
+                                Code::UnreadableInput,
+                                format!(
+                                    "cannot audit `{display}`: cannot read its zip directory: {e}"
+                                ),
+                            )
+                            .help("the wheel is damaged, or the server sent something else: check the URL, run again to retry"),
+                        );
+                        report
+                    }
+                    Ok(()) => {
+                        let open = || {
+                            WheelArchive::from_source(path, Box::new(file.cursor()), limits)
+                                .map_err(|e| {
+                                    Box::new(load::wheel_error(&format!("`{display}`"), &e))
+                                })
+                        };
+                        let parallel = |_: &mut WheelArchive, members: Vec<Member>| {
+                            members
+                                .into_par_iter()
+                                .map(|member| {
+                                    let loaded = open().and_then(|mut archive| {
+                                        load::load_member(&mut archive, &member)
+                                    });
+                                    (member, loaded)
+                                })
+                                .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
+                        };
+                        crate::audit::audit_wheel_with(display.clone(), &open, &parallel, options)
+                    }
+                };
+                (info.fetched, info.requests) = file.fetched();
+                report
+            }
+        };
+        report.remote = Some(info);
+        report
+    }
+}
+
+fn file_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,532 @@
+//! A wheel on an HTTP server, read through `Range` requests as a `Read + Seek` source.
+//!
+//! [`RemoteFile::open`] fetches the end of the file (a suffix range, which also tells the
+//! size), then as much more as the zip directory needs; that tail is kept and shared by every
+//! [`RangeSource`] over the file, so the directory and the `.dist-info` files (written last by
+//! every wheel builder) are fetched once. Members are read sequentially from their local
+//! header by the streaming readers; a [`RangeSource`] fetches them in a forward-growing
+//! window (256 KiB, doubling up to 1 MiB: eight parallel reads hold at most 8 MiB of windows), never past the end of the member (the next local
+//! header or the directory), and the reader stops asking once it has what it needs.
+//!
+//! A server that answers the first request with the whole file (it ignores `Range`) is
+//! downloaded into a temporary file, checked against the index's sha256, and read locally.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use sha2::Digest as _;
+
+use super::RemoteError;
+use super::http::Client;
+
+/// The first request: the last 64 KiB (the end record, usually the whole directory, and the
+/// `.dist-info` files before it).
+pub const TAIL: u64 = 64 * 1024;
+/// The smallest and largest window of one ranged read of a member.
+pub const MIN_WINDOW: u64 = 256 * 1024;
+pub const MAX_WINDOW: u64 = 1024 * 1024;
+/// The zip directory (and the tail kept with it) may be at most this large.
+pub const MAX_TAIL: u64 = 64 * 1024 * 1024;
+/// The `.dist-info` files are added to the kept tail when they end at most this far before it.
+const METADATA_REACH: u64 = 1024 * 1024;
+
+/// A remote file that honours `Range`.
+#[derive(Debug)]
+pub struct RemoteFile {
+    client: Arc<Client>,
+    url: String,
+    size: u64,
+    /// Bytes `[start, size)`: the end of the file, the directory, often the metadata.
+    tail: RwLock<Arc<Tail>>,
+    /// Sorted offsets where a member's data cannot continue (local headers, the directory):
+    /// a window never crosses one.
+    boundaries: RwLock<Arc<Vec<u64>>>,
+    fetched: AtomicU64,
+    requests: AtomicU64,
+    /// Most bytes fetched from this file in all (members may be streamed more than once).
+    budget: u64,
+}
+
+#[derive(Debug, Default)]
+struct Tail {
+    start: u64,
+    data: Vec<u8>,
+}
+
+/// How a file was opened.
+#[derive(Debug)]
+pub enum Opened {
+    /// Through ranges.
+    Ranged(Arc<RemoteFile>),
+    /// The server ignored `Range`: the whole file, downloaded and hash-checked.
+    Whole { file: std::fs::File, size: u64 },
+}
+
+/// Parses `bytes a-b/total`.
+fn content_range(value: &str) -> Option<(u64, u64, u64)> {
+    let rest = value.trim().strip_prefix("bytes")?.trim_start();
+    let (range, total) = rest.split_once('/')?;
+    let (a, b) = range.split_once('-')?;
+    let (a, b, total) = (
+        a.trim().parse().ok()?,
+        b.trim().parse().ok()?,
+        total.trim().parse().ok()?,
+    );
+    (a <= b && b < total).then_some((a, b, total))
+}
+
+impl RemoteFile {
+    /// Opens `url`: one suffix-range request. `expected_size` and `sha256` come from the
+    /// index; `max_size` bounds a whole download.
+    pub fn open(
+        client: Arc<Client>,
+        url: &str,
+        expected_size: Option<u64>,
+        sha256: Option<&str>,
+        max_size: u64,
+    ) -> Result<(Opened, u64), RemoteError> {
+        let range = format!("bytes=-{TAIL}");
+        let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
+        let mut attempt = 0;
+        loop {
+            let response = client.get(url, &headers)?;
+            if response.status != 206 {
+                // The whole file: the server ignores `Range`.
+                return download(url, response, expected_size, sha256, max_size)
+                    .map(|(file, size)| (Opened::Whole { file, size }, size));
+            }
+            let bad = |reason: String| RemoteError::BadResponse {
+                url: url.to_owned(),
+                reason,
+            };
+            let Some((a, b, total)) = response.content_range.as_deref().and_then(content_range)
+            else {
+                return Err(bad(format!(
+                    "a 206 response with an unusable Content-Range ({:?})",
+                    response.content_range
+                )));
+            };
+            if b + 1 != total || total - a > TAIL {
+                return Err(bad(format!(
+                    "asked for the last {TAIL} bytes, got bytes {a}-{b} of {total}"
+                )));
+            }
+            if let Some(expected) = expected_size
+                && expected != total
+            {
+                return Err(bad(format!(
+                    "the file is {total} bytes, but the index says {expected}"
+                )));
+            }
+            let want = total - a;
+            let data = read_exact_body(response.body, want);
+            let data = match data {
+                Ok(data) => data,
+                Err(got) if attempt < client.options().retries => {
+                    let _ = got;
+                    attempt += 1;
+                    std::thread::sleep(client.backoff(attempt, None));
+                    continue;
+                }
+                Err(got) => {
+                    return Err(RemoteError::Truncated {
+                        url: url.to_owned(),
+                        got,
+                        expected: want,
+                    });
+                }
+            };
+            if a == 0 {
+                // The whole file came in the one range: check it.
+                check_hash(url, &sha2::Sha256::digest(&data), sha256)?;
+            }
+            let file = RemoteFile {
+                client,
+                url: url.to_owned(),
+                size: total,
+                tail: RwLock::new(Arc::new(Tail { start: a, data })),
+                boundaries: RwLock::new(Arc::new(vec![total])),
+                fetched: AtomicU64::new(want),
+                requests: AtomicU64::new(1),
+                budget: total.saturating_mul(3).saturating_add(4 * 1024 * 1024),
+            };
+            return Ok((Opened::Ranged(Arc::new(file)), total));
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Bytes fetched from the server so far, and requests made.
+    pub fn fetched(&self) -> (u64, u64) {
+        (
+            self.fetched.load(Ordering::Relaxed),
+            self.requests.load(Ordering::Relaxed),
+        )
+    }
+
+    /// A new reader over the file, at offset 0.
+    pub fn cursor(self: &Arc<Self>) -> RangeSource {
+        RangeSource {
+            file: Arc::clone(self),
+            pos: 0,
+            buf: Vec::new(),
+            buf_start: 0,
+            last_window: 0,
+            grow_tail: false,
+        }
+    }
+
+    /// Reads the zip directory (keeping all of it in the tail), then records the members'
+    /// boundaries and keeps the `.dist-info` files too when they sit just before the tail.
+    pub fn prepare(self: &Arc<Self>, max_members: u64) -> Result<(), io::Error> {
+        let mut cursor = self.cursor();
+        cursor.grow_tail = true;
+        let directory = crate::wheel::zip::read_directory(&mut cursor, max_members)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        let mut bounds: Vec<u64> = directory
+            .entries
+            .iter()
+            .flat_map(|e| [e.header_offset, e.end_offset])
+            .chain([self.size])
+            .collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        *self.boundaries.write().map_err(poisoned)? = Arc::new(bounds);
+        let metadata_start = directory
+            .entries
+            .iter()
+            .filter(|e| {
+                e.name.split_once('/').is_some_and(|(dir, file)| {
+                    dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
+                })
+            })
+            .map(|e| e.header_offset)
+            .min();
+        let tail_start = self.tail.read().map_err(poisoned)?.start;
+        if let Some(start) = metadata_start
+            && start < tail_start
+            && tail_start - start <= METADATA_REACH
+        {
+            self.grow_tail_to(start)?;
+        }
+        Ok(())
+    }
+
+    /// Extends the kept tail down to `start`.
+    fn grow_tail_to(&self, start: u64) -> io::Result<()> {
+        let old = Arc::clone(&*self.tail.read().map_err(poisoned)?);
+        if start >= old.start {
+            return Ok(());
+        }
+        if self.size - start > MAX_TAIL {
+            return Err(io::Error::other(format!(
+                "the zip directory of {} is more than {} MiB, the limit for remote wheels",
+                self.url,
+                MAX_TAIL >> 20
+            )));
+        }
+        let mut data = self.fetch(start, old.start)?;
+        data.extend_from_slice(&old.data);
+        *self.tail.write().map_err(poisoned)? = Arc::new(Tail { start, data });
+        Ok(())
+    }
+
+    /// Fetches `[start, end)` with one ranged GET (retried when short).
+    fn fetch(&self, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        let want = end.saturating_sub(start);
+        if want == 0 {
+            return Ok(Vec::new());
+        }
+        let fetched = self.fetched.load(Ordering::Relaxed);
+        if fetched.saturating_add(want) > self.budget {
+            return Err(io::Error::other(RemoteError::TooLarge {
+                url: self.url.clone(),
+                what: format!("the bytes fetched from the file ({fetched} so far, {want} more)"),
+                limit: self.budget,
+            }));
+        }
+        let range = format!("bytes={start}-{}", end - 1);
+        let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
+        let mut attempt = 0;
+        let started = std::time::Instant::now();
+        loop {
+            let response = self
+                .client
+                .get(&self.url, &headers)
+                .map_err(io::Error::other)?;
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let bad = |reason: String| {
+                io::Error::other(RemoteError::BadResponse {
+                    url: self.url.clone(),
+                    reason,
+                })
+            };
+            if response.status != 206 {
+                return Err(bad(format!(
+                    "the server answered a range request with status {} (it stopped honouring Range)",
+                    response.status
+                )));
+            }
+            let expect = (start, end - 1, self.size);
+            let got = response.content_range.as_deref().and_then(content_range);
+            if got != Some(expect) {
+                return Err(bad(format!(
+                    "asked for bytes {start}-{} of {}, got Content-Range {:?}",
+                    end - 1,
+                    self.size,
+                    response.content_range
+                )));
+            }
+            match read_exact_body(response.body, want) {
+                Ok(data) => {
+                    self.fetched.fetch_add(want, Ordering::Relaxed);
+                    if std::env::var_os("CARGO_ABI3_HTTP_TRACE").is_some() {
+                        eprintln!(
+                            "range\t{}\t{start}\t{want}\t{} ms",
+                            self.url.rsplit('/').next().unwrap_or_default(),
+                            started.elapsed().as_millis()
+                        );
+                    }
+                    return Ok(data);
+                }
+                Err(got) => {
+                    self.fetched.fetch_add(got, Ordering::Relaxed);
+                    if attempt >= self.client.options().retries {
+                        return Err(io::Error::other(RemoteError::Truncated {
+                            url: self.url.clone(),
+                            got,
+                            expected: want,
+                        }));
+                    }
+                    attempt += 1;
+                    std::thread::sleep(self.client.backoff(attempt, None));
+                }
+            }
+        }
+    }
+
+    /// Where a window starting at `pos` must end at the latest.
+    fn boundary_after(&self, pos: u64) -> u64 {
+        let bounds = self
+            .boundaries
+            .read()
+            .map(|b| Arc::clone(&b))
+            .unwrap_or_default();
+        let i = bounds.partition_point(|&b| b <= pos);
+        bounds.get(i).copied().unwrap_or(self.size).min(self.size)
+    }
+}
+
+fn poisoned<T>(_: T) -> io::Error {
+    io::Error::other("a lock was poisoned by a panic in another reader")
+}
+
+/// Reads exactly `want` bytes of a body; on a short or failed read, how many arrived.
+fn read_exact_body(body: ureq::Body, want: u64) -> Result<Vec<u8>, u64> {
+    let mut data = Vec::with_capacity(usize::try_from(want.min(MAX_WINDOW)).unwrap_or(0));
+    let mut reader = body
+        .into_with_config()
+        .limit(u64::MAX)
+        .reader()
+        .take(want.saturating_add(1));
+    match reader.read_to_end(&mut data) {
+        Ok(_) if data.len() as u64 == want => Ok(data),
+        // A longer body than asked for is as wrong as a shorter one.
+        _ => Err(data.len() as u64),
+    }
+}
+
+fn check_hash(url: &str, digest: &[u8], sha256: Option<&str>) -> Result<(), RemoteError> {
+    let Some(expected) = sha256 else {
+        return Ok(());
+    };
+    let actual: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    if !actual.eq_ignore_ascii_case(expected.trim()) {
+        return Err(RemoteError::HashMismatch {
+            url: url.to_owned(),
+            expected: expected.to_owned(),
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Downloads a whole response into a temporary file, checking its length and hash.
+fn download(
+    url: &str,
+    response: super::http::Response,
+    expected_size: Option<u64>,
+    sha256: Option<&str>,
+    max_size: u64,
+) -> Result<(std::fs::File, u64), RemoteError> {
+    let io_error = |e: io::Error| RemoteError::Transport {
+        url: url.to_owned(),
+        reason: format!("downloading the whole file: {e}"),
+    };
+    let declared = response.content_length.or(expected_size);
+    if let Some(len) = declared
+        && len > max_size
+    {
+        return Err(RemoteError::TooLarge {
+            url: url.to_owned(),
+            what: "the file".into(),
+            limit: max_size,
+        });
+    }
+    let mut file = tempfile::tempfile().map_err(io_error)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut reader = response
+        .body
+        .into_with_config()
+        .limit(u64::MAX)
+        .reader()
+        .take(max_size.saturating_add(1));
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(RemoteError::Transport {
+                    url: url.to_owned(),
+                    reason: format!(
+                        "downloading the whole file: {e} after {size} of {} bytes",
+                        declared.map_or("?".to_owned(), |d| d.to_string())
+                    ),
+                });
+            }
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        hasher.update(chunk);
+        file.write_all(chunk).map_err(io_error)?;
+        size += n as u64;
+        if size > max_size {
+            return Err(RemoteError::TooLarge {
+                url: url.to_owned(),
+                what: "the file".into(),
+                limit: max_size,
+            });
+        }
+    }
+    if let Some(expected) = declared
+        && expected != size
+    {
+        return Err(RemoteError::Truncated {
+            url: url.to_owned(),
+            got: size,
+            expected,
+        });
+    }
+    check_hash(url, &hasher.finalize(), sha256)?;
+    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    Ok((file, size))
+}
+
+/// A `Read + Seek` cursor over a [`RemoteFile`].
+#[derive(Debug)]
+pub struct RangeSource {
+    file: Arc<RemoteFile>,
+    pos: u64,
+    /// The last window fetched, at `buf_start`.
+    buf: Vec<u8>,
+    buf_start: u64,
+    last_window: u64,
+    /// Reading the directory: a read before the tail extends the tail.
+    grow_tail: bool,
+}
+
+impl RangeSource {
+    fn copy_out(src: &[u8], offset: u64, out: &mut [u8]) -> usize {
+        let from = usize::try_from(offset).unwrap_or(usize::MAX);
+        let Some(rest) = src.get(from..) else {
+            return 0;
+        };
+        let n = rest.len().min(out.len());
+        if let (Some(dst), Some(src)) = (out.get_mut(..n), rest.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        n
+    }
+}
+
+impl Read for RangeSource {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let size = self.file.size;
+        if out.is_empty() || self.pos >= size {
+            return Ok(0);
+        }
+        let tail = Arc::clone(&*self.file.tail.read().map_err(poisoned)?);
+        if self.pos >= tail.start {
+            let n = Self::copy_out(&tail.data, self.pos - tail.start, out);
+            self.pos += n as u64;
+            return Ok(n);
+        }
+        if self.grow_tail {
+            self.file.grow_tail_to(self.pos)?;
+            return self.read(out);
+        }
+        let buf_end = self.buf_start + self.buf.len() as u64;
+        if !(self.buf_start..buf_end).contains(&self.pos) {
+            let window = if self.pos == buf_end && self.last_window > 0 {
+                (self.last_window * 2).clamp(MIN_WINDOW, MAX_WINDOW)
+            } else {
+                MIN_WINDOW
+            };
+            let limit = self.file.boundary_after(self.pos).min(tail.start);
+            let mut end = self.pos.saturating_add(window).min(limit);
+            if limit - end < MIN_WINDOW / 4 {
+                end = limit;
+            }
+            self.buf = self.file.fetch(self.pos, end)?;
+            self.buf_start = self.pos;
+            self.last_window = end - self.pos;
+        }
+        let n = Self::copy_out(&self.buf, self.pos - self.buf_start, out);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for RangeSource {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let size = self.file.size;
+        let target = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => size.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let Some(target) = target else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            ));
+        };
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(content_range("bytes 0-99/1234"), Some((0, 99, 1234)));
+        assert_eq!(content_range("bytes  10-10/11"), Some((10, 10, 11)));
+        assert_eq!(content_range("bytes 10-9/11"), None);
+        assert_eq!(content_range("bytes 0-11/11"), None);
+        assert_eq!(content_range("bytes */11"), None);
+        assert_eq!(content_range("items 0-1/2"), None);
+    }
+}

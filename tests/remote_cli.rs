@@ -1,0 +1,631 @@
+//! `cargo abi3 audit pypi:NAME` against an in-process HTTP server on 127.0.0.1 serving the
+//! committed real procmaps wheel (padded with a 2 MiB member no reader needs): range reads,
+//! a server that ignores `Range`, truncated and lying responses, redirects, 404s, 429s and
+//! hostile index pages. Each run is the real CLI under a timeout; JSON is schema-checked.
+//! One smoke test reads the real PyPI and skips when it cannot be reached.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::Digest as _;
+use support::http::{Ranges, Route, Server, index_page};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+const REAL: &str = "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl";
+const BLOB: usize = 2 * 1024 * 1024;
+
+fn real_wheel() -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../tests/fixtures/real/{REAL}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("read the procmaps fixture")
+}
+
+/// The real wheel with a 2 MiB incompressible data member first: a reader that fetched
+/// the whole wheel would fetch it.
+fn padded_wheel() -> Vec<u8> {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("procmaps-0.5.0.data/data/share/blob.bin", options)
+        .expect("start");
+    let mut x = 0x1234_5678u32;
+    let blob: Vec<u8> = (0..BLOB)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    out.write_all(&blob).expect("write");
+    for i in 0..archive.len() {
+        let file = archive.by_index_raw(i).expect("entry");
+        out.raw_copy_file(file).expect("copy");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+fn sha256(data: &[u8]) -> String {
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A server with `/simple/procmaps/` listing 0.5.0 (served at `/files/`), an sdist, a
+/// pre-release and a yanked 0.7.0 (the same bytes), and the file routes.
+fn procmaps_server(ranges: Ranges, sha_override: Option<&str>) -> (Server, Vec<u8>) {
+    let wheel = padded_wheel();
+    let sha = sha_override.map_or_else(|| sha256(&wheel), str::to_owned);
+    let yanked_name = "procmaps-0.7.0-cp36-abi3-manylinux2010_x86_64.whl";
+    let files = vec![
+        (
+            "procmaps-0.4.0-cp36-cp36m-manylinux1_x86_64.whl".into(),
+            "/files/old.whl".into(),
+            "00".into(),
+            None,
+        ),
+        (
+            "procmaps-0.5.0.tar.gz".into(),
+            "/files/procmaps-0.5.0.tar.gz".into(),
+            "00".into(),
+            None,
+        ),
+        (REAL.to_owned(), format!("/files/{REAL}"), sha.clone(), None),
+        (
+            "procmaps-0.6.0rc1-cp36-abi3-manylinux2010_x86_64.whl".into(),
+            "/files/rc.whl".into(),
+            "00".into(),
+            None,
+        ),
+        (
+            yanked_name.to_owned(),
+            format!("/files/{yanked_name}"),
+            sha256(&wheel),
+            Some("broken"),
+        ),
+    ];
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::json(index_page("procmaps", &files)),
+    );
+    for name in [REAL, yanked_name] {
+        routes.insert(
+            format!("/files/{name}"),
+            Route::File {
+                data: std::sync::Arc::new(wheel.clone()),
+                ranges,
+            },
+        );
+    }
+    (Server::start(routes), wheel)
+}
+
+/// Runs the CLI under [`TIMEOUT`] with no proxy: (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(args).env("NO_COLOR", "1");
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cargo-abi3");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("cargo-abi3 did not finish within {TIMEOUT:?}: {args:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out_reader.join().expect("stdout reader");
+    let stderr = err_reader.join().expect("stderr reader");
+    (status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// `audit --format json --index-url SERVER/simple/ ARGS…`, schema-checked.
+fn audit_json(server: &Server, args: &[&str]) -> (i32, Value) {
+    let index = server.url("/simple/");
+    let mut all = vec![
+        "audit",
+        "--format",
+        "json",
+        "--index-url",
+        &index,
+        "--http-retries",
+        "1",
+    ];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = run(&all);
+    let json: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+        .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&json)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "schema: {errors:#?}\n{json:#}");
+    (code, json)
+}
+
+/// Every (code, symbol) of a report.
+fn findings(json: &Value) -> Vec<(String, String)> {
+    let mut all = Vec::new();
+    for input in json["inputs"].as_array().expect("inputs") {
+        let nested = input["binaries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|b| b["findings"].as_array().into_iter().flatten());
+        for f in input["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(nested)
+        {
+            all.push((
+                f["code"].as_str().unwrap_or_default().to_owned(),
+                f["symbol"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    all.sort();
+    all
+}
+
+fn messages(json: &Value) -> String {
+    json["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|i| i["findings"].as_array().into_iter().flatten())
+        .map(|f| f["message"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The latest non-yanked final release is chosen (not the rc, not the yanked 0.7.0), its
+/// abi3 wheel audited with the same findings as the file on disk, and the 2 MiB member no
+/// reader needs is never fetched: every file request is ranged, and the bytes the server
+/// sent are the bytes the report says were fetched.
+#[test]
+fn range_reads_fetch_only_what_the_readers_need() {
+    let (server, wheel) = procmaps_server(Ranges::Honour, None);
+    let (code, json) = audit_json(&server, &["pypi:procmaps"]);
+    assert_eq!(code, 1, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 1, "{json:#}");
+    let input = &inputs[0];
+    assert_eq!(input["path"], format!("pypi:procmaps==0.5.0/{REAL}"));
+    let remote = &input["remote"];
+    assert_eq!(remote["url"], server.url(&format!("/files/{REAL}")));
+    assert_eq!(remote["size"], wheel.len() as u64);
+    assert_eq!(remote["ranged"], true);
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert!(
+        fetched < (wheel.len() - BLOB) as u64 + 64 * 1024,
+        "fetched {fetched} of {}: the padding was read",
+        wheel.len()
+    );
+    let log = server.log();
+    let file_requests: Vec<_> = log
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .collect();
+    assert!(
+        file_requests
+            .iter()
+            .all(|l| l.range.is_some() && l.status == 206),
+        "{log:#?}"
+    );
+    let sent: u64 = file_requests.iter().map(|l| l.body_bytes).sum();
+    assert_eq!(sent, fetched, "{log:#?}");
+    assert_eq!(remote["requests"], file_requests.len() as u64);
+
+    // The same findings as the wheel audited from disk.
+    let dir = support::scratch_dir("remote-local");
+    let local = dir.join(REAL);
+    std::fs::write(&local, &wheel).expect("write");
+    let (local_code, local_stdout, _) =
+        run(&["audit", "--format", "json", local.to_str().expect("utf-8")]);
+    let local_json: Value = serde_json::from_str(&local_stdout).expect("json");
+    assert_eq!(local_code, code);
+    assert_eq!(findings(&json), findings(&local_json));
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+}
+
+/// A server that answers ranges with the whole file: downloaded once, hash-checked, same
+/// verdict, and the report says so; with a wrong hash in the index, an error naming the URL.
+#[test]
+fn a_server_ignoring_range_is_downloaded_whole_and_hash_checked() {
+    let (server, wheel) = procmaps_server(Ranges::Ignore, None);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], false);
+    assert_eq!(remote["fetched"], wheel.len() as u64);
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into()))
+    );
+    let index = server.url("/simple/");
+    let (_, human, _) = run(&["audit", "--index-url", &index, "pypi:procmaps"]);
+    assert!(
+        human.contains("the server ignored Range: downloaded all"),
+        "{human}"
+    );
+
+    let (server, _) = procmaps_server(Ranges::Ignore, Some(&"ab".repeat(32)));
+    let (code, json) = audit_json(&server, &["pypi:procmaps"]);
+    assert_eq!(code, 2, "{json:#}");
+    let text = messages(&json);
+    assert!(
+        text.contains("sha256") && text.contains(&server.url(&format!("/files/{REAL}"))),
+        "{text}"
+    );
+}
+
+/// Truncated bodies and a `Content-Length` that lies are retried, then reported as an
+/// error naming the URL; never a hang or a panic.
+#[test]
+fn truncated_and_lying_responses_are_errors_naming_the_url() {
+    for ranges in [Ranges::Truncate, Ranges::LyingLength] {
+        let (server, _) = procmaps_server(ranges, None);
+        let (code, json) = audit_json(&server, &["pypi:procmaps"]);
+        assert_eq!(code, 2, "{ranges:?}: {json:#}");
+        let text = messages(&json);
+        assert!(
+            text.contains(&server.url(&format!("/files/{REAL}"))) && text.contains("cut short"),
+            "{ranges:?}: {text}"
+        );
+        assert_eq!(json["summary"]["analysis_failures"], 1);
+    }
+}
+
+/// Redirects of the index page and of the file are followed (ranges kept).
+#[test]
+fn redirects_are_followed() {
+    let wheel = padded_wheel();
+    let files = vec![(
+        REAL.to_owned(),
+        "/moved/x.whl".to_owned(),
+        sha256(&wheel),
+        None,
+    )];
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::Redirect("/real/procmaps/".into()),
+    );
+    routes.insert(
+        "/real/procmaps/".to_owned(),
+        Route::json(index_page("procmaps", &files)),
+    );
+    routes.insert(
+        "/moved/x.whl".to_owned(),
+        Route::Redirect(format!("/files/{REAL}")),
+    );
+    routes.insert(format!("/files/{REAL}"), Route::file(wheel.clone()));
+    let server = Server::start(routes);
+    let (code, json) = audit_json(&server, &["pypi:procmaps"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["inputs"][0]["remote"]["ranged"], true, "{json:#}");
+    assert!(
+        (json["inputs"][0]["remote"]["fetched"].as_u64().unwrap_or(0) as usize)
+            < wheel.len() - BLOB + 65536
+    );
+}
+
+/// A missing project and a missing version are clear errors naming the URL; other inputs
+/// (a local wheel) are still audited.
+#[test]
+fn missing_projects_and_versions_are_clear_errors() {
+    let (server, _) = procmaps_server(Ranges::Honour, None);
+    let local = format!(
+        "{}/../tests/fixtures/real/{REAL}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, json) = audit_json(&server, &["pypi:nope", "pypi:procmaps==9.9", &local]);
+    assert_eq!(code, 2, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 3);
+    let text = messages(&json);
+    assert!(
+        text.contains("no project `nope`") && text.contains(&server.url("/simple/nope/")),
+        "{text}"
+    );
+    assert!(
+        text.contains("has no release 9.9") && text.contains("0.5.0"),
+        "{text}"
+    );
+    assert_eq!(inputs[2]["kind"], "wheel");
+    assert!(
+        !inputs[2]["binaries"]
+            .as_array()
+            .expect("binaries")
+            .is_empty()
+    );
+}
+
+/// 429 and 503 are retried with backoff (`Retry-After: 0` here), then served.
+#[test]
+fn rate_limits_and_server_errors_are_retried() {
+    let wheel = padded_wheel();
+    let files = vec![(
+        REAL.to_owned(),
+        format!("/files/{REAL}"),
+        sha256(&wheel),
+        None,
+    )];
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::fail_first(2, 429, Route::json(index_page("procmaps", &files))),
+    );
+    routes.insert(
+        format!("/files/{REAL}"),
+        Route::fail_first(1, 503, Route::file(wheel)),
+    );
+    let server = Server::start(routes);
+    let index = server.url("/simple/");
+    let (code, stdout, stderr) = run(&[
+        "audit",
+        "--format",
+        "json",
+        "--index-url",
+        &index,
+        "--http-retries",
+        "3",
+        "pypi:procmaps",
+    ]);
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    let statuses: Vec<u16> = server.log().iter().map(|l| l.status).collect();
+    assert!(
+        statuses.starts_with(&[429, 429, 200, 503, 206]),
+        "{statuses:?}"
+    );
+    // Without retries, the 429 is the error.
+    let (server2, _) = (
+        Server::start(HashMap::from([(
+            "/simple/procmaps/".to_owned(),
+            Route::fail_first(5, 429, Route::Status(404)),
+        )])),
+        (),
+    );
+    let (code, json) = audit_json(&server2, &["pypi:procmaps"]);
+    assert_eq!(code, 2);
+    assert!(messages(&json).contains("HTTP 429"), "{json:#}");
+}
+
+/// Hostile index pages: too large (a limit, named), thousands of files with odd names,
+/// versions and URLs (the right wheel is still chosen), and a page that is not JSON.
+#[test]
+fn hostile_index_pages() {
+    let wheel = padded_wheel();
+    let mut files: Vec<(String, String, String, Option<&str>)> = Vec::new();
+    for i in 0..5000 {
+        let (name, url) = match i % 8 {
+            0 => (
+                format!("procmaps-0.5.0-cp36-abi3-x{i}\n.whl"),
+                "/files/x.whl".to_owned(),
+            ),
+            1 => (
+                format!("../../procmaps-{i}.0-cp36-abi3-linux_x86_64.whl"),
+                "/files/x.whl".to_owned(),
+            ),
+            2 => (
+                format!("evil-{i}.0-cp36-abi3-linux_x86_64.whl"),
+                "/files/x.whl".to_owned(),
+            ),
+            3 => (
+                format!("procmaps-latest{i}-cp36-abi3-linux_x86_64.whl"),
+                "/files/x.whl".to_owned(),
+            ),
+            4 => (
+                "procmaps-99999999999999999999999.0-cp36-abi3-linux_x86_64.whl".to_owned(),
+                "/files/x.whl".to_owned(),
+            ),
+            5 => (
+                format!("procmaps-0.5.0-cp36-abi3-linux_{i}.whl"),
+                "file:///etc/passwd".to_owned(),
+            ),
+            6 => (
+                format!("procmaps-0.5.0-cp36-abi3-linux_{i}.whl"),
+                "//elsewhere/x.whl".to_owned(),
+            ),
+            _ => (
+                format!("prócmaps-\u{202e}{i}.whl"),
+                "/files/x.whl".to_owned(),
+            ),
+        };
+        files.push((name, url, "00".into(), None));
+    }
+    files.push((
+        REAL.to_owned(),
+        format!("/files/{REAL}"),
+        sha256(&wheel),
+        None,
+    ));
+    let page = index_page("procmaps", &files);
+    let mut routes = HashMap::new();
+    routes.insert("/simple/procmaps/".to_owned(), Route::json(page.clone()));
+    routes.insert(
+        "/simple/huge/".to_owned(),
+        Route::json(vec![b' '; 3 * 1024 * 1024]),
+    );
+    routes.insert(
+        "/simple/html/".to_owned(),
+        Route::json("<html><a href=x.whl>x</a></html>"),
+    );
+    routes.insert("/simple/deep/".to_owned(), Route::json("[".repeat(100_000)));
+    routes.insert(format!("/files/{REAL}"), Route::file(wheel));
+    let server = Server::start(routes);
+    let (code, json) = audit_json(
+        &server,
+        &[
+            "pypi:procmaps==0.5.0",
+            "--max-index-size",
+            "1",
+            "pypi:huge",
+            "pypi:html",
+            "pypi:deep",
+        ],
+    );
+    assert_eq!(code, 2, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 4, "{json:#}");
+    assert_eq!(inputs[0]["path"], format!("pypi:procmaps==0.5.0/{REAL}"));
+    assert!(
+        !inputs[0]["binaries"]
+            .as_array()
+            .expect("binaries")
+            .is_empty()
+    );
+    let text = messages(&json);
+    assert!(
+        text.contains(&server.url("/simple/huge/")) && text.contains("over the limit"),
+        "{text}"
+    );
+    assert_eq!(inputs[1]["findings"][0]["code"], "input-limit-exceeded");
+    assert!(
+        text.contains(&server.url("/simple/html/")) && text.contains("not a PEP 691 JSON"),
+        "{text}"
+    );
+    assert!(text.contains(&server.url("/simple/deep/")), "{text}");
+    // The latest version among the odd names that parse is 0.5.0 (the huge number does not
+    // parse as a release number).
+    let (code, json) = audit_json(&server, &["pypi:procmaps"]);
+    assert_eq!(code, 1, "{json:#}");
+}
+
+/// A pinned yanked release is audited, and says so; `--summary` prints one row per
+/// release in Markdown and CSV.
+#[test]
+fn yanked_pins_and_summaries() {
+    let (server, _) = procmaps_server(Ranges::Honour, None);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.7.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_eq!(json["inputs"][0]["remote"]["yanked"], "broken");
+    let index = server.url("/simple/");
+    let (code, md, _) = run(&[
+        "audit",
+        "--index-url",
+        &index,
+        "--summary",
+        "markdown",
+        "pypi:procmaps",
+        "pypi:procmaps==0.7.0",
+        "pypi:nope",
+    ]);
+    assert_eq!(code, 2, "{md}");
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines.len(), 5, "{md}");
+    assert!(lines[0].starts_with("| release | verdict |"), "{md}");
+    assert!(
+        lines[2].starts_with("| procmaps 0.5.0 | fail | 1 | 1 | 1 | 0 |"),
+        "{md}"
+    );
+    assert!(
+        lines[2].contains("cp36-abi3-manylinux2010_x86_64: fail"),
+        "{md}"
+    );
+    assert!(lines[3].starts_with("| procmaps 0.7.0 | fail |"), "{md}");
+    assert!(
+        lines[4].starts_with("| pypi:nope | unreadable |") || lines[4].contains("no project"),
+        "{md}"
+    );
+    let (_, csv, _) = run(&[
+        "audit",
+        "--index-url",
+        &index,
+        "--summary",
+        "csv",
+        "pypi:procmaps",
+    ]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "release,verdict,wheels,binaries,errors,warnings,fetched,platforms"
+    );
+    assert!(
+        lines[1].starts_with("procmaps 0.5.0,fail,1,1,1,0,"),
+        "{csv}"
+    );
+}
+
+/// The real index: one small project (procmaps 0.5.0, 211 kB). Skips, saying why, when
+/// pypi.org cannot be reached from here.
+#[test]
+fn smoke_real_index() {
+    use std::net::ToSocketAddrs;
+    let reachable = ("pypi.org", 443)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(5)).is_ok());
+    if !reachable {
+        eprintln!("SKIP: pypi.org:443 cannot be reached from here");
+        return;
+    }
+    let (code, stdout, stderr) = run(&["audit", "--format", "json", "pypi:procmaps==0.5.0"]);
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
+    if code == 2 && messages(&json).contains("cannot resolve") {
+        eprintln!("SKIP: the index could not be read: {}", messages(&json));
+        return;
+    }
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into()))
+    );
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    assert!(
+        remote["url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("https://")
+    );
+}
