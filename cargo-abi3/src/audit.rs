@@ -75,13 +75,35 @@ pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
     };
     let mut reports = match &remote {
         Some(remote) => remote.install(run),
-        None => run(),
+        None => with_read_pool(run),
     };
     crate::release::cross_check(&mut reports);
     for report in &mut reports {
         apply_overrides(report, &options.overrides);
     }
     Report { inputs: reports }
+}
+
+/// Local inputs read at once. Each reader may hold up to [`crate::binary::MAX_HELD`] (40 MiB) of a
+/// hostile member, so two keep a run under the 100 MB bound by construction, whatever the
+/// machine's core count (real members hold at most 14.5 MB: the largest of the 1,438 binaries
+/// of the benchmark set).
+pub const MAX_PARALLEL_READS: usize = 2;
+
+/// Runs `f` on the pool local inputs are read on: [`MAX_PARALLEL_READS`] threads at most.
+pub(crate) fn with_read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.min(MAX_PARALLEL_READS))
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
 }
 
 fn audit_input(input: &Input, options: &AuditOptions, remote: Option<&Remote>) -> InputReport {
@@ -332,5 +354,18 @@ pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) 
     adjust(&mut report.findings);
     for binary in &mut report.binaries {
         adjust(&mut binary.findings);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The memory bound multiplies with the readers running at once: the pool never has more
+    /// than two, whatever the machine.
+    #[test]
+    fn local_reads_run_on_at_most_two_threads() {
+        let threads = with_read_pool(rayon::current_num_threads);
+        assert!((1..=MAX_PARALLEL_READS).contains(&threads), "{threads}");
     }
 }
