@@ -238,9 +238,10 @@ fn an_explicit_target_triple_is_followed() {
         platform.starts_with("manylinux_2_") && platform.ends_with("_x86_64"),
         "{platform}"
     );
+    // The artifact's real path, under CARGO_TARGET_DIR and the triple.
     let member = input["binaries"][0]["member"].as_str().unwrap();
     assert!(
-        member.starts_with(&format!("{triple}/debug/")),
+        member.starts_with(&format!("{}/{triple}/debug/", examples_target().display())),
         "the artifact of a --target build: {member}"
     );
     // The same finding, culprit included, as without --target.

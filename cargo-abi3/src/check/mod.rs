@@ -357,11 +357,12 @@ fn check_cdylib(
             }
         }
     }
-    // Relative to the target directory (`debug/libext.so`): the input line names the crate.
-    let member = cdylib
-        .path
-        .strip_prefix(&workspace.target_dir)
-        .unwrap_or(&cdylib.path)
+    // The artifact's real path (`CARGO_TARGET_DIR` and `--target-dir` move it), relative to
+    // the current directory when it is under it (`target/debug/libext.so`).
+    let member = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cdylib.path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| cdylib.path.clone())
         .display()
         .to_string();
     for binary in &binaries {

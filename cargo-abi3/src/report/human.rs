@@ -106,13 +106,13 @@ fn escaped_input(input: &InputReport) -> InputReport {
 }
 
 /// Where a finding points: `wheel.whl!pkg/_mod.abi3.so (arm64)`.
-/// For a crate (`check`) the artifact's path in the target directory stands alone: the
-/// diagnostic already points into the crate's manifest.
+/// For a crate (`check`) the artifact's real path stands alone: the diagnostic already
+/// points into the crate's manifest.
 pub fn location(input: &InputReport, binary: Option<&BinaryReport>) -> String {
     let mut out = input.path.clone();
     if let Some(binary) = binary {
         match (&binary.member, input.kind) {
-            (Some(member), InputKind::Crate) => out = format!("target/{member}"),
+            (Some(member), InputKind::Crate) => out = member.clone(),
             (Some(member), _) => {
                 let _ = write!(out, "!{member}");
             }
