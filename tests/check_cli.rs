@@ -320,6 +320,28 @@ fn a_mixed_layout_is_found_through_manifest_path() {
     assert_eq!(input["tags"]["abi"][0], "abi3");
 }
 
+/// Under `check`, a finding of the build hook is said once: `check` reports it itself, and the
+/// hook's copy that cargo relays from the build script is left out of the build's output.
+/// (Plain `cargo build` shows the hook's; cargo replays it on cached builds too.)
+#[test]
+fn hook_findings_appear_once_under_check() {
+    require_python!(false);
+    let manifest = repo()
+        .join("examples")
+        .join("hooked-requires-python-low")
+        .join("Cargo.toml");
+    let run = check(&manifest, &examples_target(), &["--color", "never"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        all.matches("requires-python-below-floor").count(),
+        1,
+        "{all}"
+    );
+    // Cargo's own lines still come through.
+    assert!(run.stderr.contains("Finished"), "{}", run.stderr);
+}
+
 /// The most common place for a raw `extern "C"` call is the extension crate itself, whose
 /// code no rlib holds: `check` names the crate and the line of the call from its sources.
 #[test]

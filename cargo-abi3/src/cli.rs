@@ -512,6 +512,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         cargo_args: args.cargo_args,
         overrides: overrides(&args.output)?,
         py_limited_api: args.py_limited_api,
+        quiet_hook: matches!(args.output.format, OutputFormat::Human),
     };
     let report = match crate::check::check(&options) {
         Ok(report) => report,

@@ -92,6 +92,7 @@ pub fn run(
     cargo: &Path,
     args: &[std::ffi::OsString],
     target: Option<String>,
+    quiet_hook: bool,
 ) -> anyhow::Result<BuildOutput> {
     let mut command = Command::new(cargo);
     command
@@ -99,7 +100,13 @@ pub fn run(
         .arg("--message-format=json-render-diagnostics")
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
+    // Cargo's progress stays in colour on a terminal, though its stderr is read here.
+    if std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("CARGO_TERM_COLOR").is_none()
+    {
+        command.env("CARGO_TERM_COLOR", "always");
+    }
     // Without it PyO3 >= 0.26 links libpython into the extension (maturin sets it too).
     if std::env::var_os("PYO3_BUILD_EXTENSION_MODULE").is_none() {
         command.env("PYO3_BUILD_EXTENSION_MODULE", "1");
@@ -114,6 +121,8 @@ pub fn run(
         .spawn()
         .with_context(|| format!("cannot run `{} build`", cargo.display()))?;
     let stdout = child.stdout.take().context("cargo's stdout")?;
+    let stderr = child.stderr.take().context("cargo's stderr")?;
+    let relay = std::thread::spawn(move || relay_stderr(BufReader::new(stderr), quiet_hook));
     let mut output = BuildOutput {
         target,
         ..BuildOutput::default()
@@ -124,6 +133,7 @@ pub fn run(
         collect(message, &mut output, &mut ffi_out_dir);
     }
     let status = child.wait().context("waiting for cargo")?;
+    let _ = relay.join();
     if let (Some(pyo3), Some(dir)) = (output.pyo3.as_mut(), ffi_out_dir) {
         pyo3.config_hex = read_pyo3_config(&dir);
     }
@@ -135,6 +145,74 @@ pub fn run(
         .into());
     }
     Ok(output)
+}
+
+/// Copies cargo's stderr to ours, line by line, leaving out (with `quiet_hook`) the build
+/// hook's diagnostics
+/// (`warning: pkg@1.0: warning[requires-python-below-floor]: …` and their continuation
+/// lines): `check` runs the same checks and reports each finding once, itself.
+fn relay_stderr(reader: impl std::io::BufRead, quiet_hook: bool) {
+    use std::io::Write as _;
+    let mut in_hook_block: Option<String> = None;
+    let mut err = std::io::stderr().lock();
+    for line in reader.split(b'\n').map_while(Result::ok) {
+        let text = strip_ansi(&String::from_utf8_lossy(&line));
+        if let Some(prefix) = &in_hook_block {
+            if text.starts_with(prefix.as_str()) {
+                continue;
+            }
+            in_hook_block = None;
+        }
+        if let Some(prefix) = hook_block_prefix(&text).filter(|_| quiet_hook) {
+            in_hook_block = Some(prefix);
+            continue;
+        }
+        let _ = err.write_all(&line);
+        let _ = err.write_all(b"\n");
+    }
+}
+
+/// `warning: pkg@1.0: ` when `line` starts one of the build hook's diagnostics relayed by
+/// cargo (`warning[code]:`, `error[code]:`, `info[code]:` with a code of ours).
+fn hook_block_prefix(line: &str) -> Option<String> {
+    for level in ["warning: ", "error: "] {
+        let Some(rest) = line.strip_prefix(level) else {
+            continue;
+        };
+        let Some((package, diagnostic)) = rest.split_once(": ") else {
+            continue;
+        };
+        if !package.contains('@') || package.contains(' ') {
+            continue;
+        }
+        let code = ["warning[", "error[", "info["]
+            .iter()
+            .find_map(|l| diagnostic.strip_prefix(l))
+            .and_then(|d| d.split_once("]:"))
+            .map(|(code, _)| code);
+        if code.is_some_and(|c| c.parse::<cargo_abi3_build_hook::Code>().is_ok()) {
+            return Some(format!("{level}{package}: "));
+        }
+    }
+    None
+}
+
+/// `line` without ANSI colour sequences (`ESC [ … m`).
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The package name in a package id: `registry+…#name@1.0`, `path+file:///dir/name#1.0`.
@@ -282,6 +360,38 @@ pub fn load(target_dir: &Path, workspace_root: &Path) -> anyhow::Result<BuildOut
         );
     }
     Ok(output)
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::*;
+
+    #[test]
+    fn hook_blocks_are_recognised_and_nothing_else() {
+        assert_eq!(
+            hook_block_prefix(
+                "warning: hooked@0.1.0: warning[requires-python-below-floor]: requires-python"
+            )
+            .as_deref(),
+            Some("warning: hooked@0.1.0: ")
+        );
+        assert_eq!(
+            hook_block_prefix("error: hooked@0.1.0: error[floor-mismatch]: the floor").as_deref(),
+            Some("error: hooked@0.1.0: ")
+        );
+        for other in [
+            "warning: unused variable: `x`",
+            "warning: hooked@0.1.0: some other build-script warning",
+            "warning: hooked@0.1.0: warning[not-a-code-of-ours]: x",
+            "   Compiling pyo3 v0.30.1",
+        ] {
+            assert_eq!(hook_block_prefix(other), None, "{other}");
+        }
+        assert_eq!(
+            strip_ansi("\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m: x"),
+            "warning: x"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,10 @@ pub struct CheckOptions {
     /// setuptools' `--py-limited-api=cpXY` (the bdist_wheel option given on the command
     /// line), over setup.cfg and `[tool.distutils.bdist_wheel]`.
     pub py_limited_api: Option<cargo_abi3_build_hook::PyVersion>,
+    /// Leave the build hook's diagnostics out of the build output cargo prints: `check`'s
+    /// human report says each finding itself, once. (Machine formats keep cargo's stderr
+    /// whole: it is the only human-readable copy there.)
+    pub quiet_hook: bool,
 }
 
 impl CheckOptions {
@@ -204,6 +208,7 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
             &cargo,
             &build_options.cargo_build_args(),
             options.target.clone(),
+            options.quiet_hook,
         );
         let output = match output {
             Ok(output) => output,
