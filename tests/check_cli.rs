@@ -514,6 +514,49 @@ fn two_extensions_are_both_checked() {
     assert!(inputs[0]["path"].as_str().unwrap().contains("ext-b"));
 }
 
+/// Cargo's own flags, natively: one package selection for `cargo metadata` and the build
+/// (`--workspace --exclude`), `--target-dir` (the artifact's real path is under it),
+/// `--locked --offline`, `-j`, `-q`.
+#[test]
+fn cargo_flags_are_taken_natively() {
+    require_python!(false);
+    let manifest = repo()
+        .join("examples")
+        .join("two-extensions")
+        .join("Cargo.toml");
+    let target = examples_target().join("flags-target");
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(["check", "--format", "json", "--manifest-path"])
+        .arg(&manifest)
+        .args([
+            "--workspace",
+            "--exclude",
+            "ext-a",
+            "--locked",
+            "--offline",
+            "-j",
+            "2",
+            "-q",
+        ])
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .expect("run cargo-abi3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let inputs = report["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), 1, "{report:#}");
+    assert!(inputs[0]["path"].as_str().unwrap().contains("ext-b"));
+    let member = inputs[0]["binaries"][0]["member"].as_str().unwrap();
+    assert!(
+        member.starts_with(&target.display().to_string()),
+        "not under --target-dir: {member}"
+    );
+    assert!(!stderr.contains("Compiling"), "-q reached cargo: {stderr}");
+}
+
 /// A throwaway crate (no PyO3: builds in a second) with the given files.
 fn scratch_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -207,6 +207,8 @@ pub struct CheckArgs {
     /// Check the artifacts of the last `cargo abi3 check` build instead of building.
     #[arg(long)]
     pub no_build: bool,
+    #[command(flatten)]
+    pub cargo: CargoFlags,
     /// setuptools-rust projects: bdist_wheel's `--py-limited-api=cpXY` given to the real build
     /// on the command line (it overrides setup.cfg and `[tool.distutils.bdist_wheel]`).
     #[arg(long, value_name = "cpXY", value_parser = parse_cp_tag)]
@@ -216,6 +218,40 @@ pub struct CheckArgs {
     /// Extra arguments for `cargo build`.
     #[arg(last = true, value_name = "CARGO_ARGS")]
     pub cargo_args: Vec<std::ffi::OsString>,
+}
+
+/// Cargo's own flags, passed to `cargo metadata` and `cargo build` alike (one package
+/// selection for both). Cargo's `-v` is not among them: `-v` shows info findings here; pass
+/// `-- -v` for a verbose build.
+#[derive(Debug, Args, Default)]
+pub struct CargoFlags {
+    /// Check every workspace member (`cargo build --workspace`).
+    #[arg(long)]
+    pub workspace: bool,
+    /// With --workspace: leave out this package (repeatable).
+    #[arg(long, value_name = "SPEC", requires = "workspace")]
+    pub exclude: Vec<String>,
+    /// Build with this profile (`cargo build --profile`).
+    #[arg(long, value_name = "NAME", conflicts_with = "release")]
+    pub profile: Option<String>,
+    /// Require Cargo.lock to be up to date.
+    #[arg(long)]
+    pub locked: bool,
+    /// Run without accessing the network.
+    #[arg(long)]
+    pub offline: bool,
+    /// Both --locked and --offline.
+    #[arg(long)]
+    pub frozen: bool,
+    /// Parallel jobs for the build.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<String>,
+    /// Where cargo writes artifacts (as `CARGO_TARGET_DIR`).
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<std::path::PathBuf>,
+    /// Quieter build output (`cargo build -q`).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 fn parse_cp_tag(text: &str) -> Result<cargo_abi3_build_hook::PyVersion, String> {
@@ -513,6 +549,15 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         overrides: overrides(&args.output)?,
         py_limited_api: args.py_limited_api,
         quiet_hook: matches!(args.output.format, OutputFormat::Human),
+        workspace: args.cargo.workspace,
+        exclude: args.cargo.exclude,
+        profile: args.cargo.profile,
+        locked: args.cargo.locked,
+        offline: args.cargo.offline,
+        frozen: args.cargo.frozen,
+        jobs: args.cargo.jobs,
+        target_dir: args.cargo.target_dir,
+        quiet: args.cargo.quiet,
     };
     let report = match crate::check::check(&options) {
         Ok(report) => report,

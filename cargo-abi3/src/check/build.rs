@@ -93,6 +93,7 @@ pub fn run(
     args: &[std::ffi::OsString],
     target: Option<String>,
     quiet_hook: bool,
+    target_dir: Option<&Path>,
 ) -> anyhow::Result<BuildOutput> {
     let mut command = Command::new(cargo);
     command
@@ -101,6 +102,9 @@ pub fn run(
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if let Some(dir) = target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
     // Cargo's progress stays in colour on a terminal, though its stderr is read here.
     if std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("CARGO_TERM_COLOR").is_none()

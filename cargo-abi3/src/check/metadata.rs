@@ -50,22 +50,58 @@ impl Member {
 }
 
 /// Runs `cargo metadata --no-deps` for the manifest (or the current directory).
+/// Which packages to check, and cargo's flags that `cargo metadata` takes too.
+#[derive(Debug, Default)]
+pub struct Selection<'a> {
+    /// `-p` specs; empty: the default members.
+    pub packages: &'a [String],
+    /// `--workspace`: every member, less `exclude`.
+    pub workspace: bool,
+    pub exclude: &'a [String],
+    /// `--locked`, `--offline`, `--frozen`.
+    pub flags: Vec<std::ffi::OsString>,
+    /// `--target-dir`, given to cargo as CARGO_TARGET_DIR.
+    pub target_dir: Option<&'a Path>,
+}
+
 pub fn read(
     cargo: &Path,
     manifest_path: Option<&Path>,
-    packages: &[String],
+    selection: &Selection<'_>,
 ) -> anyhow::Result<Workspace> {
+    let packages = selection.packages;
     let mut command = MetadataCommand::new();
     command.cargo_path(cargo).no_deps();
     if let Some(path) = manifest_path {
         command.manifest_path(path);
     }
+    if let Some(dir) = selection.target_dir {
+        command.env("CARGO_TARGET_DIR", dir);
+    }
+    command.other_options(
+        selection
+            .flags
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+    );
     let metadata = command
         .exec()
         .map_err(|e| anyhow::anyhow!("{}", describe(e)))
         .context("cannot read the workspace")?;
     let members: Vec<&Package> = metadata.workspace_packages();
-    let selected: Vec<Member> = if packages.is_empty() {
+    let selected: Vec<Member> = if selection.workspace {
+        members
+            .iter()
+            .filter(|p| {
+                !selection
+                    .exclude
+                    .iter()
+                    .any(|e| spec_name(e) == p.name.as_str())
+            })
+            .map(|p| Member::from_package(p))
+            .collect()
+    } else if packages.is_empty() {
         let defaults = &metadata.workspace_default_members;
         if defaults.is_available() {
             members
@@ -79,7 +115,7 @@ pub fn read(
     } else {
         let mut selected = Vec::new();
         for spec in packages {
-            let name = spec.split(['@', ':']).next().unwrap_or(spec);
+            let name = spec_name(spec);
             let package = members
                 .iter()
                 .find(|p| p.name.as_str() == name)
@@ -105,4 +141,9 @@ fn describe(error: cargo_metadata::Error) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// The package name of a `-p`/`--exclude` spec (`name`, `name@1.0`, `name:1.0`).
+fn spec_name(spec: &str) -> &str {
+    spec.split(['@', ':']).next().unwrap_or(spec)
 }

@@ -45,6 +45,16 @@ pub struct CheckOptions {
     /// human report says each finding itself, once. (Machine formats keep cargo's stderr
     /// whole: it is the only human-readable copy there.)
     pub quiet_hook: bool,
+    /// Cargo's own flags (see `cli::CargoFlags`).
+    pub workspace: bool,
+    pub exclude: Vec<String>,
+    pub profile: Option<String>,
+    pub locked: bool,
+    pub offline: bool,
+    pub frozen: bool,
+    pub jobs: Option<String>,
+    pub target_dir: Option<PathBuf>,
+    pub quiet: bool,
 }
 
 impl CheckOptions {
@@ -77,8 +87,40 @@ impl CheckOptions {
             args.push("--target".into());
             args.push(target.into());
         }
+        if self.workspace {
+            args.push("--workspace".into());
+        }
+        for spec in &self.exclude {
+            args.push("--exclude".into());
+            args.push(spec.into());
+        }
+        if let Some(profile) = &self.profile {
+            args.push("--profile".into());
+            args.push(profile.into());
+        }
+        if let Some(jobs) = &self.jobs {
+            args.push("--jobs".into());
+            args.push(jobs.into());
+        }
+        if self.quiet {
+            args.push("--quiet".into());
+        }
+        args.extend(self.lock_flags());
         args.extend(self.cargo_args.iter().cloned());
         args
+    }
+
+    /// `--locked`, `--offline`, `--frozen`: for `cargo metadata` and `cargo build` alike.
+    pub fn lock_flags(&self) -> Vec<OsString> {
+        [
+            (self.locked, "--locked"),
+            (self.offline, "--offline"),
+            (self.frozen, "--frozen"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, flag)| flag.into())
+        .collect()
     }
 }
 
@@ -182,8 +224,16 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         bail!("cannot read the manifest `{}`: {why}", path.display());
     }
     let cargo = cargo();
-    let read_workspace =
-        || metadata::read(&cargo, options.manifest_path.as_deref(), &options.packages);
+    // `--target-dir` reaches both commands as CARGO_TARGET_DIR (`cargo metadata` has no such
+    // flag, and reports the directory back).
+    let selection = metadata::Selection {
+        packages: &options.packages,
+        workspace: options.workspace,
+        exclude: &options.exclude,
+        flags: options.lock_flags(),
+        target_dir: options.target_dir.as_deref(),
+    };
+    let read_workspace = || metadata::read(&cargo, options.manifest_path.as_deref(), &selection);
     // `cargo metadata` first: a selection without a cdylib is said before anything is built
     // with extension-module settings, and the backend's features are known for the build.
     let workspace = read_workspace()?;
@@ -209,6 +259,7 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
             &build_options.cargo_build_args(),
             options.target.clone(),
             options.quiet_hook,
+            options.target_dir.as_deref(),
         );
         let output = match output {
             Ok(output) => output,
