@@ -192,6 +192,14 @@ fn findings(report: &Value) -> Vec<&Value> {
     out
 }
 
+/// The finding of `code` about `symbol`, wherever it is in the report.
+fn finding_for<'a>(report: &'a Value, code: &str, symbol: &str) -> &'a Value {
+    findings(report)
+        .into_iter()
+        .find(|f| f["code"] == code && f["symbol"] == symbol)
+        .unwrap_or_else(|| panic!("no {code} for {symbol}: {report:#}"))
+}
+
 fn span_text(finding: &Value) -> String {
     let span = &finding["span"];
     let text = std::fs::read_to_string(span["file"].as_str().expect("span file")).expect("read");
@@ -268,11 +276,7 @@ fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     let run = check_example("raw-extern-311", &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    let all = findings(&report);
-    let finding = all
-        .iter()
-        .find(|f| f["code"] == "newer-than-floor" && f["symbol"] == "PyType_GetName")
-        .expect("newer-than-floor for PyType_GetName");
+    let finding = finding_for(&report, "newer-than-floor", "PyType_GetName");
     let notes = finding["notes"].to_string();
     assert!(
         notes.contains("referenced by crate `floorhelper` (rlib member floorhelper-"),
@@ -350,11 +354,7 @@ fn a_call_in_the_crates_own_code_is_named_with_its_line() {
     let run = check_example("own-extern-311", &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();
-    let all = findings(&report);
-    let finding = all
-        .iter()
-        .find(|f| f["code"] == "newer-than-floor" && f["symbol"] == "PyType_GetName")
-        .expect("newer-than-floor for PyType_GetName");
+    let finding = finding_for(&report, "newer-than-floor", "PyType_GetName");
     let notes = finding["notes"].to_string();
     assert!(
         notes.contains("referenced by the crate's own code (`own-extern-311`): src/lib.rs:20"),
