@@ -493,3 +493,67 @@ fn maturin_extension_module_feature_counts_only_under_maturin() {
     let (outcome, _) = fx.run(Hook::new());
     assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
 }
+
+/// Issue case 8, with real builds: `[tool.maturin] features = ["pyo3/extension-module"]` is
+/// not active in a plain `cargo build`, which then links libpython into the extension (readelf
+/// shows it): the hook warns. maturin passes the feature (and the variable): its build links
+/// no libpython and the hook says nothing.
+#[test]
+#[cfg(target_os = "linux")]
+fn maturin_only_extension_module_feature_is_judged_per_build() {
+    let name = "hooked-maturin-extension-module";
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "--message-format=json"])
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", examples_target().join("plain"))
+        .env("PYO3_PYTHON", "python3")
+        .env_remove("PYO3_BUILD_EXTENSION_MODULE")
+        .env_remove("PYO3_USE_ABI3_FORWARD_COMPATIBILITY")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let warnings = hook_warnings(&stderr, name);
+    assert!(
+        warnings
+            .first()
+            .is_some_and(|w| w.starts_with("warning[extension-module-not-set]")),
+        "{stderr}"
+    );
+    let so = examples_target().join("plain/debug/libhooked_maturin_extension_module.so");
+    let dynamic = Command::new("readelf").arg("-d").arg(&so).output();
+    if let Ok(dynamic) = dynamic {
+        let text = String::from_utf8_lossy(&dynamic.stdout);
+        assert!(text.contains("libpython3"), "the warning is true: {text}");
+    }
+
+    let maturin = Command::new("maturin").arg("--version").output();
+    if !maturin.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "maturin is missing under CI=true"
+        );
+        eprintln!("SKIP: maturin is not installed");
+        return;
+    }
+    let wheels = tempfile::tempdir().unwrap();
+    // Not quiet: maturin relays cargo's build-script warnings.
+    let built = Command::new("maturin")
+        .args(["build", "-o"])
+        .arg(wheels.path())
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", examples_target().join("maturin"))
+        .env_remove("PYO3_BUILD_EXTENSION_MODULE")
+        .output()
+        .expect("run maturin");
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("extension-module-not-set"),
+        "the hook warned under maturin: {stderr}"
+    );
+}

@@ -1,0 +1,3 @@
+fn main() {
+    cargo_abi3_build_hook::check();
+}
