@@ -39,11 +39,17 @@ pub enum Command {
     List,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
 pub enum OutputFormat {
+    /// rustc-style diagnostics.
     #[default]
     Human,
+    /// The versioned JSON report (`cargo-abi3/report.schema.json`).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
+    /// GitHub Actions workflow commands: findings annotate the pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -209,19 +215,30 @@ pub fn parse() -> Cli {
 /// Whether the command line asks for JSON: the last `--format json` or `--format=json`
 /// before any `--`. Read before parsing, so that a usage error is a JSON report too.
 pub fn wants_json(args: &[OsString]) -> bool {
-    let mut json = false;
+    requested_format(args) == OutputFormat::Json
+}
+
+/// The machine-readable format the command line asks for (the last `--format X` or
+/// `--format=X` before any `--`), [`OutputFormat::Human`] if none or an unknown one. Read
+/// before parsing, so that a usage error is a report in that format too.
+pub fn requested_format(args: &[OsString]) -> OutputFormat {
+    let mut format = OutputFormat::Human;
     let mut iter = args.iter().skip(1);
+    let parse = |v: Option<&str>| {
+        v.and_then(|v| OutputFormat::from_str(v, false).ok())
+            .unwrap_or(OutputFormat::Human)
+    };
     while let Some(arg) = iter.next() {
         if arg == "--" {
             break;
         }
         if arg == "--format" {
-            json = iter.next().is_some_and(|v| v == "json");
+            format = parse(iter.next().and_then(|v| v.to_str()));
         } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--format=")) {
-            json = value == "json";
+            format = parse(Some(value));
         }
     }
-    json
+    format
 }
 
 /// The whole program: parses, runs and returns the exit code. Every way out prints
@@ -230,10 +247,11 @@ pub fn wants_json(args: &[OsString]) -> bool {
 /// usage errors included. `--help` and `--version` print what they always print.
 pub fn main() -> u8 {
     let args = args();
-    let json = wants_json(&args);
+    let format = requested_format(&args);
+    let json = format != OutputFormat::Human;
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(error) => return usage_error(&error, json),
+        Err(error) => return usage_error(&error, format),
     };
     match run(cli) {
         Ok(code) => code,
@@ -246,7 +264,12 @@ pub fn main() -> u8 {
                     format!("cannot run: {error:#}"),
                 )
                 .help("check the arguments (`--deny`, `--warn` and `--allow` take the codes `cargo abi3 list` prints)");
-                let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+                let _ = write_stdout(&failure_report(
+                    COMMAND_LINE,
+                    InputKind::Path,
+                    finding,
+                    format,
+                ));
             }
             2
         }
@@ -256,21 +279,38 @@ pub fn main() -> u8 {
 /// The input a report about the command line itself names.
 const COMMAND_LINE: &str = "(command line)";
 
-/// A report of one input holding one finding, as JSON.
-fn failure_json(path: &str, kind: InputKind, finding: Finding) -> String {
+/// A report of one input holding one finding, in a machine-readable `format`.
+fn failure_report(path: &str, kind: InputKind, finding: Finding, format: OutputFormat) -> String {
     let mut input = InputReport::new(path.to_owned(), kind);
     input.findings.push(finding);
-    report::json::render(&report::Report {
-        inputs: vec![input],
-    }) + "\n"
+    render_report(
+        &report::Report {
+            inputs: vec![input],
+        },
+        format,
+        false,
+    )
 }
 
-/// clap's error (or help) as clap prints it; with `--format json`, an error is also a report.
-fn usage_error(error: &clap::Error, json: bool) -> u8 {
+/// A report in a machine-readable format (`Human` renders as JSON: callers only ask for the
+/// machine formats).
+fn render_report(report: &report::Report, format: OutputFormat, verbose: bool) -> String {
+    match format {
+        OutputFormat::Sarif => {
+            report::sarif::render(report, report::sarif::SarifOptions { verbose }) + "\n"
+        }
+        OutputFormat::Github => report::github::render(report, verbose),
+        OutputFormat::Json | OutputFormat::Human => report::json::render(report) + "\n",
+    }
+}
+
+/// clap's error (or help) as clap prints it; with a machine-readable `--format`, an error is
+/// also a report in that format.
+fn usage_error(error: &clap::Error, format: OutputFormat) -> u8 {
     use clap::error::ErrorKind;
     let _ = error.print();
     let code = u8::try_from(error.exit_code()).unwrap_or(2);
-    if json
+    if format != OutputFormat::Human
         && !matches!(
             error.kind(),
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
@@ -293,7 +333,12 @@ fn usage_error(error: &clap::Error, json: bool) -> u8 {
         for line in lines {
             finding = finding.note(line);
         }
-        let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+        let _ = write_stdout(&failure_report(
+            COMMAND_LINE,
+            InputKind::Path,
+            finding,
+            format,
+        ));
         return 2;
     }
     code
@@ -431,7 +476,6 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
     };
     let report = crate::host::host(&args.host, &options);
     let text = match args.output.format {
-        OutputFormat::Json => report::json::render(&report) + "\n",
         OutputFormat::Human => crate::host::render::render(
             &report,
             HumanOptions {
@@ -439,6 +483,7 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
                 verbose: args.output.verbose,
             },
         ),
+        format => render_report(&report, format, args.output.verbose),
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
@@ -466,7 +511,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
     let report = match crate::check::check(&options) {
         Ok(report) => report,
         // The crate could not be checked: still a report, with the reason as its finding.
-        Err(error) if matches!(args.output.format, OutputFormat::Json) => {
+        Err(error) if args.output.format != OutputFormat::Human => {
             eprintln!("error: {}", escape(&format!("{error:#}")));
             crate::check::failure_report(&options, &error)
         }
@@ -479,7 +524,6 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
 /// Prints a report in the chosen format.
 pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
     let text = match output.format {
-        OutputFormat::Json => report::json::render(report) + "\n",
         OutputFormat::Human => report::human::render(
             report,
             HumanOptions {
@@ -487,6 +531,7 @@ pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> 
                 verbose: output.verbose,
             },
         ),
+        format => render_report(report, format, output.verbose),
     };
     write_stdout(&text)
 }
@@ -510,6 +555,29 @@ mod tests {
             .map(OsString::from)
             .collect();
         wants_json(&args)
+    }
+
+    #[test]
+    fn every_machine_format_is_asked_for_before_parsing() {
+        let format = |args: &[&str]| {
+            let args: Vec<OsString> = std::iter::once("cargo-abi3")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect();
+            requested_format(&args)
+        };
+        assert_eq!(
+            format(&["audit", "--format", "sarif", "--bogus"]),
+            OutputFormat::Sarif
+        );
+        assert_eq!(
+            format(&["audit", "--format=github", "x"]),
+            OutputFormat::Github
+        );
+        assert_eq!(
+            format(&["audit", "--format", "nonsense"]),
+            OutputFormat::Human
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use cargo_abi3_build_hook::Severity;
 use super::{BinaryReport, InputKind, InputReport, Report};
 use crate::finding::Finding;
 
+/// Allowed findings listed one by one without `--verbose`; more become one line.
+const MAX_ALLOWED_LINES: usize = 5;
+
 /// How to render.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HumanOptions {
@@ -65,6 +68,10 @@ fn escape_finding(finding: &mut Finding) {
     finding.notes.iter_mut().for_each(escape_owned);
     finding.help.iter_mut().for_each(escape_owned);
     finding.symbol.iter_mut().for_each(escape_owned);
+    if let Some(allowed) = &mut finding.allowed {
+        escape_owned(&mut allowed.reason);
+        escape_owned(&mut allowed.by);
+    }
 }
 
 /// A copy of `input` whose every string the human renderers print is [`escape`]d: paths,
@@ -184,7 +191,19 @@ pub fn render_with(
         inputs: report.inputs.iter().map(escaped_input).collect(),
     };
     let mut out = String::new();
+    let mut allowed = Vec::new();
     for (input, binary, finding) in report.findings() {
+        if let Some(why) = &finding.allowed {
+            allowed.push(format!(
+                "allowed[{}]: {} ({}); reason: {} ({})\n",
+                finding.code.name(),
+                finding.message,
+                location(input, binary),
+                why.reason,
+                why.by
+            ));
+            continue;
+        }
         if finding.severity == Severity::Info && !options.verbose {
             continue;
         }
@@ -194,6 +213,19 @@ pub fn render_with(
             &renderer,
         ));
         out.push_str("\n\n");
+    }
+    // Accepted findings: one line each, with the reason; many of them only with --verbose.
+    if allowed.len() <= MAX_ALLOWED_LINES || options.verbose {
+        allowed.iter().for_each(|line| out.push_str(line));
+    } else {
+        let _ = writeln!(
+            out,
+            "allowed: {} findings accepted with a reason (--verbose lists them)",
+            allowed.len()
+        );
+    }
+    if !allowed.is_empty() {
+        out.push('\n');
     }
     for input in &report.inputs {
         out.push_str(&input_block(input));
@@ -217,13 +249,18 @@ pub fn render_with(
     };
     let _ = writeln!(
         out,
-        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}",
+        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}{}",
         summary.inputs,
         plural(summary.inputs),
         summary.errors,
         plural(summary.errors),
         summary.warnings,
         plural(summary.warnings),
+        if summary.allowed > 0 {
+            format!(", {} allowed", summary.allowed)
+        } else {
+            String::new()
+        },
         if summary.infos > 0 && !options.verbose {
             format!(
                 " ({} note{} hidden; --verbose shows them)",
