@@ -170,3 +170,148 @@ fn json_stays_on_its_schema() {
     let json = assert_valid_report(&stdout);
     assert_eq!(json["summary"]["allowed"], 0);
 }
+
+/// A scratch directory holding the procmaps wheel and `policy` as cargo-abi3.toml.
+fn project(policy: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = workspace().join(PROCMAPS);
+    std::fs::copy(&wheel, dir.path().join(wheel.file_name().unwrap())).unwrap();
+    std::fs::write(dir.path().join("cargo-abi3.toml"), policy).unwrap();
+    dir
+}
+
+const WHEEL: &str = "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl";
+
+const POLICY: &str = r#"deny = ["extra-exports"]
+
+[[allow-finding]]
+code = "newer-than-floor"
+symbol = "PyUnicode_AsUTF8AndSize"
+path = "procmaps-*.whl!*"
+reason = "only called behind a version check"
+
+[[allow-finding]]
+code = "not-in-stable-abi"
+symbol = "_PyNothing*"
+reason = "left over"
+
+[[allow-finding]]
+code = "newer-than-floor"
+path = "other-*.whl"
+reason = "another wheel of the release"
+"#;
+
+#[test]
+fn policy_file_accepts_with_reasons_and_flags_stale_entries() {
+    let dir = project(POLICY);
+    // Human: the accepted finding is one `allowed` line with its reason; the stale entry is
+    // a warning pointing into the file; the entry for a wheel not audited is not judged.
+    let (code, stdout, _) = run_in(dir.path(), &["audit", WHEEL]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("allowed[newer-than-floor]: `PyUnicode_AsUTF8AndSize` needs Python 3.10")
+            && stdout.contains("reason: only called behind a version check (cargo-abi3.toml:4:8)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("warning[unmatched-allow]"), "{stdout}");
+    assert!(stdout.contains("--> cargo-abi3.toml:10:8"), "{stdout}");
+    assert_eq!(stdout.matches("unmatched-allow").count(), 1, "{stdout}");
+    assert!(
+        stdout.contains("ok: 1 input, 1 binary: 0 errors, 1 warning, 1 allowed"),
+        "{stdout}"
+    );
+
+    // JSON: the reason and the entry, the stale entry's span with line and column.
+    let (_, stdout, _) = run_in(dir.path(), &["audit", "--format", "json", WHEEL]);
+    let json = assert_valid_report(&stdout);
+    let allowed = &json["inputs"][0]["binaries"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "newer-than-floor")
+        .unwrap()["allowed"];
+    assert_eq!(allowed["reason"], "only called behind a version check");
+    assert_eq!(allowed["by"], "cargo-abi3.toml:4:8");
+    let config = &json["inputs"][1];
+    assert_eq!(config["kind"], "config");
+    let span = &config["findings"][0]["span"];
+    assert_eq!(
+        (span["line"].as_u64(), span["column"].as_u64()),
+        (Some(10), Some(8))
+    );
+    assert_eq!(json["summary"]["allowed"], 1);
+
+    // SARIF: a suppression with the justification; the stale entry located in the file.
+    let (_, stdout, _) = run_in(dir.path(), &["audit", "--format", "sarif", WHEEL]);
+    let log = assert_valid_sarif(&stdout);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    let suppressed = results
+        .iter()
+        .find(|r| r["ruleId"] == "newer-than-floor")
+        .unwrap();
+    assert_eq!(
+        suppressed["suppressions"][0]["justification"],
+        "only called behind a version check"
+    );
+    let stale = results
+        .iter()
+        .find(|r| r["ruleId"] == "unmatched-allow")
+        .unwrap();
+    let location = &stale["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "cargo-abi3.toml");
+    assert_eq!(location["region"]["startLine"], 10);
+
+    // A stale entry can fail the gate.
+    let (code, _, _) = run_in(dir.path(), &["audit", "--deny", "unmatched-allow", WHEEL]);
+    assert_eq!(code, 1);
+    // --config wins over the file in the directory (an empty policy: the error is back).
+    std::fs::write(dir.path().join("empty.toml"), "").unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &["audit", "--config", "empty.toml", WHEEL]);
+    assert_eq!(code, 1, "{stdout}");
+}
+
+#[test]
+fn policy_in_pyproject_and_errors_with_spans() {
+    let dir = project("");
+    std::fs::remove_file(dir.path().join("cargo-abi3.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"x\"\n\n[tool.cargo-abi3]\nallow = [\"newer-than-floor\"]\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &["audit", WHEEL]);
+    assert_eq!(code, 0, "{stdout}");
+
+    // Malformed: exit 2, the error points into the file, in every format.
+    std::fs::write(
+        dir.path().join("cargo-abi3.toml"),
+        "[[allow-finding]]\ncode = \"newer-than-floor\"\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &["audit", WHEEL]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.contains("error[unreadable-input]: cargo-abi3.toml: the allow-finding for `newer-than-floor` has no `reason`"), "{stdout}");
+    assert!(stdout.contains("--> cargo-abi3.toml:2:8"), "{stdout}");
+    let (code, stdout, _) = run_in(dir.path(), &["audit", "--format", "json", WHEEL]);
+    assert_eq!(code, 2);
+    let json = assert_valid_report(&stdout);
+    assert_eq!(json["inputs"][0]["findings"][0]["span"]["line"], 2);
+    let (code, stdout, _) = run_in(dir.path(), &["audit", "--format", "github", WHEEL]);
+    assert_eq!(code, 2);
+    assert!(
+        stdout.starts_with("::error file=cargo-abi3.toml,line=2,col=8,"),
+        "{stdout}"
+    );
+    // Input errors cannot be allowed.
+    std::fs::write(
+        dir.path().join("cargo-abi3.toml"),
+        "allow = [\"unreadable-input\"]\n",
+    )
+    .unwrap();
+    let (code, stdout, _) = run_in(dir.path(), &["audit", "missing.whl"]);
+    assert_eq!(code, 2);
+    assert!(stdout.contains("cannot be allowed"), "{stdout}");
+    // A --config that is not there.
+    let (code, _, stderr) = run_in(dir.path(), &["audit", "--config", "nope.toml", WHEEL]);
+    assert_eq!(code, 2, "{stderr}");
+}

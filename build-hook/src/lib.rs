@@ -26,6 +26,7 @@ pub mod finding;
 pub mod hook;
 pub mod intent;
 pub mod manifest;
+pub mod policy;
 pub mod pyo3_config;
 pub mod pyproject;
 pub mod render;

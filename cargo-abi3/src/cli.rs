@@ -80,6 +80,38 @@ pub struct OutputArgs {
     /// Do not report CODE (repeatable; input errors cannot be allowed).
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+    /// The policy file (severities, `[[allow-finding]]` entries with reasons). Without it:
+    /// `cargo-abi3.toml` in the current directory or the crate/workspace root, else
+    /// `[tool.cargo-abi3]` in pyproject.toml, else `[package.metadata.cargo-abi3]` or
+    /// `[workspace.metadata.cargo-abi3]` in Cargo.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl OutputArgs {
+    /// The policy for a run in `crate_dir` (if any), or the report of why it cannot be used.
+    fn policy(
+        &self,
+        crate_dir: Option<&std::path::Path>,
+    ) -> Result<Option<crate::policy::Policy>, Box<report::Report>> {
+        crate::policy::load(self.config.as_deref(), crate_dir).map_err(|finding| {
+            let fallback = self
+                .config
+                .clone()
+                .unwrap_or_else(|| crate::policy::DEFAULT_FILE.into());
+            Box::new(crate::policy::error_report(*finding, &fallback))
+        })
+    }
+
+    /// The policy's severities, then the command line's (the last word wins).
+    fn overrides_with(
+        &self,
+        policy: Option<&crate::policy::Policy>,
+    ) -> anyhow::Result<Vec<Override>> {
+        let mut all = policy.map(crate::policy::overrides).unwrap_or_default();
+        all.extend(overrides(self)?);
+        Ok(all)
+    }
 }
 
 /// What cargo-abi3 reads from untrusted wheels and binaries at most (`audit`, `host --with`).
@@ -421,19 +453,33 @@ fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
+/// A policy that cannot be used: its report, exit 2.
+fn policy_failure(report: &report::Report, output: &OutputArgs) -> anyhow::Result<u8> {
+    emit(report, output)?;
+    Ok(2)
+}
+
 fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
+    let policy = match args.output.policy(None) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
+    let mut allowed_exports: Vec<_> = args
+        .allow_export
+        .iter()
+        .map(|a| crate::rules::ExportAllow::parse(a))
+        .collect();
+    if let Some(policy) = &policy {
+        allowed_exports.extend(crate::policy::export_allows(policy));
+    }
     let options = AuditOptions {
         assume_minimum: args.assume_minimum,
         limits: args.limits.limits(),
-        overrides: overrides(&args.output)?,
-        allowed_exports: args
-            .allow_export
-            .iter()
-            .map(|a| crate::rules::ExportAllow::parse(a))
-            .collect(),
+        overrides: args.output.overrides_with(policy.as_ref())?,
+        allowed_exports,
     };
     let bar = progress_bar();
-    let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
+    let mut report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -444,6 +490,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
     if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
         eprintln!("{}", crate::load::READ_STATS.summary());
+    }
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Audit,
+            &options.overrides,
+        );
     }
     emit(&report, &args.output)?;
     Ok(report.exit_code())
@@ -466,15 +520,27 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 fn run_host(args: HostArgs) -> anyhow::Result<u8> {
+    let policy = match args.output.policy(None) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
     let options = crate::host::HostOptions {
         sysroot: args.sysroot,
         with: args.with,
         ld_library_path: std::env::var("LD_LIBRARY_PATH").ok(),
         max_names: args.max_names.max(1),
-        overrides: overrides(&args.output)?,
+        overrides: args.output.overrides_with(policy.as_ref())?,
         limits: args.limits.limits(),
     };
-    let report = crate::host::host(&args.host, &options);
+    let mut report = crate::host::host(&args.host, &options);
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Host,
+            &options.overrides,
+        );
+    }
     let text = match args.output.format {
         OutputFormat::Human => crate::host::render::render(
             &report,
@@ -490,6 +556,17 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
 }
 
 fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
+    // The policy of the crate checked: around its manifest, else the working directory.
+    let crate_dir = args
+        .manifest_path
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf);
+    let policy = match args.output.policy(crate_dir.as_deref()) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
     let options = crate::check::CheckOptions {
         packages: args.packages,
         release: args.release,
@@ -506,9 +583,9 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         manifest_path: args.manifest_path,
         no_build: args.no_build,
         cargo_args: args.cargo_args,
-        overrides: overrides(&args.output)?,
+        overrides: args.output.overrides_with(policy.as_ref())?,
     };
-    let report = match crate::check::check(&options) {
+    let mut report = match crate::check::check(&options) {
         Ok(report) => report,
         // The crate could not be checked: still a report, with the reason as its finding.
         Err(error) if args.output.format != OutputFormat::Human => {
@@ -517,6 +594,14 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         }
         Err(error) => return Err(error),
     };
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Check,
+            &options.overrides,
+        );
+    }
     emit(&report, &args.output)?;
     Ok(report.exit_code())
 }

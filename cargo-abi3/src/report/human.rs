@@ -207,11 +207,13 @@ pub fn render_with(
         if finding.severity == Severity::Info && !options.verbose {
             continue;
         }
-        out.push_str(&render_finding(
-            finding,
-            &location(input, binary),
-            &renderer,
-        ));
+        // The policy file's own findings point into it: no "in <file>" note.
+        let at = if input.kind == InputKind::Config && finding.span.is_some() {
+            String::new()
+        } else {
+            location(input, binary)
+        };
+        out.push_str(&render_finding(finding, &at, &renderer));
         out.push_str("\n\n");
     }
     // Accepted findings: one line each, with the reason; many of them only with --verbose.
@@ -285,6 +287,9 @@ fn input_line(input: &InputReport) -> String {
     } else {
         "Audited"
     };
+    if input.kind == InputKind::Config {
+        return format!("{:>10} {}", "Policy", input.path);
+    }
     let mut line = format!("{:>10} {}", verb, input.path);
     if input.kind == InputKind::Path {
         return line;

@@ -33,6 +33,8 @@ pub enum InputKind {
     Host,
     /// A crate built and checked by `cargo abi3 check` (`path` is its Cargo.toml).
     Crate,
+    /// The policy file (`cargo-abi3.toml`, …): its own errors and `unmatched-allow`.
+    Config,
 }
 
 /// A wheel's tags as its file name states them.
@@ -143,7 +145,11 @@ impl Report {
 
     pub fn summary(&self) -> Summary {
         let mut summary = Summary {
-            inputs: self.inputs.len(),
+            inputs: self
+                .inputs
+                .iter()
+                .filter(|i| i.kind != InputKind::Config)
+                .count(),
             binaries: self.inputs.iter().map(|i| i.binaries.len()).sum(),
             ..Summary::default()
         };
