@@ -206,7 +206,9 @@ fn audit_wheel(path: &Path, options: &AuditOptions) -> InputReport {
     );
     // Read every shared object first: rules need to know what the wheel bundles.
     let mut read = Vec::new();
-    for member in archive.shared_objects() {
+    let mut members = archive.shared_objects();
+    members.extend(archive.script_binaries());
+    for member in members {
         match load::load_member(&mut archive, &member) {
             Ok(Loaded {
                 binaries, declared, ..
