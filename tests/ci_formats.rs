@@ -315,3 +315,42 @@ fn policy_in_pyproject_and_errors_with_spans() {
     let (code, _, stderr) = run_in(dir.path(), &["audit", "--config", "nope.toml", WHEEL]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn list_and_explain_speak_json_and_help_shows_exit_codes() {
+    let (code, stdout, _) = run_in(&workspace(), &["list", "--format", "json"]);
+    assert_eq!(code, 0);
+    let list: Value = serde_json::from_str(&stdout).unwrap();
+    let codes = list["codes"].as_array().unwrap();
+    let unmatched = codes
+        .iter()
+        .find(|c| c["code"] == "unmatched-allow")
+        .unwrap();
+    assert_eq!(unmatched["default_severity"], "warning");
+    assert_eq!(unmatched["family"], "policy file");
+    assert!(codes.iter().all(|c| c.get("explain").is_none()));
+    let (code, stdout, _) = run_in(
+        &workspace(),
+        &["explain", "newer-than-floor", "--format", "json"],
+    );
+    assert_eq!(code, 0);
+    let explain: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(explain["code"], "newer-than-floor");
+    assert!(
+        explain["explain"]
+            .as_str()
+            .unwrap()
+            .contains("Fix: raise the floor")
+    );
+    let (code, _, _) = run_in(
+        &workspace(),
+        &["explain", "no-such-code", "--format", "json"],
+    );
+    assert_eq!(code, 2);
+    for command in ["audit", "check", "host", "list", "explain"] {
+        let (code, stdout, _) = run_in(&workspace(), &[command, "--help"]);
+        assert_eq!(code, 0);
+        assert!(stdout.contains("Examples:"), "{command}: {stdout}");
+        assert!(stdout.contains("Exit codes:"), "{command}: {stdout}");
+    }
+}

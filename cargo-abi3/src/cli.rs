@@ -15,28 +15,89 @@ use crate::report::{self, InputKind, InputReport};
 
 /// Verify that Python abi3/abi3t extensions keep the promise of their wheel tag.
 #[derive(Debug, Parser)]
-#[command(name = "cargo-abi3", bin_name = "cargo abi3", version, about, long_about = None)]
+#[command(name = "cargo-abi3", bin_name = "cargo abi3", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The exit codes, shown by every command's `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0  clean: no error-level findings (warnings, notes and allowed findings may be present)
+  1  at least one error-level finding
+  2  the tool could not do its job: an input could not be analysed, bad arguments or
+     policy file, nothing to audit";
+
+const AUDIT_HELP: &str = "Examples:
+  cargo abi3 audit dist/*.whl                      audit every wheel of a release
+  cargo abi3 audit --format github dist            annotate a pull request (GitHub Actions)
+  cargo abi3 audit --format sarif dist > x.sarif   for github/codeql-action/upload-sarif
+  cargo abi3 audit --assume-minimum 3.9 target/release/libmod.so
+  cargo abi3 audit --config ci/cargo-abi3.toml dist/*.whl
+  cargo-abi3 audit {abi3_wheel}                    as cibuildwheel's audit-command
+
+";
+
+const CHECK_HELP: &str = "Examples:
+  cargo abi3 check                                 build the crate, check every cdylib
+  cargo abi3 check -p my-ext --release --format github
+  cargo abi3 check --no-build                      re-check the last build's artifacts
+
+";
+
+const HOST_HELP: &str = "Examples:
+  cargo abi3 host /usr/bin/uwsgi-core --with dist/*.whl
+  cargo abi3 host --sysroot /srv/image usr/bin/python3.12
+
+";
+
+const INFO_HELP: &str = "Examples:
+  cargo abi3 list --format json
+  cargo abi3 explain newer-than-floor
+
+Exit codes: 0, or 2 for an unknown code or bad arguments.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit wheels and binaries against CPython's stable-ABI manifest and link hygiene rules.
+    #[command(after_help = with_exit_codes(AUDIT_HELP))]
     Audit(AuditArgs),
     /// Which libraries an interpreter or embedding program forces on every extension, and
     /// where they collide with a wheel's own.
+    #[command(after_help = with_exit_codes(HOST_HELP))]
     Host(HostArgs),
     /// Build the crate with cargo and check every cdylib against what the crate declares.
+    #[command(after_help = with_exit_codes(CHECK_HELP))]
     Check(CheckArgs),
     /// Show why a code matters and how to fix it.
+    #[command(after_help = INFO_HELP)]
     Explain {
         /// A code such as `newer-than-floor`.
         code: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: InfoFormat,
     },
     /// List every code with its default severity.
-    List,
+    #[command(after_help = INFO_HELP)]
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: InfoFormat,
+    },
+}
+
+/// A command's examples followed by the exit codes.
+fn with_exit_codes(examples: &'static str) -> String {
+    format!("{examples}{EXIT_CODES}")
+}
+
+/// Output of `list` and `explain`.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum InfoFormat {
+    #[default]
+    Human,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -65,7 +126,8 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
-    /// Colour human output (NO_COLOR and CARGO_TERM_COLOR are honoured with `auto`).
+    /// Colour human output. With `auto`: NO_COLOR, CARGO_TERM_COLOR, CLICOLOR_FORCE,
+    /// FORCE_COLOR, TERM=dumb and CLICOLOR=0 are honoured, else colour on a terminal.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
     /// Also show info-level findings (the computed floor when it differs from the claim).
@@ -382,7 +444,28 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(args) => run_audit(args),
         Command::Host(args) => run_host(args),
         Command::Check(args) => run_check(args),
-        Command::Explain { code } => {
+        Command::Explain {
+            code,
+            format: InfoFormat::Json,
+        } => {
+            let code: Code = code.parse()?;
+            write_stdout(&(code_json(code, true).to_string() + "\n"))?;
+            Ok(0)
+        }
+        Command::List {
+            format: InfoFormat::Json,
+        } => {
+            let codes: Vec<serde_json::Value> =
+                Code::ALL.iter().map(|&c| code_json(c, false)).collect();
+            let doc = serde_json::json!({
+                "version": 1,
+                "tool": concat!("cargo-abi3 ", env!("CARGO_PKG_VERSION")),
+                "codes": codes,
+            });
+            write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            Ok(0)
+        }
+        Command::Explain { code, .. } => {
             let code: Code = code.parse()?;
             let text = format!(
                 "{}[{}]: {}\n\nfamily: {}; default severity: {}\n\n{}\n",
@@ -396,11 +479,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             write_stdout(&text)?;
             Ok(0)
         }
-        Command::List => {
+        Command::List { .. } => {
             write_stdout(&list_codes())?;
             Ok(0)
         }
     }
+}
+
+/// A code as `list --format json` / `explain --format json` print it.
+fn code_json(code: Code, explain: bool) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "code": code.name(),
+        "family": code.family().title(),
+        "default_severity": code.default_severity().to_string(),
+        "summary": code.summary(),
+    });
+    if explain {
+        value["explain"] = serde_json::Value::from(code.explain());
+    }
+    value
 }
 
 fn list_codes() -> String {
@@ -437,20 +534,43 @@ fn overrides(output: &OutputArgs) -> anyhow::Result<Vec<Override>> {
 }
 
 fn use_color(choice: ColorChoice) -> bool {
+    color_from(
+        choice,
+        &|k| std::env::var(k).ok(),
+        std::io::stdout().is_terminal(),
+    )
+}
+
+/// Whether to colour: `--color always|never` decides; with `auto` (the default), in this
+/// order: `NO_COLOR` (set and not empty) turns it off; `CARGO_TERM_COLOR=always|never`;
+/// `CLICOLOR_FORCE` (set, not `0`) and `FORCE_COLOR` (set and not empty) turn it on;
+/// `TERM=dumb` and `CLICOLOR=0` turn it off; else colour when stdout is a terminal.
+pub fn color_from(
+    choice: ColorChoice,
+    get: &dyn Fn(&str) -> Option<String>,
+    is_terminal: bool,
+) -> bool {
     match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-                return false;
-            }
-            match std::env::var("CARGO_TERM_COLOR").as_deref() {
-                Ok("always") => true,
-                Ok("never") => false,
-                _ => std::io::stdout().is_terminal(),
-            }
-        }
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
     }
+    let set = |k: &str| get(k).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    match set("CARGO_TERM_COLOR").as_deref() {
+        Some("always") => return true,
+        Some("never") => return false,
+        _ => {}
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") || set("FORCE_COLOR").is_some() {
+        return true;
+    }
+    if set("TERM").as_deref() == Some("dumb") || set("CLICOLOR").as_deref() == Some("0") {
+        return false;
+    }
+    is_terminal
 }
 
 /// A policy that cannot be used: its report, exit 2.
@@ -663,6 +783,45 @@ mod tests {
             format(&["audit", "--format", "nonsense"]),
             OutputFormat::Human
         );
+    }
+
+    #[test]
+    fn colour_follows_the_environment() {
+        let with = |vars: &[(&str, &str)], tty: bool| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            color_from(
+                ColorChoice::Auto,
+                &|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+                tty,
+            )
+        };
+        assert!(with(&[], true));
+        assert!(!with(&[], false));
+        assert!(!with(&[("TERM", "dumb")], true));
+        assert!(!with(&[("CLICOLOR", "0")], true));
+        assert!(with(&[("CLICOLOR", "1")], true));
+        assert!(with(&[("CLICOLOR_FORCE", "1")], false));
+        assert!(!with(&[("CLICOLOR_FORCE", "0")], false));
+        assert!(with(&[("FORCE_COLOR", "1"), ("TERM", "dumb")], false));
+        assert!(!with(&[("FORCE_COLOR", "")], false));
+        assert!(!with(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")], true));
+        assert!(!with(
+            &[("CARGO_TERM_COLOR", "never"), ("FORCE_COLOR", "1")],
+            true
+        ));
+        assert!(with(
+            &[("CARGO_TERM_COLOR", "always"), ("TERM", "dumb")],
+            false
+        ));
+        assert!(color_from(
+            ColorChoice::Always,
+            &|_| Some("1".into()),
+            false
+        ));
+        assert!(!color_from(ColorChoice::Never, &|_| None, true));
     }
 
     #[test]
