@@ -314,6 +314,34 @@ fn policy_in_pyproject_and_errors_with_spans() {
     // A --config that is not there.
     let (code, _, stderr) = run_in(dir.path(), &["audit", "--config", "nope.toml", WHEEL]);
     assert_eq!(code, 2, "{stderr}");
+    // A FIFO where the policy would be is refused, never opened (it would block the gate).
+    std::fs::remove_file(dir.path().join("cargo-abi3.toml")).unwrap();
+    let made = Command::new("mkfifo")
+        .arg(dir.path().join("cargo-abi3.toml"))
+        .status();
+    if made.is_ok_and(|s| s.success()) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+            .args(["audit", WHEEL])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(30) {
+                let _ = child.kill();
+                panic!("a FIFO policy file blocked the audit");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stdout = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+        assert_eq!(status.code(), Some(2), "{stdout}");
+        assert!(stdout.contains("not a regular file"), "{stdout}");
+    }
 }
 
 #[test]

@@ -52,8 +52,8 @@ impl SourceSpan {
 
     /// [`SourceSpan::position_in`] the file as it is now (`None` if unreadable or too large).
     pub fn position(&self) -> Option<Position> {
-        let size = std::fs::metadata(&self.file).ok()?.len();
-        if size > MAX_SPAN_FILE {
+        let meta = std::fs::metadata(&self.file).ok()?;
+        if !meta.is_file() || meta.len() > MAX_SPAN_FILE {
             return None;
         }
         let text = std::fs::read_to_string(&self.file).ok()?;

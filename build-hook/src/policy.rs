@@ -135,6 +135,26 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     pattern[p..].iter().all(|&c| c == '*')
 }
 
+/// Policy files and manifests larger than this are refused (real ones are a few kB).
+const MAX_FILE: u64 = 16 * 1024 * 1024;
+
+/// Reads a file that is a regular file (symlinks followed) of at most [`MAX_FILE`] bytes:
+/// `None` when there is no regular file there, so a FIFO or a device is never opened (it
+/// could block the gate). `Some(Err)` when it is there but cannot be read.
+fn read_regular(path: &Path) -> Option<std::io::Result<String>> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    if meta.len() > MAX_FILE {
+        return Some(Err(std::io::Error::other(format!(
+            "{} bytes, more than a policy or manifest can need ({MAX_FILE})",
+            meta.len()
+        ))));
+    }
+    Some(std::fs::read_to_string(path))
+}
+
 fn error(file: &Path, span: Range<usize>, message: String, label: &str) -> Box<Finding> {
     Box::new(
         Finding::new(Code::UnreadableInput, message)
@@ -375,7 +395,14 @@ pub struct Places {
 /// `Cargo.toml` for `[package.metadata.cargo-abi3]` then `[workspace.metadata.cargo-abi3]`,
 /// any other file as a cargo-abi3.toml. `Ok(None)`: the file has no such table.
 pub fn read(file: &Path) -> Result<Option<Policy>, Box<Finding>> {
-    let text = match std::fs::read_to_string(file) {
+    let read = read_regular(file).unwrap_or_else(|| {
+        Err(std::io::Error::other(if file.exists() {
+            "not a regular file"
+        } else {
+            "no such file"
+        }))
+    });
+    let text = match read {
         Ok(text) => text,
         Err(e) => {
             return Err(Box::new(
@@ -422,10 +449,10 @@ fn read_table(
     path: &[&str],
     name: &'static str,
 ) -> Result<Option<Policy>, Box<Finding>> {
-    if !file.is_file() {
+    let Some(read) = read_regular(file) else {
         return Ok(None);
-    }
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    };
+    let text = read.map_err(|e| {
         Box::new(Finding::new(
             Code::UnreadableInput,
             format!("cannot read {}: {e}", file.display()),
@@ -463,7 +490,8 @@ pub fn discover(places: &Places) -> Result<Option<Policy>, Box<Finding>> {
     }
     for dir in &places.dirs {
         let file = dir.join(FILE_NAME);
-        if file.is_file() {
+        // Anything by that name counts (a FIFO or a directory is an error, never skipped).
+        if std::fs::symlink_metadata(&file).is_ok() {
             return read(&file);
         }
     }
@@ -496,7 +524,7 @@ pub fn discover(places: &Places) -> Result<Option<Policy>, Box<Finding>> {
 pub fn workspace_root(dir: &Path) -> Option<PathBuf> {
     for ancestor in dir.ancestors().take(8) {
         let manifest = ancestor.join("Cargo.toml");
-        let Ok(text) = std::fs::read_to_string(&manifest) else {
+        let Some(Ok(text)) = read_regular(&manifest) else {
             continue;
         };
         if text.contains("[workspace")
