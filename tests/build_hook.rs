@@ -104,6 +104,69 @@ fn hook_clean_fixture_prints_only_rerun_lines_and_writes_declaration() {
     );
 }
 
+/// The policy file `cargo abi3` reads is the hook's too: severities, scoped suppressions with
+/// their reason (not printed, kept in the outcome), and errors that cannot be allowed.
+#[test]
+fn hook_reads_the_shared_policy_file() {
+    let fx = Fixture::new(Some(&pyproject(">=3.8")));
+    let policy = fx.dir.path().join("cargo-abi3.toml");
+    std::fs::write(&policy, "deny = [\"requires-python-below-floor\"]\n").unwrap();
+    let (outcome, out) = fx.run(Hook::new());
+    assert!(outcome.has_errors(), "{out}");
+    assert!(
+        out.contains("cargo::error=error[requires-python-below-floor]"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("cargo::rerun-if-changed={}\n", policy.display())),
+        "{out}"
+    );
+    // The builder's own levels have the last word.
+    let (outcome, _) = fx.run(Hook::new().warn(Code::RequiresPythonBelowFloor));
+    assert!(!outcome.has_errors());
+
+    std::fs::write(
+        &policy,
+        "[[allow-finding]]\ncode = \"requires-python-below-floor\"\nreason = \"3.8 users get the sdist on purpose\"\n",
+    )
+    .unwrap();
+    let (outcome, out) = fx.run(Hook::new());
+    assert!(
+        !out.contains("cargo::warning=") && !out.contains("cargo::error="),
+        "{out}"
+    );
+    let allowed = outcome.findings[0]
+        .allowed
+        .as_ref()
+        .expect("kept, as allowed");
+    assert_eq!(allowed.reason, "3.8 users get the sdist on purpose");
+    assert!(
+        allowed.by.ends_with("cargo-abi3.toml:2:8"),
+        "{}",
+        allowed.by
+    );
+
+    // The same keys under [package.metadata.cargo-abi3] (no cargo-abi3.toml).
+    std::fs::remove_file(&policy).unwrap();
+    std::fs::write(
+        fx.dir.path().join("Cargo.toml"),
+        format!("{CARGO_TOML}\n[package.metadata.cargo-abi3]\nallow = [\"requires-python-below-floor\"]\n"),
+    )
+    .unwrap();
+    let (outcome, out) = fx.run(Hook::new());
+    assert!(outcome.findings.is_empty(), "{out}");
+
+    // A malformed policy, or one allowing input errors, stops the build with its span.
+    std::fs::write(&policy, "allow = [\"unreadable-input\"]\n").unwrap();
+    let (outcome, out) = fx.run(Hook::new().allow(Code::UnreadableInput));
+    assert!(outcome.has_errors(), "{out}");
+    assert!(out.contains("cannot be allowed"), "{out}");
+    assert!(
+        out.contains("cargo::error=1 | allow = [\"unreadable-input\"]"),
+        "{out}"
+    );
+}
+
 #[test]
 fn hook_warns_denies_and_allows_per_code() {
     let fx = Fixture::new(Some(&pyproject(">=3.8")));

@@ -177,13 +177,22 @@ fn extra_exports_elf_groups_and_allow_list() {
     };
     let members = [(MOD, bad.as_slice())];
     let f = findings_with(LINUX, &members, false, Code::ExtraExports, &options);
-    assert!(f.is_empty(), "{f:#?}");
+    // Nothing is reported; what was allowed is still listed, with the reason.
+    assert!(f.iter().all(|f| f.allowed.is_some()), "{f:#?}");
+    let ssl = f
+        .iter()
+        .find(|f| f.symbol.as_deref() == Some("SSL_*"))
+        .expect("the SSL_* allowance is listed");
+    let why = ssl.allowed.as_ref().unwrap();
+    assert_eq!(why.reason, "shared with the plugin");
+    assert_eq!(why.by, "--allow-export SSL_*");
     // Partly allowed: the note counts the allowed ones.
     let options = AuditOptions {
         allowed_exports: vec![ExportAllow::parse("SSL_*=vendored on purpose")],
         ..AuditOptions::default()
     };
     let f = findings_with(LINUX, &members, false, Code::ExtraExports, &options);
+    let f: Vec<_> = f.into_iter().filter(|f| f.allowed.is_none()).collect();
     assert_eq!(f.len(), 1);
     assert!(f[0].message.contains("2 symbols"), "{f:?}");
     assert!(
@@ -229,7 +238,19 @@ fn extra_exports_cli_allow_export() {
         "{json}"
     );
     let json = run(&["--allow-export", "ffi_*=we re-export libffi for plugins"]);
-    assert!(!json.contains("extra-exports"), "{json}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["summary"]["warnings"], 0, "{json}");
+    assert_eq!(report["summary"]["allowed"], 1, "{json}");
+    let allowed = report["inputs"][0]["binaries"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "extra-exports")
+        .expect("the allowed finding is listed");
+    assert_eq!(
+        allowed["allowed"]["reason"], "we re-export libffi for plugins",
+        "{json}"
+    );
 }
 
 #[test]

@@ -49,6 +49,8 @@ pub enum Family {
     Intent,
     /// Libraries a host process forces into the global namespace.
     Host,
+    /// The policy file itself (`cargo-abi3.toml`, `[tool.cargo-abi3]`, …).
+    Policy,
     /// The tool could not analyse an input: exit code 2.
     Input,
 }
@@ -64,6 +66,7 @@ impl Family {
             Family::Abi3t => "abi3t (PEP 803)",
             Family::Intent => "declared intent",
             Family::Host => "host namespace",
+            Family::Policy => "policy file",
             Family::Input => "input",
         }
     }
@@ -367,6 +370,18 @@ runs with it.";
         "Windows loads one DLL per name per process; a second, different DLL of the same name \
 is never loaded, and its users get the first one's code.\n\n\
 Fix: rename (delvewheel mangles names) or share one copy.";
+    UnmatchedAllow = "unmatched-allow", Policy, Warning,
+        "an allow-finding entry of the policy matched no finding",
+        "The policy file (`cargo-abi3.toml`, `[tool.cargo-abi3]` in pyproject.toml, or \
+`[package.metadata.cargo-abi3]` / `[workspace.metadata.cargo-abi3]` in Cargo.toml) has an \
+`[[allow-finding]]` entry that accepted nothing in this run. The finding it was written for is \
+gone (fixed, renamed, or the glob no longer matches), so the entry only waits to hide a future \
+finding nobody reviewed. Entries are judged only by the commands that can emit their code \
+(`audit` never judges intent codes, `check` never host codes) and, with a `path` glob, only \
+when the glob names an input of the run, so auditing one wheel of a release does not flag the \
+entries for the others.\n\n\
+Fix: delete the entry, or correct its `code`, `symbol` or `path`. `--deny unmatched-allow` \
+makes stale entries fail the gate.";
     UnreadableInput = "unreadable-input", Input, Error,
         "an input could not be analysed",
         "The file is not a wheel or a binary cargo-abi3 can read (truncated, corrupt, another \

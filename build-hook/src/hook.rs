@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::declaration::Declaration;
 use crate::intent::{self, BuildEnv, IntentInputs};
 use crate::manifest::{self, Manifest};
+use crate::policy;
 use crate::pyo3_config::Pyo3Config;
 use crate::pyproject::{self, PyProject};
 use crate::render::render_cargo;
@@ -53,7 +54,9 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(|f| f.severity == Severity::Error)
+        self.findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && f.allowed.is_none())
     }
 }
 
@@ -196,25 +199,68 @@ impl Hook {
         };
         findings.extend(intent::check_intent(&inputs));
 
-        // Per-code levels.
+        // The policy file `cargo abi3` reads too: its severities, then this builder's.
+        emit("cargo::rerun-if-env-changed=CARGO_ABI3_CONFIG".into());
+        let mut places = policy::places(
+            None,
+            Some(&dir),
+            get("CARGO_ABI3_CONFIG").map(|p| dir.join(p)),
+        );
+        if let Some(p) = &inputs.pyproject
+            && !places.pyprojects.contains(&p.path)
+        {
+            places.pyprojects.insert(0, p.path.clone());
+        }
+        let policy = match policy::discover(&places) {
+            Ok(policy) => policy,
+            Err(f) => {
+                if let Some(span) = &f.span
+                    && let Ok(text) = std::fs::read_to_string(&span.file)
+                {
+                    sources.push((span.file.clone(), text));
+                }
+                findings.push(*f);
+                None
+            }
+        };
+        if let Some(p) = &policy {
+            emit(format!("cargo::rerun-if-changed={}", p.file.display()));
+        }
+        let level_of = |code: Code| {
+            self.levels
+                .iter()
+                .find(|(c, _)| *c == code)
+                .or_else(|| policy.as_ref()?.levels.iter().find(|(c, _)| *c == code))
+                .map(|(_, l)| *l)
+        };
+        let names = [cargo_toml.display().to_string(), "Cargo.toml".to_owned()];
+        // Per-code levels, then the policy's scoped suppressions. Input errors (a manifest or
+        // policy that cannot be read) can be neither demoted nor allowed.
         let findings: Vec<Finding> = findings
             .into_iter()
             .filter_map(|mut f| {
-                match self
-                    .levels
-                    .iter()
-                    .find(|(c, _)| *c == f.code)
-                    .map(|(_, l)| *l)
-                {
+                if f.is_input_error() {
+                    return Some(f);
+                }
+                match level_of(f.code) {
                     Some(Level::Allow) => return None,
                     Some(Level::Warn) => f.severity = Severity::Warning,
                     Some(Level::Deny) => f.severity = Severity::Error,
                     None => {}
                 }
+                if let Some(entry) = policy
+                    .as_ref()
+                    .and_then(|p| p.allow_findings.iter().find(|e| e.matches(&f, &names)))
+                {
+                    f = f.allow(entry.reason.clone(), entry.id.clone());
+                }
                 Some(f)
             })
             .collect();
-        for f in findings.iter().filter(|f| f.severity != Severity::Info) {
+        for f in findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info && f.allowed.is_none())
+        {
             let source = f.span.as_ref().and_then(|s| {
                 sources
                     .iter()

@@ -26,6 +26,7 @@ pub mod finding;
 pub mod hook;
 pub mod intent;
 pub mod manifest;
+pub mod policy;
 pub mod pyo3_config;
 pub mod pyproject;
 pub mod render;
@@ -39,7 +40,7 @@ pub use abi_kind::AbiKind;
 #[cfg(feature = "cc")]
 pub use cc_helper::{cc_build, try_cc_build};
 pub use code::{Code, Family, Severity};
-pub use finding::{Finding, SourceSpan};
+pub use finding::{Allowed, Finding, Position, SourceSpan};
 pub use hook::{Hook, Level, Outcome, check};
 pub use intent::{DeclaredIntent, IntentInputs, check_intent, declared_intent};
 pub use version::PyVersion;

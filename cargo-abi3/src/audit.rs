@@ -293,7 +293,8 @@ pub(crate) fn audit_wheel_with(
     );
     // Read every shared object first: rules need to know what the wheel bundles.
     let mut read = Vec::new();
-    let members = archive.shared_objects();
+    let mut members = archive.shared_objects();
+    members.extend(archive.script_binaries());
     for (member, loaded) in load(&mut archive, members) {
         match loaded {
             Ok(Loaded {

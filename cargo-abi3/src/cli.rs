@@ -15,35 +15,102 @@ use crate::report::{self, InputKind, InputReport};
 
 /// Verify that Python abi3/abi3t extensions keep the promise of their wheel tag.
 #[derive(Debug, Parser)]
-#[command(name = "cargo-abi3", bin_name = "cargo abi3", version, about, long_about = None)]
+#[command(name = "cargo-abi3", bin_name = "cargo abi3", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The exit codes, shown by every command's `--help`.
+const EXIT_CODES: &str = "Exit codes:
+  0  clean: no error-level findings (warnings, notes and allowed findings may be present)
+  1  at least one error-level finding
+  2  the tool could not do its job: an input could not be analysed, bad arguments or
+     policy file, nothing to audit";
+
+const AUDIT_HELP: &str = "Examples:
+  cargo abi3 audit dist/*.whl                      audit every wheel of a release
+  cargo abi3 audit --format github dist            annotate a pull request (GitHub Actions)
+  cargo abi3 audit --format sarif dist > x.sarif   for github/codeql-action/upload-sarif
+  cargo abi3 audit --assume-minimum 3.9 target/release/libmod.so
+  cargo abi3 audit --config ci/cargo-abi3.toml dist/*.whl
+  cargo-abi3 audit {abi3_wheel}                    as cibuildwheel's audit-command
+
+";
+
+const CHECK_HELP: &str = "Examples:
+  cargo abi3 check                                 build the crate, check every cdylib
+  cargo abi3 check -p my-ext --release --format github
+  cargo abi3 check --no-build                      re-check the last build's artifacts
+
+";
+
+const HOST_HELP: &str = "Examples:
+  cargo abi3 host /usr/bin/uwsgi-core --with dist/*.whl
+  cargo abi3 host --sysroot /srv/image usr/bin/python3.12
+
+";
+
+const INFO_HELP: &str = "Examples:
+  cargo abi3 list --format json
+  cargo abi3 explain newer-than-floor
+
+Exit codes: 0, or 2 for an unknown code or bad arguments.";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit wheels and binaries against CPython's stable-ABI manifest and link hygiene rules.
+    #[command(after_help = with_exit_codes(AUDIT_HELP))]
     Audit(AuditArgs),
     /// Which libraries an interpreter or embedding program forces on every extension, and
     /// where they collide with a wheel's own.
+    #[command(after_help = with_exit_codes(HOST_HELP))]
     Host(HostArgs),
     /// Build the crate with cargo and check every cdylib against what the crate declares.
+    #[command(after_help = with_exit_codes(CHECK_HELP))]
     Check(CheckArgs),
     /// Show why a code matters and how to fix it.
+    #[command(after_help = INFO_HELP)]
     Explain {
         /// A code such as `newer-than-floor`.
         code: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: InfoFormat,
     },
     /// List every code with its default severity.
-    List,
+    #[command(after_help = INFO_HELP)]
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: InfoFormat,
+    },
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, Default)]
-pub enum OutputFormat {
+/// A command's examples followed by the exit codes.
+fn with_exit_codes(examples: &'static str) -> String {
+    format!("{examples}{EXIT_CODES}")
+}
+
+/// Output of `list` and `explain`.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum InfoFormat {
     #[default]
     Human,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// rustc-style diagnostics.
+    #[default]
+    Human,
+    /// The versioned JSON report (`cargo-abi3/report.schema.json`).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning (`github/codeql-action/upload-sarif`).
+    Sarif,
+    /// GitHub Actions workflow commands: findings annotate the pull request.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -59,7 +126,8 @@ pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
-    /// Colour human output (NO_COLOR and CARGO_TERM_COLOR are honoured with `auto`).
+    /// Colour human output. With `auto`: NO_COLOR, CARGO_TERM_COLOR, CLICOLOR_FORCE,
+    /// FORCE_COLOR, TERM=dumb and CLICOLOR=0 are honoured, else colour on a terminal.
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
     /// Also show info-level findings (the computed floor when it differs from the claim).
@@ -74,6 +142,38 @@ pub struct OutputArgs {
     /// Do not report CODE (repeatable; input errors cannot be allowed).
     #[arg(long, value_name = "CODE")]
     pub allow: Vec<String>,
+    /// The policy file (severities, `[[allow-finding]]` entries with reasons). Without it:
+    /// `cargo-abi3.toml` in the current directory or the crate/workspace root, else
+    /// `[tool.cargo-abi3]` in pyproject.toml, else `[package.metadata.cargo-abi3]` or
+    /// `[workspace.metadata.cargo-abi3]` in Cargo.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl OutputArgs {
+    /// The policy for a run in `crate_dir` (if any), or the report of why it cannot be used.
+    fn policy(
+        &self,
+        crate_dir: Option<&std::path::Path>,
+    ) -> Result<Option<crate::policy::Policy>, Box<report::Report>> {
+        crate::policy::load(self.config.as_deref(), crate_dir).map_err(|finding| {
+            let fallback = self
+                .config
+                .clone()
+                .unwrap_or_else(|| crate::policy::DEFAULT_FILE.into());
+            Box::new(crate::policy::error_report(*finding, &fallback))
+        })
+    }
+
+    /// The policy's severities, then the command line's (the last word wins).
+    fn overrides_with(
+        &self,
+        policy: Option<&crate::policy::Policy>,
+    ) -> anyhow::Result<Vec<Override>> {
+        let mut all = policy.map(crate::policy::overrides).unwrap_or_default();
+        all.extend(overrides(self)?);
+        Ok(all)
+    }
 }
 
 /// What cargo-abi3 reads from untrusted wheels and binaries at most (`audit`, `host --with`).
@@ -278,19 +378,30 @@ pub fn parse() -> Cli {
 /// Whether the command line asks for JSON: the last `--format json` or `--format=json`
 /// before any `--`. Read before parsing, so that a usage error is a JSON report too.
 pub fn wants_json(args: &[OsString]) -> bool {
-    let mut json = false;
+    requested_format(args) == OutputFormat::Json
+}
+
+/// The machine-readable format the command line asks for (the last `--format X` or
+/// `--format=X` before any `--`), [`OutputFormat::Human`] if none or an unknown one. Read
+/// before parsing, so that a usage error is a report in that format too.
+pub fn requested_format(args: &[OsString]) -> OutputFormat {
+    let mut format = OutputFormat::Human;
     let mut iter = args.iter().skip(1);
+    let parse = |v: Option<&str>| {
+        v.and_then(|v| OutputFormat::from_str(v, false).ok())
+            .unwrap_or(OutputFormat::Human)
+    };
     while let Some(arg) = iter.next() {
         if arg == "--" {
             break;
         }
         if arg == "--format" {
-            json = iter.next().is_some_and(|v| v == "json");
+            format = parse(iter.next().and_then(|v| v.to_str()));
         } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--format=")) {
-            json = value == "json";
+            format = parse(Some(value));
         }
     }
-    json
+    format
 }
 
 /// The whole program: parses, runs and returns the exit code. Every way out prints
@@ -299,10 +410,11 @@ pub fn wants_json(args: &[OsString]) -> bool {
 /// usage errors included. `--help` and `--version` print what they always print.
 pub fn main() -> u8 {
     let args = args();
-    let json = wants_json(&args);
+    let format = requested_format(&args);
+    let json = format != OutputFormat::Human;
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(error) => return usage_error(&error, json),
+        Err(error) => return usage_error(&error, format),
     };
     match run(cli) {
         Ok(code) => code,
@@ -315,7 +427,12 @@ pub fn main() -> u8 {
                     format!("cannot run: {error:#}"),
                 )
                 .help("check the arguments (`--deny`, `--warn` and `--allow` take the codes `cargo abi3 list` prints)");
-                let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+                let _ = write_stdout(&failure_report(
+                    COMMAND_LINE,
+                    InputKind::Path,
+                    finding,
+                    format,
+                ));
             }
             2
         }
@@ -325,21 +442,38 @@ pub fn main() -> u8 {
 /// The input a report about the command line itself names.
 const COMMAND_LINE: &str = "(command line)";
 
-/// A report of one input holding one finding, as JSON.
-fn failure_json(path: &str, kind: InputKind, finding: Finding) -> String {
+/// A report of one input holding one finding, in a machine-readable `format`.
+fn failure_report(path: &str, kind: InputKind, finding: Finding, format: OutputFormat) -> String {
     let mut input = InputReport::new(path.to_owned(), kind);
     input.findings.push(finding);
-    report::json::render(&report::Report {
-        inputs: vec![input],
-    }) + "\n"
+    render_report(
+        &report::Report {
+            inputs: vec![input],
+        },
+        format,
+        false,
+    )
 }
 
-/// clap's error (or help) as clap prints it; with `--format json`, an error is also a report.
-fn usage_error(error: &clap::Error, json: bool) -> u8 {
+/// A report in a machine-readable format (`Human` renders as JSON: callers only ask for the
+/// machine formats).
+fn render_report(report: &report::Report, format: OutputFormat, verbose: bool) -> String {
+    match format {
+        OutputFormat::Sarif => {
+            report::sarif::render(report, report::sarif::SarifOptions { verbose }) + "\n"
+        }
+        OutputFormat::Github => report::github::render(report, verbose),
+        OutputFormat::Json | OutputFormat::Human => report::json::render(report) + "\n",
+    }
+}
+
+/// clap's error (or help) as clap prints it; with a machine-readable `--format`, an error is
+/// also a report in that format.
+fn usage_error(error: &clap::Error, format: OutputFormat) -> u8 {
     use clap::error::ErrorKind;
     let _ = error.print();
     let code = u8::try_from(error.exit_code()).unwrap_or(2);
-    if json
+    if format != OutputFormat::Human
         && !matches!(
             error.kind(),
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
@@ -362,7 +496,12 @@ fn usage_error(error: &clap::Error, json: bool) -> u8 {
         for line in lines {
             finding = finding.note(line);
         }
-        let _ = write_stdout(&failure_json(COMMAND_LINE, InputKind::Path, finding));
+        let _ = write_stdout(&failure_report(
+            COMMAND_LINE,
+            InputKind::Path,
+            finding,
+            format,
+        ));
         return 2;
     }
     code
@@ -374,7 +513,28 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(args) => run_audit(args),
         Command::Host(args) => run_host(args),
         Command::Check(args) => run_check(args),
-        Command::Explain { code } => {
+        Command::Explain {
+            code,
+            format: InfoFormat::Json,
+        } => {
+            let code: Code = code.parse()?;
+            write_stdout(&(code_json(code, true).to_string() + "\n"))?;
+            Ok(0)
+        }
+        Command::List {
+            format: InfoFormat::Json,
+        } => {
+            let codes: Vec<serde_json::Value> =
+                Code::ALL.iter().map(|&c| code_json(c, false)).collect();
+            let doc = serde_json::json!({
+                "version": 1,
+                "tool": concat!("cargo-abi3 ", env!("CARGO_PKG_VERSION")),
+                "codes": codes,
+            });
+            write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
+            Ok(0)
+        }
+        Command::Explain { code, .. } => {
             let code: Code = code.parse()?;
             let text = format!(
                 "{}[{}]: {}\n\nfamily: {}; default severity: {}\n\n{}\n",
@@ -388,11 +548,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             write_stdout(&text)?;
             Ok(0)
         }
-        Command::List => {
+        Command::List { .. } => {
             write_stdout(&list_codes())?;
             Ok(0)
         }
     }
+}
+
+/// A code as `list --format json` / `explain --format json` print it.
+fn code_json(code: Code, explain: bool) -> serde_json::Value {
+    let mut value = serde_json::json!({
+        "code": code.name(),
+        "family": code.family().title(),
+        "default_severity": code.default_severity().to_string(),
+        "summary": code.summary(),
+    });
+    if explain {
+        value["explain"] = serde_json::Value::from(code.explain());
+    }
+    value
 }
 
 fn list_codes() -> String {
@@ -429,32 +603,69 @@ fn overrides(output: &OutputArgs) -> anyhow::Result<Vec<Override>> {
 }
 
 fn use_color(choice: ColorChoice) -> bool {
+    color_from(
+        choice,
+        &|k| std::env::var(k).ok(),
+        std::io::stdout().is_terminal(),
+    )
+}
+
+/// Whether to colour: `--color always|never` decides; with `auto` (the default), in this
+/// order: `NO_COLOR` (set and not empty) turns it off; `CARGO_TERM_COLOR=always|never`;
+/// `CLICOLOR_FORCE` (set, not `0`) and `FORCE_COLOR` (set and not empty) turn it on;
+/// `TERM=dumb` and `CLICOLOR=0` turn it off; else colour when stdout is a terminal.
+pub fn color_from(
+    choice: ColorChoice,
+    get: &dyn Fn(&str) -> Option<String>,
+    is_terminal: bool,
+) -> bool {
     match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-                return false;
-            }
-            match std::env::var("CARGO_TERM_COLOR").as_deref() {
-                Ok("always") => true,
-                Ok("never") => false,
-                _ => std::io::stdout().is_terminal(),
-            }
-        }
+        ColorChoice::Always => return true,
+        ColorChoice::Never => return false,
+        ColorChoice::Auto => {}
     }
+    let set = |k: &str| get(k).filter(|v| !v.is_empty());
+    if set("NO_COLOR").is_some() {
+        return false;
+    }
+    match set("CARGO_TERM_COLOR").as_deref() {
+        Some("always") => return true,
+        Some("never") => return false,
+        _ => {}
+    }
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") || set("FORCE_COLOR").is_some() {
+        return true;
+    }
+    if set("TERM").as_deref() == Some("dumb") || set("CLICOLOR").as_deref() == Some("0") {
+        return false;
+    }
+    is_terminal
+}
+
+/// A policy that cannot be used: its report, exit 2.
+fn policy_failure(report: &report::Report, output: &OutputArgs) -> anyhow::Result<u8> {
+    emit(report, output)?;
+    Ok(2)
 }
 
 fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
+    let policy = match args.output.policy(None) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
+    let mut allowed_exports: Vec<_> = args
+        .allow_export
+        .iter()
+        .map(|a| crate::rules::ExportAllow::parse(a))
+        .collect();
+    if let Some(policy) = &policy {
+        allowed_exports.extend(crate::policy::export_allows(policy));
+    }
     let mut options = AuditOptions {
         assume_minimum: args.assume_minimum,
         limits: args.limits.limits(),
-        overrides: overrides(&args.output)?,
-        allowed_exports: args
-            .allow_export
-            .iter()
-            .map(|a| crate::rules::ExportAllow::parse(a))
-            .collect(),
+        overrides: args.output.overrides_with(policy.as_ref())?,
+        allowed_exports,
         ..AuditOptions::default()
     };
     const MIB: u64 = 1024 * 1024;
@@ -470,7 +681,7 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
     remote.http.retries = args.http_retries.min(20);
     let bar = progress_bar();
-    let report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
+    let mut report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
         if let Some(bar) = &bar {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
@@ -481,6 +692,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
     if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
         eprintln!("{}", crate::load::READ_STATS.summary());
+    }
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Audit,
+            &options.overrides,
+        );
     }
     match args.summary {
         Some(format) => write_stdout(&crate::remote::summary::render(&report, format))?,
@@ -506,17 +725,28 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 fn run_host(args: HostArgs) -> anyhow::Result<u8> {
+    let policy = match args.output.policy(None) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
     let options = crate::host::HostOptions {
         sysroot: args.sysroot,
         with: args.with,
         ld_library_path: std::env::var("LD_LIBRARY_PATH").ok(),
         max_names: args.max_names.max(1),
-        overrides: overrides(&args.output)?,
+        overrides: args.output.overrides_with(policy.as_ref())?,
         limits: args.limits.limits(),
     };
-    let report = crate::host::host(&args.host, &options);
+    let mut report = crate::host::host(&args.host, &options);
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Host,
+            &options.overrides,
+        );
+    }
     let text = match args.output.format {
-        OutputFormat::Json => report::json::render(&report) + "\n",
         OutputFormat::Human => crate::host::render::render(
             &report,
             HumanOptions {
@@ -524,12 +754,24 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
                 verbose: args.output.verbose,
             },
         ),
+        format => render_report(&report, format, args.output.verbose),
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
 }
 
 fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
+    // The policy of the crate checked: around its manifest, else the working directory.
+    let crate_dir = args
+        .manifest_path
+        .as_deref()
+        .and_then(std::path::Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(std::path::Path::to_path_buf);
+    let policy = match args.output.policy(crate_dir.as_deref()) {
+        Ok(policy) => policy,
+        Err(report) => return policy_failure(&report, &args.output),
+    };
     let options = crate::check::CheckOptions {
         packages: args.packages,
         release: args.release,
@@ -546,7 +788,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         manifest_path: args.manifest_path,
         no_build: args.no_build,
         cargo_args: args.cargo_args,
-        overrides: overrides(&args.output)?,
+        overrides: args.output.overrides_with(policy.as_ref())?,
         py_limited_api: args.py_limited_api,
         quiet_hook: matches!(args.output.format, OutputFormat::Human),
         workspace: args.cargo.workspace,
@@ -559,15 +801,23 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         target_dir: args.cargo.target_dir,
         quiet: args.cargo.quiet,
     };
-    let report = match crate::check::check(&options) {
+    let mut report = match crate::check::check(&options) {
         Ok(report) => report,
         // The crate could not be checked: still a report, with the reason as its finding.
-        Err(error) if matches!(args.output.format, OutputFormat::Json) => {
+        Err(error) if args.output.format != OutputFormat::Human => {
             eprintln!("error: {}", escape(&format!("{error:#}")));
             crate::check::failure_report(&options, &error)
         }
         Err(error) => return Err(error),
     };
+    if let Some(policy) = &policy {
+        crate::policy::apply(
+            &mut report,
+            policy,
+            crate::policy::Command::Check,
+            &options.overrides,
+        );
+    }
     emit(&report, &args.output)?;
     Ok(report.exit_code())
 }
@@ -575,7 +825,6 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
 /// Prints a report in the chosen format.
 pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
     let text = match output.format {
-        OutputFormat::Json => report::json::render(report) + "\n",
         OutputFormat::Human => {
             report::human::render(
                 report,
@@ -585,6 +834,7 @@ pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> 
                 },
             ) + &crate::remote::summary::render_text(report)
         }
+        format => render_report(report, format, output.verbose),
     };
     write_stdout(&text)
 }
@@ -608,6 +858,68 @@ mod tests {
             .map(OsString::from)
             .collect();
         wants_json(&args)
+    }
+
+    #[test]
+    fn every_machine_format_is_asked_for_before_parsing() {
+        let format = |args: &[&str]| {
+            let args: Vec<OsString> = std::iter::once("cargo-abi3")
+                .chain(args.iter().copied())
+                .map(OsString::from)
+                .collect();
+            requested_format(&args)
+        };
+        assert_eq!(
+            format(&["audit", "--format", "sarif", "--bogus"]),
+            OutputFormat::Sarif
+        );
+        assert_eq!(
+            format(&["audit", "--format=github", "x"]),
+            OutputFormat::Github
+        );
+        assert_eq!(
+            format(&["audit", "--format", "nonsense"]),
+            OutputFormat::Human
+        );
+    }
+
+    #[test]
+    fn colour_follows_the_environment() {
+        let with = |vars: &[(&str, &str)], tty: bool| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            color_from(
+                ColorChoice::Auto,
+                &|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+                tty,
+            )
+        };
+        assert!(with(&[], true));
+        assert!(!with(&[], false));
+        assert!(!with(&[("TERM", "dumb")], true));
+        assert!(!with(&[("CLICOLOR", "0")], true));
+        assert!(with(&[("CLICOLOR", "1")], true));
+        assert!(with(&[("CLICOLOR_FORCE", "1")], false));
+        assert!(!with(&[("CLICOLOR_FORCE", "0")], false));
+        assert!(with(&[("FORCE_COLOR", "1"), ("TERM", "dumb")], false));
+        assert!(!with(&[("FORCE_COLOR", "")], false));
+        assert!(!with(&[("NO_COLOR", "1"), ("FORCE_COLOR", "1")], true));
+        assert!(!with(
+            &[("CARGO_TERM_COLOR", "never"), ("FORCE_COLOR", "1")],
+            true
+        ));
+        assert!(with(
+            &[("CARGO_TERM_COLOR", "always"), ("TERM", "dumb")],
+            false
+        ));
+        assert!(color_from(
+            ColorChoice::Always,
+            &|_| Some("1".into()),
+            false
+        ));
+        assert!(!color_from(ColorChoice::Never, &|_| None, true));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod finding;
 pub mod host;
 pub mod inputs;
 pub mod load;
+pub mod policy;
 pub mod release;
 pub mod remote;
 pub mod report;

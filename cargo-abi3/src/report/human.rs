@@ -9,6 +9,9 @@ use cargo_abi3_build_hook::{AbiKind, Severity};
 use super::{BinaryReport, InputKind, InputReport, Report};
 use crate::finding::Finding;
 
+/// Allowed findings listed one by one without `--verbose`; more become one line.
+const MAX_ALLOWED_LINES: usize = 5;
+
 /// How to render.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HumanOptions {
@@ -65,6 +68,10 @@ fn escape_finding(finding: &mut Finding) {
     finding.notes.iter_mut().for_each(escape_owned);
     finding.help.iter_mut().for_each(escape_owned);
     finding.symbol.iter_mut().for_each(escape_owned);
+    if let Some(allowed) = &mut finding.allowed {
+        escape_owned(&mut allowed.reason);
+        escape_owned(&mut allowed.by);
+    }
 }
 
 /// A copy of `input` whose every string the human renderers print is [`escape`]d: paths,
@@ -190,16 +197,43 @@ pub fn render_with(
         inputs: report.inputs.iter().map(escaped_input).collect(),
     };
     let mut out = String::new();
+    let mut allowed = Vec::new();
     for (input, binary, finding) in report.findings() {
+        if let Some(why) = &finding.allowed {
+            allowed.push(format!(
+                "allowed[{}]: {} ({}); reason: {} ({})\n",
+                finding.code.name(),
+                finding.message,
+                location(input, binary),
+                why.reason,
+                why.by
+            ));
+            continue;
+        }
         if finding.severity == Severity::Info && !options.verbose {
             continue;
         }
-        out.push_str(&render_finding(
-            finding,
-            &location(input, binary),
-            &renderer,
-        ));
+        // The policy file's own findings point into it: no "in <file>" note.
+        let at = if input.kind == InputKind::Config && finding.span.is_some() {
+            String::new()
+        } else {
+            location(input, binary)
+        };
+        out.push_str(&render_finding(finding, &at, &renderer));
         out.push_str("\n\n");
+    }
+    // Accepted findings: one line each, with the reason; many of them only with --verbose.
+    if allowed.len() <= MAX_ALLOWED_LINES || options.verbose {
+        allowed.iter().for_each(|line| out.push_str(line));
+    } else {
+        let _ = writeln!(
+            out,
+            "allowed: {} findings accepted with a reason (--verbose lists them)",
+            allowed.len()
+        );
+    }
+    if !allowed.is_empty() {
+        out.push('\n');
     }
     for input in &report.inputs {
         out.push_str(&input_block(input));
@@ -223,13 +257,18 @@ pub fn render_with(
     };
     let _ = writeln!(
         out,
-        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}",
+        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}{}",
         summary.inputs,
         plural(summary.inputs),
         summary.errors,
         plural(summary.errors),
         summary.warnings,
         plural(summary.warnings),
+        if summary.allowed > 0 {
+            format!(", {} allowed", summary.allowed)
+        } else {
+            String::new()
+        },
         if summary.infos > 0 && !options.verbose {
             format!(
                 " ({} note{} hidden; --verbose shows them)",
@@ -254,6 +293,9 @@ fn input_line(input: &InputReport) -> String {
     } else {
         "Audited"
     };
+    if input.kind == InputKind::Config {
+        return format!("{:>10} {}", "Policy", input.path);
+    }
     let mut line = format!("{:>10} {}", verb, input.path);
     if input.kind == InputKind::Path {
         return line;

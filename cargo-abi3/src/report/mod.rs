@@ -1,7 +1,9 @@
 //! The report: what was audited and what the rules found, as data for the renderers.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use cargo_abi3_build_hook::{AbiKind, PyVersion, Severity};
 use serde::Serialize;
@@ -31,6 +33,8 @@ pub enum InputKind {
     Host,
     /// A crate built and checked by `cargo abi3 check` (`path` is its Cargo.toml).
     Crate,
+    /// The policy file (`cargo-abi3.toml`, …): its own errors and `unmatched-allow`.
+    Config,
 }
 
 /// A wheel's tags as its file name states them.
@@ -123,6 +127,9 @@ pub struct Summary {
     pub infos: usize,
     /// Inputs (or members) that could not be analysed.
     pub analysis_failures: usize,
+    /// Findings accepted with a reason (policy `allow-finding`, `--allow-export`): listed,
+    /// counted here and nowhere else.
+    pub allowed: usize,
 }
 
 impl Report {
@@ -142,11 +149,19 @@ impl Report {
 
     pub fn summary(&self) -> Summary {
         let mut summary = Summary {
-            inputs: self.inputs.len(),
+            inputs: self
+                .inputs
+                .iter()
+                .filter(|i| i.kind != InputKind::Config)
+                .count(),
             binaries: self.inputs.iter().map(|i| i.binaries.len()).sum(),
             ..Summary::default()
         };
         for (_, _, finding) in self.findings() {
+            if finding.allowed.is_some() {
+                summary.allowed += 1;
+                continue;
+            }
             if finding.is_analysis_failure() {
                 summary.analysis_failures += 1;
             }
@@ -169,5 +184,56 @@ impl Report {
         } else {
             0
         }
+    }
+}
+
+/// A path as CI tools want it: relative to the working directory, with `/`, when under it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisplayPath {
+    pub path: String,
+    pub is_relative: bool,
+}
+
+/// [`DisplayPath`] of `path` (as printed in the report) against the working directory.
+pub fn relative_to_cwd(path: &str) -> DisplayPath {
+    let p = std::path::Path::new(path);
+    let absolute = if p.is_absolute() {
+        Some(p.to_path_buf())
+    } else {
+        std::env::current_dir().ok().map(|cwd| cwd.join(p))
+    };
+    let relative = absolute.as_ref().and_then(|abs| {
+        let cwd = std::env::current_dir().ok()?;
+        abs.strip_prefix(&cwd)
+            .ok()
+            .map(std::path::Path::to_path_buf)
+    });
+    match relative {
+        Some(rel) => {
+            let mut parts = Vec::new();
+            for c in rel.components() {
+                match c {
+                    std::path::Component::Normal(n) => parts.push(n.to_string_lossy().into_owned()),
+                    std::path::Component::CurDir => {}
+                    // `..` or a root: not plainly under the working directory.
+                    _ => {
+                        return DisplayPath {
+                            path: absolute
+                                .as_ref()
+                                .map_or_else(|| path.to_owned(), |a| a.display().to_string()),
+                            is_relative: false,
+                        };
+                    }
+                }
+            }
+            DisplayPath {
+                path: parts.join("/"),
+                is_relative: true,
+            }
+        }
+        None => DisplayPath {
+            path: absolute.map_or_else(|| path.to_owned(), |a| a.display().to_string()),
+            is_relative: false,
+        },
     }
 }

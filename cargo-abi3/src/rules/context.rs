@@ -277,6 +277,8 @@ pub struct WheelSubject<'a> {
 pub struct ExportAllow {
     pub pattern: String,
     pub reason: Option<String>,
+    /// What gave it: `None` for `--allow-export`, else the policy entry (`cargo-abi3.toml:7:8`).
+    pub by: Option<String>,
 }
 
 impl ExportAllow {
@@ -286,16 +288,25 @@ impl ExportAllow {
             Some((pattern, reason)) => ExportAllow {
                 pattern: pattern.trim().to_owned(),
                 reason: Some(reason.trim().to_owned()).filter(|r| !r.is_empty()),
+                by: None,
             },
             None => ExportAllow {
                 pattern: text.trim().to_owned(),
                 reason: None,
+                by: None,
             },
         }
     }
 
     pub fn matches(&self, name: &str) -> bool {
         glob_match(self.pattern.as_bytes(), name.as_bytes())
+    }
+
+    /// Where this allowance came from, as an allowed finding's `by`.
+    pub fn origin(&self) -> String {
+        self.by
+            .clone()
+            .unwrap_or_else(|| format!("--allow-export {}", self.pattern))
     }
 }
 

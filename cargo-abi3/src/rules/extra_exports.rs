@@ -87,7 +87,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     }
     let binary = subject.binary;
     let mut allowed = 0usize;
-    let mut used: Vec<&super::ExportAllow> = Vec::new();
+    // Each allowance used, with the exports it accepted.
+    let mut used: Vec<(&super::ExportAllow, Vec<&str>)> = Vec::new();
     let mut extra: Vec<&str> = Vec::new();
     for name in &binary.exports {
         if is_entry_point(name) || LINKER_SYMBOLS.contains(&name.as_str()) {
@@ -95,12 +96,49 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         }
         if let Some(allow) = subject.allowed_exports.iter().find(|a| a.matches(name)) {
             allowed += 1;
-            if !used.contains(&allow) {
-                used.push(allow);
+            match used.iter_mut().find(|(a, _)| *a == allow) {
+                Some((_, names)) => names.push(name),
+                None => used.push((allow, vec![name])),
             }
             continue;
         }
         extra.push(name);
+    }
+    // What was allowed is still listed, with its reason (never counted).
+    for (allow, names) in &mut used {
+        names.sort_unstable();
+        names.dedup();
+        let n = names.len();
+        let listed = names
+            .iter()
+            .take(SHOWN)
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = if n > SHOWN {
+            format!(" and {} more", n - SHOWN)
+        } else {
+            String::new()
+        };
+        out.push(
+            Finding::new(
+                Code::ExtraExports,
+                format!(
+                    "exports {n} symbol{} matching `{}` besides its entry point",
+                    if n == 1 { "" } else { "s" },
+                    allow.pattern
+                ),
+            )
+            .symbol(allow.pattern.clone())
+            .note(format!("{listed}{more}"))
+            .allow(
+                allow
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
+                allow.origin(),
+            ),
+        );
     }
     if extra.is_empty() {
         return;
@@ -155,7 +193,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     if allowed > 0 {
         let patterns: Vec<String> = used
             .iter()
-            .map(|a| match &a.reason {
+            .map(|(a, _)| match &a.reason {
                 Some(reason) => format!("`{}` ({reason})", a.pattern),
                 None => format!("`{}`", a.pattern),
             })

@@ -142,6 +142,7 @@ pub const EMITTED_ELSEWHERE: &[(Code, &str)] = &[
     (Code::FlatNamespaceLookup, "cargo abi3 host"),
     (Code::HostUnresolvedLibrary, "cargo abi3 host"),
     (Code::DllNameCollision, "cargo abi3 host"),
+    (Code::UnmatchedAllow, "the policy file (audit, check)"),
 ];
 
 #[cfg(test)]

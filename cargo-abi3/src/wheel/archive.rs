@@ -335,6 +335,33 @@ impl WheelArchive {
             .collect()
     }
 
+    /// Executables installed as scripts (`{name}.data/scripts/X`) that are binaries, not
+    /// Python or shell scripts: ELF, Mach-O (thin or fat) or PE, told by their first bytes.
+    /// A maturin `bindings = "bin"` wheel ships its program this way, and the platform tag
+    /// promises it runs too (glibc versions, allowed libraries, architecture).
+    pub fn script_binaries(&mut self) -> Vec<Member> {
+        let candidates: Vec<Member> = self
+            .members
+            .iter()
+            .filter(|m| !m.file_name.is_shared_object())
+            .filter(|m| {
+                m.path
+                    .split_once(".data/scripts/")
+                    .is_some_and(|(data, name)| {
+                        !data.contains('/') && !name.is_empty() && !name.contains('/')
+                    })
+            })
+            .cloned()
+            .collect();
+        candidates
+            .into_iter()
+            .filter(|m| {
+                self.read_member(&m.path, Some(4))
+                    .is_ok_and(|data| is_binary_magic(&data.bytes))
+            })
+            .collect()
+    }
+
     /// Things skipped or odd about the wheel (unsafe paths, symlinks, nested archives, …).
     pub fn notices(&self) -> &[Notice] {
         &self.notices
@@ -630,6 +657,18 @@ fn in_purelib(path: &str, root_is_purelib: bool) -> bool {
 /// PEP 503-ish normalization for matching a `.dist-info` to the file name's distribution.
 fn normalize(name: &str) -> String {
     name.to_ascii_lowercase().replace(['-', '.'], "_")
+}
+
+/// ELF, Mach-O (32/64-bit, either byte order, fat) or PE (`MZ`) magic.
+fn is_binary_magic(bytes: &[u8]) -> bool {
+    matches!(
+        bytes,
+        [0x7f, b'E', b'L', b'F', ..]
+            | [0xfe, 0xed, 0xfa, 0xce | 0xcf, ..]
+            | [0xce | 0xcf, 0xfa, 0xed, 0xfe, ..]
+            | [0xca, 0xfe, 0xba, 0xbe, ..]
+            | [b'M', b'Z', ..]
+    )
 }
 
 #[cfg(test)]

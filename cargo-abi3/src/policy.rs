@@ -1,0 +1,225 @@
+//! The policy file (`cargo-abi3.toml`, `[tool.cargo-abi3]`, `[package.metadata.cargo-abi3]`,
+//! `[workspace.metadata.cargo-abi3]`; read by the build hook's [`policy`] module) applied to a
+//! report: its severities join the command line's, its `[[allow-finding]]` entries accept
+//! findings with their reason, and an entry that accepted nothing is `unmatched-allow`.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use cargo_abi3_build_hook::hook::Level;
+pub use cargo_abi3_build_hook::policy::Policy;
+use cargo_abi3_build_hook::policy::{self, AllowFinding};
+use cargo_abi3_build_hook::{Code, Family};
+
+use crate::audit::{Override, apply_overrides};
+use crate::finding::Finding;
+use crate::report::{BinaryReport, InputKind, InputReport, Report};
+use crate::rules::ExportAllow;
+
+/// The name reported for a policy error without a file of its own.
+pub const DEFAULT_FILE: &str = policy::FILE_NAME;
+
+/// The command a policy is applied for: it decides which entries can be judged stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Command {
+    Audit,
+    Check,
+    Host,
+}
+
+impl Command {
+    /// Whether this command can emit `code` at all (else an entry for it is not judged).
+    fn can_emit(self, code: Code) -> bool {
+        match self {
+            Command::Audit => match code.family() {
+                Family::Host | Family::Policy => false,
+                Family::Intent => code == Code::DeclarationMismatch,
+                _ => true,
+            },
+            Command::Check => !matches!(code.family(), Family::Host | Family::Policy),
+            // `host` is not judged: most entries are for the wheels' own findings.
+            Command::Host => false,
+        }
+    }
+}
+
+/// Finds and reads the policy: `explicit` (`--config`), else the usual places around the
+/// working directory and `crate_dir`.
+pub fn load(
+    explicit: Option<&Path>,
+    crate_dir: Option<&Path>,
+) -> Result<Option<Policy>, Box<Finding>> {
+    let cwd = std::env::current_dir().ok();
+    let crate_dir = crate_dir.map(|d| match &cwd {
+        Some(cwd) if d.is_relative() => cwd.join(d),
+        _ => d.to_path_buf(),
+    });
+    let mut places = policy::places(
+        cwd.as_deref(),
+        crate_dir.as_deref(),
+        explicit.map(Path::to_path_buf),
+    );
+    // Paths under the working directory are shown (and entries named) relative to it:
+    // `cargo-abi3.toml:7:8`, as the user sees the file.
+    if let Some(cwd) = &cwd {
+        let relative = |p: &mut std::path::PathBuf| {
+            if let Ok(rest) = p.strip_prefix(cwd) {
+                *p = rest.to_path_buf();
+            }
+        };
+        places.dirs.iter_mut().for_each(relative);
+        places.pyprojects.iter_mut().for_each(relative);
+        places.manifests.iter_mut().for_each(relative);
+        places.workspace_manifest.iter_mut().for_each(relative);
+    }
+    policy::discover(&places)
+}
+
+/// The policy's `deny`/`warn`/`allow` as overrides (the command line's come after them, and
+/// the last word wins).
+pub fn overrides(policy: &Policy) -> Vec<Override> {
+    policy
+        .levels
+        .iter()
+        .map(|&(code, level)| match level {
+            Level::Deny => Override::Deny(code),
+            Level::Warn => Override::Warn(code),
+            Level::Allow => Override::Allow(code),
+        })
+        .collect()
+}
+
+/// `extra-exports` entries with a `symbol` glob and no `path` accept exports one by one, as
+/// `--allow-export` does (an extra-exports finding groups many exports).
+fn is_export_entry(entry: &AllowFinding) -> bool {
+    entry.code == Code::ExtraExports && entry.symbol.is_some() && entry.path.is_none()
+}
+
+/// The policy's export allowances, for the audit options.
+pub fn export_allows(policy: &Policy) -> Vec<ExportAllow> {
+    policy
+        .allow_findings
+        .iter()
+        .filter(|e| is_export_entry(e))
+        .map(|e| ExportAllow {
+            pattern: e.symbol.clone().unwrap_or_default(),
+            reason: Some(e.reason.clone()),
+            by: Some(e.id.clone()),
+        })
+        .collect()
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// The names a finding's place goes by: the input as given and its file name, and with a
+/// member `input!member` and `name!member`.
+fn names(input: &InputReport, binary: Option<&BinaryReport>) -> Vec<String> {
+    let name = file_name(&input.path);
+    let mut names = vec![input.path.clone()];
+    if name != input.path {
+        names.push(name.to_owned());
+    }
+    if let Some(member) = binary.and_then(|b| b.member.as_ref()) {
+        names.push(format!("{}!{member}", input.path));
+        if name != input.path {
+            names.push(format!("{name}!{member}"));
+        }
+    }
+    names
+}
+
+fn accept(findings: &mut [Finding], entries: &[&AllowFinding], names: &[String]) {
+    for finding in findings {
+        if finding.allowed.is_some() || finding.is_input_error() {
+            continue;
+        }
+        if let Some(entry) = entries.iter().find(|e| e.matches(finding, names)) {
+            *finding = std::mem::replace(finding, Finding::new(Code::UnmatchedAllow, ""))
+                .allow(entry.reason.clone(), entry.id.clone());
+        }
+    }
+}
+
+/// Applies the `[[allow-finding]]` entries to `report`, then reports each entry that
+/// accepted nothing (and that this command could have matched) as `unmatched-allow`, in an
+/// input of kind `config` for the policy file. `overrides` (policy and command line) apply
+/// to those findings too: `--deny unmatched-allow` makes them errors.
+pub fn apply(report: &mut Report, policy: &Policy, command: Command, overrides: &[Override]) {
+    let entries: Vec<&AllowFinding> = policy
+        .allow_findings
+        .iter()
+        .filter(|e| !is_export_entry(e))
+        .collect();
+    let mut all_names: Vec<String> = Vec::new();
+    for input in &mut report.inputs {
+        let own = names(input, None);
+        accept(&mut input.findings, &entries, &own);
+        all_names.extend(own);
+        let binaries = std::mem::take(&mut input.binaries);
+        let mut done = Vec::with_capacity(binaries.len());
+        for mut binary in binaries {
+            let names = names(input, Some(&binary));
+            accept(&mut binary.findings, &entries, &names);
+            all_names.extend(names);
+            done.push(binary);
+        }
+        input.binaries = done;
+    }
+    let used: BTreeSet<String> = report
+        .findings()
+        .filter_map(|(_, _, f)| f.allowed.as_ref().map(|a| a.by.clone()))
+        .collect();
+    let mut config = InputReport::new(policy.file.display().to_string(), InputKind::Config);
+    for entry in &policy.allow_findings {
+        if used.contains(&entry.id) || !command.can_emit(entry.code) || !entry.names_any(&all_names)
+        {
+            continue;
+        }
+        let mut scope = Vec::new();
+        if let Some(symbol) = &entry.symbol {
+            scope.push(format!("symbol `{symbol}`"));
+        }
+        if let Some(path) = &entry.path {
+            scope.push(format!("path `{path}`"));
+        }
+        let mut finding = Finding::new(
+            Code::UnmatchedAllow,
+            format!(
+                "the allow-finding for `{}`{} matched no finding",
+                entry.code,
+                if scope.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", scope.join(", "))
+                }
+            ),
+        )
+        .span(policy.source_span(&entry.span, "accepted nothing in this run"))
+        .note(format!("its reason: {}", entry.reason))
+        .help("delete the entry, or correct its code, symbol or path");
+        if let Some(symbol) = &entry.symbol {
+            finding = finding.symbol(symbol.clone());
+        }
+        config.findings.push(finding);
+    }
+    if !config.findings.is_empty() {
+        apply_overrides(&mut config, overrides);
+        report.inputs.push(config);
+    }
+}
+
+/// The report of a policy that cannot be used (exit 2): the file as the input, with the
+/// error (its span points into the file).
+pub fn error_report(finding: Finding, fallback: &Path) -> Report {
+    let path = finding.span.as_ref().map_or_else(
+        || fallback.display().to_string(),
+        |s| s.file.display().to_string(),
+    );
+    let mut input = InputReport::new(path, InputKind::Config);
+    input.findings.push(finding);
+    Report {
+        inputs: vec![input],
+    }
+}
