@@ -326,6 +326,31 @@ fn raw_extern_311_matches_maturin() {
 }
 
 #[test]
+fn requires_python_low_matches_maturin() {
+    differential("requires-python-low", Tool::Maturin);
+}
+
+#[test]
+fn hooked_clean_matches_maturin() {
+    differential("hooked-clean", Tool::Maturin);
+}
+
+#[test]
+fn hooked_requires_python_low_matches_maturin() {
+    differential("hooked-requires-python-low", Tool::Maturin);
+}
+
+#[test]
+fn hooked_c_helper_matches_maturin() {
+    differential("hooked-c-helper", Tool::Maturin);
+}
+
+#[test]
+fn hooked_maturin_extension_module_matches_maturin() {
+    differential("hooked-maturin-extension-module", Tool::Maturin);
+}
+
+#[test]
 fn own_extern_311_matches_maturin() {
     differential("own-extern-311", Tool::Maturin);
 }
