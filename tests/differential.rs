@@ -370,6 +370,13 @@ fn maturin_features_floor_matches_maturin() {
     differential("maturin-features-floor", Tool::Maturin);
 }
 
+/// setup.py only (no `[tool.setuptools-rust]`): the module read from `RustExtension(...)`,
+/// the abi3 intent from `[tool.distutils.bdist_wheel]` in pyproject.toml (cp310).
+#[test]
+fn setuptools_rust_setup_py_matches_pip_wheel() {
+    differential("setuptools-rust-setup-py", Tool::PipWheel);
+}
+
 #[test]
 fn setuptools_rust_limited_api_matches_pip_wheel() {
     differential("setuptools-rust-limited-api", Tool::PipWheel);

@@ -1,0 +1,1 @@
+from sp_pkg._native import double  # noqa: F401
