@@ -65,10 +65,11 @@ struct Checked {
     json: Value,
 }
 
-fn check(example: &Path) -> Checked {
+fn check(example: &Path, extra: &[&str]) -> Checked {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
         .args(["check", "--format", "json", "--manifest-path"])
         .arg(example.join("Cargo.toml"))
+        .args(extra)
         .env("CARGO_TARGET_DIR", target_dir())
         .output()
         .unwrap();
@@ -113,11 +114,12 @@ fn errors_in(binaries: &Value) -> bool {
 }
 
 /// Builds the wheel the way a user would, into a fresh directory; its path.
-fn build_wheel(example: &Path, tool: Tool, out: &Path) -> PathBuf {
+fn build_wheel(example: &Path, tool: Tool, out: &Path, extra: &[&str]) -> PathBuf {
     let status = match tool {
         Tool::Maturin => Command::new("maturin")
             .args(["build", "-q", "-o"])
             .arg(out)
+            .args(extra)
             .current_dir(example)
             .env("CARGO_TARGET_DIR", target_dir())
             .status(),
@@ -136,6 +138,7 @@ fn build_wheel(example: &Path, tool: Tool, out: &Path) -> PathBuf {
                     "-w",
                 ])
                 .arg(out)
+                .args(extra)
                 .arg(&copy)
                 .env("CARGO_TARGET_DIR", target_dir())
                 .status()
@@ -272,13 +275,19 @@ fn walk_so(root: &Path, dir: &Path) -> Option<String> {
 }
 
 fn differential(example: &str, tool: Tool) {
+    differential_with(example, tool, &[], &[]);
+}
+
+/// [`differential`] with arguments for `check` and for the real build (the same intent said
+/// to each, e.g. setuptools' `--py-limited-api`).
+fn differential_with(example: &str, tool: Tool, check_args: &[&str], build_args: &[&str]) {
     if tool_missing(tool) {
         return;
     }
     let dir = repo().join("examples").join(example);
-    let checked = check(&dir);
+    let checked = check(&dir, check_args);
     let out = tempfile::tempdir().unwrap();
-    let wheel = build_wheel(&dir, tool, out.path());
+    let wheel = build_wheel(&dir, tool, out.path(), build_args);
     let real = wheel_tag(&wheel);
     // Python and ABI tags exactly; the platform among the wheel's compressed platform tags.
     let (want_pa, want_plat) = checked.tag.rsplit_once('-').unwrap();
@@ -377,6 +386,18 @@ fn setuptools_rust_setup_py_matches_pip_wheel() {
     differential("setuptools-rust-setup-py", Tool::PipWheel);
 }
 
+/// bdist_wheel's `--py-limited-api=cp311` on the command line overrides setup.cfg's cp39:
+/// `check --py-limited-api cp311` predicts what `pip wheel -C--build-option=…` builds.
+#[test]
+fn py_limited_api_on_the_command_line_matches_pip_wheel() {
+    differential_with(
+        "setuptools-rust-limited-api",
+        Tool::PipWheel,
+        &["--py-limited-api", "cp311"],
+        &["-C--build-option=--py-limited-api=cp311"],
+    );
+}
+
 #[test]
 fn setuptools_rust_limited_api_matches_pip_wheel() {
     differential("setuptools-rust-limited-api", Tool::PipWheel);
@@ -394,7 +415,7 @@ fn empty_module_is_an_error_and_fails_to_import() {
         return;
     }
     let dir = repo().join("examples").join("empty-module");
-    let checked = check(&dir);
+    let checked = check(&dir, &[]);
     let finding = checked.json["inputs"][0]["binaries"][0]["findings"]
         .as_array()
         .unwrap()
@@ -409,7 +430,7 @@ fn empty_module_is_an_error_and_fails_to_import() {
         "{finding:#}"
     );
     let out = tempfile::tempdir().unwrap();
-    let wheel = build_wheel(&dir, Tool::Maturin, out.path());
+    let wheel = build_wheel(&dir, Tool::Maturin, out.path(), &[]);
     let real = wheel_tag(&wheel);
     assert_eq!(
         checked.tag.rsplit_once('-').unwrap().0,
