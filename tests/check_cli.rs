@@ -658,3 +658,30 @@ fn no_build_without_a_previous_build_exits_2() {
         run.stderr
     );
 }
+
+/// A C-ABI cdylib that is no Python module (no PyO3, no Python build backend) is not judged
+/// as one: `check` knows a PyO3 crate's cdylib is a module (an empty one is an error), not
+/// every cdylib of a workspace.
+#[test]
+fn a_plain_c_cdylib_is_not_held_to_module_rules() {
+    let dir = scratch_crate(&[
+        ("Cargo.toml", CDYLIB_TOML),
+        (
+            "src/lib.rs",
+            "#[unsafe(no_mangle)]\npub extern \"C\" fn add(a: i32, b: i32) -> i32 { a + b }\n",
+        ),
+    ]);
+    let run = check(
+        &dir.path().join("Cargo.toml"),
+        &scratch_target(),
+        &["--format", "json"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert!(
+        !findings(&report)
+            .iter()
+            .any(|f| f["code"] == "entry-point-missing"),
+        "{report:#}"
+    );
+}

@@ -31,6 +31,10 @@ pub struct CrateIntent {
     pub audited_platform: bool,
     /// The build backend whose tag is predicted.
     pub backend: Backend,
+    /// The crate builds a Python module: it depends on PyO3, or a Python build backend
+    /// (maturin's pyproject, setuptools-rust) builds it. A plain C-ABI cdylib of the
+    /// workspace is not judged as a module.
+    pub python_module: bool,
 }
 
 /// Which tool's wheel `check` predicts.
@@ -327,6 +331,12 @@ pub fn evaluate(
         } else {
             Backend::Maturin
         },
+        python_module: inputs.setuptools.is_some()
+            || inputs
+                .pyproject
+                .as_ref()
+                .is_some_and(|p| p.maturin.is_some())
+            || inputs.manifest.as_ref().is_some_and(|m| m.depends_on_pyo3),
     })
 }
 

@@ -422,8 +422,10 @@ fn check_cdylib(
         .display()
         .to_string();
     for binary in &binaries {
-        let subject =
-            BinarySubject::new(binary, &intent.installed_name, &intent.claim, None).known_module();
+        let mut subject = BinarySubject::new(binary, &intent.installed_name, &intent.claim, None);
+        if intent.python_module {
+            subject = subject.known_module();
+        }
         let mut findings = rules::check_binary(&subject);
         if let Some(span) = &intent.floor_span {
             for finding in &mut findings {
