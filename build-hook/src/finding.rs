@@ -119,6 +119,35 @@ pub struct Finding {
     /// Set when the finding is accepted (see [`Allowed`]): listed, not counted.
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub allowed: Option<Box<Allowed>>,
+    /// What the message says, as data: the version a symbol was added in, the floor it is
+    /// judged against, the library, the culprit.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Details::is_empty"))]
+    pub details: Details,
+}
+
+/// The structured fields of a [`Finding`]; each is set where the finding is about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Details {
+    /// The version the symbol joined the stable ABI in.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub added: Option<crate::PyVersion>,
+    /// The floor the binary is held to.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub floor: Option<crate::PyVersion>,
+    /// The shared library the finding is about (imported from, linked, needed).
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub library: Option<String>,
+    /// What references the symbol: a crate, a build script's object, the crate's own code.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub culprits: Vec<String>,
+}
+
+impl Details {
+    pub fn is_empty(&self) -> bool {
+        *self == Details::default()
+    }
 }
 
 impl Finding {
@@ -134,11 +163,25 @@ impl Finding {
             span: None,
             omitted: None,
             allowed: None,
+            details: Details::default(),
         }
     }
 
     pub fn symbol(mut self, symbol: impl Into<String>) -> Self {
         self.symbol = Some(symbol.into());
+        self
+    }
+
+    /// Records the version the symbol was added in and the floor it is judged against.
+    pub fn versions(mut self, added: crate::PyVersion, floor: Option<crate::PyVersion>) -> Self {
+        self.details.added = Some(added);
+        self.details.floor = floor;
+        self
+    }
+
+    /// Records the library the finding is about.
+    pub fn library(mut self, library: impl Into<String>) -> Self {
+        self.details.library = Some(library.into());
         self
     }
 

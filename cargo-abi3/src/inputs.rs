@@ -39,7 +39,7 @@ pub enum Input {
     /// symlink loop the walk did not follow again, with the finding that says so.
     Problem {
         path: PathBuf,
-        finding: Finding,
+        finding: Box<Finding>,
     },
 }
 
@@ -192,37 +192,43 @@ pub fn file_type_name(file_type: FileType) -> &'static str {
 fn nothing(path: &Path, reason: &str) -> Input {
     Input::Problem {
         path: path.to_path_buf(),
-        finding: Finding::new(
-            Code::NothingToAudit,
-            format!("nothing to audit at `{}`: {reason}", path.display()),
-        )
-        .help("check the path, directory or glob"),
+        finding: Box::new(
+            Finding::new(
+                Code::NothingToAudit,
+                format!("nothing to audit at `{}`: {reason}", path.display()),
+            )
+            .help("check the path, directory or glob"),
+        ),
     }
 }
 
 fn unreadable(path: &Path, why: impl std::fmt::Display, help: &str) -> Input {
     Input::Problem {
         path: path.to_path_buf(),
-        finding: Finding::new(
-            Code::UnreadableInput,
-            format!("cannot read `{}`: {why}", path.display()),
-        )
-        .help(help),
+        finding: Box::new(
+            Finding::new(
+                Code::UnreadableInput,
+                format!("cannot read `{}`: {why}", path.display()),
+            )
+            .help(help),
+        ),
     }
 }
 
 fn not_regular(path: &Path, file_type: FileType) -> Input {
     Input::Problem {
         path: path.to_path_buf(),
-        finding: Finding::new(
-            Code::UnreadableInput,
-            format!(
-                "cannot audit `{}`: not a regular file ({})",
-                path.display(),
-                file_type_name(file_type)
-            ),
-        )
-        .help("check the path: give a wheel, a shared object or a directory of them"),
+        finding: Box::new(
+            Finding::new(
+                Code::UnreadableInput,
+                format!(
+                    "cannot audit `{}`: not a regular file ({})",
+                    path.display(),
+                    file_type_name(file_type)
+                ),
+            )
+            .help("check the path: give a wheel, a shared object or a directory of them"),
+        ),
     }
 }
 
@@ -298,14 +304,16 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>) {
     if let Err(e) = glob::Pattern::new(&arg.to_string_lossy()) {
         inputs.push(Input::Problem {
             path: path.to_path_buf(),
-            finding: Finding::new(
-                Code::NothingToAudit,
-                format!(
-                    "nothing to audit at `{}`: invalid glob: {e}",
-                    path.display()
-                ),
-            )
-            .help("check the glob (`*`, `?`, `[...]` and `**` as a whole path component)"),
+            finding: Box::new(
+                Finding::new(
+                    Code::NothingToAudit,
+                    format!(
+                        "nothing to audit at `{}`: invalid glob: {e}",
+                        path.display()
+                    ),
+                )
+                .help("check the glob (`*`, `?`, `[...]` and `**` as a whole path component)"),
+            ),
         });
         return;
     }
@@ -610,7 +618,7 @@ impl<'a> Walker<'a> {
         .help("nothing was skipped; remove the symlink to silence this");
         self.out.push(Input::Problem {
             path: dir.to_path_buf(),
-            finding,
+            finding: Box::new(finding),
         });
         true
     }

@@ -24,6 +24,16 @@ pub struct Referrer {
 }
 
 impl Referrer {
+    /// Who it is, for JSON: `crate floorhelper`, `build script of c-helper (x-helpers.o)`.
+    pub fn name(&self) -> String {
+        match &self.origin {
+            ArchiveOrigin::Crate { name } => format!("crate {name}"),
+            ArchiveOrigin::BuildScript { package } => {
+                format!("build script of {package} ({})", self.member)
+            }
+        }
+    }
+
     /// The `note:` line naming this referrer.
     pub fn note(&self, symbol: &str) -> String {
         match &self.origin {

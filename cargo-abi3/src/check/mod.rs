@@ -519,6 +519,10 @@ fn name_culprits(report: &mut Report, output: &BuildOutput) {
                         .take(5)
                         .map(|(file, line)| format!("{}:{line}", file.display()))
                         .collect();
+                    finding
+                        .details
+                        .culprits
+                        .push(format!("crate {crate_name} (its own code)"));
                     finding.notes.push(format!(
                         "`{symbol}` is referenced by the crate's own code (`{crate_name}`): {}{}",
                         places.join(", "),
@@ -533,6 +537,7 @@ fn name_culprits(report: &mut Report, output: &BuildOutput) {
             };
             for referrer in referrers {
                 finding.notes.push(referrer.note(&symbol));
+                finding.details.culprits.push(referrer.name());
                 if matches!(referrer.origin, ArchiveOrigin::BuildScript { .. }) {
                     finding.help = Some(c_part_help(floor));
                 }

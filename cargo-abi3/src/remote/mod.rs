@@ -177,7 +177,7 @@ impl Remote {
         let problem = |code: Code, message: String, help: &str| {
             vec![Input::Problem {
                 path: PathBuf::from(arg),
-                finding: Finding::new(code, message).help(help.to_owned()),
+                finding: Box::new(Finding::new(code, message).help(help.to_owned())),
             }]
         };
         let spec = match Spec::parse(arg) {

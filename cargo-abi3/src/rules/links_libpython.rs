@@ -34,6 +34,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         out.push(
             Finding::new(Code::LinksLibpython, format!("links `{}`", needed.name))
                 .symbol(&needed.name)
+                .library(&needed.name)
                 .note(
                     "interpreters linked statically (python.org Linux builds, manylinux images, \
                      uv's and conda's) have no such library, or load a second copy of the runtime",

@@ -45,6 +45,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                     ),
                 )
                 .symbol(name)
+                .library(name)
                 .note(format!(
                     "the {} policy allows only: {}",
                     promise.policy.name,

@@ -32,7 +32,11 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             ),
         )
         .symbol(name)
+        .versions(item.added, Some(floor))
         .note(format!("added to the stable ABI in {}", item.added));
+        if let Some(library) = &python.import.library {
+            finding = finding.library(library.clone());
+        }
         if python.import.weak {
             // A weak reference resolves to NULL instead of failing the load: correct only if
             // the code checks for it at run time, which we cannot see.

@@ -27,6 +27,9 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             None => "imported from the interpreter; CPython's stable-ABI manifest does not list it"
                 .to_owned(),
         });
+        if let Some(library) = &python.import.library {
+            finding = finding.library(library.clone());
+        }
         if name.starts_with('_') {
             finding = finding.note("names starting with `_Py` are private CPython internals");
         }

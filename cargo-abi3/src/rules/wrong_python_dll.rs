@@ -50,6 +50,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                 ),
             )
             .symbol(&needed.name)
+            .library(&needed.name)
             .note(format!(
                 "Windows loads DLLs by name: the module fails to load (or loads a second \
                  interpreter) wherever `{}` is not the running interpreter's",
