@@ -95,6 +95,33 @@ fn valid(json: &str, schema: &str) -> Value {
 const REPORT_SCHEMA: &str = include_str!("../cargo-abi3/report.schema.json");
 const SARIF_SCHEMA: &str = include_str!("fixtures/sarif/sarif-schema-2.1.0.json");
 
+/// Runs a composite action's bash steps as GitHub does: `python3 -c ACTION_RUNNER action.yml
+/// WORKDIR name=value…`. Exits with the last step's status; prints the steps' output.
+const ACTION_RUNNER: &str = r#"
+import os, re, subprocess, sys, yaml
+action = yaml.safe_load(open(sys.argv[1]))
+work = sys.argv[2]
+given = dict(a.split("=", 1) for a in sys.argv[3:])
+inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
+inputs.update(given)
+sub = lambda text: re.sub(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", lambda m: inputs[m.group(1)], str(text))
+gh_path, gh_out = os.path.join(work, "GITHUB_PATH"), os.path.join(work, "GITHUB_OUTPUT")
+open(gh_path, "w").close(); open(gh_out, "w").close()
+env = dict(os.environ, RUNNER_TEMP=work, GITHUB_PATH=gh_path, GITHUB_OUTPUT=gh_out)
+status = 0
+for step in action["runs"]["steps"]:
+    assert step["shell"] == "bash", step
+    step_env = dict(env, **{k: sub(v) for k, v in step.get("env", {}).items()})
+    extra = [l.strip() for l in open(gh_path) if l.strip()]
+    step_env["PATH"] = os.pathsep.join(extra + [env["PATH"]])
+    # As GitHub runs `shell: bash`: bash --noprofile --norc -eo pipefail {0}.
+    status = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", sub(step["run"])],
+                            env=step_env, cwd=work).returncode
+    if status != 0:
+        break
+sys.exit(status)
+"#;
+
 #[test]
 #[ignore = "slow and online: a release build with zig and PyPI installs; .ci/run runs it"]
 fn release_wheel_installs_and_gates_a_maturin_build() {
@@ -243,7 +270,45 @@ fn release_wheel_installs_and_gates_a_maturin_build() {
             .starts_with("cargo-abi3: ok: ")
     );
 
-    // 5. cibuildwheel's audit step, its own code: a venv, `audit-requires` installed into
+    // 5. The composite action (`action.yml`), its steps as GitHub runs them: inputs and step
+    //    env substituted, GITHUB_PATH/GITHUB_OUTPUT files, bash. It installs the tool from
+    //    the release wheel (its `wheel` input) and gates the clean example (exit 0, SARIF
+    //    written and valid) and procmaps (exit 1, an annotation for the violation).
+    let action = |paths: &Path, format: &str, tmp: &str| {
+        let dir = root.join(tmp);
+        std::fs::create_dir_all(&dir).unwrap();
+        output(
+            Command::new("python3")
+                .arg("-c")
+                .arg(ACTION_RUNNER)
+                .arg(workspace().join("action.yml"))
+                .arg(&dir)
+                .arg(format!("paths={}", paths.display()))
+                .arg(format!("format={format}"))
+                .arg(format!("wheel={}", wheel.display()))
+                .arg(format!("sarif-file={}", dir.join("out.sarif").display())),
+        )
+    };
+    let out = action(&example, "sarif", "action-ok");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sarif_text = std::fs::read_to_string(root.join("action-ok/out.sarif")).unwrap();
+    valid(&sarif_text, SARIF_SCHEMA);
+    let procmaps_wheel =
+        workspace().join("tests/fixtures/real/procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl");
+    let out = action(&procmaps_wheel, "github", "action-bad");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("::error file="),
+        "{out:?}"
+    );
+
+    // 6. cibuildwheel's audit step, its own code: a venv, `audit-requires` installed into
     //    it, `audit-command` with `{abi3_wheel}` run through its shell. The tool's wheel
     //    stands in for `cargo-abi3` from PyPI. A clean wheel passes; procmaps (cp36-abi3,
     //    needs 3.10) fails the build. cibuildwheel makes its audit venv with a virtualenv
