@@ -253,8 +253,9 @@ pub struct AuditArgs {
     pub assume_minimum: Option<PyVersion>,
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// Do not report exports matching PATTERN (`*` wildcards) in extra-exports; `=REASON`
-    /// documents why (repeatable), e.g. `--allow-export 'foo_*=C API for plugins'`.
+    /// Do not report exports matching PATTERN (`*` and `?` wildcards, as in the policy file)
+    /// in extra-exports; `=REASON` documents why (repeatable), e.g.
+    /// `--allow-export 'foo_*=C API for plugins'`.
     #[arg(long, value_name = "PATTERN[=REASON]")]
     pub allow_export: Vec<String>,
     #[command(flatten)]

@@ -299,7 +299,8 @@ impl ExportAllow {
     }
 
     pub fn matches(&self, name: &str) -> bool {
-        glob_match(self.pattern.as_bytes(), name.as_bytes())
+        // One glob for `--allow-export` and the policy file's `allow-finding` entries.
+        cargo_abi3_build_hook::policy::glob_match(&self.pattern, name)
     }
 
     /// Where this allowance came from, as an allowed finding's `by`.
@@ -308,35 +309,6 @@ impl ExportAllow {
             .clone()
             .unwrap_or_else(|| format!("--allow-export {}", self.pattern))
     }
-}
-
-/// `*`-only glob matching, iterative (no exponential backtracking).
-fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if Some(&c) == text.get(t) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
 }
 
 #[cfg(test)]
