@@ -73,9 +73,10 @@ enum Op {
     Arbitrary,
 }
 
-/// A PEP 440 version as it appears in a specifier.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Version {
+/// A PEP 440 version: in a specifier here, and a release's version on a package index for
+/// `audit pypi:` (one parser and one ordering for both, tested against `packaging`).
+#[derive(Clone, Debug)]
+pub struct Version {
     epoch: u64,
     release: Vec<u64>,
     /// `(0 = a, 1 = b, 2 = rc, n)`.
@@ -86,6 +87,31 @@ struct Version {
 }
 
 impl Version {
+    /// A whole version (`1.0`, `v2!1.0rc1.post2.dev3+local`); `None` if it is not PEP 440,
+    /// or if a number in its public part does not fit 64 bits (it could not be ordered
+    /// right: specifiers saturate such numbers, an index's versions are refused).
+    pub fn parse(text: &str) -> Option<Version> {
+        let text = text.trim();
+        let public = text.split('+').next().unwrap_or_default();
+        let overflows = public
+            .split(|c: char| !c.is_ascii_digit())
+            .any(|run| !run.is_empty() && run.parse::<u64>().is_err());
+        if overflows {
+            return None;
+        }
+        parse_version(text, false, true).map(|(v, _)| v)
+    }
+
+    /// A pre-release or development release (pip skips them unless asked).
+    pub fn is_prerelease(&self) -> bool {
+        self.pre.is_some() || self.dev.is_some()
+    }
+
+    /// Whether it has a post-release segment.
+    pub fn is_postrelease(&self) -> bool {
+        self.post.is_some()
+    }
+
     /// `packaging`'s sort key without the local part (candidates never have one).
     fn cmp_key(&self, other: &Version) -> Ordering {
         fn trimmed(r: &[u64]) -> &[u64] {
@@ -114,6 +140,27 @@ impl Version {
             .then_with(|| dev_key(self).cmp(&dev_key(other)))
     }
 }
+
+/// PEP 440 ordering (`1.0 == 1.0.0`); a local version sorts after its public one.
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.cmp_key(other).then(self.local.cmp(&other.local))
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
 
 #[derive(Clone, Debug)]
 struct Clause {

@@ -2,7 +2,6 @@
 //! which release to audit.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
@@ -82,166 +81,9 @@ pub fn normalize(name: &str) -> String {
     out
 }
 
-/// A PEP 440 version, for ordering and equality (local versions compare as strings).
-#[derive(Clone, Debug)]
-pub struct Version {
-    epoch: u64,
-    release: Vec<u64>,
-    /// (0 = a, 1 = b, 2 = rc, number)
-    pre: Option<(u8, u64)>,
-    post: Option<u64>,
-    dev: Option<u64>,
-    local: String,
-}
-
-impl Version {
-    pub fn parse(text: &str) -> Option<Version> {
-        let s = text.trim().to_ascii_lowercase();
-        let s = s.strip_prefix('v').unwrap_or(&s);
-        let (s, local) = match s.split_once('+') {
-            Some((v, l)) => (v, l.to_owned()),
-            None => (s, String::new()),
-        };
-        let (epoch, s) = match s.split_once('!') {
-            Some((e, rest)) => (e.parse().ok()?, rest),
-            None => (0, s),
-        };
-        let bytes = s.as_bytes();
-        let mut i = 0;
-        let number = |i: &mut usize| -> Option<u64> {
-            let start = *i;
-            while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
-                *i += 1;
-            }
-            s.get(start..*i)?.parse().ok()
-        };
-        let mut release = vec![number(&mut i)?];
-        while bytes.get(i) == Some(&b'.') && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-            release.push(number(&mut i)?);
-        }
-        let (mut pre, mut post, mut dev) = (None, None, None);
-        let rest = |i: usize| s.get(i..).unwrap_or_default();
-        let skip_sep = |i: &mut usize| {
-            if matches!(bytes.get(*i), Some(b'.' | b'-' | b'_')) {
-                *i += 1;
-            }
-        };
-        // Pre-release.
-        let mut j = i;
-        skip_sep(&mut j);
-        for (word, kind) in [
-            ("alpha", 0u8),
-            ("beta", 1),
-            ("preview", 2),
-            ("pre", 2),
-            ("rc", 2),
-            ("a", 0),
-            ("b", 1),
-            ("c", 2),
-        ] {
-            if rest(j).starts_with(word) {
-                j += word.len();
-                skip_sep(&mut j);
-                let n = if bytes.get(j).is_some_and(u8::is_ascii_digit) {
-                    number(&mut j)?
-                } else {
-                    0
-                };
-                pre = Some((kind, n));
-                i = j;
-                break;
-            }
-        }
-        // Post-release.
-        let mut j = i;
-        if bytes.get(j) == Some(&b'-') && bytes.get(j + 1).is_some_and(u8::is_ascii_digit) {
-            j += 1;
-            post = Some(number(&mut j)?);
-            i = j;
-        } else {
-            skip_sep(&mut j);
-            for word in ["post", "rev", "r"] {
-                if rest(j).starts_with(word) {
-                    j += word.len();
-                    skip_sep(&mut j);
-                    let n = if bytes.get(j).is_some_and(u8::is_ascii_digit) {
-                        number(&mut j)?
-                    } else {
-                        0
-                    };
-                    post = Some(n);
-                    i = j;
-                    break;
-                }
-            }
-        }
-        // Development release.
-        let mut j = i;
-        skip_sep(&mut j);
-        if rest(j).starts_with("dev") {
-            j += 3;
-            skip_sep(&mut j);
-            let n = if bytes.get(j).is_some_and(u8::is_ascii_digit) {
-                number(&mut j)?
-            } else {
-                0
-            };
-            dev = Some(n);
-            i = j;
-        }
-        if i != bytes.len() {
-            return None;
-        }
-        Some(Version {
-            epoch,
-            release,
-            pre,
-            post,
-            dev,
-            local,
-        })
-    }
-
-    /// A pre-release or development release (pip skips them unless asked).
-    pub fn is_prerelease(&self) -> bool {
-        self.pre.is_some() || self.dev.is_some()
-    }
-
-    fn key(&self) -> impl Ord + '_ {
-        let mut release = self.release.as_slice();
-        while let [rest @ .., 0] = release {
-            release = rest;
-        }
-        // PEP 440 ordering: dev-only releases sort before pre-releases, which sort before
-        // the release; post-releases after.
-        let pre = match (self.pre, self.post, self.dev) {
-            (None, None, Some(_)) => (0u8, 0u8, 0u64),
-            (Some((k, n)), _, _) => (1, k, n),
-            (None, _, _) => (2, 0, 0),
-        };
-        let post = self.post.map_or((0u8, 0u64), |n| (1, n));
-        let dev = self.dev.map_or((1u8, 0u64), |n| (0, n));
-        (self.epoch, release, pre, post, dev, self.local.as_str())
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Version {}
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key().cmp(&other.key())
-    }
-}
+/// A release's PEP 440 version: the one parser and ordering the build hook's `requires-python`
+/// evaluator uses (tested against Python's `packaging`).
+pub use cargo_abi3_build_hook::requires_python::Version;
 
 /// A PEP 691 project page (only what is used).
 #[derive(Debug, Deserialize)]
@@ -496,7 +338,7 @@ mod tests {
         );
         assert!(Version::parse("1.0rc1").unwrap().is_prerelease());
         assert!(Version::parse("not a version").is_none());
-        assert!(Version::parse("1.0-1").unwrap().post.is_some());
+        assert!(Version::parse("1.0-1").unwrap().is_postrelease());
     }
 
     #[test]
