@@ -557,6 +557,55 @@ fn cargo_flags_are_taken_natively() {
     assert!(!stderr.contains("Compiling"), "-q reached cargo: {stderr}");
 }
 
+/// `-v` is one "more output": info findings, and cargo's verbosity for the build (`-v`: the
+/// fresh units and `rustc` command lines; `-vv`: build scripts' output too). JSON stays valid
+/// on stdout, cargo's lines go to stderr; `-q` wins over `-v` for cargo, which refuses both.
+#[test]
+fn verbose_reaches_cargo_and_json_stays_valid() {
+    require_python!(false);
+    let manifest = repo().join("examples").join("clean-abi3").join("Cargo.toml");
+    let target = examples_target();
+    // Built once, so that the verbose runs are all fresh units.
+    let quiet = check(&manifest, &target, &["--format", "json"]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert!(!quiet.stderr.contains("Fresh "), "{}", quiet.stderr);
+    let human = check(&manifest, &target, &["-v"]);
+    assert_eq!(human.code, 0, "{}\n{}", human.stdout, human.stderr);
+    assert!(
+        human.stderr.contains("Fresh pyo3"),
+        "cargo's -v did not reach the build: {}",
+        human.stderr
+    );
+    let json = check(&manifest, &target, &["-vv", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    assert_eq!(json.json()["inputs"][0]["tags"]["abi"][0], "abi3");
+    assert!(json.stderr.contains("Fresh pyo3"), "{}", json.stderr);
+    let both = check(&manifest, &target, &["-v", "-q", "--format", "json"]);
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    assert!(!both.stderr.contains("Fresh "), "{}", both.stderr);
+    both.json();
+    // A build that compiles something: `rustc`'s command line is shown.
+    let touched = tempfile::tempdir().unwrap();
+    let scratch = scratch_crate(&[
+        ("Cargo.toml", CDYLIB_TOML),
+        (
+            "src/lib.rs",
+            "#[unsafe(no_mangle)]\npub extern \"C\" fn one() -> i32 { 1 }\n",
+        ),
+    ]);
+    let run = check(
+        &scratch.path().join("Cargo.toml"),
+        touched.path(),
+        &["-v", "--format", "json"],
+    );
+    run.json();
+    assert!(
+        run.stderr.contains("Running `") && run.stderr.contains("rustc"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// A throwaway crate (no PyO3: builds in a second) with the given files.
 fn scratch_crate(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");

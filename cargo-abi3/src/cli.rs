@@ -131,8 +131,10 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t)]
     pub color: ColorChoice,
     /// Also show info-level findings (the computed floor when it differs from the claim).
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// In `check`, also cargo's verbosity for the build and `cargo metadata`: `-v` prints the
+    /// `rustc` command lines and fresh units, `-vv` also build scripts' output.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Treat CODE as an error (repeatable).
     #[arg(long, value_name = "CODE")]
     pub deny: Vec<String>,
@@ -322,8 +324,8 @@ pub struct CheckArgs {
 }
 
 /// Cargo's own flags, passed to `cargo metadata` and `cargo build` alike (one package
-/// selection for both). Cargo's `-v` is not among them: `-v` shows info findings here; pass
-/// `-- -v` for a verbose build.
+/// selection for both). Cargo's `-v`/`-vv` is [`OutputArgs::verbose`]: one flag for "more
+/// output", info findings and a verbose build alike.
 #[derive(Debug, Args, Default)]
 pub struct CargoFlags {
     /// Check every workspace member (`cargo build --workspace`).
@@ -752,10 +754,10 @@ fn run_host(args: HostArgs) -> anyhow::Result<u8> {
             &report,
             HumanOptions {
                 color: use_color(args.output.color),
-                verbose: args.output.verbose,
+                verbose: args.output.verbose > 0,
             },
         ),
-        format => render_report(&report, format, args.output.verbose),
+        format => render_report(&report, format, args.output.verbose > 0),
     };
     write_stdout(&text)?;
     Ok(report.exit_code())
@@ -801,6 +803,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         jobs: args.cargo.jobs,
         target_dir: args.cargo.target_dir,
         quiet: args.cargo.quiet,
+        verbose: args.output.verbose,
     };
     let mut report = match crate::check::check(&options) {
         Ok(report) => report,
@@ -831,11 +834,11 @@ pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> 
                 report,
                 HumanOptions {
                     color: use_color(output.color),
-                    verbose: output.verbose,
+                    verbose: output.verbose > 0,
                 },
             ) + &crate::remote::summary::render_text(report)
         }
-        format => render_report(report, format, output.verbose),
+        format => render_report(report, format, output.verbose > 0),
     };
     write_stdout(&text)
 }

@@ -55,6 +55,8 @@ pub struct CheckOptions {
     pub jobs: Option<String>,
     pub target_dir: Option<PathBuf>,
     pub quiet: bool,
+    /// Cargo's verbosity (`-v` once or twice); `quiet` wins, as cargo refuses both.
+    pub verbose: u8,
 }
 
 impl CheckOptions {
@@ -105,9 +107,20 @@ impl CheckOptions {
         if self.quiet {
             args.push("--quiet".into());
         }
+        args.extend(self.verbosity_flag());
         args.extend(self.lock_flags());
         args.extend(self.cargo_args.iter().cloned());
         args
+    }
+
+    /// `-v` or `-vv` (cargo knows no more), unless `--quiet`: for both commands.
+    pub fn verbosity_flag(&self) -> Option<OsString> {
+        match self.verbose {
+            _ if self.quiet => None,
+            0 => None,
+            1 => Some("-v".into()),
+            _ => Some("-vv".into()),
+        }
     }
 
     /// `--locked`, `--offline`, `--frozen`: for `cargo metadata` and `cargo build` alike.
@@ -230,7 +243,11 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         packages: &options.packages,
         workspace: options.workspace,
         exclude: &options.exclude,
-        flags: options.lock_flags(),
+        flags: options
+            .lock_flags()
+            .into_iter()
+            .chain(options.verbosity_flag())
+            .collect(),
         target_dir: options.target_dir.as_deref(),
     };
     let read_workspace = || metadata::read(&cargo, options.manifest_path.as_deref(), &selection);
