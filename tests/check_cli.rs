@@ -563,7 +563,10 @@ fn cargo_flags_are_taken_natively() {
 #[test]
 fn verbose_reaches_cargo_and_json_stays_valid() {
     require_python!(false);
-    let manifest = repo().join("examples").join("clean-abi3").join("Cargo.toml");
+    let manifest = repo()
+        .join("examples")
+        .join("clean-abi3")
+        .join("Cargo.toml");
     let target = examples_target();
     // Built once, so that the verbose runs are all fresh units.
     let quiet = check(&manifest, &target, &["--format", "json"]);

@@ -66,11 +66,16 @@ struct Checked {
 }
 
 fn check(example: &Path, extra: &[&str]) -> Checked {
+    check_with_env(example, extra, &[])
+}
+
+fn check_with_env(example: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Checked {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
         .args(["check", "--format", "json", "--manifest-path"])
         .arg(example.join("Cargo.toml"))
         .args(extra)
         .env("CARGO_TARGET_DIR", target_dir())
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let json: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -81,10 +86,11 @@ fn check(example: &Path, extra: &[&str]) -> Checked {
     });
     let input = &json["inputs"][0];
     let tags = &input["tags"];
+    // No tags when the build did not finish (a build the hook stopped).
     let join = |v: &Value| {
         v.as_array()
-            .unwrap()
-            .iter()
+            .into_iter()
+            .flatten()
             .map(|s| s.as_str().unwrap())
             .collect::<Vec<_>>()
             .join(".")
@@ -281,11 +287,23 @@ fn differential(example: &str, tool: Tool) {
 /// [`differential`] with arguments for `check` and for the real build (the same intent said
 /// to each, e.g. setuptools' `--py-limited-api`).
 fn differential_with(example: &str, tool: Tool, check_args: &[&str], build_args: &[&str]) {
+    differential_full(example, tool, check_args, build_args, &[]);
+}
+
+/// [`differential_with`], with environment variables for `check` (`PYO3_PYTHON`, the
+/// interpreter maturin is given with `-i`); the predicted tag.
+fn differential_full(
+    example: &str,
+    tool: Tool,
+    check_args: &[&str],
+    build_args: &[&str],
+    check_env: &[(&str, &Path)],
+) -> Option<String> {
     if tool_missing(tool) {
-        return;
+        return None;
     }
     let dir = repo().join("examples").join(example);
-    let checked = check(&dir, check_args);
+    let checked = check_with_env(&dir, check_args, check_env);
     let out = tempfile::tempdir().unwrap();
     let wheel = build_wheel(&dir, tool, out.path(), build_args);
     let real = wheel_tag(&wheel);
@@ -316,13 +334,19 @@ fn differential_with(example: &str, tool: Tool, check_args: &[&str], build_args:
                 "{example}: check is clean but import fails on 3.{minor}: {why}"
             );
         }
-    } else if !imports.is_empty() {
+    } else if !imports.is_empty() && example != C_HELPER {
         assert!(
             imports.iter().any(|(_, ok, _)| !ok),
             "{example}: check reports an error but the wheel imports everywhere: {imports:?}"
         );
     }
+    Some(checked.tag)
 }
+
+/// The one example whose error does not break an import here: its C helper calls
+/// `PyUnicode_AsUTF8`, outside the stable ABI (a promise broken on other implementations and
+/// future versions) yet exported by every Linux libpython 3.9–3.13.
+const C_HELPER: &str = "c-helper-off-floor";
 
 #[test]
 fn clean_abi3_matches_maturin() {
@@ -446,3 +470,131 @@ fn empty_module_is_an_error_and_fails_to_import() {
         );
     }
 }
+
+/// pyenv's CPython 3.9 (for builds against an older interpreter than python3's).
+fn python39() -> Option<PathBuf> {
+    interpreters()
+        .into_iter()
+        .find(|(minor, _)| *minor == 9)
+        .map(|(_, path)| path)
+}
+
+/// `[tool.maturin] features` with `{ feature, python-version, python-implementation }`
+/// entries: maturin passes those whose conditions the interpreter meets. With python3
+/// (CPython 3.11 here) that is `pyo3/abi3-py311` and the crate's `type-name` feature, whose
+/// raw `PyType_GetName` call the 3.11 floor allows: cp311-abi3, clean, importable on 3.11+.
+/// (Passing none of them predicts cp311-cp311; passing all of them puts the 3.11 call on a 3.9
+/// floor, an error the wheel does not have.)
+#[test]
+fn maturin_conditional_features_match_maturin() {
+    let tag = differential_full("maturin-conditional-features", Tool::Maturin, &[], &[], &[]);
+    if let Some(tag) = tag {
+        eprintln!("maturin-conditional-features with python3: {tag}");
+    }
+}
+
+/// The same crate built for CPython 3.9 (`check` with `PYO3_PYTHON`, `maturin build -i`):
+/// `pyo3/abi3-py39` without `type-name`, cp39-abi3, importable on 3.9–3.13.
+#[test]
+fn maturin_conditional_features_on_39_match_maturin() {
+    let Some(python) = python39() else {
+        skip_or_fail("no pyenv CPython 3.9");
+        return;
+    };
+    let interpreter = python.to_str().unwrap();
+    let tag = differential_full(
+        "maturin-conditional-features",
+        Tool::Maturin,
+        &[],
+        &["-i", interpreter],
+        &[("PYO3_PYTHON", python.as_path())],
+    );
+    if let Some(tag) = tag {
+        assert!(tag.starts_with("cp39-abi3-"), "{tag}");
+    }
+}
+
+/// `no-default-features = true`: the default `dev-probe` feature (a raw call to
+/// `PyLong_AsInt`, 3.13) stays out of the abi3-py39 wheel; built with it, `check` would
+/// report `newer-than-floor` where the wheel is clean.
+#[test]
+fn maturin_no_default_features_matches_maturin() {
+    differential("maturin-no-default-features", Tool::Maturin);
+}
+
+/// `all-features = true` turns on the crate's `abi3` feature (`pyo3/abi3-py310`): cp310-abi3,
+/// where a build without it would be cp311-cp311.
+#[test]
+fn maturin_all_features_matches_maturin() {
+    differential("maturin-all-features", Tool::Maturin);
+}
+
+/// setuptools-rust's `args = ["--no-default-features"]` and `features = ["greeting"]` reach
+/// cargo: the default `type-name` feature (a raw call to `PyType_GetName`, 3.11) stays out of
+/// the cp39-abi3 wheel, which imports on 3.9–3.13.
+#[test]
+fn setuptools_rust_args_match_pip_wheel() {
+    differential("setuptools-rust-args", Tool::PipWheel);
+}
+
+/// maturin's mixed layout (the crate in `rust/`, found through `manifest-path`).
+#[test]
+fn mixed_layout_matches_maturin() {
+    differential("mixed-layout/rust", Tool::Maturin);
+}
+
+/// Each crate of a workspace, built by maturin from its own directory.
+#[test]
+fn two_extensions_match_maturin() {
+    differential("two-extensions/ext-a", Tool::Maturin);
+    differential("two-extensions/ext-b", Tool::Maturin);
+}
+
+/// A C helper compiled without `Py_LIMITED_API` calls `PyUnicode_AsUTF8`: `check` and `audit`
+/// of the wheel both report it; the import still works here (see [`C_HELPER`]).
+#[test]
+fn c_helper_off_floor_matches_maturin() {
+    differential(C_HELPER, Tool::Maturin);
+}
+
+/// Where the build hook stops the build, `check` says the hook's error (exit 1) and maturin's
+/// own build stops on the same code.
+fn hook_stops_maturin_too(example: &str, code: &str) {
+    if tool_missing(Tool::Maturin) {
+        return;
+    }
+    let dir = repo().join("examples").join(example);
+    let checked = check(&dir, &[]);
+    let codes: Vec<&str> = checked.json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["findings"].as_array().into_iter().flatten())
+        .filter(|f| f["severity"] == "error")
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert_eq!(codes, [code], "{:#}", checked.json);
+    let out = tempfile::tempdir().unwrap();
+    let built = Command::new("maturin")
+        .args(["build", "-q", "-o"])
+        .arg(out.path())
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&built.stderr);
+    assert!(!built.status.success(), "{example}: maturin built it");
+    assert!(
+        stderr.contains(&format!("error[{code}]")),
+        "{example}: maturin stopped, but not on {code}: {stderr}"
+    );
+}
+
+#[test]
+fn hooked_floor_mismatch_stops_maturin_too() {
+    hook_stops_maturin_too("hooked-floor-mismatch", "floor-mismatch");
+}
+
+// `hooked-abi3t-old-interpreter` is a bare crate (no pyproject.toml, a `-` in its lib name):
+// maturin refuses it before building, so there is no maturin build to compare; the hook
+// stopping its cargo build is `tests/build_hook.rs`'s, and `check`'s answer `check_cli`'s.

@@ -73,6 +73,10 @@ pub struct BuildEnv {
     /// `PYTHON_SYS_EXECUTABLE`), and in `cargo abi3 check`, which passes them as they do; not
     /// in a plain `cargo build`.
     pub backend_features_active: bool,
+    /// The interpreter the build is for, against which maturin's conditional features
+    /// (`{ feature, python-version, python-implementation }`) are evaluated: from
+    /// `PYO3_ENVIRONMENT_SIGNATURE` under maturin; `check` asks the interpreter it builds with.
+    pub interpreter: Option<crate::pyproject::Interpreter>,
 }
 
 impl BuildEnv {
@@ -102,6 +106,9 @@ impl BuildEnv {
             config_file: get("PYO3_CONFIG_FILE"),
             backend_features_active: get("PYO3_ENVIRONMENT_SIGNATURE").is_some()
                 || get("PYTHON_SYS_EXECUTABLE").is_some(),
+            interpreter: get("PYO3_ENVIRONMENT_SIGNATURE")
+                .as_deref()
+                .and_then(signature_interpreter),
         }
     }
 
@@ -244,6 +251,17 @@ fn feature_decl(
     })
 }
 
+/// `cpython-3.11-64bit` → CPython 3.11 (maturin's `PYO3_ENVIRONMENT_SIGNATURE`).
+pub fn signature_interpreter(signature: &str) -> Option<crate::pyproject::Interpreter> {
+    let mut parts = signature.split('-');
+    let implementation = parts.next()?.to_owned();
+    let version = parts.next()?.parse().ok()?;
+    Some(crate::pyproject::Interpreter {
+        implementation,
+        version,
+    })
+}
+
 /// Combines Cargo.toml features and pyproject declarations into the declared intent.
 pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
     let mut active: Vec<Declaration> = Vec::new();
@@ -258,7 +276,8 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
             let mut s = m.default_enabled();
             if let Some(mat) = inputs.pyproject.as_ref().and_then(|p| p.maturin.as_ref()) {
                 for f in &mat.features {
-                    if f.python_version.is_none() && !f.feature.value.contains('/') {
+                    let applies = f.applies_to(inputs.env.interpreter.as_ref()) == Some(true);
+                    if applies && !f.feature.value.contains('/') {
                         add_unique(&mut s, &f.feature.value);
                     }
                 }
@@ -294,9 +313,10 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
                 let Some(feature) = dep_feature(&f.feature.value, &aliases) else {
                     continue;
                 };
-                // maturin passes its features to cargo; a plain `cargo build` does not.
-                let reaches_build =
-                    f.python_version.is_none() && inputs.env.backend_features_active;
+                // maturin passes its features to cargo (the conditional ones when the
+                // interpreter matches); a plain `cargo build` does not.
+                let reaches_build = inputs.env.backend_features_active
+                    && f.applies_to(inputs.env.interpreter.as_ref()) == Some(true);
                 if feature == Pyo3Feature::ExtensionModule && reaches_build {
                     extension_module_feature = true;
                 }
@@ -305,7 +325,7 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
                 {
                     if reaches_build {
                         active.push(d)
-                    } else if f.python_version.is_none() {
+                    } else if !f.is_conditional() {
                         maturin_only.push(d)
                     } else {
                         inactive.push(d)
@@ -711,6 +731,16 @@ fn check_requires_python(inputs: &IntentInputs, declared: &DeclaredIntent, out: 
         return;
     }
     let Some(floor) = floor else { return };
+    // A floor from a conditional maturin feature (`python-version = ">=3.11"`) is this
+    // interpreter's: maturin builds older interpreters with other features, another wheel.
+    if let (Some(d), Some(m)) = (declared.floor_declaration(), &p.maturin)
+        && d.source == DeclSource::MaturinFeature
+        && m.features
+            .iter()
+            .any(|f| f.is_conditional() && f.feature.value == d.text)
+    {
+        return;
+    }
     let lowest = match p.requires_python_floor() {
         Some(RequiresPythonFloor::Version(v)) => v,
         // Admits no 3.X at all, or cannot be read: nothing below the floor to report.

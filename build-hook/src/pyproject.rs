@@ -7,13 +7,58 @@ use crate::PyVersion;
 use crate::toml_util::{self, SpannedStr, TomlError, Value};
 
 /// One entry of `[tool.maturin] features`: a string, or (maturin 1.10+) a table
-/// `{ feature = "pyo3/abi3-py311", python-version = ">=3.11" }` enabled only when the target
-/// interpreter matches `python-version`.
+/// `{ feature = "pyo3/abi3-py311", python-version = ">=3.11", python-implementation =
+/// "cpython" }` enabled only when the interpreter maturin builds for matches both conditions
+/// (maturin's `FeatureSpec::Conditional`; a table with neither is a plain feature).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MaturinFeature {
     pub feature: SpannedStr,
     pub python_version: Option<SpannedStr>,
+    pub python_implementation: Option<SpannedStr>,
+}
+
+/// The interpreter a build is for: `sys.implementation.name` (`cpython`, `pypy`) and its
+/// version, what maturin's conditional features are evaluated against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Interpreter {
+    pub implementation: String,
+    pub version: PyVersion,
+}
+
+impl MaturinFeature {
+    /// Whether the entry has a condition (`python-version` or `python-implementation`).
+    pub fn is_conditional(&self) -> bool {
+        self.python_version.is_some() || self.python_implementation.is_some()
+    }
+
+    /// Whether maturin passes this feature to cargo when building for `interpreter` (as
+    /// `FeatureSpec::resolve_conditional` decides: `python-version` is a PEP 440 specifier
+    /// set tested against `X.Y`, `python-implementation` is compared without case). `None`
+    /// when the entry is conditional and the interpreter is not known.
+    pub fn applies_to(&self, interpreter: Option<&Interpreter>) -> Option<bool> {
+        if !self.is_conditional() {
+            return Some(true);
+        }
+        let interpreter = interpreter?;
+        let version_ok = self.python_version.as_ref().is_none_or(|spec| {
+            crate::requires_python::SpecifierSet::parse(&spec.value)
+                .ok()
+                .and_then(|set| {
+                    set.contains(&[
+                        u64::from(interpreter.version.major),
+                        u64::from(interpreter.version.minor),
+                    ])
+                })
+                .unwrap_or(false)
+        });
+        let implementation_ok = self
+            .python_implementation
+            .as_ref()
+            .is_none_or(|i| i.value.eq_ignore_ascii_case(&interpreter.implementation));
+        Some(version_ok && implementation_ok)
+    }
 }
 
 /// `[tool.maturin]`.
@@ -21,6 +66,10 @@ pub struct MaturinFeature {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MaturinConfig {
     pub features: Vec<MaturinFeature>,
+    /// `all-features = true`: maturin passes `--all-features`.
+    pub all_features: Option<bool>,
+    /// `no-default-features = true`: maturin passes `--no-default-features`.
+    pub no_default_features: Option<bool>,
     pub bindings: Option<SpannedStr>,
     pub module_name: Option<SpannedStr>,
     pub python_source: Option<SpannedStr>,
@@ -50,6 +99,10 @@ pub struct SetuptoolsRustExt {
     pub path: Option<SpannedStr>,
     pub py_limited_api: Option<(PyLimitedApi, std::ops::Range<usize>)>,
     pub features: Vec<SpannedStr>,
+    /// `args`: extra arguments setuptools-rust passes to cargo (`["--no-default-features"]`).
+    pub args: Vec<SpannedStr>,
+    /// `cargo-manifest-args` (or `cargo_manifest_args`): more cargo arguments (`["--locked"]`).
+    pub cargo_manifest_args: Vec<SpannedStr>,
 }
 
 /// The parts of a pyproject.toml that declare ABI intent.
@@ -78,16 +131,24 @@ impl PyProject {
                     Value::String(_) => Some(MaturinFeature {
                         feature: toml_util::as_str(v)?,
                         python_version: None,
+                        python_implementation: None,
                     }),
                     Value::Table(t) => Some(MaturinFeature {
                         feature: toml_util::string(t, "feature")?,
                         python_version: toml_util::string(t, "python-version"),
+                        python_implementation: toml_util::string(t, "python-implementation"),
                     }),
                     _ => None,
                 })
                 .collect();
+            let flag = |key: &str| match toml_util::get(m, key).map(|v| &v.value) {
+                Some(Value::Boolean(b)) => Some(*b),
+                _ => None,
+            };
             MaturinConfig {
                 features,
+                all_features: flag("all-features"),
+                no_default_features: flag("no-default-features"),
                 bindings: toml_util::string(m, "bindings"),
                 module_name: toml_util::string(m, "module-name"),
                 python_source: toml_util::string(m, "python-source"),
@@ -120,6 +181,15 @@ impl PyProject {
                             (parsed, v.span.clone())
                         }),
                     features: toml_util::strings(t, "features"),
+                    args: toml_util::strings(t, "args"),
+                    cargo_manifest_args: {
+                        let dashed = toml_util::strings(t, "cargo-manifest-args");
+                        if dashed.is_empty() {
+                            toml_util::strings(t, "cargo_manifest_args")
+                        } else {
+                            dashed
+                        }
+                    },
                 }),
                 _ => None,
             })
@@ -193,6 +263,8 @@ target = "pkg._lib"
 path = "Cargo.toml"
 py_limited_api = "cp39"
 features = ["pyo3/abi3-py39"]
+args = ["--no-default-features"]
+cargo-manifest-args = ["--locked"]
 "#;
 
     fn at(s: &SpannedStr) -> &str {
@@ -225,6 +297,8 @@ features = ["pyo3/abi3-py39"]
         let (api, span) = ext.py_limited_api.clone().unwrap();
         assert_eq!(api, PyLimitedApi::Floor(PyVersion::new(3, 9)));
         assert_eq!(&TOML[span], "\"cp39\"");
+        assert_eq!(ext.args[0].value, "--no-default-features");
+        assert_eq!(ext.cargo_manifest_args[0].value, "--locked");
     }
 
     #[test]
@@ -238,6 +312,53 @@ features = ["pyo3/abi3-py39"]
         )
         .unwrap_err();
         assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn conditional_features_and_feature_flags_as_maturin_reads_them() {
+        let text = r#"[tool.maturin]
+all-features = false
+no-default-features = true
+features = [
+  "plain",
+  { feature = "also-plain" },
+  { feature = "pyo3/abi3-py311", python-version = ">=3.11" },
+  { feature = "pyo3/abi3-py39", python-version = "<3.11" },
+  { feature = "pypy-only", python-implementation = "PyPy" },
+  { feature = "cp312", python-version = "~=3.12", python-implementation = "cpython" },
+]
+"#;
+        let p = PyProject::parse("p", text).unwrap();
+        let m = p.maturin.as_ref().unwrap();
+        assert_eq!(m.all_features, Some(false));
+        assert_eq!(m.no_default_features, Some(true));
+        let on = |implementation: &str, minor: u8| -> Vec<&str> {
+            let interpreter = Interpreter {
+                implementation: implementation.into(),
+                version: PyVersion::new(3, minor),
+            };
+            m.features
+                .iter()
+                .filter(|f| f.applies_to(Some(&interpreter)) == Some(true))
+                .map(|f| f.feature.value.as_str())
+                .collect()
+        };
+        assert_eq!(
+            on("cpython", 11),
+            ["plain", "also-plain", "pyo3/abi3-py311"]
+        );
+        assert_eq!(on("cpython", 9), ["plain", "also-plain", "pyo3/abi3-py39"]);
+        assert_eq!(
+            on("pypy", 10),
+            ["plain", "also-plain", "pyo3/abi3-py39", "pypy-only"]
+        );
+        assert_eq!(
+            on("cpython", 13),
+            ["plain", "also-plain", "pyo3/abi3-py311", "cp312"]
+        );
+        assert!(!m.features[1].is_conditional());
+        assert_eq!(m.features[2].applies_to(None), None);
+        assert_eq!(m.features[0].applies_to(None), Some(true));
     }
 
     #[test]

@@ -42,6 +42,10 @@ pub struct RustExtension {
     pub py_limited_api: ExtLimitedApi,
     /// `features` of the extension, passed to cargo as given.
     pub features: Vec<String>,
+    /// `args`: extra cargo arguments (`["--no-default-features"]`), passed as given.
+    pub args: Vec<String>,
+    /// `cargo_manifest_args`: more cargo arguments, passed after `args`.
+    pub cargo_manifest_args: Vec<String>,
 }
 
 /// bdist_wheel's `py_limited_api` and where it is written.
@@ -91,6 +95,26 @@ impl SetuptoolsRust {
             ));
         }
         features
+    }
+
+    /// The extension's `args` and `cargo_manifest_args`, which setuptools-rust passes to
+    /// `cargo rustc --lib` after its `--features` (`_cargo_args`). `--crate-type` is left out:
+    /// it is `cargo rustc`'s, and a `cargo build` builds the lib's own crate types.
+    pub fn cargo_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut all = self
+            .extension
+            .args
+            .iter()
+            .chain(&self.extension.cargo_manifest_args);
+        while let Some(arg) = all.next() {
+            if arg == "--crate-type" {
+                all.next();
+            } else if !arg.starts_with("--crate-type=") {
+                out.push(arg.clone());
+            }
+        }
+        out
     }
 
     /// The module's own name (`_mod` of `pkg._mod`).
@@ -207,6 +231,8 @@ pub fn setup_py_extensions(dir: &Path, text: &str) -> Vec<RustExtension> {
         let mut path = None;
         let mut limited = ExtLimitedApi::Auto;
         let mut features = Vec::new();
+        let mut cargo_args = Vec::new();
+        let mut cargo_manifest_args = Vec::new();
         for arg in split_top_level(args) {
             let arg = arg.trim();
             match arg.split_once('=') {
@@ -224,13 +250,9 @@ pub fn setup_py_extensions(dir: &Path, text: &str) -> Vec<RustExtension> {
                                 _ => ExtLimitedApi::Auto,
                             }
                         }
-                        "features" => {
-                            features =
-                                split_top_level(value.trim_start_matches('[').trim_end_matches(']'))
-                                    .iter()
-                                    .filter_map(|f| string_literal(f.trim()))
-                                    .collect()
-                        }
+                        "features" => features = string_list(value),
+                        "args" => cargo_args = string_list(value),
+                        "cargo_manifest_args" => cargo_manifest_args = string_list(value),
                         _ => {}
                     }
                 }
@@ -245,11 +267,27 @@ pub fn setup_py_extensions(dir: &Path, text: &str) -> Vec<RustExtension> {
                 cargo_toml: dir.join(path.unwrap_or_else(|| "Cargo.toml".into())),
                 py_limited_api: limited,
                 features,
+                args: cargo_args,
+                cargo_manifest_args,
             });
         }
         rest = &rest[end..];
     }
     out
+}
+
+/// A list or tuple of string literals (`["--locked", "-Zx"]`); what is not a literal is not
+/// seen.
+fn string_list(value: &str) -> Vec<String> {
+    let inner = value.trim();
+    let inner = inner
+        .strip_prefix(['[', '('])
+        .and_then(|v| v.strip_suffix([']', ')']))
+        .unwrap_or(inner);
+    split_top_level(inner)
+        .iter()
+        .filter_map(|f| string_literal(f.trim()))
+        .collect()
 }
 
 fn split_top_level(args: &str) -> Vec<&str> {
@@ -293,6 +331,12 @@ fn ext_from_pyproject(p: &PyProject, dir: &Path) -> Vec<RustExtension> {
                     _ => ExtLimitedApi::Auto,
                 },
                 features: e.features.iter().map(|f| f.value.clone()).collect(),
+                args: e.args.iter().map(|a| a.value.clone()).collect(),
+                cargo_manifest_args: e
+                    .cargo_manifest_args
+                    .iter()
+                    .map(|a| a.value.clone())
+                    .collect(),
             })
         })
         .collect()
@@ -385,7 +429,9 @@ from setuptools import setup
 from setuptools_rust import Binding, RustExtension
 setup(
     rust_extensions=[
-        RustExtension("pkg._native", "rust/Cargo.toml", binding=Binding.PyO3, features=["fast"]),
+        RustExtension("pkg._native", "rust/Cargo.toml", binding=Binding.PyO3, features=["fast"],
+                      args=["--no-default-features", "--crate-type", "cdylib"],
+                      cargo_manifest_args=("--locked",)),
         RustExtension(target='other.mod', py_limited_api=False),
     ],
 )
@@ -395,6 +441,18 @@ setup(
         assert_eq!(e[0].target, "pkg._native");
         assert_eq!(e[0].cargo_toml, Path::new("/p/rust/Cargo.toml"));
         assert_eq!(e[0].features, ["fast"]);
+        assert_eq!(
+            e[0].args,
+            ["--no-default-features", "--crate-type", "cdylib"]
+        );
+        assert_eq!(e[0].cargo_manifest_args, ["--locked"]);
+        let st = SetuptoolsRust {
+            project_dir: "/p".into(),
+            extension: e[0].clone(),
+            limited_api: None,
+        };
+        assert_eq!(st.cargo_args(), ["--no-default-features", "--locked"]);
+        assert!(e[1].args.is_empty());
         assert_eq!(e[1].target, "other.mod");
         assert_eq!(e[1].py_limited_api, ExtLimitedApi::No);
         assert_eq!(e[1].cargo_toml, Path::new("/p/Cargo.toml"));
@@ -409,6 +467,8 @@ setup(
                 cargo_toml: "/p/Cargo.toml".into(),
                 py_limited_api: api,
                 features: Vec::new(),
+                args: Vec::new(),
+                cargo_manifest_args: Vec::new(),
             },
             limited_api: None,
         };

@@ -49,6 +49,7 @@ fn build_env() -> BuildEnv {
         environment_signature: None,
         config_file: None,
         backend_features_active: true,
+        interpreter: None,
     }
 }
 
@@ -353,6 +354,46 @@ fn conditional_maturin_features_are_not_counted() {
     assert_eq!(d.floor, Some(PyVersion::new(3, 9)));
     assert_eq!(d.inactive.len(), 1);
     assert!(check_intent(&i).is_empty());
+}
+
+/// With the interpreter known (maturin's `PYO3_ENVIRONMENT_SIGNATURE`, or the one `check`
+/// builds with), a conditional feature whose condition holds is passed to cargo: it declares.
+#[test]
+fn conditional_maturin_features_count_for_the_matching_interpreter() {
+    let (p, _) = pyproject(
+        ">=3.9",
+        "features = [{ feature = \"pyo3/abi3-py311\", python-version = \">=3.11\" }, \
+{ feature = \"pyo3/abi3-py39\", python-version = \"<3.11\" }]",
+    );
+    let for_interpreter = |signature: &str| {
+        let i = IntentInputs {
+            manifest: Some(manifest("", "").0),
+            pyproject: Some(p.clone()),
+            config: None,
+            env: BuildEnv {
+                interpreter: signature_interpreter(signature),
+                ..build_env()
+            },
+            setuptools: None,
+        };
+        let d = declared_intent(&i);
+        // requires-python >=3.9 is below the 3.11 floor, but 3.9 and 3.10 get their own
+        // (abi3-py39) build: nothing to report.
+        assert!(check_intent(&i).is_empty(), "{:?}", check_intent(&i));
+        (d.kind, d.floor, d.inactive.len())
+    };
+    assert_eq!(
+        for_interpreter("cpython-3.11-64bit"),
+        (AbiKind::Abi3, Some(PyVersion::new(3, 11)), 1)
+    );
+    assert_eq!(
+        for_interpreter("cpython-3.10-64bit"),
+        (AbiKind::Abi3, Some(PyVersion::new(3, 9)), 1)
+    );
+    assert_eq!(
+        signature_interpreter("pypy-3.10-64bit").map(|i| i.implementation),
+        Some("pypy".to_owned())
+    );
 }
 
 #[test]

@@ -105,6 +105,7 @@ fn build_env(features: Vec<String>, target: Option<&str>) -> BuildEnv {
         environment_signature: None,
         config_file: None,
         backend_features_active: true,
+        interpreter: None,
     }
 }
 
@@ -178,7 +179,7 @@ pub fn linux_platform_from_binary(platform: &str, binaries: &[Binary]) -> Option
 
 /// The crate's Cargo.toml and its pyproject.toml (found as the build hook finds it). A
 /// malformed file is an `unreadable-input` finding pointing at the error.
-type Declarations = (
+pub type Declarations = (
     manifest::Manifest,
     Option<pyproject::PyProject>,
     Option<SetuptoolsRust>,
@@ -204,25 +205,92 @@ pub fn read_declarations(
     Ok((manifest, pyproject, setuptools))
 }
 
-/// The features the build backend passes to cargo for this crate: `[tool.maturin] features`
-/// (the unconditional ones), or what setuptools-rust adds (`pyo3/extension-module`,
-/// `pyo3/abi3-pyXY` from bdist_wheel's `py_limited_api`, the extension's `features`).
-pub fn backend_features(declarations: &Declarations) -> Vec<String> {
+/// What the build backend adds to the cargo build of one crate.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BackendBuild {
+    pub features: Vec<String>,
+    pub all_features: bool,
+    pub no_default_features: bool,
+    /// Further cargo arguments (setuptools-rust's `args` and `cargo_manifest_args`).
+    pub cargo_args: Vec<String>,
+}
+
+/// What the build backend passes to cargo for this crate, as it would for `interpreter`:
+/// - maturin: `[tool.maturin] features` (the plain ones, and the conditional ones whose
+///   `python-version`/`python-implementation` match the interpreter), but only when no
+///   `--features` is given on the command line (`user_features`), as maturin's
+///   `merge_with_pyproject_toml` does; `all-features` and `no-default-features`;
+/// - setuptools-rust: `pyo3/extension-module`, `pyo3/abi3-pyXY` from bdist_wheel's
+///   `py_limited_api`, the extension's `features`, its `args` and `cargo_manifest_args`.
+pub fn backend_build(
+    declarations: &Declarations,
+    user_features: bool,
+    interpreter: Option<&pyproject::Interpreter>,
+) -> BackendBuild {
     let (_, pyproject, setuptools) = declarations;
     if let Some(st) = setuptools {
-        return st.cargo_features();
+        return BackendBuild {
+            features: st.cargo_features(),
+            cargo_args: st.cargo_args(),
+            ..BackendBuild::default()
+        };
     }
-    pyproject
-        .as_ref()
-        .and_then(|p| p.maturin.as_ref())
-        .map(|m| {
-            m.features
+    let Some(maturin) = pyproject.as_ref().and_then(|p| p.maturin.as_ref()) else {
+        return BackendBuild::default();
+    };
+    BackendBuild {
+        features: if user_features {
+            Vec::new()
+        } else {
+            maturin
+                .features
                 .iter()
-                .filter(|f| f.python_version.is_none())
+                .filter(|f| f.applies_to(interpreter) == Some(true))
                 .map(|f| f.feature.value.clone())
                 .collect()
+        },
+        all_features: maturin.all_features == Some(true),
+        no_default_features: maturin.no_default_features == Some(true),
+        cargo_args: Vec::new(),
+    }
+}
+
+/// The interpreter `check` builds with (`PYO3_PYTHON`, else `python3`, as `build::run` sets
+/// it), asked once, and only when a pyproject has conditional maturin features to evaluate.
+pub fn build_interpreter(
+    pyproject: Option<&pyproject::PyProject>,
+) -> Option<pyproject::Interpreter> {
+    let conditional = pyproject
+        .and_then(|p| p.maturin.as_ref())
+        .is_some_and(|m| m.features.iter().any(|f| f.is_conditional()));
+    if !conditional {
+        return None;
+    }
+    static ASKED: std::sync::OnceLock<Option<pyproject::Interpreter>> = std::sync::OnceLock::new();
+    ASKED
+        .get_or_init(|| {
+            let python = std::env::var_os("PYO3_PYTHON")
+                .unwrap_or_else(|| if cfg!(windows) { "python" } else { "python3" }.into());
+            let out = std::process::Command::new(python)
+                .args([
+                    "-c",
+                    "import sys; print(sys.implementation.name, *sys.version_info[:2])",
+                ])
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())?;
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut words = text.split_whitespace();
+            let implementation = words.next()?.to_owned();
+            let major = words.next()?.parse().ok()?;
+            let minor = words.next()?.parse().ok()?;
+            Some(pyproject::Interpreter {
+                implementation,
+                version: PyVersion::new(major, minor),
+            })
         })
-        .unwrap_or_default()
+        .clone()
 }
 
 /// PyO3's resolved config, from the file pyo3-ffi's build script wrote.
@@ -243,7 +311,8 @@ pub fn evaluate(
         read_declarations(&cdylib.manifest_path, py_limited_api)?;
     let config = resolved_config(pyo3);
     let cfgs = pyo3.and_then(|p| resolved_from_cfgs(&p.cfgs));
-    let env = build_env(cdylib.features.clone(), target);
+    let mut env = build_env(cdylib.features.clone(), target);
+    env.interpreter = build_interpreter(pyproject.as_ref());
     let target_os = env.target_os.clone().unwrap_or_default();
     let inputs = IntentInputs {
         manifest: Some(manifest),
@@ -406,7 +475,8 @@ pub fn evaluate_declarations(
             };
         }
     };
-    let env = build_env(selection.active(&manifest), target);
+    let mut env = build_env(selection.active(&manifest), target);
+    env.interpreter = build_interpreter(pyproject.as_ref());
     let inputs = IntentInputs {
         manifest: Some(manifest),
         pyproject,
@@ -429,6 +499,54 @@ pub fn evaluate_declarations(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn declarations(pyproject: &str) -> Declarations {
+        let manifest = manifest::Manifest::parse(
+            "Cargo.toml",
+            "[package]\nname = \"x\"\nversion = \"0.1.0\"\n[lib]\ncrate-type = [\"cdylib\"]\n",
+        )
+        .unwrap();
+        (
+            manifest,
+            Some(pyproject::PyProject::parse("pyproject.toml", pyproject).unwrap()),
+            None,
+        )
+    }
+
+    /// maturin's `merge_with_pyproject_toml` and `resolve_conditional`, as `check` copies them.
+    #[test]
+    fn backend_build_is_what_maturin_passes() {
+        let d = declarations(
+            "[tool.maturin]\nno-default-features = true\nall-features = false\nfeatures = [\"a\", \
+             { feature = \"pyo3/abi3-py311\", python-version = \">=3.11\" }, \
+             { feature = \"pyo3/abi3-py39\", python-version = \"<3.11\" }]\n",
+        );
+        let cpython = |minor| pyproject::Interpreter {
+            implementation: "cpython".into(),
+            version: PyVersion::new(3, minor),
+        };
+        let b = backend_build(&d, false, Some(&cpython(11)));
+        assert_eq!(b.features, ["a", "pyo3/abi3-py311"]);
+        assert!(b.no_default_features && !b.all_features);
+        assert_eq!(
+            backend_build(&d, false, Some(&cpython(9))).features,
+            ["a", "pyo3/abi3-py39"]
+        );
+        // Interpreter unknown: only the plain entries.
+        assert_eq!(backend_build(&d, false, None).features, ["a"]);
+        // `--features` on the command line replaces maturin's, conditional ones included.
+        let b = backend_build(&d, true, Some(&cpython(11)));
+        assert!(b.features.is_empty() && b.no_default_features);
+        // No conditional entries: the interpreter is never asked.
+        assert!(
+            build_interpreter(
+                declarations("[tool.maturin]\nfeatures = [\"a\"]\n")
+                    .1
+                    .as_ref()
+            )
+            .is_none()
+        );
+    }
 
     #[test]
     fn feature_selection_follows_cargos_flags() {

@@ -137,6 +137,34 @@ impl CheckOptions {
     }
 }
 
+impl CheckOptions {
+    /// Adds what the build backend of the crate at `manifest` passes to cargo
+    /// ([`intent::backend_build`]); `user_features`: `--features` was given on the command
+    /// line (maturin then leaves its own `features` out).
+    fn add_backend(&mut self, manifest: &Path, user_features: bool) {
+        let Ok(declarations) = intent::read_declarations(manifest, self.py_limited_api) else {
+            return;
+        };
+        let interpreter = intent::build_interpreter(declarations.1.as_ref());
+        let backend = intent::backend_build(&declarations, user_features, interpreter.as_ref());
+        for feature in backend.features {
+            if !self.features.contains(&feature) {
+                self.features.push(feature);
+            }
+        }
+        self.all_features |= backend.all_features;
+        self.no_default_features |= backend.no_default_features;
+        // Before any `--` of the user's (what follows it is rustc's).
+        let at = self
+            .cargo_args
+            .iter()
+            .position(|a| a == "--")
+            .unwrap_or(self.cargo_args.len());
+        self.cargo_args
+            .splice(at..at, backend.cargo_args.into_iter().map(OsString::from));
+    }
+}
+
 fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
@@ -255,22 +283,15 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     // with extension-module settings, and the backend's features are known for the build.
     let workspace = read_workspace()?;
     no_cdylib_selected(&workspace)?;
+    // The build as the backend runs it: its features and flags added to the user's.
+    let mut build_options = options.clone();
+    for member in workspace.selected.iter().filter(|m| m.has_cdylib) {
+        build_options.add_backend(&member.manifest_path, !options.features.is_empty());
+    }
     let (workspace, output) = if options.no_build {
         let output = build::load(&workspace.target_dir, &workspace.root)?;
         (workspace, output)
     } else {
-        let mut build_options = options.clone();
-        for member in workspace.selected.iter().filter(|m| m.has_cdylib) {
-            if let Ok(declarations) =
-                intent::read_declarations(&member.manifest_path, options.py_limited_api)
-            {
-                for feature in intent::backend_features(&declarations) {
-                    if !build_options.features.contains(&feature) {
-                        build_options.features.push(feature);
-                    }
-                }
-            }
-        }
         let output = build::run(
             &cargo,
             &build_options.cargo_build_args(),
@@ -284,7 +305,7 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
                 let resolved = build_failed
                     .downcast_ref::<build::BuildFailed>()
                     .and_then(|failed| failed.partial.pyo3.as_ref());
-                return match declaration_errors(&workspace, options, resolved) {
+                return match declaration_errors(&workspace, &build_options, resolved) {
                     Some(report) => {
                         eprintln!(
                             "note: {build_failed:#}; the checks that need no artifact find \

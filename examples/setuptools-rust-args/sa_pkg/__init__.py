@@ -1,0 +1,3 @@
+from ._native import double
+
+__all__ = ["double"]
