@@ -69,10 +69,19 @@ fn check(example: &Path, extra: &[&str]) -> Checked {
     check_with_env(example, extra, &[])
 }
 
+/// `check --manifest-path example/Cargo.toml`; in a mixed layout's root (a pyproject.toml and
+/// no Cargo.toml), `check` run there with no manifest path, as a user runs it.
 fn check_with_env(example: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Checked {
-    let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
-        .args(["check", "--format", "json", "--manifest-path"])
-        .arg(example.join("Cargo.toml"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    command.args(["check", "--format", "json"]);
+    if example.join("Cargo.toml").is_file() {
+        command
+            .arg("--manifest-path")
+            .arg(example.join("Cargo.toml"));
+    } else {
+        command.current_dir(example);
+    }
+    let out = command
         .args(extra)
         .env("CARGO_TARGET_DIR", target_dir())
         .envs(env.iter().copied())
@@ -537,10 +546,11 @@ fn setuptools_rust_args_match_pip_wheel() {
     differential("setuptools-rust-args", Tool::PipWheel);
 }
 
-/// maturin's mixed layout (the crate in `rust/`, found through `manifest-path`).
+/// maturin's mixed layout (the crate in `rust/`, found through `manifest-path`): `check` and
+/// `maturin build` both run from the project's root.
 #[test]
 fn mixed_layout_matches_maturin() {
-    differential("mixed-layout/rust", Tool::Maturin);
+    differential("mixed-layout", Tool::Maturin);
 }
 
 /// Each crate of a workspace, built by maturin from its own directory.
