@@ -42,6 +42,8 @@ const CHECK_HELP: &str = "Examples:
   cargo abi3 check                                 build the crate, check every cdylib
   cargo abi3 check -p my-ext --release --format github
   cargo abi3 check --no-build                      re-check the last build's artifacts
+  cargo abi3 check -v                              info findings, and cargo's -v for the build
+  PYO3_PYTHON=python3.9 cargo abi3 check           maturin's conditional features for 3.9
 
 ";
 
@@ -352,7 +354,7 @@ pub struct CargoFlags {
     /// Where cargo writes artifacts (as `CARGO_TARGET_DIR`).
     #[arg(long, value_name = "DIR")]
     pub target_dir: Option<std::path::PathBuf>,
-    /// Quieter build output (`cargo build -q`).
+    /// Quieter build output (`cargo build -q`); wins over `-v` for cargo.
     #[arg(short, long)]
     pub quiet: bool,
 }
