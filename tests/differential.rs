@@ -506,8 +506,9 @@ fn maturin_conditional_features_match_maturin() {
 /// `pyo3/abi3-py39` without `type-name`, cp39-abi3, importable on 3.9–3.13.
 #[test]
 fn maturin_conditional_features_on_39_match_maturin() {
+    // pyenv's interpreters are the machine's, not something `.ci/run` installs: a plain skip.
     let Some(python) = python39() else {
-        skip_or_fail("no pyenv CPython 3.9");
+        eprintln!("SKIP: no pyenv CPython 3.9");
         return;
     };
     let interpreter = python.to_str().unwrap();
