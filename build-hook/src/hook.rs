@@ -238,16 +238,9 @@ impl Hook {
         // policy that cannot be read) can be neither demoted nor allowed.
         let findings: Vec<Finding> = findings
             .into_iter()
-            .filter_map(|mut f| {
-                if f.is_input_error() {
-                    return Some(f);
-                }
-                match level_of(f.code) {
-                    Some(Level::Allow) => return None,
-                    Some(Level::Warn) => f.severity = Severity::Warning,
-                    Some(Level::Deny) => f.severity = Severity::Error,
-                    None => {}
-                }
+            .filter_map(|f| {
+                let level = level_of(f.code);
+                let mut f = policy::apply_level(f, level)?;
                 if let Some(entry) = policy
                     .as_ref()
                     .and_then(|p| p.allow_findings.iter().find(|e| e.matches(&f, &names)))

@@ -8,8 +8,9 @@ use anyhow::Context as _;
 use cargo_abi3_build_hook::{Code, Family, PyVersion};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::audit::{self, AuditOptions, Override};
+use crate::audit::{self, AuditOptions};
 use crate::finding::Finding;
+use crate::policy::Override;
 use crate::report::human::{HumanOptions, escape};
 use crate::report::{self, InputKind, InputReport};
 

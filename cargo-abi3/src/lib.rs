@@ -21,3 +21,6 @@ pub mod rules;
 pub mod wheel;
 
 pub use cargo_abi3_build_hook::{AbiKind, Code, Family, PyVersion, Severity};
+
+#[cfg(test)]
+mod layering;

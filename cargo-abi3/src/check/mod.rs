@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use cargo_abi3_build_hook::{Code, Family};
 
-use crate::audit::{Override, apply_overrides};
 use crate::finding::Finding;
+use crate::policy::{Override, apply_overrides};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, ClaimSource};
 use build::{ArchiveOrigin, BuildOutput, Cdylib};

@@ -19,28 +19,27 @@ pub mod fs;
 pub mod ldcache;
 pub mod render;
 pub mod search;
-pub mod section;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use cargo_abi3_build_hook::Code;
 
-use crate::audit::{Override, apply_overrides};
 use crate::binary::{Binary, Format};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::load;
+use crate::policy::{Override, apply_overrides};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{BinarySubject, Claim};
 use crate::wheel::{Limits, WheelName};
 
+pub use crate::report::extra::{HostLibrary, HostSection, UnresolvedLibrary};
 use classify::LibraryClass;
 use closure::{Closure, Object, SearchOptions};
 use collide::{GlobalScope, Hit, Sibling, Via};
 use dll::HostDll;
 use search::FoundVia;
-pub use section::{HostLibrary, HostSection, UnresolvedLibrary};
 
 /// Options of one `cargo abi3 host` run.
 #[derive(Clone, Debug)]

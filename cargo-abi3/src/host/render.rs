@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use cargo_abi3_build_hook::Code;
 
+use super::HostSection;
 use super::classify::LibraryClass;
-use super::section::HostSection;
 use crate::report::human::{HumanOptions, plural, render_with};
 use crate::report::{InputReport, Report};
 
