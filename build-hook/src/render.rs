@@ -14,6 +14,21 @@
 use crate::toml_util::line_col;
 use crate::{Finding, Severity};
 
+/// `a, b, c and 4 more`: the first `max` items, and how many were left out (every list of
+/// names in a message or note, in the hook and in `cargo abi3`).
+pub fn and_more<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let mut out = items
+        .iter()
+        .take(max)
+        .map(AsRef::as_ref)
+        .collect::<Vec<&str>>()
+        .join(", ");
+    if items.len() > max {
+        out.push_str(&format!(" and {} more", items.len() - max));
+    }
+    out
+}
+
 /// Renders `finding`; `source` is the text of the file its span points into, if available
 /// (without it only the `-->` line is shown). Lines end with `\n`.
 pub fn render_plain(finding: &Finding, source: Option<&str>) -> String {

@@ -103,13 +103,7 @@ fn verdict_line(input: &InputReport) -> String {
                 Code::HostShadowsSymbol | Code::DllNameCollision
             ) {
                 hit = true;
-                let lib = finding
-                    .message
-                    .split('`')
-                    .nth(3)
-                    .or(finding.symbol.as_deref())
-                    .unwrap_or_default()
-                    .to_owned();
+                let lib = finding.details.library.clone().unwrap_or_default();
                 if !libraries.contains(&lib) {
                     libraries.push(lib);
                 }
