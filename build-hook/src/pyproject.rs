@@ -109,12 +109,10 @@ impl PyProject {
                             let parsed = match &v.value {
                                 Value::Boolean(b) => PyLimitedApi::Bool(*b),
                                 Value::String(s) if s == "auto" => PyLimitedApi::Auto,
-                                Value::String(s) => match s.strip_prefix("cp") {
-                                    Some(d) => PyVersion::from_tag_digits(d)
-                                        .map(PyLimitedApi::Floor)
-                                        .unwrap_or_else(|| PyLimitedApi::Other(s.to_string())),
-                                    None => PyLimitedApi::Other(s.to_string()),
-                                },
+                                Value::String(s) => crate::tag::CpTag::interpreter(s).map_or_else(
+                                    || PyLimitedApi::Other(s.to_string()),
+                                    PyLimitedApi::Floor,
+                                ),
                                 _ => PyLimitedApi::Other(String::new()),
                             };
                             (parsed, v.span.clone())

@@ -118,7 +118,7 @@ impl SetuptoolsRust {
 }
 
 fn parse_cp(text: &str) -> Option<PyVersion> {
-    PyVersion::from_tag_digits(text.trim().strip_prefix("cp")?)
+    crate::tag::CpTag::interpreter(text.trim())
 }
 
 /// `[bdist_wheel] py_limited_api` of a setup.cfg (INI: sections, `key = value`, `#`/`;`

@@ -357,8 +357,7 @@ pub struct CargoFlags {
 }
 
 fn parse_cp_tag(text: &str) -> Result<cargo_abi3_build_hook::PyVersion, String> {
-    text.strip_prefix("cp")
-        .and_then(cargo_abi3_build_hook::PyVersion::from_tag_digits)
+    cargo_abi3_build_hook::tag::CpTag::interpreter(text)
         .ok_or_else(|| format!("`{text}` is not a CPython tag such as cp39"))
 }
 
@@ -810,7 +809,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
             eprintln!("error: {}", escape(&format!("{error:#}")));
             crate::check::failure_report(&options, &error)
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into_anyhow()),
     };
     if let Some(policy) = &policy {
         crate::policy::apply(

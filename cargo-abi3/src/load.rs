@@ -322,7 +322,7 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
         )
         .help(format!(
             "if the wheel is trusted, raise the limit with {}",
-            limit_flag(setting)
+            setting.flag()
         )),
         other => {
             let finding = Finding::new(
@@ -336,18 +336,6 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
                 _ => finding,
             }
         }
-    }
-}
-
-/// The flag that raises a [`Limits`] field.
-fn limit_flag(setting: &str) -> &'static str {
-    match setting {
-        "max_members" => "`--max-members N`",
-        "max_member_bytes" => "`--max-member-size MIB`",
-        "max_total_bytes" => "`--max-total-size MIB`",
-        "max_compression_ratio" => "`--max-compression-ratio N`",
-        "max_metadata_bytes" => "`--max-metadata-size MIB`",
-        _ => "the matching `--max-*` option (see `cargo abi3 audit --help`)",
     }
 }
 

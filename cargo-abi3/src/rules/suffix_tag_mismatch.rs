@@ -122,12 +122,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
 
 /// `cp311` → (3.11, false), `cp313t` → (3.13, true).
 fn cp_abi(tag: &str) -> Option<(PyVersion, bool)> {
-    let rest = tag.strip_prefix("cp")?;
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let (digits, flags) = rest.split_at(end);
-    Some((PyVersion::from_tag_digits(digits)?, flags.contains('t')))
+    let tag = cargo_abi3_build_hook::tag::CpTag::parse(tag)?;
+    Some((tag.version, tag.free_threaded))
 }
 
 fn good_suffixes(kind: Option<AbiKind>) -> String {

@@ -19,6 +19,53 @@ pub struct Limits {
     pub max_metadata_bytes: u64,
 }
 
+/// A [`Limits`] field, as [`super::WheelError::LimitExceeded`] names the one to raise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Setting {
+    MaxMembers,
+    MaxMemberBytes,
+    MaxTotalBytes,
+    MaxCompressionRatio,
+    MaxMetadataBytes,
+}
+
+impl Setting {
+    /// The field's name (`max_total_bytes`).
+    pub fn field(self) -> &'static str {
+        match self {
+            Setting::MaxMembers => "max_members",
+            Setting::MaxMemberBytes => "max_member_bytes",
+            Setting::MaxTotalBytes => "max_total_bytes",
+            Setting::MaxCompressionRatio => "max_compression_ratio",
+            Setting::MaxMetadataBytes => "max_metadata_bytes",
+        }
+    }
+
+    /// The `cargo abi3 audit` option that raises it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Setting::MaxMembers => "`--max-members N`",
+            Setting::MaxMemberBytes => "`--max-member-size MIB`",
+            Setting::MaxTotalBytes => "`--max-total-size MIB`",
+            Setting::MaxCompressionRatio => "`--max-compression-ratio N`",
+            Setting::MaxMetadataBytes => "`--max-metadata-size MIB`",
+        }
+    }
+}
+
+impl std::fmt::Display for Setting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.field())
+    }
+}
+
+/// Compares by field name (`setting == "max_members"`).
+impl PartialEq<&str> for Setting {
+    fn eq(&self, other: &&str) -> bool {
+        self.field() == *other
+    }
+}
+
 pub const KIB: u64 = 1024;
 pub const MIB: u64 = 1024 * KIB;
 pub const GIB: u64 = 1024 * MIB;

@@ -22,7 +22,7 @@ pub mod zip;
 
 pub use archive::{Member, MemberData, WheelArchive};
 pub use error::{Notice, WheelError};
-pub use limits::Limits;
+pub use limits::{Limits, Setting};
 pub use metadata::{CoreMetadata, WheelFile, WheelMetadata, requires_python_floor};
 pub use name::{WheelName, WheelNameError};
 pub use platform::{Arch, PlatformFamily, PlatformTag};
