@@ -4,9 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::PyVersion;
 #[cfg(feature = "cc")]
 use crate::pyo3_config::Pyo3Config;
-use crate::{AbiKind, Code, Finding, PyVersion};
+#[cfg(any(feature = "cc", test))]
+use crate::{AbiKind, Code, Finding};
 
 /// The `Py_LIMITED_API` value for a floor: `0x030X0000`.
 pub fn limited_api_hex(floor: PyVersion) -> String {
@@ -16,7 +18,11 @@ pub fn limited_api_hex(floor: PyVersion) -> String {
 /// The preprocessor definitions for a kind and floor: `Py_LIMITED_API` for abi3, and for
 /// abi3t PEP 803's `Py_TARGET_ABI3T` (which CPython 3.15 headers turn into
 /// `Py_LIMITED_API` plus `_Py_OPAQUE_PYOBJECT`), with `Py_LIMITED_API` set too for clarity.
-pub fn limited_api_defines(kind: AbiKind, floor: Option<PyVersion>) -> Vec<(String, String)> {
+#[cfg(any(feature = "cc", test))]
+pub(crate) fn limited_api_defines(
+    kind: AbiKind,
+    floor: Option<PyVersion>,
+) -> Vec<(String, String)> {
     match (kind, floor) {
         (AbiKind::Abi3, Some(f)) => vec![("Py_LIMITED_API".into(), limited_api_hex(f))],
         (AbiKind::Abi3t, Some(f)) => vec![
@@ -29,7 +35,8 @@ pub fn limited_api_defines(kind: AbiKind, floor: Option<PyVersion>) -> Vec<(Stri
 
 /// `c-part-off-floor`: `-DPy_LIMITED_API=...` in user C flags (`CFLAGS`) that disagree with the
 /// Rust part. `cflags` is the flags text; returns one finding per disagreeing define.
-pub fn check_c_flags(cflags: &str, kind: AbiKind, floor: Option<PyVersion>) -> Vec<Finding> {
+#[cfg(any(feature = "cc", test))]
+pub(crate) fn check_c_flags(cflags: &str, kind: AbiKind, floor: Option<PyVersion>) -> Vec<Finding> {
     let want = limited_api_defines(kind, floor);
     let mut out = Vec::new();
     for flag in cflags.split_whitespace() {

@@ -47,12 +47,13 @@ pub fn apply_level(mut finding: Finding, level: Option<Level>) -> Option<Finding
 }
 
 /// Whether `level` may be asked for `code`: an input error cannot be allowed.
-pub fn level_permitted(code: Code, level: Level) -> bool {
+fn level_permitted(code: Code, level: Level) -> bool {
     !(level == Level::Allow && code.family() == Family::Input)
 }
 
 /// One `[[allow-finding]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AllowFinding {
     pub code: Code,
     /// Glob (`*`, `?`) on the finding's symbol, export or library.
@@ -96,6 +97,7 @@ impl AllowFinding {
 
 /// A parsed policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Policy {
     pub file: PathBuf,
     /// The table it was read from: `""` for a cargo-abi3.toml, else `tool.cargo-abi3`,
@@ -399,6 +401,7 @@ fn allow_finding(file: &Path, text: &str, entry: &Item) -> Result<AllowFinding, 
 
 /// Where a policy may be, as [`discover`] searches it.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Places {
     /// `--config FILE` (or `CARGO_ABI3_CONFIG`): the only one read when given.
     pub explicit: Option<PathBuf>,

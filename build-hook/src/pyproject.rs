@@ -11,6 +11,7 @@ use crate::toml_util::{self, SpannedStr, TomlError, Value};
 /// interpreter matches `python-version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MaturinFeature {
     pub feature: SpannedStr,
     pub python_version: Option<SpannedStr>,
@@ -19,6 +20,7 @@ pub struct MaturinFeature {
 /// `[tool.maturin]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MaturinConfig {
     pub features: Vec<MaturinFeature>,
     pub bindings: Option<SpannedStr>,
@@ -31,6 +33,7 @@ pub struct MaturinConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum PyLimitedApi {
     /// `"auto"`: follow bdist_wheel's `py_limited_api` option.
     Auto,
@@ -45,6 +48,7 @@ pub enum PyLimitedApi {
 /// One `[[tool.setuptools-rust.ext-modules]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct SetuptoolsRustExt {
     pub target: Option<SpannedStr>,
     pub path: Option<SpannedStr>,
@@ -55,6 +59,7 @@ pub struct SetuptoolsRustExt {
 /// The parts of a pyproject.toml that declare ABI intent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PyProject {
     pub path: PathBuf,
     pub requires_python: Option<SpannedStr>,

@@ -82,7 +82,7 @@ pub fn render_plain(finding: &Finding, source: Option<&str>) -> String {
 
 /// The Cargo build-script directive for a finding of this severity: errors fail the build
 /// (`cargo::error=`, Rust 1.84+), everything else is a warning.
-pub fn cargo_directive(severity: Severity) -> &'static str {
+pub(crate) fn cargo_directive(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "cargo::error=",
         Severity::Warning | Severity::Info => "cargo::warning=",

@@ -53,12 +53,6 @@ pub fn predicted_tag(kind: AbiKind, version: PyVersion, platform: &str) -> Wheel
     WheelTag::new(py, abi, platform)
 }
 
-/// The version-specific tag of a free-threaded build (`cp313-cp313t-<platform>`).
-pub fn free_threaded_tag(version: PyVersion, platform: &str) -> String {
-    let py = version.cp_tag();
-    format!("{py}-{py}t-{platform}")
-}
-
 /// The suffix maturin gives the extension module file.
 ///
 /// `target_os` is Cargo's (`linux`, `macos`, `windows`...); `multiarch` is the interpreter's
@@ -90,7 +84,12 @@ pub fn extension_suffix(
 /// `importlib.machinery.EXTENSION_SUFFIXES`: the plain `.so` always works; abi3 also
 /// `.abi3.so` (and, from CPython 3.15, the platform-tagged `.abi3-<multiarch>.so`); abi3t
 /// needs `.abi3t.so`. On Windows every extension is `.pyd`.
-pub fn accepted_suffixes(kind: AbiKind, target_os: &str, multiarch: Option<&str>) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn accepted_suffixes(
+    kind: AbiKind,
+    target_os: &str,
+    multiarch: Option<&str>,
+) -> Vec<String> {
     if target_os == "windows" {
         return vec![".pyd".into()];
     }
@@ -127,10 +126,6 @@ mod tests {
         assert_eq!(
             predicted_tag(AbiKind::VersionSpecific, PyVersion::new(3, 11), p).to_string(),
             "cp311-cp311-manylinux_2_17_x86_64"
-        );
-        assert_eq!(
-            free_threaded_tag(PyVersion::new(3, 13), "macosx_11_0_arm64"),
-            "cp313-cp313t-macosx_11_0_arm64"
         );
     }
 
