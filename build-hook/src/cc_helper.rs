@@ -4,16 +4,10 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::PyVersion;
 #[cfg(feature = "cc")]
 use crate::pyo3_config::Pyo3Config;
 #[cfg(any(feature = "cc", test))]
-use crate::{AbiKind, Code, Finding};
-
-/// The `Py_LIMITED_API` value for a floor: `0x030X0000`.
-pub fn limited_api_hex(floor: PyVersion) -> String {
-    format!("0x{:02X}{:02X}0000", floor.major, floor.minor)
-}
+use crate::{AbiKind, Code, Finding, PyVersion};
 
 /// The preprocessor definitions for a kind and floor: `Py_LIMITED_API` for abi3, and for
 /// abi3t PEP 803's `Py_TARGET_ABI3T` (which CPython 3.15 headers turn into
@@ -24,10 +18,10 @@ pub(crate) fn limited_api_defines(
     floor: Option<PyVersion>,
 ) -> Vec<(String, String)> {
     match (kind, floor) {
-        (AbiKind::Abi3, Some(f)) => vec![("Py_LIMITED_API".into(), limited_api_hex(f))],
+        (AbiKind::Abi3, Some(f)) => vec![("Py_LIMITED_API".into(), f.limited_api_hex())],
         (AbiKind::Abi3t, Some(f)) => vec![
-            ("Py_TARGET_ABI3T".into(), limited_api_hex(f)),
-            ("Py_LIMITED_API".into(), limited_api_hex(f)),
+            ("Py_TARGET_ABI3T".into(), f.limited_api_hex()),
+            ("Py_LIMITED_API".into(), f.limited_api_hex()),
         ],
         _ => Vec::new(),
     }
@@ -146,8 +140,8 @@ mod tests {
 
     #[test]
     fn defines() {
-        assert_eq!(limited_api_hex(PyVersion::new(3, 9)), "0x03090000");
-        assert_eq!(limited_api_hex(PyVersion::new(3, 15)), "0x030F0000");
+        assert_eq!(PyVersion::new(3, 9).limited_api_hex(), "0x03090000");
+        assert_eq!(PyVersion::new(3, 15).limited_api_hex(), "0x030F0000");
         assert_eq!(
             limited_api_defines(AbiKind::Abi3t, Some(PyVersion::new(3, 15)))[0],
             ("Py_TARGET_ABI3T".to_owned(), "0x030F0000".to_owned())

@@ -1,5 +1,6 @@
-//! Plain-text rendering of a [`Finding`], shared by `build.rs` output and `cargo abi3`'s
-//! non-terminal output, so both print the same words:
+//! Plain-text rendering of a [`Finding`] for `build.rs` output (`cargo abi3` renders its
+//! reports itself, in `report::human`, with the same message, notes and help from the same
+//! [`Finding`]):
 //!
 //! ```text
 //! warning[requires-python-below-floor]: requires-python `>=3.8` admits 3.8, below the abi3 floor 3.9

@@ -482,9 +482,7 @@ fn name_requesters(mut finding: Finding, workspace: &metadata::Workspace) -> Fin
 
 /// The fix for C code compiled without (or with another) Py_LIMITED_API.
 fn c_part_help(floor: Option<cargo_abi3_build_hook::PyVersion>) -> String {
-    let value = floor.map_or("0x030X0000".to_owned(), |f| {
-        format!("0x{:02X}{:02X}0000", f.major, f.minor)
-    });
+    let value = floor.map_or("0x030X0000".to_owned(), |f| f.limited_api_hex());
     format!(
         "compile the C code with Py_LIMITED_API={value} (`cc::Build::define(\"Py_LIMITED_API\", \"{value}\")`, or cargo_abi3_build_hook's `cc_build()`), then replace the calls the compiler rejects"
     )

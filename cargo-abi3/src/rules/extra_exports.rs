@@ -3,6 +3,8 @@
 use cargo_abi3_build_hook::Severity;
 
 use super::{BinarySubject, Check, Findings, Role, Rule};
+use cargo_abi3_build_hook::render::and_more;
+
 use crate::Code;
 use crate::binary::{Format, is_entry_point};
 use crate::finding::Finding;
@@ -109,17 +111,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         names.sort_unstable();
         names.dedup();
         let n = names.len();
-        let listed = names
-            .iter()
-            .take(SHOWN)
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if n > SHOWN {
-            format!(" and {} more", n - SHOWN)
-        } else {
-            String::new()
-        };
+        let quoted: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+        let listed = and_more(&quoted, SHOWN);
         out.push(
             Finding::new(
                 Code::ExtraExports,
@@ -130,7 +123,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                 ),
             )
             .symbol(allow.pattern.clone())
-            .note(format!("{listed}{more}"))
+            .note(listed)
             .allow(
                 allow
                     .reason
@@ -169,23 +162,14 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     );
     let mut vendored = false;
     for (library, names) in &groups {
-        let listed = names
-            .iter()
-            .take(SHOWN)
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if names.len() > SHOWN {
-            format!(" and {} more", names.len() - SHOWN)
-        } else {
-            String::new()
-        };
+        let quoted: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+        let listed = and_more(&quoted, SHOWN);
         if library.is_empty() {
-            finding = finding.note(format!("{}: {listed}{more}", names.len()));
+            finding = finding.note(format!("{}: {listed}", names.len()));
         } else {
             vendored = true;
             finding = finding.note(format!(
-                "{} look statically linked from {library}: {listed}{more}",
+                "{} look statically linked from {library}: {listed}",
                 names.len()
             ));
         }
