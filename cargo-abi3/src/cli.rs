@@ -669,6 +669,10 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
         allowed_exports,
         ..AuditOptions::default()
     };
+    // Off the hot path unless asked for: this run's own counters (`2`: a line per member too).
+    if let Some(v) = std::env::var_os("CARGO_ABI3_READ_STATS") {
+        options.limits.read_stats = crate::load::ReadStats::on(v == "2");
+    }
     const MIB: u64 = 1024 * 1024;
     let remote = &mut options.remote;
     remote.index_url = args.index_url;
@@ -691,8 +695,8 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
-        eprintln!("{}", crate::load::READ_STATS.summary());
+    if let Some(counters) = &options.limits.read_stats.0 {
+        eprintln!("{}", counters.summary());
     }
     if let Some(policy) = &policy {
         crate::policy::apply(

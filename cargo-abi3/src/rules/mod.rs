@@ -1,12 +1,9 @@
-//! Rules: one module per code, all registered in [`REGISTRY`].
+//! Rules: one module per code, all registered in [`REGISTRY`]; only rules live here (what they
+//! read is [`crate::subject`]; the manylinux policies and punycode are in [`crate::wheel`]).
 //!
 //! A rule reads a [`BinarySubject`] (one binary with everything known about where it came
 //! from and what it claims) or a [`WheelSubject`] (a wheel as a whole) and pushes findings.
 //! Rules never fail: "could not analyse" is decided before a subject exists.
-
-mod context;
-mod policy;
-mod punycode;
 
 mod computed_floor;
 mod debug_only_symbol;
@@ -41,7 +38,7 @@ pub mod host_global_library;
 pub mod host_shadows_symbol;
 pub mod host_unresolved_library;
 
-pub use context::{
+pub use crate::subject::{
     BinarySubject, Claim, ClaimSource, ExportAllow, PythonImport, Role, WheelSubject,
 };
 

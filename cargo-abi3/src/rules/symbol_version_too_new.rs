@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::policy;
 use super::{BinarySubject, Check, Findings, Rule};
+use crate::wheel::manylinux as policy;
 use cargo_abi3_build_hook::render::and_more;
 
 use crate::Code;
