@@ -187,6 +187,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             patterns.join(", ")
         ));
     }
+    let macho_help;
     let help = match binary.format {
         Format::Elf if vendored => {
             "link with `-Wl,--exclude-libs,ALL` so static libraries' symbols stay local, and \
@@ -196,7 +197,13 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             "compile with `-fvisibility=hidden` (or use a version script exporting only the \
              entry point); or allow them with --allow-export PATTERN=REASON"
         }
-        Format::MachO => "link with `-exported_symbol _PyInit_<name>` (or `-fvisibility=hidden`)",
+        Format::MachO => {
+            macho_help = format!(
+                "link with `-exported_symbol _PyInit_{}` (or `-fvisibility=hidden`)",
+                subject.name_for_messages()
+            );
+            &macho_help
+        }
         Format::Pe => {
             "export only the entry point (no extra __declspec(dllexport) or .def entries)"
         }
