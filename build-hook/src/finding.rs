@@ -51,7 +51,7 @@ impl SourceSpan {
         })
     }
 
-    /// [`SourceSpan::position_in`] the file as it is now (`None` if unreadable or too large).
+    /// The span's lines and columns in the file as it is now (`None` if unreadable or too large).
     pub fn position(&self) -> Option<Position> {
         let meta = std::fs::metadata(&self.file).ok()?;
         if !meta.is_file() || meta.len() > MAX_SPAN_FILE {
