@@ -292,7 +292,7 @@ fn too_many_members() {
             limit,
             actual,
             ..
-        } => assert_eq!((*setting, *limit, *actual), ("max_members", 3, 9)),
+        } => assert_eq!((setting.field(), *limit, *actual), ("max_members", 3, 9)),
         other => panic!("{other:?}"),
     }
     assert!(err.to_string().contains("number of zip entries"), "{err}");
@@ -486,7 +486,7 @@ fn stream_member_counts_every_pass_towards_the_total() {
         matches!(
             err,
             WheelError::LimitExceeded {
-                setting: "max_total_bytes",
+                setting: cargo_abi3::wheel::Setting::MaxTotalBytes,
                 ..
             }
         ),

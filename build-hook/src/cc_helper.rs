@@ -6,22 +6,22 @@ use std::process::Command;
 
 #[cfg(feature = "cc")]
 use crate::pyo3_config::Pyo3Config;
+#[cfg(any(feature = "cc", test))]
 use crate::{AbiKind, Code, Finding, PyVersion};
-
-/// The `Py_LIMITED_API` value for a floor: `0x030X0000`.
-pub fn limited_api_hex(floor: PyVersion) -> String {
-    format!("0x{:02X}{:02X}0000", floor.major, floor.minor)
-}
 
 /// The preprocessor definitions for a kind and floor: `Py_LIMITED_API` for abi3, and for
 /// abi3t PEP 803's `Py_TARGET_ABI3T` (which CPython 3.15 headers turn into
 /// `Py_LIMITED_API` plus `_Py_OPAQUE_PYOBJECT`), with `Py_LIMITED_API` set too for clarity.
-pub fn limited_api_defines(kind: AbiKind, floor: Option<PyVersion>) -> Vec<(String, String)> {
+#[cfg(any(feature = "cc", test))]
+pub(crate) fn limited_api_defines(
+    kind: AbiKind,
+    floor: Option<PyVersion>,
+) -> Vec<(String, String)> {
     match (kind, floor) {
-        (AbiKind::Abi3, Some(f)) => vec![("Py_LIMITED_API".into(), limited_api_hex(f))],
+        (AbiKind::Abi3, Some(f)) => vec![("Py_LIMITED_API".into(), f.limited_api_hex())],
         (AbiKind::Abi3t, Some(f)) => vec![
-            ("Py_TARGET_ABI3T".into(), limited_api_hex(f)),
-            ("Py_LIMITED_API".into(), limited_api_hex(f)),
+            ("Py_TARGET_ABI3T".into(), f.limited_api_hex()),
+            ("Py_LIMITED_API".into(), f.limited_api_hex()),
         ],
         _ => Vec::new(),
     }
@@ -29,7 +29,8 @@ pub fn limited_api_defines(kind: AbiKind, floor: Option<PyVersion>) -> Vec<(Stri
 
 /// `c-part-off-floor`: `-DPy_LIMITED_API=...` in user C flags (`CFLAGS`) that disagree with the
 /// Rust part. `cflags` is the flags text; returns one finding per disagreeing define.
-pub fn check_c_flags(cflags: &str, kind: AbiKind, floor: Option<PyVersion>) -> Vec<Finding> {
+#[cfg(any(feature = "cc", test))]
+pub(crate) fn check_c_flags(cflags: &str, kind: AbiKind, floor: Option<PyVersion>) -> Vec<Finding> {
     let want = limited_api_defines(kind, floor);
     let mut out = Vec::new();
     for flag in cflags.split_whitespace() {
@@ -139,8 +140,8 @@ mod tests {
 
     #[test]
     fn defines() {
-        assert_eq!(limited_api_hex(PyVersion::new(3, 9)), "0x03090000");
-        assert_eq!(limited_api_hex(PyVersion::new(3, 15)), "0x030F0000");
+        assert_eq!(PyVersion::new(3, 9).limited_api_hex(), "0x03090000");
+        assert_eq!(PyVersion::new(3, 15).limited_api_hex(), "0x030F0000");
         assert_eq!(
             limited_api_defines(AbiKind::Abi3t, Some(PyVersion::new(3, 15)))[0],
             ("Py_TARGET_ABI3T".to_owned(), "0x030F0000".to_owned())

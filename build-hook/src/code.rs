@@ -32,6 +32,7 @@ impl fmt::Display for Severity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum Family {
     /// Imported interpreter symbols against the stable-ABI manifest.
     AbiSymbols,
@@ -76,6 +77,7 @@ macro_rules! codes {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $family:ident, $severity:ident, $summary:literal, $explain:literal; )*) => {
         /// A diagnostic code. See [`Code::explain`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
         pub enum Code {
             $( $(#[$doc])* $variant, )*
         }

@@ -18,6 +18,7 @@ pub struct SourceSpan {
 /// Where a span starts and ends as lines and columns: 1-based, columns counted in Unicode
 /// scalar values; the end is exclusive (the column after the last character), as in SARIF.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Position {
     pub line: usize,
     pub column: usize,
@@ -30,7 +31,7 @@ const MAX_SPAN_FILE: u64 = 16 * 1024 * 1024;
 
 impl SourceSpan {
     /// The span's lines and columns in `text` (the file's content), if the range fits it.
-    pub fn position_in(&self, text: &str) -> Option<Position> {
+    pub(crate) fn position_in(&self, text: &str) -> Option<Position> {
         let at = |offset: usize| -> Option<(usize, usize)> {
             let before = text.get(..offset)?;
             let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
@@ -50,7 +51,7 @@ impl SourceSpan {
         })
     }
 
-    /// [`SourceSpan::position_in`] the file as it is now (`None` if unreadable or too large).
+    /// The span's lines and columns in the file as it is now (`None` if unreadable or too large).
     pub fn position(&self) -> Option<Position> {
         let meta = std::fs::metadata(&self.file).ok()?;
         if !meta.is_file() || meta.len() > MAX_SPAN_FILE {
@@ -86,6 +87,7 @@ impl serde::Serialize for SourceSpan {
 /// counts as neither error nor warning.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Allowed {
     /// The author's reason, as written.
     pub reason: String,

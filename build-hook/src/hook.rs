@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::declaration::Declaration;
 use crate::intent::{self, BuildEnv, IntentInputs};
-use crate::manifest::{self, Manifest};
+use crate::manifest::Manifest;
 use crate::policy;
 use crate::pyo3_config::Pyo3Config;
 use crate::pyproject::{self, PyProject};
@@ -30,6 +30,7 @@ pub enum Level {
 
 /// Configures and runs the build-script check. [`check`] is `Hook::new().run()`.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Hook {
     levels: Vec<(Code, Level)>,
     embed: bool,
@@ -44,6 +45,7 @@ impl Default for Hook {
 
 /// What a run found and wrote.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Findings after per-code levels were applied (allowed ones removed).
     pub findings: Vec<Finding>,
@@ -238,16 +240,9 @@ impl Hook {
         // policy that cannot be read) can be neither demoted nor allowed.
         let findings: Vec<Finding> = findings
             .into_iter()
-            .filter_map(|mut f| {
-                if f.is_input_error() {
-                    return Some(f);
-                }
-                match level_of(f.code) {
-                    Some(Level::Allow) => return None,
-                    Some(Level::Warn) => f.severity = Severity::Warning,
-                    Some(Level::Deny) => f.severity = Severity::Error,
-                    None => {}
-                }
+            .filter_map(|f| {
+                let level = level_of(f.code);
+                let mut f = policy::apply_level(f, level)?;
                 if let Some(entry) = policy
                     .as_ref()
                     .and_then(|p| p.allow_findings.iter().find(|e| e.matches(&f, &names)))
@@ -358,7 +353,7 @@ pub fn locate_pyproject(dir: &Path, cargo_toml: &Path) -> Option<PathBuf> {
 
 /// The declaration to embed: the declared kind, its floor (or, for a bare `abi3`, the one PyO3
 /// resolved) and the module name.
-pub fn declaration_for(inputs: &IntentInputs) -> Declaration {
+pub(crate) fn declaration_for(inputs: &IntentInputs) -> Declaration {
     let declared = intent::declared_intent(inputs);
     let resolved = inputs.config.as_ref().map(|c| (c.kind(), c.floor()));
     let floor = match (declared.kind, declared.floor, resolved) {
@@ -383,7 +378,7 @@ pub fn declaration_for(inputs: &IntentInputs) -> Declaration {
 }
 
 /// Writes `$OUT_DIR/cargo_abi3_declaration.rs` (only when its content changes).
-pub fn write_declaration(d: &Declaration, out_dir: &Path) -> std::io::Result<()> {
+pub(crate) fn write_declaration(d: &Declaration, out_dir: &Path) -> std::io::Result<()> {
     let src = d
         .to_rust_source()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
@@ -393,6 +388,3 @@ pub fn write_declaration(d: &Declaration, out_dir: &Path) -> std::io::Result<()>
     }
     Ok(())
 }
-
-/// `CARGO_FEATURE_*` names are derived from the manifest; re-exported for drivers.
-pub use manifest::feature_env_name;

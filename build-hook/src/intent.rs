@@ -113,7 +113,7 @@ impl BuildEnv {
     }
 
     /// The interpreter version of `PYO3_ENVIRONMENT_SIGNATURE` (`cpython-3.11-64bit`).
-    pub fn signature_version(&self) -> Option<PyVersion> {
+    pub(crate) fn signature_version(&self) -> Option<PyVersion> {
         let sig = self.environment_signature.as_deref()?;
         sig.split('-').nth(1)?.parse().ok()
     }
@@ -121,7 +121,7 @@ impl BuildEnv {
     /// Corrects a config read from `PYO3_CONFIG_FILE`: maturin writes the abi3 floor as
     /// `version=`, so the interpreter is the one `PYO3_ENVIRONMENT_SIGNATURE` names (or
     /// `PYO3_PYTHON`, for the executable).
-    pub fn correct_config(&self, config: &mut Pyo3Config) {
+    pub(crate) fn correct_config(&self, config: &mut Pyo3Config) {
         if self.config_file.is_none() {
             return;
         }
@@ -135,7 +135,7 @@ impl BuildEnv {
 
     /// Whether PyO3 links libpython on this target no matter what (Windows, Android, iOS, AIX,
     /// Cygwin), mirroring `is_linking_libpython_for_target`.
-    pub fn always_links_libpython(&self) -> bool {
+    pub(crate) fn always_links_libpython(&self) -> bool {
         matches!(
             self.target_os.as_deref(),
             Some("windows" | "ios" | "aix" | "cygwin" | "android")
@@ -167,6 +167,7 @@ pub struct IntentInputs {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum DeclSource {
     /// A PyO3 feature in Cargo.toml.
     CargoFeature,
@@ -176,10 +177,12 @@ pub enum DeclSource {
     SetuptoolsRust,
 }
 
-/// One declaration of an ABI (and maybe a floor), with where it is written.
+/// One declaration of an ABI (and maybe a floor) in a manifest, with where it is written (not
+/// the [`crate::declaration::Declaration`] record a build embeds).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Declaration {
+#[non_exhaustive]
+pub struct AbiDeclaration {
     pub kind: AbiKind,
     /// `None` for bare `abi3`/`abi3t` (the build interpreter's version).
     pub floor: Option<PyVersion>,
@@ -192,6 +195,7 @@ pub struct Declaration {
 /// What the author declared, combined the way PyO3 combines it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct DeclaredIntent {
     pub kind: AbiKind,
     /// The floor PyO3 would pick from the declarations (the lowest explicit one); `None` for
@@ -201,12 +205,12 @@ pub struct DeclaredIntent {
     /// 3.15, and `kind`/`floor` are the ones that apply to this build.
     pub abi3_abi3t_fallback: bool,
     /// Every active declaration, in file order.
-    pub declarations: Vec<Declaration>,
+    pub declarations: Vec<AbiDeclaration>,
     /// Declarations not counted (disabled crate features, conditional maturin features).
-    pub inactive: Vec<Declaration>,
+    pub inactive: Vec<AbiDeclaration>,
     /// `[tool.maturin] features` in a build maturin does not run (a plain `cargo build`):
     /// they do not shape this build, but they still must agree with Cargo.toml.
-    pub maturin_only: Vec<Declaration>,
+    pub maturin_only: Vec<AbiDeclaration>,
     /// The extension's module name, if known (maturin `module-name`, else the lib name).
     pub module_name: Option<String>,
     /// Whether PyO3's deprecated `extension-module` feature is requested.
@@ -215,7 +219,7 @@ pub struct DeclaredIntent {
 
 impl DeclaredIntent {
     /// The declaration that sets [`DeclaredIntent::floor`], if any.
-    pub fn floor_declaration(&self) -> Option<&Declaration> {
+    pub fn floor_declaration(&self) -> Option<&AbiDeclaration> {
         self.declarations
             .iter()
             .filter(|d| d.kind == self.kind && d.floor.is_some())
@@ -236,13 +240,13 @@ fn feature_decl(
     source: DeclSource,
     text: &SpannedStr,
     file: &std::path::Path,
-) -> Option<Declaration> {
+) -> Option<AbiDeclaration> {
     let (kind, floor) = match feature {
         Pyo3Feature::Abi3(f) => (AbiKind::Abi3, f),
         Pyo3Feature::Abi3t(f) => (AbiKind::Abi3t, f),
         Pyo3Feature::ExtensionModule => return None,
     };
-    Some(Declaration {
+    Some(AbiDeclaration {
         kind,
         floor,
         source,
@@ -264,9 +268,9 @@ pub fn signature_interpreter(signature: &str) -> Option<crate::pyproject::Interp
 
 /// Combines Cargo.toml features and pyproject declarations into the declared intent.
 pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
-    let mut active: Vec<Declaration> = Vec::new();
-    let mut inactive: Vec<Declaration> = Vec::new();
-    let mut maturin_only: Vec<Declaration> = Vec::new();
+    let mut active: Vec<AbiDeclaration> = Vec::new();
+    let mut inactive: Vec<AbiDeclaration> = Vec::new();
+    let mut maturin_only: Vec<AbiDeclaration> = Vec::new();
     let mut extension_module_feature = false;
 
     // Crate features: from the build environment, else default + maturin's plain features.
@@ -343,7 +347,7 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
                     value: v.cp_tag(),
                     span: range.clone(),
                 };
-                active.push(Declaration {
+                active.push(AbiDeclaration {
                     kind: AbiKind::Abi3,
                     floor: Some(*v),
                     source: DeclSource::SetuptoolsRust,
@@ -361,7 +365,7 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
         && st.is_limited()
         && let Some(l) = &st.limited_api
     {
-        active.push(Declaration {
+        active.push(AbiDeclaration {
             kind: AbiKind::Abi3,
             floor: Some(l.version),
             source: DeclSource::SetuptoolsRust,
@@ -423,14 +427,17 @@ pub fn declared_intent(inputs: &IntentInputs) -> DeclaredIntent {
 
 /// The ABI and floor the build will produce: the resolved config when known, else the
 /// declaration.
-pub fn effective(inputs: &IntentInputs, declared: &DeclaredIntent) -> (AbiKind, Option<PyVersion>) {
+pub(crate) fn effective(
+    inputs: &IntentInputs,
+    declared: &DeclaredIntent,
+) -> (AbiKind, Option<PyVersion>) {
     match &inputs.config {
         Some(c) => (c.kind(), c.floor()),
         None => (declared.kind, declared.floor),
     }
 }
 
-fn describe(d: &Declaration) -> String {
+fn describe(d: &AbiDeclaration) -> String {
     let place = match d.source {
         DeclSource::CargoFeature => "Cargo.toml",
         DeclSource::MaturinFeature => "[tool.maturin] features",
@@ -465,7 +472,7 @@ pub fn check_intent(inputs: &IntentInputs) -> Vec<Finding> {
 
 /// `floor-mismatch`: two explicit floors of the same kind disagree.
 fn check_declarations_agree(declared: &DeclaredIntent, out: &mut Vec<Finding>) {
-    let explicit: Vec<&Declaration> = declared
+    let explicit: Vec<&AbiDeclaration> = declared
         .declarations
         .iter()
         .chain(&declared.maturin_only)

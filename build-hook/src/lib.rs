@@ -32,6 +32,7 @@ pub mod pyproject;
 pub mod render;
 pub mod requires_python;
 pub mod setuptools;
+pub mod tag;
 pub mod toml_util;
 pub mod version;
 pub mod wheel;

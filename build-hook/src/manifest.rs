@@ -16,6 +16,7 @@ pub const PYO3_CRATES: [&str; 2] = ["pyo3", "pyo3-ffi"];
     feature = "serde",
     serde(rename_all = "kebab-case", tag = "kind", content = "floor")
 )]
+#[non_exhaustive]
 pub enum Pyo3Feature {
     /// `abi3` (floor = the build interpreter's version) or `abi3-pyXY`.
     Abi3(Option<PyVersion>),
@@ -50,6 +51,7 @@ impl Pyo3Feature {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case", tag = "kind"))]
+#[non_exhaustive]
 pub enum FeatureOrigin {
     /// In the `features` list of a dependency on `pyo3`/`pyo3-ffi`; `table` is the dotted
     /// path of the dependency table, e.g. `dependencies` or `target.'cfg(unix)'.dependencies`.
@@ -61,6 +63,7 @@ pub enum FeatureOrigin {
 /// One request for an ABI-relevant PyO3 feature.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct FeatureRequest {
     pub feature: Pyo3Feature,
     /// The string as written (`abi3-py39` or `pyo3/abi3-py39`), span of its literal.
@@ -71,6 +74,7 @@ pub struct FeatureRequest {
 /// The PyO3-related content of a Cargo.toml.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Manifest {
     pub path: PathBuf,
     pub package_name: Option<SpannedStr>,
@@ -244,7 +248,7 @@ pub(crate) fn add_unique(set: &mut Vec<String>, item: &str) {
 }
 
 /// Normalises a crate feature name the way Cargo names `CARGO_FEATURE_*` variables.
-pub fn feature_env_name(feature: &str) -> String {
+pub(crate) fn feature_env_name(feature: &str) -> String {
     format!("CARGO_FEATURE_{}", feature.to_uppercase().replace('-', "_"))
 }
 

@@ -29,8 +29,31 @@ use crate::{Code, Family, Finding, SourceSpan};
 /// The file name of a stand-alone policy.
 pub const FILE_NAME: &str = "cargo-abi3.toml";
 
+/// The one override rule of every driver (`--deny`/`--warn`/`--allow`, the policy's lists,
+/// [`crate::Hook::level`]): `level` sets the finding's severity or, [`Level::Allow`], drops it.
+/// An input error (an input that could not be analysed) keeps its severity and is never
+/// dropped: the gate did not run, and the exit code must say so.
+pub fn apply_level(mut finding: Finding, level: Option<Level>) -> Option<Finding> {
+    if finding.is_input_error() {
+        return Some(finding);
+    }
+    match level {
+        Some(Level::Allow) => return None,
+        Some(Level::Warn) => finding.severity = crate::Severity::Warning,
+        Some(Level::Deny) => finding.severity = crate::Severity::Error,
+        None => {}
+    }
+    Some(finding)
+}
+
+/// Whether `level` may be asked for `code`: an input error cannot be allowed.
+fn level_permitted(code: Code, level: Level) -> bool {
+    !(level == Level::Allow && code.family() == Family::Input)
+}
+
 /// One `[[allow-finding]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AllowFinding {
     pub code: Code,
     /// Glob (`*`, `?`) on the finding's symbol, export or library.
@@ -74,6 +97,7 @@ impl AllowFinding {
 
 /// A parsed policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Policy {
     pub file: PathBuf,
     /// The table it was read from: `""` for a cargo-abi3.toml, else `tool.cargo-abi3`,
@@ -236,7 +260,7 @@ fn from_table(
                 };
                 for item in items {
                     let (code, span) = code_at(file, item)?;
-                    if level == Level::Allow && code.family() == Family::Input {
+                    if !level_permitted(code, level) {
                         return Err(input_error_allowed(file, code, span));
                     }
                     if policy.levels.iter().any(|(c, _)| *c == code) {
@@ -337,7 +361,7 @@ fn allow_finding(file: &Path, text: &str, entry: &Item) -> Result<AllowFinding, 
             "no code",
         ));
     };
-    if code.family() == Family::Input {
+    if !level_permitted(code, Level::Allow) {
         return Err(input_error_allowed(file, code, span));
     }
     let reason = match reason {
@@ -377,6 +401,7 @@ fn allow_finding(file: &Path, text: &str, entry: &Item) -> Result<AllowFinding, 
 
 /// Where a policy may be, as [`discover`] searches it.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Places {
     /// `--config FILE` (or `CARGO_ABI3_CONFIG`): the only one read when given.
     pub explicit: Option<PathBuf>,

@@ -36,6 +36,7 @@ pub const CONFIG_ENV_VARS: [&str; 2] = ["DEP_PYO3_PYTHON_PYO3_CONFIG", "DEP_PYTH
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum TargetAbiKind {
     Abi3,
     Abi3t,
@@ -46,6 +47,7 @@ pub enum TargetAbiKind {
 /// `target_abi` (PyO3 0.29+), or its equivalent derived from an older config.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct TargetAbi {
     pub implementation: String,
     pub kind: TargetAbiKind,
@@ -57,6 +59,7 @@ pub struct TargetAbi {
 /// PyO3's resolved interpreter configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Pyo3Config {
     /// `CPython`, `PyPy`, `GraalVM`, `RustPython`.
     pub implementation: String,
@@ -93,7 +96,7 @@ fn err(msg: impl Into<String>) -> ConfigError {
 }
 
 /// Decodes PyO3's lowercase hex escaping (uppercase accepted too).
-pub fn decode_hex(hex: &str) -> Result<Vec<u8>, ConfigError> {
+pub(crate) fn decode_hex(hex: &str) -> Result<Vec<u8>, ConfigError> {
     let hex = hex.trim();
     if hex.len() % 2 != 0 {
         return Err(err("hex text has an odd length"));
@@ -295,13 +298,14 @@ impl Pyo3Config {
     }
 
     /// Whether the build interpreter is free-threaded (`Py_GIL_DISABLED`).
-    pub fn interpreter_free_threaded(&self) -> bool {
+    pub(crate) fn interpreter_free_threaded(&self) -> bool {
         self.build_flags.iter().any(|f| f == "Py_GIL_DISABLED")
             || self.target_abi.kind == TargetAbiKind::FreeThreaded
     }
 
     /// Serialises back to the `key=value` text (0.29+ format), e.g. for tests and fixtures.
-    pub fn to_text(&self) -> String {
+    #[cfg(test)]
+    pub(crate) fn to_text(&self) -> String {
         let mut s = format!(
             "implementation={}\nversion={}\nshared={}\n",
             self.implementation, self.version, self.shared

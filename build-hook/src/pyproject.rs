@@ -12,6 +12,7 @@ use crate::toml_util::{self, SpannedStr, TomlError, Value};
 /// (maturin's `FeatureSpec::Conditional`; a table with neither is a plain feature).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MaturinFeature {
     pub feature: SpannedStr,
     pub python_version: Option<SpannedStr>,
@@ -64,6 +65,7 @@ impl MaturinFeature {
 /// `[tool.maturin]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MaturinConfig {
     pub features: Vec<MaturinFeature>,
     /// `all-features = true`: maturin passes `--all-features`.
@@ -80,6 +82,7 @@ pub struct MaturinConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum PyLimitedApi {
     /// `"auto"`: follow bdist_wheel's `py_limited_api` option.
     Auto,
@@ -94,6 +97,7 @@ pub enum PyLimitedApi {
 /// One `[[tool.setuptools-rust.ext-modules]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct SetuptoolsRustExt {
     pub target: Option<SpannedStr>,
     pub path: Option<SpannedStr>,
@@ -108,6 +112,7 @@ pub struct SetuptoolsRustExt {
 /// The parts of a pyproject.toml that declare ABI intent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct PyProject {
     pub path: PathBuf,
     pub requires_python: Option<SpannedStr>,
@@ -170,12 +175,10 @@ impl PyProject {
                             let parsed = match &v.value {
                                 Value::Boolean(b) => PyLimitedApi::Bool(*b),
                                 Value::String(s) if s == "auto" => PyLimitedApi::Auto,
-                                Value::String(s) => match s.strip_prefix("cp") {
-                                    Some(d) => PyVersion::from_tag_digits(d)
-                                        .map(PyLimitedApi::Floor)
-                                        .unwrap_or_else(|| PyLimitedApi::Other(s.to_string())),
-                                    None => PyLimitedApi::Other(s.to_string()),
-                                },
+                                Value::String(s) => crate::tag::CpTag::interpreter(s).map_or_else(
+                                    || PyLimitedApi::Other(s.to_string()),
+                                    PyLimitedApi::Floor,
+                                ),
                                 _ => PyLimitedApi::Other(String::new()),
                             };
                             (parsed, v.span.clone())

@@ -1,5 +1,6 @@
-//! Plain-text rendering of a [`Finding`], shared by `build.rs` output and `cargo abi3`'s
-//! non-terminal output, so both print the same words:
+//! Plain-text rendering of a [`Finding`] for `build.rs` output (`cargo abi3` renders its
+//! reports itself, in `report::human`, with the same message, notes and help from the same
+//! [`Finding`]):
 //!
 //! ```text
 //! warning[requires-python-below-floor]: requires-python `>=3.8` admits 3.8, below the abi3 floor 3.9
@@ -13,6 +14,21 @@
 
 use crate::toml_util::line_col;
 use crate::{Finding, Severity};
+
+/// `a, b, c and 4 more`: the first `max` items, and how many were left out (every list of
+/// names in a message or note, in the hook and in `cargo abi3`).
+pub fn and_more<S: AsRef<str>>(items: &[S], max: usize) -> String {
+    let mut out = items
+        .iter()
+        .take(max)
+        .map(AsRef::as_ref)
+        .collect::<Vec<&str>>()
+        .join(", ");
+    if items.len() > max {
+        out.push_str(&format!(" and {} more", items.len() - max));
+    }
+    out
+}
 
 /// Renders `finding`; `source` is the text of the file its span points into, if available
 /// (without it only the `-->` line is shown). Lines end with `\n`.
@@ -67,7 +83,7 @@ pub fn render_plain(finding: &Finding, source: Option<&str>) -> String {
 
 /// The Cargo build-script directive for a finding of this severity: errors fail the build
 /// (`cargo::error=`, Rust 1.84+), everything else is a warning.
-pub fn cargo_directive(severity: Severity) -> &'static str {
+pub(crate) fn cargo_directive(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "cargo::error=",
         Severity::Warning | Severity::Info => "cargo::warning=",

@@ -76,6 +76,7 @@ enum Op {
 /// A PEP 440 version: in a specifier here, and a release's version on a package index for
 /// `audit pypi:` (one parser and one ordering for both, tested against `packaging`).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Version {
     epoch: u64,
     release: Vec<u64>,
@@ -171,6 +172,7 @@ struct Clause {
 
 /// A parsed specifier set.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SpecifierSet {
     clauses: Vec<Clause>,
 }
@@ -472,7 +474,8 @@ impl SpecifierSet {
 
     /// Whether every clause is an upper bound or an exclusion (`<4`, `!=3.5.*`): nothing
     /// bounds the set from below.
-    pub fn has_lower_bound(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has_lower_bound(&self) -> bool {
         self.clauses.iter().any(|c| {
             matches!(
                 c.op,

@@ -18,13 +18,14 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::PyVersion;
-use crate::pyproject::{self, PyLimitedApi, PyProject};
+use crate::pyproject::{PyLimitedApi, PyProject};
 use crate::toml_util;
 
 /// An extension's own `py_limited_api`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+#[non_exhaustive]
 pub enum ExtLimitedApi {
     Auto,
     Yes,
@@ -34,6 +35,7 @@ pub enum ExtLimitedApi {
 /// One Rust extension of the project.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct RustExtension {
     /// The dotted module name (`pkg._mod`).
     pub target: String,
@@ -51,6 +53,7 @@ pub struct RustExtension {
 /// bdist_wheel's `py_limited_api` and where it is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct LimitedApiSetting {
     /// `cp39` → 3.9.
     pub version: PyVersion,
@@ -64,6 +67,7 @@ pub struct LimitedApiSetting {
 /// A setuptools-rust project, as far as it concerns one Cargo.toml.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct SetuptoolsRust {
     pub project_dir: PathBuf,
     /// The extension that builds the Cargo.toml in question.
@@ -142,7 +146,7 @@ impl SetuptoolsRust {
 }
 
 fn parse_cp(text: &str) -> Option<PyVersion> {
-    PyVersion::from_tag_digits(text.trim().strip_prefix("cp")?)
+    crate::tag::CpTag::interpreter(text.trim())
 }
 
 /// `[bdist_wheel] py_limited_api` of a setup.cfg (INI: sections, `key = value`, `#`/`;`
@@ -184,7 +188,7 @@ pub fn setup_cfg_limited_api(path: &Path, text: &str) -> Option<LimitedApiSettin
 }
 
 /// `[tool.distutils.bdist_wheel] py_limited_api` (or `py-limited-api`) of a pyproject.toml.
-pub fn pyproject_limited_api(path: &Path, text: &str) -> Option<LimitedApiSetting> {
+pub(crate) fn pyproject_limited_api(path: &Path, text: &str) -> Option<LimitedApiSetting> {
     let doc = toml_util::parse(path, text).ok()?;
     let bdist = toml_util::table(&doc, "tool")
         .and_then(|t| toml_util::table(t, "distutils"))
@@ -389,14 +393,6 @@ pub fn locate(cargo_toml: &Path) -> Option<SetuptoolsRust> {
         });
     }
     None
-}
-
-/// Whether `dir` holds a maturin project (its pyproject's build backend is maturin).
-pub fn is_maturin(pyproject_path: &Path) -> bool {
-    pyproject::read(pyproject_path)
-        .ok()
-        .and_then(|p| p.build_backend)
-        .is_some_and(|b| b == "maturin")
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ const SCAN_BUDGET: usize = 20_000_000;
 /// A string value and the byte range of its literal (quotes included) in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct SpannedStr {
     pub value: String,
     pub span: Range<usize>,
@@ -51,6 +52,7 @@ impl SpannedStr {
 
 /// Why a TOML file was refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TomlErrorKind {
     /// The file could not be read (missing, not a regular file, not UTF-8).
     Io,
@@ -64,6 +66,7 @@ pub enum TomlErrorKind {
 
 /// A TOML file that could not be read or parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TomlError {
     pub file: PathBuf,
     pub kind: TomlErrorKind,
@@ -704,7 +707,7 @@ pub(crate) fn entries(table: &Table) -> impl Iterator<Item = (&str, &Item)> {
 }
 
 /// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;

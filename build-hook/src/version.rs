@@ -7,6 +7,7 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "serde", serde(into = "String"))]
+#[non_exhaustive]
 pub struct PyVersion {
     pub major: u8,
     pub minor: u8,
@@ -23,6 +24,11 @@ impl PyVersion {
     pub const ABI3T_START: PyVersion = PyVersion::new(3, 15);
 
     /// `cp39`-style interpreter tag.
+    /// The `Py_LIMITED_API` value for this floor: `0x030X0000` (`0x030F0000` for 3.15).
+    pub fn limited_api_hex(self) -> String {
+        format!("0x{:02X}{:02X}0000", self.major, self.minor)
+    }
+
     pub fn cp_tag(self) -> String {
         format!("cp{}{}", self.major, self.minor)
     }

@@ -3,24 +3,54 @@
 
 use crate::{AbiKind, PyVersion};
 
-/// The `{python tag}-{abi tag}-{platform tag}` triple maturin writes for an extension.
+/// A wheel's `{python tag}-{abi tag}-{platform tag}`; each part may be a compressed set
+/// (`abi3.abi3t`). Displays as the triple.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WheelTag {
+    pub python: String,
+    pub abi: String,
+    pub platform: String,
+}
+
+impl WheelTag {
+    pub fn new(
+        python: impl Into<String>,
+        abi: impl Into<String>,
+        platform: impl Into<String>,
+    ) -> Self {
+        WheelTag {
+            python: python.into(),
+            abi: abi.into(),
+            platform: platform.into(),
+        }
+    }
+
+    /// The abi part's tags (`abi3.abi3t` → `abi3`, `abi3t`).
+    pub fn abi_tags(&self) -> impl Iterator<Item = &str> {
+        self.abi.split('.')
+    }
+}
+
+impl std::fmt::Display for WheelTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}-{}", self.python, self.abi, self.platform)
+    }
+}
+
+/// The tag maturin writes for an extension.
 ///
 /// - abi3: `cp39-abi3-<platform>` (interpreter tag = the floor);
 /// - abi3t (PEP 803, loadable by GIL-enabled builds too): `cp315-abi3.abi3t-<platform>`;
 /// - version-specific: `cp311-cp311-<platform>` (`version` = the interpreter's).
-pub fn predicted_tag(kind: AbiKind, version: PyVersion, platform: &str) -> String {
+pub fn predicted_tag(kind: AbiKind, version: PyVersion, platform: &str) -> WheelTag {
     let py = version.cp_tag();
-    match kind {
-        AbiKind::Abi3 => format!("{py}-abi3-{platform}"),
-        AbiKind::Abi3t => format!("{py}-abi3.abi3t-{platform}"),
-        AbiKind::VersionSpecific => format!("{py}-{py}-{platform}"),
-    }
-}
-
-/// The version-specific tag of a free-threaded build (`cp313-cp313t-<platform>`).
-pub fn free_threaded_tag(version: PyVersion, platform: &str) -> String {
-    let py = version.cp_tag();
-    format!("{py}-{py}t-{platform}")
+    let abi = match kind {
+        AbiKind::Abi3 => "abi3".to_owned(),
+        AbiKind::Abi3t => "abi3.abi3t".to_owned(),
+        AbiKind::VersionSpecific => py.clone(),
+    };
+    WheelTag::new(py, abi, platform)
 }
 
 /// The suffix maturin gives the extension module file.
@@ -54,7 +84,12 @@ pub fn extension_suffix(
 /// `importlib.machinery.EXTENSION_SUFFIXES`: the plain `.so` always works; abi3 also
 /// `.abi3.so` (and, from CPython 3.15, the platform-tagged `.abi3-<multiarch>.so`); abi3t
 /// needs `.abi3t.so`. On Windows every extension is `.pyd`.
-pub fn accepted_suffixes(kind: AbiKind, target_os: &str, multiarch: Option<&str>) -> Vec<String> {
+#[cfg(test)]
+pub(crate) fn accepted_suffixes(
+    kind: AbiKind,
+    target_os: &str,
+    multiarch: Option<&str>,
+) -> Vec<String> {
     if target_os == "windows" {
         return vec![".pyd".into()];
     }
@@ -81,20 +116,16 @@ mod tests {
     fn tags_the_way_maturin_does() {
         let p = "manylinux_2_17_x86_64";
         assert_eq!(
-            predicted_tag(AbiKind::Abi3, PyVersion::new(3, 9), p),
+            predicted_tag(AbiKind::Abi3, PyVersion::new(3, 9), p).to_string(),
             "cp39-abi3-manylinux_2_17_x86_64"
         );
         assert_eq!(
-            predicted_tag(AbiKind::Abi3t, PyVersion::new(3, 15), "win_amd64"),
+            predicted_tag(AbiKind::Abi3t, PyVersion::new(3, 15), "win_amd64").to_string(),
             "cp315-abi3.abi3t-win_amd64"
         );
         assert_eq!(
-            predicted_tag(AbiKind::VersionSpecific, PyVersion::new(3, 11), p),
+            predicted_tag(AbiKind::VersionSpecific, PyVersion::new(3, 11), p).to_string(),
             "cp311-cp311-manylinux_2_17_x86_64"
-        );
-        assert_eq!(
-            free_threaded_tag(PyVersion::new(3, 13), "macosx_11_0_arm64"),
-            "cp313-cp313t-macosx_11_0_arm64"
         );
     }
 

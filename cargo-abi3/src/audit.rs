@@ -3,24 +3,17 @@
 use std::path::Path;
 
 use cargo_abi3_build_hook::declaration::Declaration;
-use cargo_abi3_build_hook::{AbiKind, Code, PyVersion, Severity};
+use cargo_abi3_build_hook::{AbiKind, Code, PyVersion};
 use rayon::prelude::*;
 
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::load::{self, Loaded};
+use crate::policy::{Override, apply_overrides};
 use crate::remote::{Remote, RemoteOptions, Spec};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, ExportAllow, WheelSubject};
 use crate::wheel::{ExtensionFileName, Limits, Member, SuffixKind, WheelArchive, WheelName};
-
-/// A severity override from the command line (`--deny`, `--warn`, `--allow`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Override {
-    Deny(Code),
-    Warn(Code),
-    Allow(Code),
-}
 
 /// Options of one audit run.
 #[derive(Clone, Debug, Default)]
@@ -322,40 +315,6 @@ pub(crate) fn audit_wheel_with(
         }
     }
     report
-}
-
-/// Applies `--deny`/`--warn`/`--allow` to one input's findings (shared with `check`).
-pub(crate) fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
-    if overrides.is_empty() {
-        return;
-    }
-    let adjust = |findings: &mut Vec<Finding>| {
-        findings.retain_mut(|finding| {
-            if finding.is_analysis_failure() {
-                // Analysis failures cannot be demoted or silenced: the exit code must say the
-                // gate did not run.
-                return true;
-            }
-            for o in overrides.iter().rev() {
-                match *o {
-                    Override::Deny(code) if code == finding.code => {
-                        finding.severity = Severity::Error
-                    }
-                    Override::Warn(code) if code == finding.code => {
-                        finding.severity = Severity::Warning
-                    }
-                    Override::Allow(code) if code == finding.code => return false,
-                    _ => continue,
-                }
-                break;
-            }
-            true
-        });
-    };
-    adjust(&mut report.findings);
-    for binary in &mut report.binaries {
-        adjust(&mut binary.findings);
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use anyhow::Context as _;
 use cargo_abi3_build_hook::{Code, Family, PyVersion};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::audit::{self, AuditOptions, Override};
+use crate::audit::{self, AuditOptions};
 use crate::finding::Finding;
+use crate::policy::Override;
 use crate::report::human::{HumanOptions, escape};
 use crate::report::{self, InputKind, InputReport};
 
@@ -360,8 +361,7 @@ pub struct CargoFlags {
 }
 
 fn parse_cp_tag(text: &str) -> Result<cargo_abi3_build_hook::PyVersion, String> {
-    text.strip_prefix("cp")
-        .and_then(cargo_abi3_build_hook::PyVersion::from_tag_digits)
+    cargo_abi3_build_hook::tag::CpTag::interpreter(text)
         .ok_or_else(|| format!("`{text}` is not a CPython tag such as cp39"))
 }
 
@@ -673,6 +673,10 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
         allowed_exports,
         ..AuditOptions::default()
     };
+    // Off the hot path unless asked for: this run's own counters (`2`: a line per member too).
+    if let Some(v) = std::env::var_os("CARGO_ABI3_READ_STATS") {
+        options.limits.read_stats = crate::load::ReadStats::on(v == "2");
+    }
     const MIB: u64 = 1024 * 1024;
     let remote = &mut options.remote;
     remote.index_url = args.index_url;
@@ -695,8 +699,8 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some() {
-        eprintln!("{}", crate::load::READ_STATS.summary());
+    if let Some(counters) = &options.limits.read_stats.0 {
+        eprintln!("{}", counters.summary());
     }
     if let Some(policy) = &policy {
         crate::policy::apply(
@@ -814,7 +818,7 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
             eprintln!("error: {}", escape(&format!("{error:#}")));
             crate::check::failure_report(&options, &error)
         }
-        Err(error) => return Err(error),
+        Err(error) => return Err(error.into_anyhow()),
     };
     if let Some(policy) = &policy {
         crate::policy::apply(

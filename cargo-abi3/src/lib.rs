@@ -18,6 +18,10 @@ pub mod release;
 pub mod remote;
 pub mod report;
 pub mod rules;
+pub mod subject;
 pub mod wheel;
 
 pub use cargo_abi3_build_hook::{AbiKind, Code, Family, PyVersion, Severity};
+
+#[cfg(test)]
+mod layering;

@@ -8,7 +8,6 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use cargo_abi3_build_hook::declaration::{self, Declaration};
 use cargo_abi3_build_hook::{Code, Severity};
@@ -33,65 +32,8 @@ pub fn open_wheel(path: &Path, limits: &Limits) -> Result<WheelArchive, Box<Find
         .map_err(|e| Box::new(wheel_error(&format!("`{}`", path.display()), &e)))
 }
 
-/// Reads the binaries of a wheel member in one streaming pass (usually), holding only the
-/// byte ranges the readers need (see [`binary::read_streamed`]). The build hook's
-/// declaration is looked for in every byte streamed: it sits in a loaded, non-executable
-/// segment, before the end of what the reader needs.
-/// How the sparse member reads went over a run (for `CARGO_ABI3_READ_STATS`).
-pub static READ_STATS: ReadCounters = ReadCounters::new();
-
-/// Counters of [`READ_STATS`].
-#[derive(Debug)]
-pub struct ReadCounters {
-    pub members: AtomicU64,
-    pub streamed: AtomicU64,
-    pub held: AtomicU64,
-    pub declared: AtomicU64,
-    pub extra_passes: AtomicU64,
-    pub fallbacks: AtomicU64,
-}
-
-impl ReadCounters {
-    const fn new() -> Self {
-        ReadCounters {
-            members: AtomicU64::new(0),
-            streamed: AtomicU64::new(0),
-            held: AtomicU64::new(0),
-            declared: AtomicU64::new(0),
-            extra_passes: AtomicU64::new(0),
-            fallbacks: AtomicU64::new(0),
-        }
-    }
-
-    fn record(&self, size: u64, stats: &binary::Stats) {
-        let add = |c: &AtomicU64, v: u64| {
-            c.fetch_add(v, Ordering::Relaxed);
-        };
-        add(&self.members, 1);
-        add(&self.streamed, stats.streamed);
-        add(&self.held, stats.held);
-        add(&self.declared, size);
-        add(
-            &self.extra_passes,
-            u64::from(stats.passes.saturating_sub(1)),
-        );
-        add(&self.fallbacks, u64::from(stats.fallback));
-    }
-
-    /// One line for stderr.
-    pub fn summary(&self) -> String {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        format!(
-            "sparse reads: {} members, {} MB declared, {} MB inflated, {} MB held; {} extra passes, {} full-read fallbacks",
-            get(&self.members),
-            get(&self.declared) / 1_000_000,
-            get(&self.streamed) / 1_000_000,
-            get(&self.held) / 1_000_000,
-            get(&self.extra_passes),
-            get(&self.fallbacks),
-        )
-    }
-}
+/// A run's read statistics travel with its [`Limits`] (`CARGO_ABI3_READ_STATS`).
+pub use crate::wheel::limits::{ReadCounters, ReadStats};
 
 /// Finds the build hook's declaration in a stream of bytes, chunk by chunk.
 #[derive(Default)]
@@ -160,7 +102,8 @@ impl DeclarationScan {
 pub fn load_member(archive: &mut WheelArchive, member: &Member) -> Result<Loaded, Box<Finding>> {
     let what = format!("`{}` in `{}`", member.path, archive.path().display());
     let path = member.path.as_str();
-    load_streamed(path, member.size, &what, |sink| {
+    let limits = archive.limits().clone();
+    load_streamed(&limits, path, member.size, &what, |sink| {
         archive
             .stream_member(path, sink)
             .map_err(|e| Box::new(wheel_error(&what, &e)))
@@ -174,7 +117,7 @@ pub fn load_member(archive: &mut WheelArchive, member: &Member) -> Result<Loaded
 pub fn load_file(path: &Path, limits: &Limits) -> Result<Loaded, Box<Finding>> {
     let mut file = LooseFile::open(path, limits)?;
     let what = file.what.clone();
-    load_streamed(&what, file.size, &what, |sink| file.stream(sink))
+    load_streamed(limits, &what, file.size, &what, |sink| file.stream(sink))
 }
 
 /// Streams all of a loose file through `sink` (a content hash of a DLL, say), under the
@@ -274,6 +217,7 @@ impl LooseFile {
 
 /// One streamed read: `pass` streams the file from its start (possibly several times).
 fn load_streamed(
+    limits: &Limits,
     name: &str,
     size: u64,
     what: &str,
@@ -281,9 +225,17 @@ fn load_streamed(
 ) -> Result<Loaded, Box<Finding>> {
     let mut scan = DeclarationScan::default();
     let (result, stats) = binary::read_streamed(size, pass, &mut |chunk| scan.feed(chunk))?;
-    READ_STATS.record(size, &stats);
-    if std::env::var_os("CARGO_ABI3_READ_STATS").is_some_and(|v| v == "2") {
-        eprintln!("{name}\t{size}\t{stats:?}");
+    if let Some(counters) = &limits.read_stats.0 {
+        counters.record(
+            size,
+            stats.streamed,
+            stats.held,
+            u64::from(stats.passes.saturating_sub(1)),
+            u64::from(stats.fallback),
+        );
+        if counters.per_member {
+            eprintln!("{name}\t{size}\t{stats:?}");
+        }
     }
     match result {
         Ok(binaries) => Ok(Loaded {
@@ -322,7 +274,7 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
         )
         .help(format!(
             "if the wheel is trusted, raise the limit with {}",
-            limit_flag(setting)
+            setting.flag()
         )),
         other => {
             let finding = Finding::new(
@@ -336,18 +288,6 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
                 _ => finding,
             }
         }
-    }
-}
-
-/// The flag that raises a [`Limits`] field.
-fn limit_flag(setting: &str) -> &'static str {
-    match setting {
-        "max_members" => "`--max-members N`",
-        "max_member_bytes" => "`--max-member-size MIB`",
-        "max_total_bytes" => "`--max-total-size MIB`",
-        "max_compression_ratio" => "`--max-compression-ratio N`",
-        "max_metadata_bytes" => "`--max-metadata-size MIB`",
-        _ => "the matching `--max-*` option (see `cargo abi3 audit --help`)",
     }
 }
 

@@ -11,10 +11,63 @@ pub use cargo_abi3_build_hook::policy::Policy;
 use cargo_abi3_build_hook::policy::{self, AllowFinding};
 use cargo_abi3_build_hook::{Code, Family};
 
-use crate::audit::{Override, apply_overrides};
 use crate::finding::Finding;
 use crate::report::{BinaryReport, InputKind, InputReport, Report};
 use crate::rules::ExportAllow;
+
+/// A severity override from the command line (`--deny`, `--warn`, `--allow`) or the policy's
+/// lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Override {
+    Deny(Code),
+    Warn(Code),
+    Allow(Code),
+}
+
+impl Override {
+    pub fn code(self) -> Code {
+        match self {
+            Override::Deny(code) | Override::Warn(code) | Override::Allow(code) => code,
+        }
+    }
+
+    pub fn level(self) -> Level {
+        match self {
+            Override::Deny(_) => Level::Deny,
+            Override::Warn(_) => Level::Warn,
+            Override::Allow(_) => Level::Allow,
+        }
+    }
+}
+
+/// Applies `--deny`/`--warn`/`--allow` (the last word for a code wins) to one input's findings,
+/// for `audit`, `check` and `host`, by the rule the build hook applies too
+/// ([`policy::apply_level`]: input errors are neither demoted nor allowed).
+pub fn apply_overrides(report: &mut InputReport, overrides: &[Override]) {
+    if overrides.is_empty() {
+        return;
+    }
+    let level_of = |code: Code| {
+        overrides
+            .iter()
+            .rev()
+            .find(|o| o.code() == code)
+            .map(|o| o.level())
+    };
+    let adjust = |findings: &mut Vec<Finding>| {
+        *findings = std::mem::take(findings)
+            .into_iter()
+            .filter_map(|f| {
+                let level = level_of(f.code);
+                policy::apply_level(f, level)
+            })
+            .collect();
+    };
+    adjust(&mut report.findings);
+    for binary in &mut report.binaries {
+        adjust(&mut binary.findings);
+    }
+}
 
 /// The name reported for a policy error without a file of its own.
 pub const DEFAULT_FILE: &str = policy::FILE_NAME;

@@ -30,6 +30,7 @@ fn limits() -> Limits {
         max_compression_ratio: 200,
         compression_ratio_min_bytes: 64 << 10,
         max_metadata_bytes: 64 << 10,
+        ..Limits::default()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The stable-ABI knowledge base: every linkable item of CPython's `Misc/stable_abi.toml`,
 //! the version that added it, and where it exists.
 
+/// The generator of `table.rs`, run by a test (`cargo-abi3/data/update.sh`).
+#[cfg(test)]
 pub mod generate;
 mod table;
 

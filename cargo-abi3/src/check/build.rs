@@ -86,7 +86,7 @@ impl std::fmt::Display for BuildFailed {
 impl std::error::Error for BuildFailed {}
 
 /// Runs `cargo build` with `args` (everything after `build`) and collects its output.
-/// Errors when cargo cannot be started or the build fails ([`BuildFailed`]); cargo's own
+/// Errors when cargo cannot be started, or the build fails ([`BuildFailed`]); cargo's own
 /// diagnostics have then already been printed to stderr.
 pub fn run(
     cargo: &Path,
@@ -94,7 +94,7 @@ pub fn run(
     target: Option<String>,
     quiet_hook: bool,
     target_dir: Option<&Path>,
-) -> anyhow::Result<BuildOutput> {
+) -> Result<BuildOutput, super::CheckError> {
     let mut command = Command::new(cargo);
     command
         .arg("build")

@@ -23,7 +23,7 @@ pub struct CrateIntent {
     /// The text that sets the floor (`"abi3-py39"` in Cargo.toml), for binary findings.
     pub floor_span: Option<SourceSpan>,
     /// The wheel tag maturin would give the build.
-    pub predicted_tag: Option<(String, String, String)>,
+    pub predicted_tag: Option<cargo_abi3_build_hook::wheel::WheelTag>,
     /// The file name the build tool installs the module as (`name.abi3.so`).
     pub installed_name: String,
     /// Whether the platform tag is refined from the binary as maturin's auditwheel does
@@ -360,15 +360,7 @@ pub fn evaluate(
         },
         None => (kind, floor, tag_version),
     };
-    let predicted_tag = tag_version.map(|v| {
-        let tag = wheel::predicted_tag(kind, v, &platform);
-        let mut parts = tag.splitn(3, '-').map(str::to_owned);
-        (
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-            parts.next().unwrap_or_default(),
-        )
-    });
+    let predicted_tag = tag_version.map(|v| wheel::predicted_tag(kind, v, &platform));
     let suffix_kind = match &inputs.setuptools {
         Some(st) if st.is_limited() => AbiKind::Abi3,
         Some(_) => AbiKind::VersionSpecific,

@@ -14,11 +14,11 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::anyhow;
 use cargo_abi3_build_hook::{Code, Family};
 
-use crate::audit::{Override, apply_overrides};
 use crate::finding::Finding;
+use crate::policy::{Override, apply_overrides};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, ClaimSource};
 use build::{ArchiveOrigin, BuildOutput, Cdylib};
@@ -169,18 +169,43 @@ fn cargo() -> PathBuf {
     std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from)
 }
 
-/// The crate builds nothing `check` could check: a `nothing-to-audit` failure, not an
-/// unreadable crate.
+/// Why `check` could not run (exit 2). Each kind is reported with its own code and help.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct NothingToCheck(pub String);
+pub enum CheckError {
+    /// The crate builds nothing `check` could check: a `nothing-to-audit` failure, not an
+    /// unreadable crate.
+    #[error("{0}")]
+    NothingToCheck(String),
+    /// `cargo build` failed; its diagnostics are on stderr.
+    #[error(transparent)]
+    BuildFailed(Box<build::BuildFailed>),
+    /// The workspace, the manifest or the saved build could not be read.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
 
-fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
+impl From<build::BuildFailed> for CheckError {
+    fn from(failed: build::BuildFailed) -> Self {
+        CheckError::BuildFailed(Box::new(failed))
+    }
+}
+
+impl CheckError {
+    /// As the command line reports errors (without wrapping an `anyhow` chain twice).
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            CheckError::Other(error) => error,
+            other => anyhow::Error::new(other),
+        }
+    }
+}
+
+fn no_cdylib_selected(workspace: &metadata::Workspace) -> Result<(), CheckError> {
     if workspace.selected.iter().any(|m| m.has_cdylib) {
         return Ok(());
     }
     let names: Vec<&str> = workspace.selected.iter().map(|m| m.name.as_str()).collect();
-    Err(NothingToCheck(format!(
+    Err(CheckError::NothingToCheck(format!(
         "no cdylib to check: {} build{} no `cdylib` (a Python extension needs `[lib] crate-type = [\"cdylib\"]`)",
         if names.is_empty() {
             "the selection".to_owned()
@@ -188,8 +213,7 @@ fn no_cdylib_selected(workspace: &metadata::Workspace) -> anyhow::Result<()> {
             format!("`{}`", names.join("`, `"))
         },
         if names.len() == 1 { "s" } else { "" }
-    ))
-    .into())
+    )))
 }
 
 /// Without `--manifest-path`, the crate maturin would build from here: a `pyproject.toml` in
@@ -206,26 +230,24 @@ fn maturin_manifest(options: &CheckOptions) -> Option<PathBuf> {
 
 /// The report of a `check` that could not run (exit 2), for `--format json`: the crate's
 /// manifest as the input, with the reason as an input-family finding.
-pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
+pub fn failure_report(options: &CheckOptions, error: &CheckError) -> Report {
     let path = options
         .manifest_path
         .as_ref()
         .map_or_else(|| "Cargo.toml".to_owned(), |p| p.display().to_string());
-    let (code, help) = if error.downcast_ref::<NothingToCheck>().is_some() {
-        (
+    let (code, help) = match error {
+        CheckError::NothingToCheck(_) => (
             Code::NothingToAudit,
             "check the package selection and the crate's `[lib] crate-type`",
-        )
-    } else if error.downcast_ref::<build::BuildFailed>().is_some() {
-        (
+        ),
+        CheckError::BuildFailed(_) => (
             Code::UnreadableInput,
             "fix the errors cargo printed on stderr, then check again",
-        )
-    } else {
-        (
+        ),
+        CheckError::Other(_) => (
             Code::UnreadableInput,
             "check the manifest path and that `cargo metadata` can read the crate",
-        )
+        ),
     };
     let mut input = InputReport {
         claim_source: ClaimSource::CrateIntent,
@@ -245,7 +267,7 @@ pub fn failure_report(options: &CheckOptions, error: &anyhow::Error) -> Report {
 
 /// Builds (unless `--no-build`) and checks. `Err` means the check could not run (exit 2):
 /// unreadable workspace, no cdylib, failed build.
-pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
+pub fn check(options: &CheckOptions) -> Result<Report, CheckError> {
     let found;
     let options = match maturin_manifest(options) {
         Some(manifest) => {
@@ -262,7 +284,7 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     if let Some(path) = &options.manifest_path
         && let Err(why) = crate::inputs::regular_file(path)
     {
-        bail!("cannot read the manifest `{}`: {why}", path.display());
+        return Err(anyhow!("cannot read the manifest `{}`: {why}", path.display()).into());
     }
     let cargo = cargo();
     // `--target-dir` reaches both commands as CARGO_TARGET_DIR (`cargo metadata` has no such
@@ -302,9 +324,10 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
         let output = match output {
             Ok(output) => output,
             Err(build_failed) => {
-                let resolved = build_failed
-                    .downcast_ref::<build::BuildFailed>()
-                    .and_then(|failed| failed.partial.pyo3.as_ref());
+                let resolved = match &build_failed {
+                    CheckError::BuildFailed(failed) => failed.partial.pyo3.as_ref(),
+                    _ => None,
+                };
                 return match declaration_errors(&workspace, &build_options, resolved) {
                     Some(report) => {
                         eprintln!(
@@ -333,14 +356,15 @@ pub fn check(options: &CheckOptions) -> anyhow::Result<Report> {
     // cargo finishes units in any order; reports are stable.
     cdylibs.sort_by(|a, b| (&a.manifest_path, &a.path).cmp(&(&b.manifest_path, &b.path)));
     if cdylibs.is_empty() {
-        bail!(
+        return Err(anyhow!(
             "the build produced no cdylib for the selected package{}",
             if workspace.selected.len() == 1 {
                 ""
             } else {
                 "s"
             }
-        );
+        )
+        .into());
     }
     let mut report = Report {
         inputs: cdylibs
@@ -422,14 +446,11 @@ fn check_cdylib(
     };
     report.abi = intent.claim.kind;
     report.claimed_floor = intent.claim.floor;
-    report.tags = intent
-        .predicted_tag
-        .as_ref()
-        .map(|(py, abi, platform)| Tags {
-            python: vec![py.clone()],
-            abi: abi.split('.').map(str::to_owned).collect(),
-            platform: vec![platform.clone()],
-        });
+    report.tags = intent.predicted_tag.as_ref().map(|tag| Tags {
+        python: vec![tag.python.clone()],
+        abi: tag.abi_tags().map(str::to_owned).collect(),
+        platform: vec![tag.platform.clone()],
+    });
     report.findings = intent
         .findings
         .into_iter()
@@ -499,9 +520,7 @@ fn name_requesters(mut finding: Finding, workspace: &metadata::Workspace) -> Fin
 
 /// The fix for C code compiled without (or with another) Py_LIMITED_API.
 fn c_part_help(floor: Option<cargo_abi3_build_hook::PyVersion>) -> String {
-    let value = floor.map_or("0x030X0000".to_owned(), |f| {
-        format!("0x{:02X}{:02X}0000", f.major, f.minor)
-    });
+    let value = floor.map_or("0x030X0000".to_owned(), |f| f.limited_api_hex());
     format!(
         "compile the C code with Py_LIMITED_API={value} (`cc::Build::define(\"Py_LIMITED_API\", \"{value}\")`, or cargo_abi3_build_hook's `cc_build()`), then replace the calls the compiler rejects"
     )

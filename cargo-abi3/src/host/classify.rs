@@ -4,25 +4,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use serde::Serialize;
-
 use crate::binary::is_python_library;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LibraryClass {
-    /// The host binary itself.
-    Executable,
-    /// C/C++ runtime of the manylinux policy (libc, libm, libstdc++, the dynamic loader…).
-    Runtime,
-    /// The interpreter library (libpython, libpypy): extensions import from it on purpose.
-    Interpreter,
-    /// A library wheels commonly vendor: its global symbols shadow vendored copies.
-    Shadowing,
-    /// Allowed by the manylinux policy beyond the runtime (X11, GL, glib).
-    System,
-    Other,
-}
+pub use crate::report::extra::LibraryClass;
 
 /// Families of commonly vendored libraries, by soname stem (`libcrypto.so.3` → `crypto`).
 const FAMILIES: &[(&str, &[&str])] = &[

@@ -19,28 +19,30 @@ pub mod fs;
 pub mod ldcache;
 pub mod render;
 pub mod search;
-pub mod section;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use cargo_abi3_build_hook::Code;
 
-use crate::audit::{Override, apply_overrides};
 use crate::binary::{Binary, Format};
 use crate::finding::Finding;
 use crate::inputs::{self, Input};
 use crate::load;
+use crate::policy::{Override, apply_overrides};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
-use crate::rules::{BinarySubject, Claim};
+use crate::rules::dll_name_collision::{self, DllCollision};
+use crate::rules::host_global_library::{self, GlobalLibrary};
+use crate::rules::host_shadows_symbol::{self, Shadowing};
+use crate::rules::{BinarySubject, Claim, flat_namespace_lookup, host_unresolved_library};
 use crate::wheel::{Limits, WheelName};
 
+pub use crate::report::extra::{HostLibrary, HostSection, UnresolvedLibrary};
 use classify::LibraryClass;
 use closure::{Closure, Object, SearchOptions};
 use collide::{GlobalScope, Hit, Sibling, Via};
 use dll::HostDll;
 use search::FoundVia;
-pub use section::{HostLibrary, HostSection, UnresolvedLibrary};
 
 /// Options of one `cargo abi3 host` run.
 #[derive(Clone, Debug)]
@@ -202,7 +204,9 @@ fn load_host(
         (closure.objects.first(), report.binaries.first_mut())
         && host_binary.binary.flat_namespace_lookups
     {
-        binary.findings.push(flat_namespace_finding("the host"));
+        binary
+            .findings
+            .push(flat_namespace_lookup::finding("the host"));
     }
     Ok(Host {
         objects: closure.objects,
@@ -330,44 +334,24 @@ fn host_findings(closure: &Closure, classes: &[LibraryClass]) -> Vec<Finding> {
         let exports = collide::exports(&object.binary)
             .filter(|e| !e.hidden_version)
             .count();
-        let mut finding = Finding::new(
-            Code::HostGlobalLibrary,
-            format!(
-                "the host loads `{}` ({family}) globally: {exports} symbol{} in every extension's scope",
-                object.display_name(),
-                if exports == 1 { "" } else { "s" }
-            ),
-        )
-        .symbol(object.display_name())
-        .note(format!("found at {} via {}", object.path, via_phrase(object.found_via)));
-        if let Some(by) = name_of(objects, object.needed_by) {
-            finding = finding.note(format!("needed by {by}"));
-        }
-        if !object.binary.defined_versions.is_empty() {
-            finding = finding.note(format!(
-                "symbol versions: {}",
-                list(&object.binary.defined_versions, 6)
-            ));
-        }
-        findings.push(finding.help(
-            "wheels vendoring this library must hide or rename its symbols; check them with `cargo abi3 host HOST --with WHEEL`",
-        ));
+        let needed_by = name_of(objects, object.needed_by);
+        findings.push(host_global_library::finding(&GlobalLibrary {
+            library: object.display_name(),
+            family,
+            exports,
+            path: &object.path,
+            via: via_phrase(object.found_via),
+            needed_by: needed_by.as_deref(),
+            versions: &object.binary.defined_versions,
+        }));
     }
     for missing in &closure.missing {
         let by = name_of(objects, Some(missing.needed_by)).unwrap_or_default();
-        let mut finding = Finding::new(
-            Code::HostUnresolvedLibrary,
-            format!(
-                "`{}`, needed by `{by}`, cannot be found: {}",
-                missing.name, missing.reason
-            ),
-        )
-        .symbol(missing.name.clone());
-        if !missing.searched.is_empty() {
-            finding = finding.note(format!("searched {}", list(&missing.searched, 6)));
-        }
-        findings.push(finding.help(
-            "pass --sysroot for a host built for another system, or set LD_LIBRARY_PATH as the host runs with it; its symbols are not part of the analysis",
+        findings.push(host_unresolved_library::finding(
+            &missing.name,
+            &by,
+            &missing.reason,
+            &missing.searched,
         ));
     }
     if let Some(limit) = &closure.cache_limit {
@@ -409,24 +393,6 @@ fn via_phrase(via: FoundVia) -> &'static str {
         FoundVia::DefaultPath => "the default directories",
         FoundVia::NotSearched => "the platform loader",
     }
-}
-
-/// `a, b, c and 4 more`.
-pub fn list(items: &[String], max: usize) -> String {
-    let shown: Vec<&str> = items.iter().take(max).map(String::as_str).collect();
-    let mut out = shown.join(", ");
-    if items.len() > max {
-        out.push_str(&format!(" and {} more", items.len() - max));
-    }
-    out
-}
-
-fn flat_namespace_finding(what: &str) -> Finding {
-    Finding::new(
-        Code::FlatNamespaceLookup,
-        format!("{what} resolves undefined symbols in the flat namespace: the first image defining a name wins"),
-    )
-    .help("link with two-level namespace (the default); for extensions, `-undefined dynamic_lookup` is what makes this necessary")
 }
 
 /// One binary of a `--with` input.
@@ -493,7 +459,10 @@ fn check_input(input: &Input, host: &Host, options: &HostOptions) -> InputReport
             if binary.flat_namespace_lookups {
                 binary_report
                     .findings
-                    .push(flat_namespace_finding(&format!("`{}`", member.file_name)));
+                    .push(flat_namespace_lookup::finding(&format!(
+                        "`{}`",
+                        member.file_name
+                    )));
             }
             if binary.format == Format::Pe
                 && let Some(fingerprint) = member.fingerprint
@@ -609,15 +578,12 @@ fn shadow_findings(hits: &[Hit], host: &Host, file_name: &str, max_names: usize)
         let Some(object) = host.objects.get(object_index) else {
             continue;
         };
-        let library = if object_index == 0 {
-            format!("the host executable `{}`", fs::file_name(&object.path))
-        } else {
-            format!("the host's `{}`", object.display_name())
-        };
+        let executable = (object_index == 0).then(|| fs::file_name(&object.path));
         let with_version = |h: &&Hit| match &h.version {
             Some(v) => format!("{}@{v}", h.name),
             None => h.name.clone(),
         };
+        let symbols: Vec<String> = hits.iter().map(|h| h.name.clone()).collect();
         let exports: Vec<String> = hits
             .iter()
             .filter(|h| h.via == Via::Export)
@@ -635,73 +601,30 @@ fn shadow_findings(hits: &[Hit], host: &Host, file_name: &str, max_names: usize)
         let mut versions: Vec<String> = hits.iter().filter_map(|h| h.version.clone()).collect();
         versions.sort();
         versions.dedup();
-        let mut finding = Finding::new(
-            Code::HostShadowsSymbol,
-            format!(
-                "{} symbol{} of `{file_name}` bind to {library} instead of its own copy",
-                hits.len(),
-                if hits.len() == 1 { "" } else { "s" },
-            ),
-        )
-        .note(format!(
-            "{} is {} ({})",
-            object.display_name(),
-            if object_index == 0 {
-                "the host".to_owned()
-            } else {
-                format!("loaded globally from {}", object.path)
-            },
-            if versions.is_empty() {
-                "unversioned symbols".to_owned()
-            } else {
-                format!("versions {}", list(&versions, 4))
-            },
-        ));
-        if let Some(first) = hits.first() {
-            finding = finding.symbol(first.name.clone());
-        }
-        if !exports.is_empty() {
-            finding = finding.note(format!(
-                "exported by `{file_name}`, so its own calls go to the host's copy: {}",
-                list(&exports, max_names)
-            ));
-        }
-        for (lib, names) in &expected {
-            finding = finding.note(format!(
-                "imported from `{lib}`, but the global scope is searched first: {}",
-                list(names, max_names)
-            ));
-        }
-        let mut help = Vec::new();
-        if !exports.is_empty() {
-            help.push("hide the exports (-fvisibility=hidden, -Wl,--exclude-libs,ALL, or a version script exporting only PyInit_*; -Bsymbolic keeps its own calls local)");
-        }
-        if !expected.is_empty() {
-            help.push("rename the vendored library and its symbol versions (auditwheel repair renames the file only; matching symbol versions still bind to the host), link it statically with hidden symbols");
-        }
-        help.push("or build against the host's version of the library");
-        findings.push(finding.help(help.join("; ")));
+        findings.push(host_shadows_symbol::finding(&Shadowing {
+            file_name,
+            library: object.display_name(),
+            loaded_from: &object.path,
+            executable,
+            symbols: &symbols,
+            versions: &versions,
+            exports: &exports,
+            expected: &expected,
+            max_names,
+        }));
     }
     findings
 }
 
 fn dll_finding(dll: &HostDll, host: &Host, file_name: &str, size: usize) -> Finding {
     let host_copy = dll.object.and_then(|i| host.objects.get(i));
-    let mut finding = Finding::new(
-        Code::DllNameCollision,
-        format!("`{file_name}` has the name of a DLL the host loads: Windows will not load the wheel's copy"),
-    )
-    .symbol(dll.name.clone())
-    .note(format!("the wheel's copy is {size} bytes"));
-    finding = match (host_copy, dll.fingerprint) {
-        (Some(object), Some(fingerprint)) => finding.note(format!(
-            "the host's `{}` ({} bytes) has different content",
-            object.path, fingerprint.size
-        )),
-        _ => finding.note(format!(
-            "the host imports `{}`, not found next to it: whichever copy the host loads first wins",
-            dll.name
-        )),
-    };
-    finding.help("give the vendored DLL a unique name (delvewheel repair mangles names), or ship the exact copy the host uses")
+    dll_name_collision::finding(&DllCollision {
+        file_name,
+        size,
+        dll: &dll.name,
+        host_copy: match (host_copy, dll.fingerprint) {
+            (Some(object), Some(fingerprint)) => Some((object.path.as_str(), fingerprint.size)),
+            _ => None,
+        },
+    })
 }

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use cargo_abi3_build_hook::Code;
 
+use super::HostSection;
 use super::classify::LibraryClass;
-use super::section::HostSection;
 use crate::report::human::{HumanOptions, plural, render_with};
 use crate::report::{InputReport, Report};
 
@@ -103,13 +103,7 @@ fn verdict_line(input: &InputReport) -> String {
                 Code::HostShadowsSymbol | Code::DllNameCollision
             ) {
                 hit = true;
-                let lib = finding
-                    .message
-                    .split('`')
-                    .nth(3)
-                    .or(finding.symbol.as_deref())
-                    .unwrap_or_default()
-                    .to_owned();
+                let lib = finding.details.library.clone().unwrap_or_default();
                 if !libraries.contains(&lib) {
                     libraries.push(lib);
                 }

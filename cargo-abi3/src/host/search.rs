@@ -2,28 +2,9 @@
 //! and the default directories of an architecture.
 
 use crate::binary::Arch;
+pub use crate::report::extra::FoundVia;
 
 use super::fs::{MAX_PATH, Root};
-
-/// How a library was found, in ld.so's order of trying.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FoundVia {
-    /// The host itself.
-    Input,
-    /// The DT_NEEDED name contains a slash.
-    Path,
-    /// DT_RPATH of the loader or of an object that loaded it.
-    Rpath,
-    LdLibraryPath,
-    Runpath,
-    LdSoCache,
-    /// A directory of `/etc/ld.so.conf` (no usable cache).
-    LdSoConf,
-    DefaultPath,
-    /// Mach-O / PE: the loader's own rules, not simulated.
-    NotSearched,
-}
 
 /// The values dynamic string tokens expand to for one architecture.
 #[derive(Clone, Debug)]

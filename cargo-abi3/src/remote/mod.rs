@@ -99,23 +99,7 @@ impl Default for RemoteOptions {
     }
 }
 
-/// What the JSON report says of a remote input.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RemoteInfo {
-    pub url: String,
-    pub project: String,
-    pub version: String,
-    /// The file's size in bytes (`None`: it could not be learnt).
-    pub size: Option<u64>,
-    /// Bytes received from the server, and requests made, for this wheel.
-    pub fetched: u64,
-    pub requests: u64,
-    /// `false`: the server ignored `Range` and the whole file was downloaded.
-    pub ranged: bool,
-    /// The release (or this file) is yanked, with the reason (possibly empty).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub yanked: Option<String>,
-}
+pub use crate::report::extra::RemoteInfo;
 
 /// A wheel of a resolved release.
 #[derive(Clone, Debug, PartialEq, Eq)]

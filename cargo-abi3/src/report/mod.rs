@@ -1,5 +1,6 @@
 //! The report: what was audited and what the rules found, as data for the renderers.
 
+pub mod extra;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -61,10 +62,10 @@ pub struct InputReport {
     pub findings: Vec<Finding>,
     /// `cargo abi3 host`: the libraries the host puts in the global scope.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<crate::host::HostSection>,
+    pub host: Option<extra::HostSection>,
     /// A wheel fetched from a package index: its URL, size and the bytes fetched.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remote: Option<crate::remote::RemoteInfo>,
+    pub remote: Option<extra::RemoteInfo>,
 }
 
 impl InputReport {

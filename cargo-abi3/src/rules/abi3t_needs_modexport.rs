@@ -30,7 +30,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             .symbol(init)
             .note(format!("it exports only `{init}`"));
     }
-    out.push(finding.help(
-        "export `PyModExport_<name>` returning the module's slots (PyO3 does for abi3t builds)",
-    ));
+    out.push(finding.help(format!(
+        "export `PyModExport_{}` returning the module's slots (PyO3 does for abi3t builds)",
+        subject.name_for_messages()
+    )));
 }

@@ -1,10 +1,10 @@
 //! `entry-point-missing`: a file named like extension module `name` that exports neither
 //! `PyInit_name` nor `PyModExport_name` (`PyInitU_`/`PyModExportU_` + punycode for non-ASCII).
 
-use super::punycode::hook_suffix;
 use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::finding::Finding;
+use crate::wheel::punycode::hook_suffix;
 
 pub const RULE: Rule = Rule {
     code: Code::EntryPointMissing,

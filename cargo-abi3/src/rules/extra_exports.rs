@@ -3,6 +3,8 @@
 use cargo_abi3_build_hook::Severity;
 
 use super::{BinarySubject, Check, Findings, Role, Rule};
+use cargo_abi3_build_hook::render::and_more;
+
 use crate::Code;
 use crate::binary::{Format, is_entry_point};
 use crate::finding::Finding;
@@ -109,17 +111,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         names.sort_unstable();
         names.dedup();
         let n = names.len();
-        let listed = names
-            .iter()
-            .take(SHOWN)
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if n > SHOWN {
-            format!(" and {} more", n - SHOWN)
-        } else {
-            String::new()
-        };
+        let quoted: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+        let listed = and_more(&quoted, SHOWN);
         out.push(
             Finding::new(
                 Code::ExtraExports,
@@ -130,7 +123,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                 ),
             )
             .symbol(allow.pattern.clone())
-            .note(format!("{listed}{more}"))
+            .note(listed)
             .allow(
                 allow
                     .reason
@@ -169,23 +162,14 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     );
     let mut vendored = false;
     for (library, names) in &groups {
-        let listed = names
-            .iter()
-            .take(SHOWN)
-            .map(|s| format!("`{s}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let more = if names.len() > SHOWN {
-            format!(" and {} more", names.len() - SHOWN)
-        } else {
-            String::new()
-        };
+        let quoted: Vec<String> = names.iter().map(|s| format!("`{s}`")).collect();
+        let listed = and_more(&quoted, SHOWN);
         if library.is_empty() {
-            finding = finding.note(format!("{}: {listed}{more}", names.len()));
+            finding = finding.note(format!("{}: {listed}", names.len()));
         } else {
             vendored = true;
             finding = finding.note(format!(
-                "{} look statically linked from {library}: {listed}{more}",
+                "{} look statically linked from {library}: {listed}",
                 names.len()
             ));
         }
@@ -203,6 +187,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             patterns.join(", ")
         ));
     }
+    let macho_help;
     let help = match binary.format {
         Format::Elf if vendored => {
             "link with `-Wl,--exclude-libs,ALL` so static libraries' symbols stay local, and \
@@ -212,7 +197,13 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             "compile with `-fvisibility=hidden` (or use a version script exporting only the \
              entry point); or allow them with --allow-export PATTERN=REASON"
         }
-        Format::MachO => "link with `-exported_symbol _PyInit_<name>` (or `-fvisibility=hidden`)",
+        Format::MachO => {
+            macho_help = format!(
+                "link with `-exported_symbol _PyInit_{}` (or `-fvisibility=hidden`)",
+                subject.name_for_messages()
+            );
+            &macho_help
+        }
         Format::Pe => {
             "export only the entry point (no extra __declspec(dllexport) or .def entries)"
         }

@@ -1,11 +1,11 @@
 //! `forbidden-symbol`: a symbol the manylinux/musllinux policy blacklists for a library the
 //! binary links.
 
-use super::policy;
 use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
+use crate::wheel::manylinux as policy;
 
 pub const RULE: Rule = Rule {
     code: Code::ForbiddenSymbol,

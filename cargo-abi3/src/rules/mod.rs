@@ -1,12 +1,9 @@
-//! Rules: one module per code, all registered in [`REGISTRY`].
+//! Rules: one module per code, all registered in [`REGISTRY`]; only rules live here (what they
+//! read is [`crate::subject`]; the manylinux policies and punycode are in [`crate::wheel`]).
 //!
 //! A rule reads a [`BinarySubject`] (one binary with everything known about where it came
 //! from and what it claims) or a [`WheelSubject`] (a wheel as a whole) and pushes findings.
 //! Rules never fail: "could not analyse" is decided before a subject exists.
-
-mod context;
-mod policy;
-mod punycode;
 
 mod computed_floor;
 mod debug_only_symbol;
@@ -34,7 +31,14 @@ mod suffix_tag_mismatch;
 mod symbol_version_too_new;
 mod wrong_python_dll;
 
-pub use context::{
+// Run by `cargo abi3 host` over the host's simulated global scope.
+pub mod dll_name_collision;
+pub mod flat_namespace_lookup;
+pub mod host_global_library;
+pub mod host_shadows_symbol;
+pub mod host_unresolved_library;
+
+pub use crate::subject::{
     BinarySubject, Claim, ClaimSource, ExportAllow, PythonImport, Role, WheelSubject,
 };
 
@@ -48,6 +52,9 @@ pub enum Check {
     Binary(fn(&BinarySubject<'_>, &mut Findings)),
     /// Once per wheel.
     Wheel(fn(&WheelSubject<'_>, &mut Findings)),
+    /// By `cargo abi3 host`, on the host's closure and each `--with` binary against it: the
+    /// rule module builds the finding from what the loader simulation found.
+    Host,
 }
 
 /// A registered rule: the code it emits and how to run it.
@@ -57,8 +64,8 @@ pub struct Rule {
     pub check: Check,
 }
 
-/// Every rule of the audit engine. Codes not listed here are emitted elsewhere (input errors
-/// by the readers, intent codes by `check` and the build hook, host codes by `host`).
+/// Every rule of the audit engine and of `cargo abi3 host`. Codes not listed here are emitted
+/// elsewhere (input errors by the readers, intent codes by `check` and the build hook).
 pub static REGISTRY: &[Rule] = &[
     not_in_stable_abi::RULE,
     newer_than_floor::RULE,
@@ -88,6 +95,12 @@ pub static REGISTRY: &[Rule] = &[
     abi3t_floor::RULE,
     abi3t_needs_modexport::RULE,
     abi3t_unusable_api::RULE,
+    // The host's global scope (`cargo abi3 host`)
+    host_shadows_symbol::RULE,
+    host_global_library::RULE,
+    flat_namespace_lookup::RULE,
+    host_unresolved_library::RULE,
+    dll_name_collision::RULE,
 ];
 
 /// Runs every binary rule on one binary.
@@ -137,11 +150,6 @@ pub const EMITTED_ELSEWHERE: &[(Code, &str)] = &[
     ),
     (Code::CPartOffFloor, "build hook cc helper"),
     (Code::Pyo3ConfigUnavailable, "build hook (build.rs)"),
-    (Code::HostShadowsSymbol, "cargo abi3 host"),
-    (Code::HostGlobalLibrary, "cargo abi3 host"),
-    (Code::FlatNamespaceLookup, "cargo abi3 host"),
-    (Code::HostUnresolvedLibrary, "cargo abi3 host"),
-    (Code::DllNameCollision, "cargo abi3 host"),
     (Code::UnmatchedAllow, "the policy file (audit, check)"),
 ];
 
@@ -154,6 +162,25 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for rule in REGISTRY {
             assert!(seen.insert(rule.code), "{} registered twice", rule.code);
+        }
+    }
+
+    /// `cargo abi3 host`'s codes are rules like the others (listed, explained, registered).
+    #[test]
+    fn host_codes_are_registered_rules() {
+        let host: Vec<Code> = Code::ALL
+            .iter()
+            .copied()
+            .filter(|c| c.family() == cargo_abi3_build_hook::Family::Host)
+            .collect();
+        assert!(host.len() >= 5, "{host:?}");
+        for code in host {
+            let rule = REGISTRY
+                .iter()
+                .find(|r| r.code == code)
+                .expect("registered");
+            assert!(matches!(rule.check, Check::Host), "{code}");
+            assert!(!code.explain().is_empty(), "{code}");
         }
     }
 

@@ -1,11 +1,11 @@
 //! `needed-not-allowed`: a DT_NEEDED library the manylinux/musllinux policy does not list
 //! and the wheel does not bundle.
 
-use super::policy;
 use super::{BinarySubject, Check, Findings, Rule};
 use crate::Code;
 use crate::binary::{Format, is_python_library};
 use crate::finding::Finding;
+use crate::wheel::manylinux as policy;
 
 pub const RULE: Rule = Rule {
     code: Code::NeededNotAllowed,

@@ -33,7 +33,10 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                         subject.file_name
                     ),
                 )
-                .help(good_suffixes(wheel.name.abi_kind())),
+                .help(good_suffixes(
+                    wheel.name.abi_kind(),
+                    subject.name_for_messages(),
+                )),
             );
         }
         return;
@@ -115,29 +118,28 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                 ),
             )
             .note(problem)
-            .help(good_suffixes(kind)),
+            .help(good_suffixes(kind, subject.name_for_messages())),
         );
     }
 }
 
 /// `cp311` → (3.11, false), `cp313t` → (3.13, true).
 fn cp_abi(tag: &str) -> Option<(PyVersion, bool)> {
-    let rest = tag.strip_prefix("cp")?;
-    let end = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    let (digits, flags) = rest.split_at(end);
-    Some((PyVersion::from_tag_digits(digits)?, flags.contains('t')))
+    let tag = cargo_abi3_build_hook::tag::CpTag::parse(tag)?;
+    Some((tag.version, tag.free_threaded))
 }
 
-fn good_suffixes(kind: Option<AbiKind>) -> String {
+fn good_suffixes(kind: Option<AbiKind>, module: &str) -> String {
     match kind {
         Some(AbiKind::Abi3t) => {
-            "name abi3t modules `<name>.abi3t.so` (POSIX) or `<name>.pyd` (Windows)".into()
+            format!("name abi3t modules `{module}.abi3t.so` (POSIX) or `{module}.pyd` (Windows)")
         }
         Some(AbiKind::VersionSpecific) => {
-            "use the build interpreter's suffix (`importlib.machinery.EXTENSION_SUFFIXES[0]`)".into()
+            "use the build interpreter's suffix (`importlib.machinery.EXTENSION_SUFFIXES[0]`)"
+                .into()
         }
-        _ => "name abi3 modules `<name>.abi3.so` (POSIX) or `<name>.pyd` (Windows); let the build tool (maturin, setuptools `py_limited_api`) pick it".into(),
+        _ => format!(
+            "name abi3 modules `{module}.abi3.so` (POSIX) or `{module}.pyd` (Windows); let the build tool (maturin, setuptools `py_limited_api`) pick it"
+        ),
     }
 }

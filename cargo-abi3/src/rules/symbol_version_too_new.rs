@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::policy;
 use super::{BinarySubject, Check, Findings, Rule};
+use crate::wheel::manylinux as policy;
+use cargo_abi3_build_hook::render::and_more;
+
 use crate::Code;
 use crate::binary::Format;
 use crate::finding::Finding;
@@ -57,18 +59,11 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             )
             .symbol(version)
             .note(format!(
-                "used by {}{}",
-                symbols
-                    .iter()
-                    .take(SHOWN)
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if symbols.len() > SHOWN {
-                    format!(" and {} more", symbols.len() - SHOWN)
-                } else {
-                    String::new()
-                }
+                "used by {}",
+                and_more(
+                    &symbols.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>(),
+                    SHOWN
+                )
             ));
             if let Some((prefix, _)) = policy::split_version(version)
                 && let Some(list) = promise.policy.allowed_versions(arch, prefix)

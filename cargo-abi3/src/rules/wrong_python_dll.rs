@@ -99,15 +99,8 @@ fn expected_dll(subject: &BinarySubject<'_>) -> Option<(String, String)> {
 fn version_specific(subject: &BinarySubject<'_>) -> Option<(PyVersion, bool)> {
     if let Some(wheel) = subject.wheel {
         for abi in &wheel.name.abi_tags {
-            let Some(rest) = abi.strip_prefix("cp") else {
-                continue;
-            };
-            let end = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            let (digits, flags) = rest.split_at(end);
-            if let Some(v) = PyVersion::from_tag_digits(digits) {
-                return Some((v, flags.contains('t')));
+            if let Some(tag) = cargo_abi3_build_hook::tag::CpTag::parse(abi) {
+                return Some((tag.version, tag.free_threaded));
             }
         }
     }

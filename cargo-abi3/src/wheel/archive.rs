@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use super::error::{Notice, WheelError};
-use super::limits::{Limits, MIB};
+use super::limits::{Limits, MIB, Setting};
 use super::metadata::{CoreMetadata, WheelFile, WheelMetadata};
 use super::name::{WheelName, WheelNameError};
 use super::suffix::ExtensionFileName;
@@ -95,7 +95,7 @@ impl WheelArchive {
                     what: "the number of zip entries".into(),
                     limit: limits.max_members,
                     actual: count,
-                    setting: "max_members",
+                    setting: Setting::MaxMembers,
                 },
                 other => WheelError::NotAZip {
                     path: path.to_owned(),
@@ -208,7 +208,7 @@ impl WheelArchive {
                 what: "the declared inflated size of all members".into(),
                 limit: self.limits.max_total_bytes,
                 actual: declared_total,
-                setting: "max_total_bytes",
+                setting: Setting::MaxTotalBytes,
             });
         }
         Ok(())
@@ -293,7 +293,7 @@ impl WheelArchive {
                 what: format!("the size of `{path}`"),
                 limit,
                 actual: declared.max(limit.saturating_add(1)),
-                setting: "max_metadata_bytes",
+                setting: Setting::MaxMetadataBytes,
             });
         }
         Ok(Some(String::from_utf8_lossy(&data.bytes).into_owned()))
@@ -467,7 +467,7 @@ impl WheelArchive {
                     what: "the inflated size of all members read".into(),
                     limit: limits.max_total_bytes,
                     actual: *inflated_total,
-                    setting: "max_total_bytes",
+                    setting: Setting::MaxTotalBytes,
                 });
             }
             if inflated > limits.max_member_bytes {
@@ -601,7 +601,7 @@ fn member_too_big(path: &str, actual: u64, limits: &Limits) -> WheelError {
         what: format!("the inflated size of `{path}`"),
         limit: limits.max_member_bytes,
         actual,
-        setting: "max_member_bytes",
+        setting: Setting::MaxMemberBytes,
     }
 }
 
@@ -620,7 +620,7 @@ fn check_ratio(
             what: format!("the compression ratio of `{path}` (inflated:compressed)"),
             limit: limits.max_compression_ratio,
             actual: inflated / compressed.max(1),
-            setting: "max_compression_ratio",
+            setting: Setting::MaxCompressionRatio,
         });
     }
     Ok(())

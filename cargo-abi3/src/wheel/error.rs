@@ -25,7 +25,7 @@ pub enum WheelError {
         limit: u64,
         actual: u64,
         /// The [`super::Limits`] field to raise.
-        setting: &'static str,
+        setting: super::limits::Setting,
     },
     #[error(
         "member `{name}` has an unsafe path (absolute, a drive letter, or containing `..`); \

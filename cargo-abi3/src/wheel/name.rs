@@ -2,6 +2,8 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::platform::PlatformTag;
+use cargo_abi3_build_hook::tag::CpTag;
+
 use crate::{AbiKind, PyVersion};
 
 /// Why a file name is not a wheel name.
@@ -199,9 +201,7 @@ fn cp_abi_digits(tag: &str) -> Option<(&str, &str)> {
 
 /// A CPython interpreter tag `cp3X` with X ≥ 2 (what installers pair with `abi3`).
 fn is_cpython3_interpreter(py: &str) -> bool {
-    py.strip_prefix("cp")
-        .and_then(PyVersion::from_tag_digits)
-        .is_some_and(|v| v >= PyVersion::STABLE_ABI_START && v.major == 3)
+    CpTag::interpreter(py).is_some_and(|v| v >= PyVersion::STABLE_ABI_START && v.major == 3)
 }
 
 /// Whether an installer ever selects the python/abi pair.
@@ -210,10 +210,7 @@ fn pair_ok(py: &str, abi: &str) -> bool {
         "none" => true,
         "abi3" => is_cpython3_interpreter(py),
         // Whether cp3X < 3.15 is acceptable is a separate rule.
-        "abi3t" => py
-            .strip_prefix("cp")
-            .and_then(PyVersion::from_tag_digits)
-            .is_some_and(|v| v.major == 3),
+        "abi3t" => CpTag::interpreter(py).is_some_and(|v| v.major == 3),
         _ => match cp_abi_digits(abi) {
             Some((digits, _)) => py.strip_prefix("cp") == Some(digits),
             // Other interpreters' ABIs (pypy39_pp73, graalpy…): not judged.

@@ -194,6 +194,12 @@ impl<'a> BinarySubject<'a> {
             .any(|d| d.ends_with(".libs") || *d == ".dylibs" || d.ends_with(".dylibs"))
     }
 
+    /// The module name a message should name (`PyModExport_t18`, `t18.abi3.so`): the file's
+    /// module part, whatever its role; `<name>` only for a file not named like a module.
+    pub fn name_for_messages(&self) -> &str {
+        self.extension_name.module.as_deref().unwrap_or("<name>")
+    }
+
     /// The module name when the file is meant to be imported as an extension module: named
     /// like one (`name.abi3.so`, `name.pyd`, …), outside vendored-library directories, and
     /// for a bare `name.so` also looking like one (entry point or interpreter imports).

@@ -88,6 +88,7 @@ pub fn hook_suffix(module: &str) -> Option<(bool, String)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
