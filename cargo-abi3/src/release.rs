@@ -8,8 +8,83 @@
 
 use cargo_abi3_build_hook::{Code, Severity};
 
+use std::collections::HashMap;
+
+use crate::inputs::Input;
 use crate::report::{InputKind, InputReport};
 use crate::wheel::WheelName;
+
+/// The release a wheel file name belongs to: its normalised project name and its version.
+fn release_of(file_name: &str) -> Option<(String, String)> {
+    let name = WheelName::parse(file_name).ok()?;
+    Some((normalize(&name.distribution), name.version))
+}
+
+fn normalize(distribution: &str) -> String {
+    distribution.to_ascii_lowercase().replace(['-', '.'], "_")
+}
+
+/// Groups inputs for a streamed audit: the wheels of one release (local or from an index)
+/// together, each other input (a loose binary, a path that yielded nothing, a file not named
+/// like a wheel) alone. Groups come in the order of their first input, and a group's inputs
+/// in their order: a run whose releases are each given together (a directory walk or a glob
+/// lists them side by side) keeps its order. A release of more than `max` wheels is split
+/// into groups of at most `max`, its wheels sorted (stably) by platform tags first, so that
+/// the wheels the cross-check relates stay together.
+pub fn group_inputs(inputs: Vec<Input>, max: usize) -> Vec<Vec<Input>> {
+    let max = max.max(1);
+    let mut groups: Vec<Vec<Input>> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for input in inputs {
+        let key = match &input {
+            Input::Wheel(path) => path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(release_of),
+            Input::Remote(wheel) => release_of(file_name(&wheel.display.to_string_lossy())),
+            Input::Binary(_) | Input::Problem { .. } => None,
+        };
+        match key {
+            Some(key) => match index.get(&key) {
+                Some(&at) => {
+                    if let Some(group) = groups.get_mut(at) {
+                        group.push(input);
+                    }
+                }
+                None => {
+                    index.insert(key, groups.len());
+                    groups.push(vec![input]);
+                }
+            },
+            None => groups.push(vec![input]),
+        }
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for mut group in groups {
+        if group.len() <= max {
+            out.push(group);
+            continue;
+        }
+        group.sort_by_cached_key(|input| platforms_of(input.path()));
+        let mut rest = group.into_iter().peekable();
+        while rest.peek().is_some() {
+            out.push(rest.by_ref().take(max).collect());
+        }
+    }
+    out
+}
+
+/// A wheel's platform tags, sorted and joined (empty for a name that is not a wheel's).
+fn platforms_of(path: &std::path::Path) -> String {
+    let name = path.to_string_lossy();
+    WheelName::parse(file_name(&name))
+        .map(|n| {
+            let mut platforms = n.platform_tags.clone();
+            platforms.sort();
+            platforms.join(".")
+        })
+        .unwrap_or_default()
+}
 
 /// Demotes `requires-python-below-floor` on wheels whose release covers the lower versions
 /// with another audited wheel.
@@ -76,10 +151,7 @@ impl ReleaseKey {
         let mut platforms = name.platform_tags.clone();
         platforms.sort();
         Some(ReleaseKey {
-            distribution: name
-                .distribution
-                .to_ascii_lowercase()
-                .replace(['-', '.'], "_"),
+            distribution: normalize(&name.distribution),
             version: name.version,
             platforms,
         })
