@@ -91,19 +91,21 @@ pub fn audit_streaming<P: AsRef<std::ffi::OsStr>>(
     let inputs = inputs::expand_with(paths, &|arg| resolved.get(arg).cloned());
     drop(resolved);
     let total = inputs.len();
-    let groups = crate::release::group_inputs(inputs, MAX_GROUP);
+    let (inputs, lens) = crate::release::group_inputs(inputs, MAX_GROUP);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let mut groups = groups.into_iter().peekable();
-    while groups.peek().is_some() {
+    let mut inputs = inputs.into_iter();
+    let mut lens = lens.into_iter().peekable();
+    while lens.peek().is_some() {
         // Whole groups up to BATCH_INPUTS inputs (a larger group alone).
         let mut batch: Vec<Vec<Input>> = Vec::new();
         let mut count = 0;
-        while let Some(next) = groups.peek() {
-            if count > 0 && count + next.len() > BATCH_INPUTS {
+        while let Some(&len) = lens.peek() {
+            if count > 0 && count + len > BATCH_INPUTS {
                 break;
             }
-            count += next.len();
-            batch.extend(groups.next());
+            count += len;
+            lens.next();
+            batch.push(inputs.by_ref().take(len).collect());
         }
         let run = || {
             batch

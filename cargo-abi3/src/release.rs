@@ -31,12 +31,21 @@ fn normalize(distribution: &str) -> String {
 /// lists them side by side) keeps its order. A release of more than `max` wheels is split
 /// into groups of at most `max`, its wheels sorted (stably) by platform tags first, so that
 /// the wheels the cross-check relates stay together.
-pub fn group_inputs(inputs: Vec<Input>, max: usize) -> Vec<Vec<Input>> {
+///
+/// Returns the inputs in group order and the length of each group. Besides the list itself,
+/// it holds a 4-byte group number per input and a 12-byte hash entry per release while it
+/// runs (releases are told apart by a 64-bit hash of project and version: two releases
+/// whose hashes collide would share a group, which changes only the order, as the
+/// cross-check compares the names).
+pub fn group_inputs(inputs: Vec<Input>, max: usize) -> (Vec<Input>, Vec<usize>) {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
     let max = max.max(1);
-    let mut groups: Vec<Vec<Input>> = Vec::new();
-    let mut index: HashMap<(String, String), usize> = HashMap::new();
-    for input in inputs {
-        let key = match &input {
+    let hasher = BuildHasherDefault::<DefaultHasher>::default();
+    let mut releases: HashMap<u64, u32> = HashMap::new();
+    let mut next: u32 = 0;
+    let mut ids: Vec<u32> = Vec::with_capacity(inputs.len());
+    for input in &inputs {
+        let key = match input {
             Input::Wheel(path) => path
                 .file_name()
                 .and_then(|n| n.to_str())
@@ -44,34 +53,52 @@ pub fn group_inputs(inputs: Vec<Input>, max: usize) -> Vec<Vec<Input>> {
             Input::Remote(wheel) => release_of(file_name(&wheel.display.to_string_lossy())),
             Input::Binary(_) | Input::Problem { .. } => None,
         };
-        match key {
-            Some(key) => match index.get(&key) {
-                Some(&at) => {
-                    if let Some(group) = groups.get_mut(at) {
-                        group.push(input);
-                    }
-                }
-                None => {
-                    index.insert(key, groups.len());
-                    groups.push(vec![input]);
-                }
-            },
-            None => groups.push(vec![input]),
-        }
+        let id = match key {
+            Some(key) => *releases.entry(hasher.hash_one(&key)).or_insert_with(|| {
+                next += 1;
+                next - 1
+            }),
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        ids.push(id);
     }
-    let mut out = Vec::with_capacity(groups.len());
-    for mut group in groups {
-        if group.len() <= max {
-            out.push(group);
-            continue;
+    drop(releases);
+    // Group numbers are given in order of first appearance: when they already rise, the
+    // inputs are in group order (a walk, releases given together, loose files).
+    let mut inputs = if ids.windows(2).all(|w| w[0] <= w[1]) {
+        inputs
+    } else {
+        let mut paired: Vec<(u32, Input)> = ids.iter().copied().zip(inputs).collect();
+        paired.sort_by_key(|(id, _)| *id);
+        ids = paired.iter().map(|(id, _)| *id).collect();
+        paired.into_iter().map(|(_, input)| input).collect()
+    };
+    let mut lens = Vec::new();
+    let mut start = 0;
+    while start < ids.len() {
+        let id = ids.get(start).copied().unwrap_or_default();
+        let len = ids
+            .get(start..)
+            .map_or(0, |rest| rest.iter().take_while(|&&i| i == id).count())
+            .max(1);
+        if len > max {
+            if let Some(run) = inputs.get_mut(start..start + len) {
+                run.sort_by_cached_key(|input| platforms_of(input.path()));
+            }
+            let mut left = len;
+            while left > 0 {
+                lens.push(left.min(max));
+                left -= left.min(max);
+            }
+        } else {
+            lens.push(len);
         }
-        group.sort_by_cached_key(|input| platforms_of(input.path()));
-        let mut rest = group.into_iter().peekable();
-        while rest.peek().is_some() {
-            out.push(rest.by_ref().take(max).collect());
-        }
+        start += len;
     }
-    out
+    (inputs, lens)
 }
 
 /// A wheel's platform tags, sorted and joined (empty for a name that is not a wheel's).
