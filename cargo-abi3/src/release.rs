@@ -190,3 +190,86 @@ impl ReleaseKey {
             && self.platforms == other.platforms
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn wheel(name: &str) -> Input {
+        Input::Wheel(PathBuf::from(format!("dist/{name}")))
+    }
+
+    fn names(inputs: &[Input]) -> Vec<String> {
+        inputs
+            .iter()
+            .map(|i| file_name(&i.path().to_string_lossy()).to_owned())
+            .collect()
+    }
+
+    /// A release's wheels form one group at the place of its first wheel; everything else is
+    /// alone; an order whose releases are given together is kept.
+    #[test]
+    fn releases_are_grouped_in_first_appearance_order() {
+        let inputs = vec![
+            wheel("a-1.0-cp311-abi3-linux_x86_64.whl"),
+            Input::Binary(PathBuf::from("x.abi3.so")),
+            wheel("b-2.0-cp39-abi3-linux_x86_64.whl"),
+            wheel("A-1.0-cp39-abi3-linux_x86_64.whl"),
+            wheel("a-1.1-cp39-abi3-linux_x86_64.whl"),
+            wheel("not a wheel.whl"),
+        ];
+        let (grouped, lens) = group_inputs(inputs, 256);
+        assert_eq!(
+            names(&grouped),
+            [
+                "a-1.0-cp311-abi3-linux_x86_64.whl",
+                "A-1.0-cp39-abi3-linux_x86_64.whl",
+                "x.abi3.so",
+                "b-2.0-cp39-abi3-linux_x86_64.whl",
+                "a-1.1-cp39-abi3-linux_x86_64.whl",
+                "not a wheel.whl",
+            ]
+        );
+        assert_eq!(lens, [2, 1, 1, 1, 1]);
+
+        let walk = vec![
+            wheel("a-1.0-cp311-abi3-linux_x86_64.whl"),
+            wheel("a-1.0-cp39-abi3-linux_x86_64.whl"),
+            wheel("b-1.0-cp39-abi3-linux_x86_64.whl"),
+        ];
+        let (grouped, lens) = group_inputs(walk.clone(), 256);
+        assert_eq!(grouped, walk);
+        assert_eq!(lens, [2, 1]);
+    }
+
+    /// A release over the cap is split, its wheels of the same platforms kept together.
+    #[test]
+    fn a_large_release_is_split_by_platform() {
+        let mut inputs = Vec::new();
+        for i in 0..3 {
+            inputs.push(wheel(&format!(
+                "a-1.0-{}-cp39-abi3-linux_x86_64.whl",
+                i + 1
+            )));
+            inputs.push(wheel(&format!(
+                "a-1.0-{}-cp39-abi3-linux_aarch64.whl",
+                i + 1
+            )));
+        }
+        let (grouped, lens) = group_inputs(inputs, 3);
+        assert_eq!(lens, [3, 3]);
+        let platforms: Vec<String> = grouped.iter().map(|i| platforms_of(i.path())).collect();
+        assert_eq!(
+            platforms,
+            [
+                "linux_aarch64",
+                "linux_aarch64",
+                "linux_aarch64",
+                "linux_x86_64",
+                "linux_x86_64",
+                "linux_x86_64"
+            ]
+        );
+    }
+}

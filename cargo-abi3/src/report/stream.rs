@@ -130,3 +130,88 @@ pub(crate) fn pretty_at<T: Serialize + ?Sized>(value: &T, indent: usize) -> Stri
     let pad = format!("\n{}", " ".repeat(indent));
     text.replace('\n', &pad)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::json::JsonRender;
+    use crate::report::sarif::{SarifOptions, SarifRender};
+    use crate::report::{InputKind, InputReport};
+
+    fn input(path: &str) -> InputReport {
+        let mut input = InputReport::new(path.into(), InputKind::Path);
+        input.findings.push(crate::finding::Finding::new(
+            cargo_abi3_build_hook::Code::NothingToAudit,
+            "nothing",
+        ));
+        input
+    }
+
+    /// A stream left midway (an error or a panic between groups) still ends its document:
+    /// what was written so far is valid JSON and SARIF, with the counts so far.
+    #[test]
+    fn a_stream_dropped_midway_is_a_whole_document() {
+        for render in [
+            Box::new(JsonRender::default()) as Box<dyn Render>,
+            Box::new(SarifRender::new(SarifOptions::default())),
+        ] {
+            let mut buffer = Vec::new();
+            {
+                let mut stream = Stream::new(render, Box::new(&mut buffer));
+                stream.push(&[input("a")]);
+                stream.push(&[input("b"), input("c")]);
+            }
+            let text = String::from_utf8(buffer).unwrap();
+            let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            match value.get("inputs") {
+                Some(inputs) => {
+                    assert_eq!(inputs.as_array().map(Vec::len), Some(3));
+                    assert_eq!(value["summary"]["errors"], 3);
+                }
+                None => assert_eq!(
+                    value["runs"][0]["results"].as_array().map(Vec::len),
+                    Some(3)
+                ),
+            }
+        }
+    }
+
+    /// Groups are written as they are pushed, not at the end.
+    #[test]
+    fn each_group_is_written_when_pushed() {
+        struct Shared(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.borrow_mut().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut stream = Stream::new(
+            Box::new(crate::report::human::HumanRender::new(Default::default())),
+            Box::new(Shared(buffer.clone())),
+        );
+        stream.push(&[input("first")]);
+        let after_one = String::from_utf8(buffer.borrow().clone()).unwrap();
+        assert!(after_one.contains("Audited first"), "{after_one}");
+        assert!(!after_one.contains("could not analyse"), "{after_one}");
+        stream.push(&[input("second")]);
+        let summary = stream.finish().unwrap();
+        assert_eq!((summary.inputs, summary.errors), (2, 2));
+        let all = String::from_utf8(buffer.borrow().clone()).unwrap();
+        let first = all.find("Audited first").unwrap();
+        let second = all
+            .find("error[nothing-to-audit]: nothing\n --> second")
+            .unwrap();
+        assert!(first < second, "{all}");
+        assert!(
+            all.ends_with(
+                "could not analyse everything: 2 inputs, 0 binaries: 2 errors, 0 warnings\n"
+            ),
+            "{all}"
+        );
+    }
+}
