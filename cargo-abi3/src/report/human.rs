@@ -211,6 +211,8 @@ pub struct HumanRender<'a> {
     /// [`MAX_ALLOWED_LINES`] without `--verbose`).
     allowed_listed: usize,
     allowed_hidden: usize,
+    /// Input lines were written (a group's diagnostics after them start with a blank line).
+    lines_written: bool,
     /// `pypi:` releases seen, for the table after the verdict (one row per release: their
     /// number is bounded by the command line's `pypi:` arguments, not by the wheels).
     releases: crate::remote::summary::Rows,
@@ -247,6 +249,7 @@ impl<'a> HumanRender<'a> {
             count_binaries,
             allowed_listed: 0,
             allowed_hidden: 0,
+            lines_written: false,
             releases: crate::remote::summary::Rows::default(),
         }
     }
@@ -300,8 +303,14 @@ impl Render for HumanRender<'_> {
                 self.allowed_hidden += allowed.len();
             }
         }
+        // A group's diagnostics after the lines of the groups before: a blank line between.
+        if self.lines_written && !out.is_empty() {
+            out.insert(0, '\n');
+        }
         for input in &inputs {
-            out.push_str(&(self.input_block)(input));
+            let block = (self.input_block)(input);
+            self.lines_written |= !block.is_empty();
+            out.push_str(&block);
         }
         out
     }
