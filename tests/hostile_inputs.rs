@@ -1503,3 +1503,57 @@ fn many_inputs_share_bounded_memory() {
     assert_eq!(json["summary"]["errors"], 4000);
     assert!(peak < PEAK_KIB, "peak RSS {peak} KiB");
 }
+
+/// Runs `audit --format json` on `count` hard links of the good wheel (each its own release,
+/// an error each), in a new directory under `dir`: peak RSS (KiB) and the JSON report.
+fn many_wheels_peak(dir: &Path, good: &Path, count: usize) -> Result<(u64, Value), Skip> {
+    let many = dir.join(format!("many-{count}"));
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..count {
+        std::fs::hard_link(
+            good,
+            many.join(format!("good{i}-1.0-cp38-abi3-manylinux_2_17_aarch64.whl")),
+        )
+        .unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--format", "json"]).arg(&many);
+    let (peak, code, stdout) = support::rss::peak_rss_kib(&cmd)?;
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(code, 1, "{}", json["summary"]);
+    assert_eq!(json["summary"]["inputs"], count);
+    assert_eq!(json["summary"]["errors"], count);
+    assert_eq!(json["inputs"].as_array().map(Vec::len), Some(count));
+    std::fs::remove_dir_all(&many).unwrap();
+    Ok((peak, json))
+}
+
+/// Reports are streamed: each input's report is rendered and freed with its release, so ten
+/// times the inputs take about the same memory. Before, every report (about 1.6 KB) was
+/// kept until the end: 18,000 more inputs took about 28 MB more. What remains per input is
+/// its path in the list of inputs (about 300 bytes at the peak, while the list is made).
+#[test]
+fn memory_does_not_grow_with_the_number_of_inputs() {
+    /// Allowed growth from 2,000 to 20,000 inputs (the old behaviour needs about 28 MB).
+    const MARGIN_KIB: u64 = 12 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let good = fixture_or_skip!(good_wheel(dir.path()));
+    let (small, _) = fixture_or_skip!(many_wheels_peak(dir.path(), &good, 2_000));
+    let (large, json) = fixture_or_skip!(many_wheels_peak(dir.path(), &good, 20_000));
+    // Inputs come in walk order, and the document is whole.
+    let paths: Vec<&str> = json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["path"].as_str())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort_unstable();
+    assert_eq!(paths, sorted);
+    eprintln!("peak RSS: 2,000 inputs {small} KiB, 20,000 inputs {large} KiB");
+    assert!(
+        large < small + MARGIN_KIB,
+        "20,000 inputs peak at {large} KiB, 2,000 at {small} KiB: memory grows with the inputs"
+    );
+    assert!(large < PEAK_KIB, "peak RSS {large} KiB");
+}

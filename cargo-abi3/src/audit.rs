@@ -41,6 +41,34 @@ pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
     options: &AuditOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Report {
+    let mut inputs = Vec::new();
+    audit_streaming(paths, options, progress, &mut |group| inputs.extend(group));
+    Report { inputs }
+}
+
+/// Inputs audited together at most: consecutive groups are audited in parallel up to this
+/// many inputs, then handed over and dropped. With [`MAX_GROUP`] it bounds the reports held
+/// at once, whatever the number of inputs.
+pub const BATCH_INPUTS: usize = 64;
+
+/// Wheels of one release audited (and cross-checked) as one group at most. A release with
+/// more is split, its wheels of the same platforms kept together: the cross-check only
+/// relates wheels of the same platforms, so it is exact unless one release ships more than
+/// this many wheels for one platform set.
+pub const MAX_GROUP: usize = 256;
+
+/// [`audit_with_progress`], streamed: inputs are grouped by release (a wheel's project and
+/// version from its file name; each other input alone), the groups in the order of their
+/// first input and the inputs of a group in argument order. Each group is audited,
+/// cross-checked (`Requires-Python` across a release), has `--deny`/`--warn`/`--allow`
+/// applied and is given to `group` as soon as it is done, then dropped: across groups the
+/// run keeps only the list of inputs still to audit.
+pub fn audit_streaming<P: AsRef<std::ffi::OsStr>>(
+    paths: &[P],
+    options: &AuditOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    group: &mut dyn FnMut(Vec<InputReport>),
+) {
     // `pypi:` arguments are resolved first (in parallel), then audited on the fetch pool.
     let specs: Vec<String> = paths
         .iter()
@@ -54,27 +82,51 @@ pub fn audit_with_progress<P: AsRef<std::ffi::OsStr>>(
         .map(|r| r.resolve_all(&specs))
         .unwrap_or_default();
     let inputs = inputs::expand_with(paths, &|arg| resolved.get(arg).cloned());
+    drop(resolved);
+    let total = inputs.len();
+    let (inputs, lens) = crate::release::group_inputs(inputs, MAX_GROUP);
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let run = || {
-        inputs
-            .par_iter()
-            .map(|input| {
-                let report = audit_input(input, options, remote.as_ref());
-                let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                progress(finished, inputs.len());
-                report
-            })
-            .collect::<Vec<InputReport>>()
-    };
-    let mut reports = match &remote {
-        Some(remote) => remote.install(run),
-        None => with_read_pool(run),
-    };
-    crate::release::cross_check(&mut reports);
-    for report in &mut reports {
-        apply_overrides(report, &options.overrides);
+    let mut inputs = inputs.into_iter();
+    let mut lens = lens.into_iter().peekable();
+    while lens.peek().is_some() {
+        // Whole groups up to BATCH_INPUTS inputs (a larger group alone).
+        let mut batch: Vec<Vec<Input>> = Vec::new();
+        let mut count = 0;
+        while let Some(&len) = lens.peek() {
+            if count > 0 && count + len > BATCH_INPUTS {
+                break;
+            }
+            count += len;
+            lens.next();
+            batch.push(inputs.by_ref().take(len).collect());
+        }
+        let run = || {
+            batch
+                .par_iter()
+                .flatten()
+                .map(|input| {
+                    let report = audit_input(input, options, remote.as_ref());
+                    let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    progress(finished, total);
+                    report
+                })
+                .collect::<Vec<InputReport>>()
+        };
+        let reports = match &remote {
+            Some(remote) => remote.install(run),
+            None => with_read_pool(run),
+        };
+        let mut reports = reports.into_iter();
+        for inputs in batch {
+            let mut reports: Vec<InputReport> = reports.by_ref().take(inputs.len()).collect();
+            drop(inputs);
+            crate::release::cross_check(&mut reports);
+            for report in &mut reports {
+                apply_overrides(report, &options.overrides);
+            }
+            group(reports);
+        }
     }
-    Report { inputs: reports }
 }
 
 /// Local inputs read at once. Each reader may hold up to [`crate::binary::MAX_HELD`] (40 MiB) of a

@@ -239,7 +239,7 @@ pub struct AuditArgs {
     pub all_wheels: bool,
     /// Print one row per `pypi:` release (platforms and verdicts) instead of the report.
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
-    pub summary: Option<crate::remote::summary::SummaryFormat>,
+    pub summary: Option<crate::report::release_table::SummaryFormat>,
     /// Parallel fetches for `pypi:` inputs (wheels and members together); peak memory grows
     /// with it (about 90 MB at 6 on PyQt6's releases).
     #[arg(long, value_name = "N", default_value_t = 6)]
@@ -463,13 +463,34 @@ fn failure_report(path: &str, kind: InputKind, finding: Finding, format: OutputF
 /// A report in a machine-readable format (`Human` renders as JSON: callers only ask for the
 /// machine formats).
 fn render_report(report: &report::Report, format: OutputFormat, verbose: bool) -> String {
+    report::stream::render_to_string(machine_render(format, verbose), report)
+}
+
+/// The streamed renderer of a machine-readable format (`Human` gives JSON).
+fn machine_render(format: OutputFormat, verbose: bool) -> Box<dyn report::stream::Render> {
     match format {
-        OutputFormat::Sarif => {
-            report::sarif::render(report, report::sarif::SarifOptions { verbose }) + "\n"
-        }
-        OutputFormat::Github => report::github::render(report, verbose),
-        OutputFormat::Json | OutputFormat::Human => report::json::render(report) + "\n",
+        OutputFormat::Sarif => Box::new(report::sarif::SarifRender::new(
+            report::sarif::SarifOptions { verbose },
+        )),
+        OutputFormat::Github => Box::new(report::github::GithubRender { verbose }),
+        OutputFormat::Json | OutputFormat::Human => Box::new(report::json::JsonRender::default()),
     }
+}
+
+/// The streamed renderer `output` asks for (`audit` and `check`).
+fn render_for(output: &OutputArgs) -> Box<dyn report::stream::Render> {
+    match output.format {
+        OutputFormat::Human => Box::new(report::human::HumanRender::new(HumanOptions {
+            color: use_color(output.color),
+            verbose: output.verbose > 0,
+        })),
+        format => machine_render(format, output.verbose > 0),
+    }
+}
+
+/// Standard output for a [`report::stream::Stream`] (which flushes after each group).
+fn stdout_stream(render: Box<dyn report::stream::Render>) -> report::stream::Stream<'static> {
+    report::stream::Stream::new(render, Box::new(std::io::stdout()))
 }
 
 /// clap's error (or help) as clap prints it; with a machine-readable `--format`, an error is
@@ -690,31 +711,45 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
     }
     remote.http.retries = args.http_retries.min(20);
     let bar = progress_bar();
-    let mut report = audit::audit_with_progress(&args.paths, &options, &|done, total| {
-        if let Some(bar) = &bar {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }
+    // Streamed: each group (a release's wheels, a loose file) is rendered as soon as it is
+    // done and dropped; only the counters are kept across groups.
+    let mut stream = stdout_stream(match args.summary {
+        Some(format) => Box::new(crate::report::release_table::SummaryRender::new(format)),
+        None => render_for(&args.output),
     });
+    let mut applier = policy
+        .as_ref()
+        .map(|p| crate::policy::Applier::new(p, crate::policy::Command::Audit, &options.overrides));
+    audit::audit_streaming(
+        &args.paths,
+        &options,
+        &|done, total| {
+            if let Some(bar) = &bar {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            }
+        },
+        &mut |mut group| {
+            if let Some(applier) = &mut applier {
+                applier.group(&mut group);
+            }
+            match &bar {
+                Some(bar) => bar.suspend(|| stream.push(&group)),
+                None => stream.push(&group),
+            }
+        },
+    );
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     if let Some(counters) = &options.limits.read_stats.0 {
         eprintln!("{}", counters.summary());
     }
-    if let Some(policy) = &policy {
-        crate::policy::apply(
-            &mut report,
-            policy,
-            crate::policy::Command::Audit,
-            &options.overrides,
-        );
+    if let Some(config) = applier.and_then(crate::policy::Applier::finish) {
+        stream.push(&[config]);
     }
-    match args.summary {
-        Some(format) => write_stdout(&crate::remote::summary::render(&report, format))?,
-        None => emit(&report, &args.output)?,
-    }
-    Ok(report.exit_code())
+    let summary = stream.finish().context("writing to stdout")?;
+    Ok(summary.exit_code())
 }
 
 /// A progress bar on stderr when it is a terminal; nothing when piped or in CI logs.
@@ -832,21 +867,12 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(report.exit_code())
 }
 
-/// Prints a report in the chosen format.
+/// Prints a report in the chosen format (one group: `check` and `host` render one report).
 pub fn emit(report: &report::Report, output: &OutputArgs) -> anyhow::Result<()> {
-    let text = match output.format {
-        OutputFormat::Human => {
-            report::human::render(
-                report,
-                HumanOptions {
-                    color: use_color(output.color),
-                    verbose: output.verbose > 0,
-                },
-            ) + &crate::remote::summary::render_text(report)
-        }
-        format => render_report(report, format, output.verbose > 0),
-    };
-    write_stdout(&text)
+    let mut stream = stdout_stream(render_for(output));
+    stream.push(&report.inputs);
+    stream.finish().context("writing to stdout")?;
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

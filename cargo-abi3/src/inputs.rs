@@ -91,15 +91,29 @@ pub fn expand_with<S: AsRef<OsStr>>(
             None => expand_one(arg.as_ref(), &mut inputs),
         }
     }
-    let mut seen = HashSet::new();
-    inputs.retain(|input| {
-        let key = match input {
-            Input::Wheel(path) | Input::Binary(path) => (path.clone(), String::new()),
-            Input::Remote(wheel) => (wheel.display.clone(), String::new()),
-            Input::Problem { path, finding } => (path.clone(), finding.message.clone()),
-        };
-        seen.insert(key)
-    });
+    // The list is all a streamed audit keeps per input until it is audited: the set borrows
+    // from it, and each path is shrunk to its length.
+    let keep: Vec<bool> = {
+        let mut seen: HashSet<(&Path, &str)> = HashSet::with_capacity(inputs.len());
+        inputs
+            .iter()
+            .map(|input| {
+                seen.insert(match input {
+                    Input::Wheel(path) | Input::Binary(path) => (path.as_path(), ""),
+                    Input::Remote(wheel) => (wheel.display.as_path(), ""),
+                    Input::Problem { path, finding } => (path.as_path(), finding.message.as_str()),
+                })
+            })
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    inputs.retain(|_| keep.next().unwrap_or(true));
+    for input in &mut inputs {
+        if let Input::Wheel(path) | Input::Binary(path) | Input::Problem { path, .. } = input {
+            path.shrink_to_fit();
+        }
+    }
+    inputs.shrink_to_fit();
     inputs
 }
 

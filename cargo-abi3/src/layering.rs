@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The one cycle left: `remote` audits fetched wheels through `audit`'s per-wheel path and
-/// gives `inputs` its `pypi:` inputs, while `audit`, `inputs` and `load` name remote inputs.
-const KNOWN: &[&str] = &["audit", "inputs", "load", "remote"];
+/// gives `inputs` its `pypi:` inputs, while `audit`, `inputs` and `load` name remote inputs
+/// (`release`, which groups inputs by release for the streamed audit, sits on it through
+/// `inputs`).
+const KNOWN: &[&str] = &["audit", "inputs", "load", "release", "remote"];
 
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let first = file.strip_prefix(src).ok()?.components().next()?;

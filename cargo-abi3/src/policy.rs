@@ -3,7 +3,6 @@
 //! report: its severities join the command line's, its `[[allow-finding]]` entries accept
 //! findings with their reason, and an entry that accepted nothing is `unmatched-allow`.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use cargo_abi3_build_hook::hook::Level;
@@ -200,66 +199,129 @@ fn accept(findings: &mut [Finding], entries: &[&AllowFinding], names: &[String])
 /// input of kind `config` for the policy file. `overrides` (policy and command line) apply
 /// to those findings too: `--deny unmatched-allow` makes them errors.
 pub fn apply(report: &mut Report, policy: &Policy, command: Command, overrides: &[Override]) {
-    let entries: Vec<&AllowFinding> = policy
-        .allow_findings
-        .iter()
-        .filter(|e| !is_export_entry(e))
-        .collect();
-    let mut all_names: Vec<String> = Vec::new();
-    for input in &mut report.inputs {
-        let own = names(input, None);
-        accept(&mut input.findings, &entries, &own);
-        all_names.extend(own);
-        let binaries = std::mem::take(&mut input.binaries);
-        let mut done = Vec::with_capacity(binaries.len());
-        for mut binary in binaries {
-            let names = names(input, Some(&binary));
-            accept(&mut binary.findings, &entries, &names);
-            all_names.extend(names);
-            done.push(binary);
+    let mut applier = Applier::new(policy, command, overrides);
+    applier.group(&mut report.inputs);
+    report.inputs.extend(applier.finish());
+}
+
+/// Applies a policy to a run streamed in groups: [`Applier::group`] marks each group's
+/// findings accepted by an `allow-finding` entry as it is done; [`Applier::finish`] gives the
+/// policy file's own input with `unmatched-allow` for each entry that accepted nothing.
+/// Across groups it keeps one flag per entry, never the inputs or their names.
+pub struct Applier<'a> {
+    policy: &'a Policy,
+    command: Command,
+    overrides: &'a [Override],
+    entries: Vec<&'a AllowFinding>,
+    /// Per `policy.allow_findings` entry: it accepted a finding; a path of the run matched it.
+    used: Vec<bool>,
+    named: Vec<bool>,
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(policy: &'a Policy, command: Command, overrides: &'a [Override]) -> Self {
+        Applier {
+            policy,
+            command,
+            overrides,
+            entries: policy
+                .allow_findings
+                .iter()
+                .filter(|e| !is_export_entry(e))
+                .collect(),
+            used: vec![false; policy.allow_findings.len()],
+            named: vec![false; policy.allow_findings.len()],
         }
-        input.binaries = done;
     }
-    let used: BTreeSet<String> = report
-        .findings()
-        .filter_map(|(_, _, f)| f.allowed.as_ref().map(|a| a.by.clone()))
-        .collect();
-    let mut config = InputReport::new(policy.file.display().to_string(), InputKind::Config);
-    for entry in &policy.allow_findings {
-        if used.contains(&entry.id) || !command.can_emit(entry.code) || !entry.names_any(&all_names)
-        {
-            continue;
+
+    fn saw_names(&mut self, names: &[String]) {
+        for (entry, named) in self.policy.allow_findings.iter().zip(&mut self.named) {
+            if !*named && entry.names_any(names) {
+                *named = true;
+            }
         }
-        let mut scope = Vec::new();
-        if let Some(symbol) = &entry.symbol {
-            scope.push(format!("symbol `{symbol}`"));
+    }
+
+    /// Accepts the findings of one finished group of inputs.
+    pub fn group(&mut self, inputs: &mut [InputReport]) {
+        for input in inputs.iter_mut() {
+            let own = names(input, None);
+            accept(&mut input.findings, &self.entries, &own);
+            self.saw_names(&own);
+            let binaries = std::mem::take(&mut input.binaries);
+            let mut done = Vec::with_capacity(binaries.len());
+            for mut binary in binaries {
+                let names = names(input, Some(&binary));
+                accept(&mut binary.findings, &self.entries, &names);
+                self.saw_names(&names);
+                done.push(binary);
+            }
+            input.binaries = done;
         }
-        if let Some(path) = &entry.path {
-            scope.push(format!("path `{path}`"));
-        }
-        let mut finding = Finding::new(
-            Code::UnmatchedAllow,
-            format!(
-                "the allow-finding for `{}`{} matched no finding",
-                entry.code,
-                if scope.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", scope.join(", "))
+        for input in inputs.iter() {
+            for (_, finding) in input.all_findings() {
+                let Some(allowed) = &finding.allowed else {
+                    continue;
+                };
+                for (entry, used) in self.policy.allow_findings.iter().zip(&mut self.used) {
+                    if entry.id == allowed.by {
+                        *used = true;
+                    }
                 }
-            ),
-        )
-        .span(policy.source_span(&entry.span, "accepted nothing in this run"))
-        .note(format!("its reason: {}", entry.reason))
-        .help("delete the entry, or correct its code, symbol or path");
-        if let Some(symbol) = &entry.symbol {
-            finding = finding.symbol(symbol.clone());
+            }
         }
-        config.findings.push(finding);
     }
-    if !config.findings.is_empty() {
-        apply_overrides(&mut config, overrides);
-        report.inputs.push(config);
+
+    /// The policy file's input: `unmatched-allow` for each entry that accepted nothing
+    /// (`None` when there is nothing to say).
+    pub fn finish(self) -> Option<InputReport> {
+        let mut config =
+            InputReport::new(self.policy.file.display().to_string(), InputKind::Config);
+        for ((entry, used), named) in self
+            .policy
+            .allow_findings
+            .iter()
+            .zip(&self.used)
+            .zip(&self.named)
+        {
+            if *used || !self.command.can_emit(entry.code) || !named {
+                continue;
+            }
+            let mut scope = Vec::new();
+            if let Some(symbol) = &entry.symbol {
+                scope.push(format!("symbol `{symbol}`"));
+            }
+            if let Some(path) = &entry.path {
+                scope.push(format!("path `{path}`"));
+            }
+            let mut finding = Finding::new(
+                Code::UnmatchedAllow,
+                format!(
+                    "the allow-finding for `{}`{} matched no finding",
+                    entry.code,
+                    if scope.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", scope.join(", "))
+                    }
+                ),
+            )
+            .span(
+                self.policy
+                    .source_span(&entry.span, "accepted nothing in this run"),
+            )
+            .note(format!("its reason: {}", entry.reason))
+            .help("delete the entry, or correct its code, symbol or path");
+            if let Some(symbol) = &entry.symbol {
+                finding = finding.symbol(symbol.clone());
+            }
+            config.findings.push(finding);
+        }
+        if config.findings.is_empty() {
+            return None;
+        }
+        apply_overrides(&mut config, self.overrides);
+        Some(config)
     }
 }
 

@@ -18,7 +18,7 @@ pub struct Spec {
 }
 
 impl Spec {
-    pub const PREFIX: &'static str = "pypi:";
+    pub const PREFIX: &'static str = crate::report::extra::PYPI_PREFIX;
 
     /// Parses `pypi:NAME[==VERSION]`; `None` when `arg` does not start with `pypi:`.
     pub fn parse(arg: &str) -> Option<Result<Spec, String>> {

@@ -14,7 +14,6 @@
 pub mod http;
 pub mod index;
 pub mod source;
-pub mod summary;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

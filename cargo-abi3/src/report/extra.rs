@@ -109,3 +109,7 @@ pub struct RemoteInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yanked: Option<String>,
 }
+
+/// How a `pypi:` input is written on the command line (and named in the report before it
+/// resolves).
+pub const PYPI_PREFIX: &str = "pypi:";

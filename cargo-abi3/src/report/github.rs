@@ -11,9 +11,10 @@ use std::fmt::Write as _;
 
 use cargo_abi3_build_hook::Severity;
 
-use super::Report;
 use super::human::location;
 use super::sarif::full_text;
+use super::stream::{Render, render_to_string};
+use super::{InputReport, Report, Summary};
 
 /// Escapes a command's message (`%`, CR, LF), as the runner's toolkit does.
 fn escape_data(text: &str) -> String {
@@ -35,90 +36,109 @@ fn command(severity: Severity) -> &'static str {
     }
 }
 
+/// Workflow commands as a [`Render`]: each input's lines as it is done, then the summary.
+#[derive(Debug, Default)]
+pub struct GithubRender {
+    pub verbose: bool,
+}
+
+impl Render for GithubRender {
+    fn begin(&mut self) -> String {
+        String::new()
+    }
+
+    fn group(&mut self, inputs: &[InputReport]) -> String {
+        let mut out = String::new();
+        for input in inputs {
+            self.input(input, &mut out);
+        }
+        out
+    }
+
+    fn end(&mut self, summary: &Summary) -> String {
+        format!(
+            "cargo-abi3: {}: {} input(s), {} binar{}: {} error(s), {} warning(s), {} allowed\n",
+            summary.verdict(),
+            summary.inputs,
+            summary.binaries,
+            if summary.binaries == 1 { "y" } else { "ies" },
+            summary.errors,
+            summary.warnings,
+            summary.allowed
+        )
+    }
+}
+
+impl GithubRender {
+    fn input(&self, input: &InputReport, out: &mut String) {
+        for (binary, finding) in input.all_findings() {
+            let where_ = location(input, binary);
+            if let Some(allowed) = &finding.allowed {
+                let _ = writeln!(
+                    out,
+                    "allowed[{}]: {} ({}); reason: {} ({})",
+                    finding.code.name(),
+                    escape_data(&finding.message),
+                    escape_data(&where_),
+                    escape_data(&allowed.reason),
+                    escape_data(&allowed.by)
+                );
+                continue;
+            }
+            if finding.severity == Severity::Info && !self.verbose {
+                continue;
+            }
+            let mut properties = Vec::new();
+            let title = match &finding.span {
+                Some(span) => {
+                    let file = super::relative_to_cwd(&span.file.display().to_string()).path;
+                    properties.push(format!("file={}", escape_property(&file)));
+                    if let Some(p) = span.position() {
+                        properties.push(format!("line={}", p.line));
+                        properties.push(format!("col={}", p.column));
+                        properties.push(format!("endLine={}", p.end_line));
+                        // The runner takes endColumn only on a one-line range.
+                        if p.end_line == p.line {
+                            properties.push(format!("endColumn={}", p.end_column));
+                        }
+                    }
+                    match binary {
+                        Some(_) => format!("{} in {where_}", finding.code.name()),
+                        None => finding.code.name().to_owned(),
+                    }
+                }
+                None => {
+                    if std::path::Path::new(&input.path).exists() {
+                        let file = super::relative_to_cwd(&input.path).path;
+                        properties.push(format!("file={}", escape_property(&file)));
+                    }
+                    match binary {
+                        Some(_) => format!("{} in {where_}", finding.code.name()),
+                        None => finding.code.name().to_owned(),
+                    }
+                }
+            };
+            properties.push(format!("title={}", escape_property(&title)));
+            let mut text = full_text(finding);
+            if finding.span.is_none() && binary.is_none() {
+                text = format!("{}: {text}", input.path);
+            }
+            let _ = writeln!(
+                out,
+                "::{} {}::{}",
+                command(finding.severity),
+                properties.join(","),
+                escape_data(&text)
+            );
+        }
+    }
+}
+
 /// Renders the report as workflow commands, then one plain summary line. Info findings are
 /// `::notice` lines with `verbose` only; allowed findings are plain log lines with their
 /// reason, never annotations.
 pub fn render(report: &Report, verbose: bool) -> String {
-    let mut out = String::new();
-    for (input, binary, finding) in report.findings() {
-        let where_ = location(input, binary);
-        if let Some(allowed) = &finding.allowed {
-            let _ = writeln!(
-                out,
-                "allowed[{}]: {} ({}); reason: {} ({})",
-                finding.code.name(),
-                escape_data(&finding.message),
-                escape_data(&where_),
-                escape_data(&allowed.reason),
-                escape_data(&allowed.by)
-            );
-            continue;
-        }
-        if finding.severity == Severity::Info && !verbose {
-            continue;
-        }
-        let mut properties = Vec::new();
-        let title = match &finding.span {
-            Some(span) => {
-                let file = super::relative_to_cwd(&span.file.display().to_string()).path;
-                properties.push(format!("file={}", escape_property(&file)));
-                if let Some(p) = span.position() {
-                    properties.push(format!("line={}", p.line));
-                    properties.push(format!("col={}", p.column));
-                    properties.push(format!("endLine={}", p.end_line));
-                    // The runner takes endColumn only on a one-line range.
-                    if p.end_line == p.line {
-                        properties.push(format!("endColumn={}", p.end_column));
-                    }
-                }
-                match binary {
-                    Some(_) => format!("{} in {where_}", finding.code.name()),
-                    None => finding.code.name().to_owned(),
-                }
-            }
-            None => {
-                if std::path::Path::new(&input.path).exists() {
-                    let file = super::relative_to_cwd(&input.path).path;
-                    properties.push(format!("file={}", escape_property(&file)));
-                }
-                match binary {
-                    Some(_) => format!("{} in {where_}", finding.code.name()),
-                    None => finding.code.name().to_owned(),
-                }
-            }
-        };
-        properties.push(format!("title={}", escape_property(&title)));
-        let mut text = full_text(finding);
-        if finding.span.is_none() && binary.is_none() {
-            text = format!("{}: {text}", input.path);
-        }
-        let _ = writeln!(
-            out,
-            "::{} {}::{}",
-            command(finding.severity),
-            properties.join(","),
-            escape_data(&text)
-        );
-    }
-    let summary = report.summary();
-    let verdict = if summary.analysis_failures > 0 {
-        "could not analyse everything"
-    } else if summary.errors > 0 {
-        "failed"
-    } else {
-        "ok"
-    };
-    let _ = writeln!(
-        out,
-        "cargo-abi3: {verdict}: {} input(s), {} binar{}: {} error(s), {} warning(s), {} allowed",
-        summary.inputs,
-        summary.binaries,
-        if summary.binaries == 1 { "y" } else { "ies" },
-        summary.errors,
-        summary.warnings,
-        summary.allowed
-    );
-    out
+    render_to_string(Box::new(GithubRender { verbose }), report)
 }
 
 #[cfg(test)]

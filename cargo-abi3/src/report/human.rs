@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use cargo_abi3_build_hook::{AbiKind, Severity};
 
-use super::{BinaryReport, InputKind, InputReport, Report};
+use super::stream::{Render, render_to_string};
+use super::{BinaryReport, InputKind, InputReport, Report, Summary};
 use crate::finding::Finding;
 
 /// Allowed findings listed one by one without `--verbose`; more become one line.
@@ -179,107 +180,189 @@ pub fn render(report: &Report, options: HumanOptions) -> String {
     render_with(report, options, &|input| input_line(input) + "\n", true)
 }
 
-/// The frame every command shares: the diagnostics (info only with `--verbose`), then
-/// `input_block` for each input, then the verdict line (with the binary count if asked).
+/// The frame every command shares, for a whole report: the diagnostics (info only with
+/// `--verbose`), then `input_block` for each input, then the verdict line (with the binary
+/// count if asked).
 pub fn render_with(
     report: &Report,
     options: HumanOptions,
     input_block: &dyn Fn(&InputReport) -> String,
     count_binaries: bool,
 ) -> String {
-    let renderer = if options.color {
-        Renderer::styled()
-    } else {
-        Renderer::plain()
-    };
-    // Everything below prints the escaped copy: no path or name can forge a line.
-    let report = &Report {
-        inputs: report.inputs.iter().map(escaped_input).collect(),
-    };
-    let mut out = String::new();
-    let mut allowed = Vec::new();
-    for (input, binary, finding) in report.findings() {
-        if let Some(why) = &finding.allowed {
-            allowed.push(format!(
-                "allowed[{}]: {} ({}); reason: {} ({})\n",
-                finding.code.name(),
-                finding.message,
-                location(input, binary),
-                why.reason,
-                why.by
-            ));
-            continue;
+    render_to_string(
+        Box::new(HumanRender::with_blocks(
+            options,
+            input_block,
+            count_binaries,
+        )),
+        report,
+    )
+}
+
+/// The human format as a [`Render`]. Each group (a release, a loose file) prints its
+/// diagnostics, its allowed findings and its input lines as soon as it is done; the verdict
+/// line, and the `pypi:` releases table, come at the end.
+pub struct HumanRender<'a> {
+    options: HumanOptions,
+    renderer: Renderer,
+    input_block: Box<dyn Fn(&InputReport) -> String + 'a>,
+    count_binaries: bool,
+    /// Allowed findings listed so far, and those only counted (more than
+    /// [`MAX_ALLOWED_LINES`] without `--verbose`).
+    allowed_listed: usize,
+    allowed_hidden: usize,
+    /// Input lines were written (a group's diagnostics after them start with a blank line).
+    lines_written: bool,
+    /// `pypi:` releases seen, for the table after the verdict (one row per release: their
+    /// number is bounded by the command line's `pypi:` arguments, not by the wheels).
+    releases: crate::report::release_table::Rows,
+}
+
+impl<'a> HumanRender<'a> {
+    /// `audit`'s and `check`'s: one line per input, binaries counted.
+    pub fn new(options: HumanOptions) -> HumanRender<'static> {
+        HumanRender::boxed(options, Box::new(|input| input_line(input) + "\n"), true)
+    }
+
+    /// Each input printed by `input_block` (`host` prints its table).
+    pub fn with_blocks(
+        options: HumanOptions,
+        input_block: &'a dyn Fn(&InputReport) -> String,
+        count_binaries: bool,
+    ) -> Self {
+        HumanRender::boxed(options, Box::new(input_block), count_binaries)
+    }
+
+    fn boxed(
+        options: HumanOptions,
+        input_block: Box<dyn Fn(&InputReport) -> String + 'a>,
+        count_binaries: bool,
+    ) -> Self {
+        HumanRender {
+            options,
+            renderer: if options.color {
+                Renderer::styled()
+            } else {
+                Renderer::plain()
+            },
+            input_block,
+            count_binaries,
+            allowed_listed: 0,
+            allowed_hidden: 0,
+            lines_written: false,
+            releases: crate::report::release_table::Rows::default(),
         }
-        if finding.severity == Severity::Info && !options.verbose {
-            continue;
-        }
-        // The policy file's own findings point into it: no "in <file>" note.
-        let at = if input.kind == InputKind::Config && finding.span.is_some() {
-            String::new()
-        } else {
-            location(input, binary)
-        };
-        out.push_str(&render_finding(finding, &at, &renderer));
-        out.push_str("\n\n");
     }
-    // Accepted findings: one line each, with the reason; many of them only with --verbose.
-    if allowed.len() <= MAX_ALLOWED_LINES || options.verbose {
-        allowed.iter().for_each(|line| out.push_str(line));
-    } else {
-        let _ = writeln!(
-            out,
-            "allowed: {} findings accepted with a reason (--verbose lists them)",
-            allowed.len()
-        );
-    }
-    if !allowed.is_empty() {
-        out.push('\n');
-    }
-    for input in &report.inputs {
-        out.push_str(&input_block(input));
-    }
-    let summary = report.summary();
-    let verdict = if summary.analysis_failures > 0 {
-        "could not analyse everything"
-    } else if summary.errors > 0 {
-        "failed"
-    } else {
-        "ok"
-    };
-    let binaries = if count_binaries {
-        format!(
-            ", {} binar{}",
-            summary.binaries,
-            if summary.binaries == 1 { "y" } else { "ies" }
-        )
-    } else {
+}
+
+impl Render for HumanRender<'_> {
+    fn begin(&mut self) -> String {
         String::new()
-    };
-    let _ = writeln!(
-        out,
-        "{verdict}: {} input{}{binaries}: {} error{}, {} warning{}{}{}",
-        summary.inputs,
-        plural(summary.inputs),
-        summary.errors,
-        plural(summary.errors),
-        summary.warnings,
-        plural(summary.warnings),
-        if summary.allowed > 0 {
-            format!(", {} allowed", summary.allowed)
-        } else {
-            String::new()
-        },
-        if summary.infos > 0 && !options.verbose {
+    }
+
+    fn group(&mut self, inputs: &[InputReport]) -> String {
+        self.releases.add(inputs);
+        // Everything below prints the escaped copy: no path or name can forge a line.
+        let inputs: Vec<InputReport> = inputs.iter().map(escaped_input).collect();
+        let mut out = String::new();
+        let mut allowed = Vec::new();
+        for input in &inputs {
+            for (binary, finding) in input.all_findings() {
+                if let Some(why) = &finding.allowed {
+                    allowed.push(format!(
+                        "allowed[{}]: {} ({}); reason: {} ({})\n",
+                        finding.code.name(),
+                        finding.message,
+                        location(input, binary),
+                        why.reason,
+                        why.by
+                    ));
+                    continue;
+                }
+                if finding.severity == Severity::Info && !self.options.verbose {
+                    continue;
+                }
+                // The policy file's own findings point into it: no "in <file>" note.
+                let at = if input.kind == InputKind::Config && finding.span.is_some() {
+                    String::new()
+                } else {
+                    location(input, binary)
+                };
+                out.push_str(&render_finding(finding, &at, &self.renderer));
+                out.push_str("\n\n");
+            }
+        }
+        // Accepted findings: one line each, with the reason; past the first few (counted over
+        // the run) only with --verbose, else counted in one line at the end.
+        if !allowed.is_empty() {
+            if self.options.verbose || self.allowed_listed + allowed.len() <= MAX_ALLOWED_LINES {
+                self.allowed_listed += allowed.len();
+                allowed.iter().for_each(|line| out.push_str(line));
+                out.push('\n');
+            } else {
+                self.allowed_hidden += allowed.len();
+            }
+        }
+        // A group's diagnostics after the lines of the groups before: a blank line between.
+        if self.lines_written && !out.is_empty() {
+            out.insert(0, '\n');
+        }
+        for input in &inputs {
+            let block = (self.input_block)(input);
+            self.lines_written |= !block.is_empty();
+            out.push_str(&block);
+        }
+        out
+    }
+
+    fn end(&mut self, summary: &Summary) -> String {
+        let mut out = String::new();
+        if self.allowed_hidden > 0 {
+            let _ = writeln!(
+                out,
+                "allowed: {}{} finding{} accepted with a reason (--verbose lists them)\n",
+                self.allowed_hidden,
+                if self.allowed_listed > 0 { " more" } else { "" },
+                plural(self.allowed_hidden)
+            );
+        }
+        let binaries = if self.count_binaries {
             format!(
-                " ({} note{} hidden; --verbose shows them)",
-                summary.infos,
-                plural(summary.infos)
+                ", {} binar{}",
+                summary.binaries,
+                if summary.binaries == 1 { "y" } else { "ies" }
             )
         } else {
             String::new()
-        }
-    );
-    out
+        };
+        let _ = writeln!(
+            out,
+            "{}: {} input{}{binaries}: {} error{}, {} warning{}{}{}",
+            summary.verdict(),
+            summary.inputs,
+            plural(summary.inputs),
+            summary.errors,
+            plural(summary.errors),
+            summary.warnings,
+            plural(summary.warnings),
+            if summary.allowed > 0 {
+                format!(", {} allowed", summary.allowed)
+            } else {
+                String::new()
+            },
+            if summary.infos > 0 && !self.options.verbose {
+                format!(
+                    " ({} note{} hidden; --verbose shows them)",
+                    summary.infos,
+                    plural(summary.infos)
+                )
+            } else {
+                String::new()
+            }
+        );
+        out.push_str(&self.releases.render_text());
+        out
+    }
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {

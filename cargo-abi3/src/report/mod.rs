@@ -4,7 +4,9 @@ pub mod extra;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod release_table;
 pub mod sarif;
+pub mod stream;
 
 use cargo_abi3_build_hook::{AbiKind, PyVersion, Severity};
 use serde::Serialize;
@@ -133,58 +135,85 @@ pub struct Summary {
     pub allowed: usize,
 }
 
+impl InputReport {
+    /// Every finding of this input, its own first, then each binary's, with the binary.
+    pub fn all_findings(&self) -> impl Iterator<Item = (Option<&BinaryReport>, &Finding)> {
+        let own = self.findings.iter().map(|f| (None, f));
+        let nested = self
+            .binaries
+            .iter()
+            .flat_map(|b| b.findings.iter().map(move |f| (Some(b), f)));
+        own.chain(nested)
+    }
+}
+
+impl Summary {
+    /// Counts one more input (streamed renderers keep only these counters across inputs).
+    pub fn add(&mut self, input: &InputReport) {
+        if input.kind != InputKind::Config {
+            self.inputs += 1;
+        }
+        self.binaries += input.binaries.len();
+        for (_, finding) in input.all_findings() {
+            if finding.allowed.is_some() {
+                self.allowed += 1;
+                continue;
+            }
+            if finding.is_analysis_failure() {
+                self.analysis_failures += 1;
+            }
+            match finding.severity {
+                Severity::Error => self.errors += 1,
+                Severity::Warning => self.warnings += 1,
+                Severity::Info => self.infos += 1,
+            }
+        }
+    }
+
+    /// 0 clean, 1 error-level findings, 2 something could not be analysed.
+    pub fn exit_code(&self) -> u8 {
+        if self.analysis_failures > 0 {
+            2
+        } else if self.errors > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// The verdict word of the summary lines.
+    pub fn verdict(&self) -> &'static str {
+        if self.analysis_failures > 0 {
+            "could not analyse everything"
+        } else if self.errors > 0 {
+            "failed"
+        } else {
+            "ok"
+        }
+    }
+}
+
 impl Report {
     /// Every finding with the input and binary it belongs to.
     pub fn findings(
         &self,
     ) -> impl Iterator<Item = (&InputReport, Option<&BinaryReport>, &Finding)> {
-        self.inputs.iter().flat_map(|input| {
-            let own = input.findings.iter().map(move |f| (input, None, f));
-            let nested = input
-                .binaries
-                .iter()
-                .flat_map(move |b| b.findings.iter().map(move |f| (input, Some(b), f)));
-            own.chain(nested)
-        })
+        self.inputs
+            .iter()
+            .flat_map(|input| input.all_findings().map(move |(b, f)| (input, b, f)))
     }
 
     pub fn summary(&self) -> Summary {
-        let mut summary = Summary {
-            inputs: self
-                .inputs
-                .iter()
-                .filter(|i| i.kind != InputKind::Config)
-                .count(),
-            binaries: self.inputs.iter().map(|i| i.binaries.len()).sum(),
-            ..Summary::default()
-        };
-        for (_, _, finding) in self.findings() {
-            if finding.allowed.is_some() {
-                summary.allowed += 1;
-                continue;
-            }
-            if finding.is_analysis_failure() {
-                summary.analysis_failures += 1;
-            }
-            match finding.severity {
-                Severity::Error => summary.errors += 1,
-                Severity::Warning => summary.warnings += 1,
-                Severity::Info => summary.infos += 1,
-            }
+        let mut summary = Summary::default();
+        for input in &self.inputs {
+            summary.add(input);
         }
         summary
     }
 
     /// 0 clean, 1 error-level findings, 2 something could not be analysed.
     pub fn exit_code(&self) -> u8 {
-        let summary = self.summary();
-        if summary.analysis_failures > 0 {
-            2
-        } else if summary.errors > 0 {
-            1
-        } else {
-            0
-        }
+        self.summary().exit_code()
     }
 }
 

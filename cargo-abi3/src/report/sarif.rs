@@ -10,7 +10,8 @@ use cargo_abi3_build_hook::{Code, Severity};
 use serde_json::{Value, json};
 
 use super::human::location;
-use super::{InputKind, Report};
+use super::stream::{Render, pretty_at, render_to_string};
+use super::{BinaryReport, InputKind, InputReport, Report, Summary};
 use crate::finding::Finding;
 
 /// The `$schema` SARIF consumers expect.
@@ -140,93 +141,113 @@ fn physical_is_missing(location: &Value) -> bool {
     location.get("physicalLocation").is_none()
 }
 
-/// Renders the report as a SARIF 2.1.0 log (pretty-printed JSON).
-pub fn render(report: &Report, options: SarifOptions) -> String {
-    let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
-    let mut results = Vec::new();
-    for (input, binary, finding) in report.findings() {
-        if finding.severity == Severity::Info && finding.allowed.is_none() && !options.verbose {
-            continue;
-        }
-        let rule_index = Code::ALL.iter().position(|&c| c == finding.code);
-        let where_ = location(input, binary);
-        let physical = match &finding.span {
-            Some(span) => {
-                let mut physical = json!({
-                    "artifactLocation": artifact_location(&span.file.display().to_string()),
-                });
-                if let Some(p) = span.position() {
-                    physical["region"] = json!({
-                        "startLine": p.line,
-                        "startColumn": p.column,
-                        "endLine": p.end_line,
-                        "endColumn": p.end_column,
-                    });
-                }
-                physical
-            }
-            // A path that does not exist (a missing input, the command line itself) has
-            // only its logical location.
-            None if std::path::Path::new(&input.path).exists() => {
-                json!({ "artifactLocation": artifact_location(&input.path) })
-            }
-            None => Value::Null,
-        };
-        let mut location = json!({});
-        if !physical.is_null() {
-            location["physicalLocation"] = physical;
-        }
-        if binary.is_some() || input.kind != InputKind::Crate || physical_is_missing(&location) {
-            location["logicalLocations"] = json!([{
-                "fullyQualifiedName": where_,
-                "kind": if binary.is_some() { "module" } else { "resource" },
-            }]);
-        }
-        let mut properties = json!({ "severity": finding.severity.to_string() });
-        if let Some(symbol) = &finding.symbol {
-            properties["symbol"] = json!(symbol);
-        }
-        if let Some(binary) = binary {
-            if let Some(member) = &binary.member {
-                properties["member"] = json!(member);
-            }
-            properties["arch"] = json!(binary.arch.tag_name(binary.format.platform()));
-        }
-        if let Some(omitted) = finding.omitted {
-            properties["omitted"] = json!(omitted);
-        }
-        let mut result = json!({
-            "ruleId": finding.code.name(),
-            "level": level(finding.severity),
-            "message": { "text": full_text(finding) },
-            "locations": [location],
-            "partialFingerprints": {
-                "cargoAbi3Finding/v1": fingerprint(&[
-                    finding.code.name(),
-                    &where_,
-                    finding.symbol.as_deref().unwrap_or(""),
-                ]),
-            },
-            "properties": properties,
-        });
-        if let Some(index) = rule_index {
-            result["ruleIndex"] = json!(index);
-        }
-        if let Some(allowed) = &finding.allowed {
-            result["suppressions"] = json!([{
-                "kind": "external",
-                "status": "accepted",
-                "justification": allowed.reason,
-                "properties": { "by": allowed.by },
-            }]);
-        }
-        results.push(result);
+/// One result: the finding with its location (`None`: an info finding hidden without
+/// `verbose`).
+fn result(
+    input: &InputReport,
+    binary: Option<&BinaryReport>,
+    finding: &Finding,
+    options: SarifOptions,
+) -> Option<Value> {
+    if finding.severity == Severity::Info && finding.allowed.is_none() && !options.verbose {
+        return None;
     }
-    let cwd = std::env::current_dir()
-        .ok()
-        .map(|d| d.display().to_string().replace('\\', "/"));
-    let mut run = json!({
-        "tool": {
+    let rule_index = Code::ALL.iter().position(|&c| c == finding.code);
+    let where_ = location(input, binary);
+    let physical = match &finding.span {
+        Some(span) => {
+            let mut physical = json!({
+                "artifactLocation": artifact_location(&span.file.display().to_string()),
+            });
+            if let Some(p) = span.position() {
+                physical["region"] = json!({
+                    "startLine": p.line,
+                    "startColumn": p.column,
+                    "endLine": p.end_line,
+                    "endColumn": p.end_column,
+                });
+            }
+            physical
+        }
+        // A path that does not exist (a missing input, the command line itself) has
+        // only its logical location.
+        None if std::path::Path::new(&input.path).exists() => {
+            json!({ "artifactLocation": artifact_location(&input.path) })
+        }
+        None => Value::Null,
+    };
+    let mut location = json!({});
+    if !physical.is_null() {
+        location["physicalLocation"] = physical;
+    }
+    if binary.is_some() || input.kind != InputKind::Crate || physical_is_missing(&location) {
+        location["logicalLocations"] = json!([{
+            "fullyQualifiedName": where_,
+            "kind": if binary.is_some() { "module" } else { "resource" },
+        }]);
+    }
+    let mut properties = json!({ "severity": finding.severity.to_string() });
+    if let Some(symbol) = &finding.symbol {
+        properties["symbol"] = json!(symbol);
+    }
+    if let Some(binary) = binary {
+        if let Some(member) = &binary.member {
+            properties["member"] = json!(member);
+        }
+        properties["arch"] = json!(binary.arch.tag_name(binary.format.platform()));
+    }
+    if let Some(omitted) = finding.omitted {
+        properties["omitted"] = json!(omitted);
+    }
+    let mut result = json!({
+        "ruleId": finding.code.name(),
+        "level": level(finding.severity),
+        "message": { "text": full_text(finding) },
+        "locations": [location],
+        "partialFingerprints": {
+            "cargoAbi3Finding/v1": fingerprint(&[
+                finding.code.name(),
+                &where_,
+                finding.symbol.as_deref().unwrap_or(""),
+            ]),
+        },
+        "properties": properties,
+    });
+    if let Some(index) = rule_index {
+        result["ruleIndex"] = json!(index);
+    }
+    if let Some(allowed) = &finding.allowed {
+        result["suppressions"] = json!([{
+            "kind": "external",
+            "status": "accepted",
+            "justification": allowed.reason,
+            "properties": { "by": allowed.by },
+        }]);
+    }
+    Some(result)
+}
+
+/// SARIF as a [`Render`]: the log and its run's `tool` (every rule, from the static
+/// registry) first, then `results` as inputs are done, then `invocations` with the exit code.
+#[derive(Debug, Default)]
+pub struct SarifRender {
+    options: SarifOptions,
+    written: usize,
+}
+
+impl SarifRender {
+    pub fn new(options: SarifOptions) -> Self {
+        SarifRender {
+            options,
+            written: 0,
+        }
+    }
+}
+
+impl Render for SarifRender {
+    fn begin(&mut self) -> String {
+        let rules: Vec<Value> = Code::ALL.iter().map(|&c| rule(c)).collect();
+        let tool = json!({
             "driver": {
                 "name": "cargo-abi3",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -234,42 +255,81 @@ pub fn render(report: &Report, options: SarifOptions) -> String {
                 "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules,
             }
-        },
-        "invocations": [{
-            "executionSuccessful": report.exit_code() != 2,
-            "exitCode": report.exit_code(),
-        }],
-        "columnKind": "unicodeCodePoints",
-        "results": results,
-    });
-    if let Some(cwd) = cwd {
-        let cwd = if cwd.starts_with('/') {
-            cwd
-        } else {
-            format!("/{cwd}")
-        };
-        let cwd = if cwd.ends_with('/') {
-            cwd
-        } else {
-            format!("{cwd}/")
-        };
-        run["originalUriBaseIds"] = json!({
-            "%SRCROOT%": { "uri": format!("file://{}", percent_encode(&cwd)) }
         });
+        let mut out = format!(
+            "{{\n  \"$schema\": {},\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {{\n      \"tool\": {},\n      \"columnKind\": \"unicodeCodePoints\",\n",
+            pretty_at(SCHEMA_URI, 0),
+            pretty_at(&tool, 6)
+        );
+        let cwd = std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string().replace('\\', "/"));
+        if let Some(cwd) = cwd {
+            let cwd = if cwd.starts_with('/') {
+                cwd
+            } else {
+                format!("/{cwd}")
+            };
+            let cwd = if cwd.ends_with('/') {
+                cwd
+            } else {
+                format!("{cwd}/")
+            };
+            let bases = json!({
+                "%SRCROOT%": { "uri": format!("file://{}", percent_encode(&cwd)) }
+            });
+            out.push_str(&format!(
+                "      \"originalUriBaseIds\": {},\n",
+                pretty_at(&bases, 6)
+            ));
+        }
+        out.push_str("      \"results\": [");
+        out
     }
-    let log = json!({
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
-        "runs": [run],
-    });
-    serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+
+    fn group(&mut self, inputs: &[InputReport]) -> String {
+        let mut out = String::new();
+        for input in inputs {
+            for (binary, finding) in input.all_findings() {
+                let Some(result) = result(input, binary, finding, self.options) else {
+                    continue;
+                };
+                out.push_str(if self.written == 0 {
+                    "\n        "
+                } else {
+                    ",\n        "
+                });
+                out.push_str(&pretty_at(&result, 8));
+                self.written += 1;
+            }
+        }
+        out
+    }
+
+    fn end(&mut self, summary: &Summary) -> String {
+        let invocations = json!([{
+            "executionSuccessful": summary.exit_code() != 2,
+            "exitCode": summary.exit_code(),
+        }]);
+        format!(
+            "{}],\n      \"invocations\": {}\n    }}\n  ]\n}}\n",
+            if self.written == 0 { "" } else { "\n      " },
+            pretty_at(&invocations, 6)
+        )
+    }
+}
+
+/// Renders the report as a SARIF 2.1.0 log (pretty-printed JSON).
+pub fn render(report: &Report, options: SarifOptions) -> String {
+    let mut text = render_to_string(Box::new(SarifRender::new(options)), report);
+    text.truncate(text.trim_end().len());
+    text
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::finding::SourceSpan;
-    use crate::report::{BinaryReport, InputReport};
     use crate::rules::Role;
 
     /// A report with each kind of location: a manifest span, a wheel member, an allowed one.
