@@ -1,13 +1,10 @@
 //! Writes seed corpora for the fuzz targets (`fuzz/`) from the test fixtures. Ignored in
 //! normal runs; `fuzz/seed.sh` runs it with `CARGO_ABI3_FUZZ_SEEDS=<fuzz/corpus>`.
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::support::*;
 use zip::CompressionMethod::{self, Deflated, Stored};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
@@ -211,7 +208,7 @@ fn write_fuzz_seeds() {
     }
 
     // ld.so.cache files as ldconfig writes them (the machine's own is added by seed.sh).
-    use support::ldcache::{X86_64, ld_so_cache, shared_string_cache};
+    use crate::support::ldcache::{X86_64, ld_so_cache, shared_string_cache};
     let typical = ld_so_cache(&[
         (X86_64, "libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"),
         (0x0003, "libz.so.1", "/lib/i386-linux-gnu/libz.so.1"),

@@ -2,15 +2,14 @@
 //! collide with it or not, built with gcc at test time; Debian's pypy3 and uwsgi-core
 //! where installed.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::scratch_dir;
+use crate::support::wheel::WheelBuilder;
 use serde_json::Value;
-use support::scratch_dir;
-use support::wheel::WheelBuilder;
 
 /// Runs the CLI without LD_LIBRARY_PATH; returns (exit code, stdout).
 fn cargo_abi3(args: &[&str]) -> (i32, String) {
@@ -32,7 +31,7 @@ fn host_json(args: &[&str]) -> (i32, Value) {
     let (code, stdout) = cargo_abi3(&all);
     let json: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
         .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator
@@ -492,7 +491,7 @@ fn copy_relocations_of_runtime_data_are_not_collisions() {
 /// collision; the host's own copy is not.
 #[test]
 fn pe_wheel_dll_named_like_the_hosts_collides() {
-    use support::{PeMachine, PeSpec, build_pe_extension};
+    use crate::support::{PeMachine, PeSpec, build_pe_extension};
     let vendored_host = or_skip!(
         build_pe_extension(&PeSpec::new(PeMachine::X64).export("ssl_host_init"))
             .map_err(|s| s.to_string())
@@ -547,7 +546,7 @@ fn pe_wheel_dll_named_like_the_hosts_collides() {
 /// namespace; one linked two-level does not.
 #[test]
 fn macho_flat_namespace_lookups_are_reported() {
-    use support::{MachArch, MachOSpec, build_macho_dylib};
+    use crate::support::{MachArch, MachOSpec, build_macho_dylib};
     let flat = or_skip!(
         build_macho_dylib(&MachOSpec {
             exports: vec!["PyInit__core".into()],
@@ -666,7 +665,7 @@ fn sysroot_ld_so_conf_symlink_is_rerooted() {
 /// library to `/opt/escaped`; the chroot sees the cache under the sysroot instead.
 #[test]
 fn sysroot_ld_so_cache_symlink_is_rerooted() {
-    use support::ldcache::{ld_so_cache, native_flags};
+    use crate::support::ldcache::{ld_so_cache, native_flags};
     let Some(flags) = native_flags() else {
         eprintln!("SKIP: no ld.so.cache flags known for this architecture");
         return;
@@ -777,7 +776,7 @@ fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), support::Skip> {
 /// parsed as offsets: the process stays under 100 MB either way.
 #[test]
 fn hostile_ld_so_cache_is_bounded_in_memory() {
-    use support::ldcache::{native_flags, shared_string_cache};
+    use crate::support::ldcache::{native_flags, shared_string_cache};
     let Some(flags) = native_flags() else {
         eprintln!("SKIP: no ld.so.cache flags known for this architecture");
         return;

@@ -7,16 +7,15 @@
 //! - each failure names the file (and the member) and says what to do;
 //! - the other inputs' findings are intact (the good wheel keeps its `newer-than-floor`).
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 use zip::CompressionMethod::{self, Deflated, Stored};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;

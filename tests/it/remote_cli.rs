@@ -4,17 +4,16 @@
 //! hostile index pages. Each run is the real CLI under a timeout; JSON is schema-checked.
 //! One smoke test reads the real PyPI and skips when it cannot be reached.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Ranges, Route, Server, index_page};
 use serde_json::Value;
 use sha2::Digest as _;
-use support::http::{Ranges, Route, Server, index_page};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const REAL: &str = "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl";
@@ -177,7 +176,7 @@ fn audit_json(server: &Server, args: &[&str]) -> (i32, Value) {
     let (code, stdout, stderr) = run(&all);
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
         .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator

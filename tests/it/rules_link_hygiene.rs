@@ -1,17 +1,13 @@
 //! Link-hygiene rules on wheels built at test time: links-libpython, wrong-python-dll,
 //! extra-exports, needed-not-allowed, symbol-version-too-new, forbidden-symbol.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::rules_common as common;
 
-#[path = "rules_common/mod.rs"]
-mod common;
-
+use crate::support::*;
 use cargo_abi3::audit::AuditOptions;
 use cargo_abi3::rules::ExportAllow;
 use cargo_abi3::{Code, Severity};
 use common::*;
-use support::*;
 
 const LINUX: &str = "cp38-abi3-manylinux_2_17_x86_64";
 const MOD: &str = "pkg/_core.abi3.so";

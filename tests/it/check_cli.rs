@@ -138,7 +138,7 @@ fn mask_hashes(s: &str) -> String {
 }
 
 fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
         .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();

@@ -2,13 +2,12 @@
 //! interpreter imports, every symbol of big-endian s390x modules), real wheels it must
 //! read, and hostile headers it must refuse within a bounded amount of memory.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::process::Command;
 
+use crate::support::*;
 use serde_json::Value;
-use support::*;
 
 /// Runs `cargo abi3 audit --format json ARGS…`: (exit code, report).
 fn audit_json(args: &[&str]) -> (i32, Value) {

@@ -8,8 +8,7 @@
 
 #![cfg(unix)]
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
@@ -18,9 +17,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::wheel::WheelBuilder;
+use crate::support::*;
 use serde_json::Value;
-use support::wheel::WheelBuilder;
-use support::*;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -92,7 +91,7 @@ impl Run {
 }
 
 fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
         .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator

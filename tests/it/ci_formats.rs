@@ -32,7 +32,7 @@ pub fn assert_valid_sarif(text: &str) -> Value {
     let log: Value =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"));
     let schema: Value =
-        serde_json::from_str(include_str!("fixtures/sarif/sarif-schema-2.1.0.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/sarif/sarif-schema-2.1.0.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let errors: Vec<String> = validator
         .iter_errors(&log)
@@ -46,7 +46,7 @@ fn assert_valid_report(text: &str) -> Value {
     let json: Value =
         serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"));
     let schema: Value =
-        serde_json::from_str(include_str!("../cargo-abi3/report.schema.json")).unwrap();
+        serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let errors: Vec<String> = validator
         .iter_errors(&json)

@@ -92,8 +92,8 @@ fn valid(json: &str, schema: &str) -> Value {
     value
 }
 
-const REPORT_SCHEMA: &str = include_str!("../cargo-abi3/report.schema.json");
-const SARIF_SCHEMA: &str = include_str!("fixtures/sarif/sarif-schema-2.1.0.json");
+const REPORT_SCHEMA: &str = include_str!("../../cargo-abi3/report.schema.json");
+const SARIF_SCHEMA: &str = include_str!("../fixtures/sarif/sarif-schema-2.1.0.json");
 
 /// Runs a composite action's bash steps as GitHub does: `python3 -c ACTION_RUNNER action.yml
 /// WORKDIR name=value…`. Exits with the last step's status; prints the steps' output.

@@ -1,15 +1,12 @@
 //! Integration tests of `cargo abi3 audit`: real extensions built at test time (gcc against
 //! the local Python headers, lld for PE and Mach-O), wrapped in wheels, audited by the CLI.
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::wheel::WheelBuilder;
+use crate::support::*;
 use serde_json::Value;
-use support::wheel::WheelBuilder;
-use support::*;
 
 /// Runs the CLI; returns (exit code, stdout).
 fn cargo_abi3(args: &[&str]) -> (i32, String) {
@@ -34,7 +31,7 @@ fn audit_json(args: &[&str]) -> (i32, Value) {
 }
 
 fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
+    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
         .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     let errors: Vec<String> = validator
@@ -616,7 +613,7 @@ fn wheel_tag_below_the_declared_floor_is_a_mismatch() {
 /// The README's table documents every code the tool can emit.
 #[test]
 fn readme_documents_every_code() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     for code in cargo_abi3::Code::ALL {
         assert!(
             readme.contains(&format!("`{}`", code.name())),
@@ -672,7 +669,7 @@ fn cached_real_wheels(pattern: &str) -> Result<Vec<String>, Skip> {
         })
         .ok_or_else(|| Skip("no HOME".into()))?
         .join("wheels");
-    let list = include_str!("../cargo-abi3/benches/wheels.txt");
+    let list = include_str!("../../cargo-abi3/benches/wheels.txt");
     let wanted: Vec<&str> = list
         .lines()
         .filter(|l| !l.starts_with('#'))

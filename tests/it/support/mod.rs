@@ -2,9 +2,8 @@
 //! tools the machine has (gcc + Python headers for ELF, the toolchain's `rust-lld` for PE
 //! and Mach-O, objects written with `object::write`). Nothing binary is committed.
 //!
-//! Include with `#[path = "support/mod.rs"] mod support;` (or `mod support;` from a test
-//! file in `tests/`). Every builder returns `Err(Skip)` naming the missing tool, so a test
-//! can print why and return.
+//! Declared once in `tests/it/main.rs` (`#[macro_use] mod support;`). Every builder returns
+//! `Err(Skip)` naming the missing tool, so a test can print why and return.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
