@@ -7,6 +7,8 @@
 mod context;
 mod policy;
 mod punycode;
+#[cfg(test)]
+mod testing;
 
 mod computed_floor;
 mod debug_only_symbol;
