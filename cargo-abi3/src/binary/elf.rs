@@ -4,12 +4,6 @@
 //! points at (mapped to file offsets through the `PT_LOAD` segments); section headers are
 //! read only when there is no `PT_DYNAMIC`. Every read goes through [`Src`], so a prefix of
 //! the file yields [`ReadError::NeedMore`] instead of a wrong answer.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::collections::HashMap;
 use std::mem::size_of;
