@@ -78,7 +78,7 @@ fn missing_python(need_headers: bool) -> Option<String> {
 macro_rules! require_python {
     ($headers:expr) => {
         if let Some(reason) = missing_python($headers) {
-            eprintln!("skipped: {reason}");
+            crate::support::skip(reason);
             return;
         }
     };
@@ -233,7 +233,9 @@ fn an_explicit_target_triple_is_followed() {
         target_os = "linux",
         target_env = "gnu"
     )) {
-        eprintln!("SKIP: the only target std installed is the host's; this test uses {triple}");
+        crate::support::skip_optional(format_args!(
+            "the only target std installed is the host's; this test uses {triple}"
+        ));
         return;
     }
     let run = check_example("raw-extern-311", &["--target", triple]);
@@ -475,10 +477,10 @@ fn abi3t_on_an_old_interpreter_is_the_hooks_error_too() {
                 .parse::<u32>()
                 .ok()
         });
-    if minor.is_none_or(|m| m >= 15) {
-        eprintln!("SKIP: needs a python3 older than 3.15 (found minor {minor:?})");
-        return;
-    }
+    skip_optional_unless!(
+        minor.is_some_and(|m| m < 15),
+        "needs a python3 older than 3.15 (found minor {minor:?})"
+    );
     let run = check_example("hooked-abi3t-old-interpreter", &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();

@@ -49,7 +49,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
     let mut out = Vec::new();
     match build_c_extension("seed", C_EXTENSION, &[]) {
         Ok(path) => out.push(("gcc-x86_64.so".into(), "elf", std::fs::read(path).unwrap())),
-        Err(skip) => eprintln!("SKIP gcc ELF: {skip}"),
+        Err(skip) => skip_optional(format_args!("gcc ELF: {skip}")),
     }
     for (arch, name) in [
         (ElfArch::I386, "i386"),
@@ -71,7 +71,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
         };
         match build_elf_with_lld(&spec) {
             Ok(data) => out.push((format!("lld-{name}.so"), "elf", data)),
-            Err(skip) => eprintln!("SKIP lld ELF: {skip}"),
+            Err(skip) => skip_optional(format_args!("lld ELF: {skip}")),
         }
     }
     for (machine, name) in [
@@ -86,7 +86,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
             .dll("delayed.dll", &["DelayedFunc"], true);
         match build_pe_extension(&spec) {
             Ok(data) => out.push((format!("{name}.pyd"), "pe", data)),
-            Err(skip) => eprintln!("SKIP PE: {skip}"),
+            Err(skip) => skip_optional(format_args!("PE: {skip}")),
         }
     }
     let mut thin = Vec::new();
@@ -104,7 +104,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
                 out.push((format!("{name}.dylib"), "macho", data.clone()));
                 thin.push((arch, data));
             }
-            Err(skip) => eprintln!("SKIP Mach-O: {skip}"),
+            Err(skip) => skip_optional(format_args!("Mach-O: {skip}")),
         }
     }
     if thin.len() == 2 {
@@ -118,7 +118,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
 #[ignore = "writes fuzz seeds; run by fuzz/seed.sh"]
 fn write_fuzz_seeds() {
     let Some(root) = std::env::var_os("CARGO_ABI3_FUZZ_SEEDS").map(PathBuf::from) else {
-        eprintln!("set CARGO_ABI3_FUZZ_SEEDS to the corpus directory");
+        skip_optional("set CARGO_ABI3_FUZZ_SEEDS to the corpus directory");
         return;
     };
     let binaries = binaries();

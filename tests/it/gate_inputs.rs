@@ -429,7 +429,7 @@ fn a_path_deeper_than_path_max_is_reported_not_dropped() {
     match built {
         Ok(status) => assert!(status.success(), "building the deep tree failed"),
         Err(e) => {
-            eprintln!("SKIP: python3 cannot run: {e}");
+            skip(format_args!("python3 cannot run: {e}"));
             return;
         }
     }
@@ -529,10 +529,7 @@ fn paths_that_are_not_regular_files_say_so() {
     let tmp = tempfile::tempdir().unwrap();
     let good = wheel(tmp.path(), GOOD, &so);
     let fifo = tmp.path().join("pipe.whl");
-    if !mkfifo(&fifo) {
-        eprintln!("SKIP: mkfifo is not available");
-        return;
-    }
+    skip_unless!(mkfifo(&fifo), "mkfifo is not available");
     let socket = tmp.path().join("sock.so");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
 

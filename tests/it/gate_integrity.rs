@@ -237,7 +237,7 @@ fn real_s390x_wheel_is_read_whole() {
             assert_eq!(entries, 141);
             assert_eq!((undefined, defined), (b.imports.len(), b.exports.len()));
         }
-        None => eprintln!("SKIP: readelf not available for the cross-check"),
+        None => skip("readelf not available for the cross-check"),
     }
 }
 
@@ -283,8 +283,8 @@ fn audit_within_memory(wheel: &std::path::Path) -> Option<(i32, Value)> {
     cmd.args(["audit", "--format", "json"]).arg(wheel);
     let (rss, code, stdout) = match support::rss::peak_rss_kib(&cmd) {
         Ok(measured) => measured,
-        Err(skip) => {
-            eprintln!("SKIP: {skip}");
+        Err(why) => {
+            skip(why);
             return None;
         }
     };

@@ -101,13 +101,7 @@ fn build_host(name: &str) -> Result<PathBuf, String> {
 
 macro_rules! or_skip {
     ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(why) => {
-                eprintln!("SKIP: {why}");
-                return;
-            }
-        }
+        fixture_or_skip!($e)
     };
 }
 
@@ -390,7 +384,9 @@ fn installed(path: &str) -> bool {
     if Path::new(path).exists() {
         true
     } else {
-        eprintln!("SKIP: {path} is not installed (apt-get install pypy3 uwsgi-core)");
+        support::skip(format_args!(
+            "{path} is not installed (apt-get install pypy3 uwsgi-core)"
+        ));
         false
     }
 }
@@ -667,7 +663,7 @@ fn sysroot_ld_so_conf_symlink_is_rerooted() {
 fn sysroot_ld_so_cache_symlink_is_rerooted() {
     use crate::support::ldcache::{ld_so_cache, native_flags};
     let Some(flags) = native_flags() else {
-        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        support::skip_optional("no ld.so.cache flags known for this architecture");
         return;
     };
     let (root, outside, inside_lib, escaped_lib) =
@@ -778,7 +774,7 @@ fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), support::Skip> {
 fn hostile_ld_so_cache_is_bounded_in_memory() {
     use crate::support::ldcache::{native_flags, shared_string_cache};
     let Some(flags) = native_flags() else {
-        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        support::skip_optional("no ld.so.cache flags known for this architecture");
         return;
     };
     let (root, _outside, _inside, _escaped) = or_skip!(containment_sysroot("host-cache-rss"));
