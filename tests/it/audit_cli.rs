@@ -8,6 +8,8 @@ use crate::support::wheel::WheelBuilder;
 use crate::support::*;
 use serde_json::Value;
 
+use crate::support::schema::assert_valid_against_schema;
+
 /// Runs the CLI; returns (exit code, stdout).
 fn cargo_abi3(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
@@ -28,20 +30,6 @@ fn audit_json(args: &[&str]) -> (i32, Value) {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
     assert_valid_against_schema(&json);
     (code, json)
-}
-
-fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(json)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema: {errors:#?}\n{json:#}"
-    );
 }
 
 /// All findings of a JSON report as (code, symbol, arch) triples.

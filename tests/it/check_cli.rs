@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::schema::assert_valid_against_schema;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -135,17 +137,6 @@ fn mask_hashes(s: &str) -> String {
             masked + tail
         })
         .collect()
-}
-
-fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema: {errors:#?}\n{json:#}"
-    );
 }
 
 /// Validates the report against the committed schema, then compares the snapshot.

@@ -29,19 +29,7 @@ fn host_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["host", "--format", "json"];
     all.extend_from_slice(args);
     let (code, stdout) = cargo_abi3(&all);
-    let json: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
-    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not valid against the schema: {errors:#?}\n{json:#}"
-    );
+    let json = support::schema::parse_valid(&stdout, support::schema::Schema::Report);
     (code, json)
 }
 
@@ -633,6 +621,19 @@ fn run_in_sysroot(root: &Path) -> (i32, Value) {
     ])
 }
 
+/// Runs `host` in the sysroot and asserts that `libffifake.so` was found at `path` inside it,
+/// through `found_via` with the cache `cache`, and that nothing outside (`escaped`) was read.
+fn assert_contained(root: &Path, cache: &str, path: &str, found_via: &str) {
+    let (code, json) = run_in_sysroot(root);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["cache"], cache);
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], path, "{json:#}");
+    assert_eq!(ffi["found_via"], found_via);
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0", "{json:#}");
+    assert!(!json.to_string().contains("escaped"), "{json:#}");
+}
+
 /// `etc/ld.so.conf` is an absolute symlink to a file outside the sysroot. A chroot reads the
 /// link target under the sysroot; the outside file, which names `/opt/escaped`, is never read.
 #[test]
@@ -647,14 +648,12 @@ fn sysroot_ld_so_conf_symlink_is_rerooted() {
     place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
     place(&inside_lib, &root.join("opt/inside/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-conf");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.conf",
+        "/opt/inside/libffifake.so",
+        "ld-so-conf",
+    );
 }
 
 /// `etc/ld.so.cache` is an absolute symlink to a cache outside the sysroot that maps the
@@ -684,14 +683,12 @@ fn sysroot_ld_so_cache_symlink_is_rerooted() {
     place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
     place(&inside_lib, &root.join("opt/inside/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.cache");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-cache");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.cache",
+        "/opt/inside/libffifake.so",
+        "ld-so-cache",
+    );
 }
 
 /// Relative links whose `..` would climb above the sysroot stop at its root, as in a chroot:
@@ -722,14 +719,12 @@ fn sysroot_dotdot_links_stop_at_the_root() {
     place(&escaped_lib, &deep.join("libs/libffifake.so"));
     place(&inside_lib, &root.join("libs/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/usr/lib/esc/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-conf");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0", "{json:#}");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.conf",
+        "/usr/lib/esc/libffifake.so",
+        "ld-so-conf",
+    );
 }
 
 /// The host argument is a real path under the sysroot whose last component is an absolute

@@ -176,14 +176,7 @@ fn audit_json(server: &Server, args: &[&str]) -> (i32, Value) {
     let (code, stdout, stderr) = run(&all);
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    let schema: Value = serde_json::from_str(include_str!("../../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "schema: {errors:#?}\n{json:#}");
+    support::schema::assert_valid_against_schema(&json);
     (code, json)
 }
 

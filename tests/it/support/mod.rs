@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub mod http;
 pub mod ldcache;
 pub mod rss;
+pub mod schema;
 pub mod wheel;
 
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
