@@ -445,25 +445,22 @@ fn procmaps_snapshot() {
 }
 
 fn assert_snapshot(name: &str, json: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/snapshots")
-        .join(name);
     let rendered = serde_json::to_string_pretty(json).unwrap() + "\n";
-    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &rendered).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}; run with CARGO_ABI3_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        rendered, expected,
-        "snapshot {name} changed; review and run with CARGO_ABI3_UPDATE_SNAPSHOTS=1"
+    crate::support::snapshot::assert_text(name, &rendered);
+}
+
+/// The same wheel's human output, colour off (`NO_COLOR`), as a snapshot.
+#[test]
+fn procmaps_human_snapshot() {
+    let wheel = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl"
     );
+    let (code, text) = cargo_abi3(&["audit", "--color", "never", wheel]);
+    assert_eq!(code, 1, "{text}");
+    let text = text.replace(concat!(env!("CARGO_MANIFEST_DIR"), "/../"), "");
+    assert!(!text.contains('\u{1b}'), "colour is off: {text}");
+    crate::support::snapshot::assert_text("audit/procmaps.txt", &text);
 }
 
 /// Proof that the promise matters: a module needing 3.11 really fails to import on 3.9.

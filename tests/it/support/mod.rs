@@ -15,6 +15,7 @@ pub mod http;
 pub mod ldcache;
 pub mod rss;
 pub mod schema;
+pub mod snapshot;
 pub mod wheel;
 
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
