@@ -462,7 +462,7 @@ fn section_dynsym_count<Elf: FileHeader<Endian = Endianness>>(
     };
     let size: u64 = dynsym.sh_size(endian).into();
     let entsize: u64 = dynsym.sh_entsize(endian).into();
-    if entsize != size_of::<Elf::Sym>() as u64 || size % entsize != 0 {
+    if entsize != size_of::<Elf::Sym>() as u64 || !size.is_multiple_of(entsize) {
         return Err(bad(format!(
             ".dynsym section: size {size} is not a multiple of entry size {entsize}"
         )));
