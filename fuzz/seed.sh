@@ -9,7 +9,7 @@ corpus="$root/fuzz/corpus"
 mkdir -p "$corpus"
 
 CARGO_ABI3_FUZZ_SEEDS="$corpus" cargo test --manifest-path "$root/Cargo.toml" \
-  -p cargo-abi3 --test fuzz_seeds -- --ignored --nocapture
+  -p cargo-abi3 --test it fuzz_seeds:: -- --ignored --nocapture
 
 # A few small real shared objects from the machine (ELF), if present.
 mkdir -p "$corpus/elf" "$corpus/any_binary"

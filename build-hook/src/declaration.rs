@@ -10,6 +10,15 @@
 //!
 //! Values never contain `;`, `=` or NUL; a record is at most [`MAX_RECORD`] bytes. Unknown
 //! keys are ignored (newer writers may add some); an unknown version (`v2`) is skipped.
+//!
+//! [`find_in`] and [`find_all`] scan untrusted bytes (any member of an audited wheel), so this
+//! module takes the parser lints: no panicking unwrap, expect or indexing.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::fmt;
 
@@ -166,13 +175,16 @@ pub fn find_in(bytes: &[u8]) -> Option<Declaration> {
 pub fn find_all(bytes: &[u8]) -> Vec<Declaration> {
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(pos) = find(&bytes[from..], MAGIC) {
+    while let Some(pos) = bytes.get(from..).and_then(|rest| find(rest, MAGIC)) {
         let start = from + pos + MAGIC.len();
         let limit = (start + MAX_RECORD - MAGIC.len()).min(bytes.len());
-        if let Some(end) = bytes[start..limit].iter().position(|&b| b == 0) {
-            if let Some(d) = Declaration::decode(&bytes[start..start + end]) {
-                out.push(d);
-            }
+        let window = bytes.get(start..limit).unwrap_or_default();
+        let record = window
+            .iter()
+            .position(|&b| b == 0)
+            .and_then(|end| window.get(..end));
+        if let Some(d) = record.and_then(Declaration::decode) {
+            out.push(d);
         }
         from = start;
     }

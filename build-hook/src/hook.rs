@@ -342,10 +342,10 @@ pub fn locate_pyproject(dir: &Path, cargo_toml: &Path) -> Option<PathBuf> {
         if !candidate.is_file() {
             continue;
         }
-        if let Ok(p) = pyproject::read(&candidate) {
-            if same_file(&p.cargo_manifest(), cargo_toml) {
-                return Some(candidate);
-            }
+        if let Ok(p) = pyproject::read(&candidate)
+            && same_file(&p.cargo_manifest(), cargo_toml)
+        {
+            return Some(candidate);
         }
     }
     None

@@ -657,22 +657,23 @@ fn check_resolved(
 
     // Same stable kind: compare floors.
     if let (Some(resolved), true) = (config.floor(), resolved_kind == declared.kind) {
-        if let Some(declared_floor) = declared.floor {
-            if declared_floor != resolved {
-                let d = declared.floor_declaration().expect("explicit floor");
-                let cause = if resolved < declared_floor {
-                    format!(
-                        "another crate in the dependency graph enables `{}`; features unify and \
+        if let Some(declared_floor) = declared.floor
+            && declared_floor != resolved
+        {
+            let d = declared.floor_declaration().expect("explicit floor");
+            let cause = if resolved < declared_floor {
+                format!(
+                    "another crate in the dependency graph enables `{}`; features unify and \
                          PyO3 builds for the lowest abi3 feature enabled anywhere",
-                        resolved.pyo3_feature()
-                    )
-                } else {
-                    format!(
-                        "PyO3 raised the floor to {resolved} (the interpreter or PyO3 version \
+                    resolved.pyo3_feature()
+                )
+            } else {
+                format!(
+                    "PyO3 raised the floor to {resolved} (the interpreter or PyO3 version \
                          cannot build for {declared_floor})"
-                    )
-                };
-                out.push(
+                )
+            };
+            out.push(
                     Finding::new(
                         Code::FeatureFloorMismatch,
                         format!(
@@ -697,7 +698,6 @@ fn check_resolved(
                         format!("raise the feature to `{}`", resolved.pyo3_feature())
                     }),
                 );
-            }
         }
         if config.version < resolved {
             out.push(

@@ -122,10 +122,10 @@ impl Manifest {
         }
         if let Some(targets) = toml_util::table(&doc, "target") {
             for (cfg, v) in toml_util::entries(targets) {
-                if let Value::Table(t) = &v.value {
-                    if let Some(deps) = toml_util::table(t, "dependencies") {
-                        dep_tables.push((format!("target.'{cfg}'.dependencies"), deps));
-                    }
+                if let Value::Table(t) = &v.value
+                    && let Some(deps) = toml_util::table(t, "dependencies")
+                {
+                    dep_tables.push((format!("target.'{cfg}'.dependencies"), deps));
                 }
             }
         }

@@ -98,7 +98,7 @@ fn err(msg: impl Into<String>) -> ConfigError {
 /// Decodes PyO3's lowercase hex escaping (uppercase accepted too).
 pub(crate) fn decode_hex(hex: &str) -> Result<Vec<u8>, ConfigError> {
     let hex = hex.trim();
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(err("hex text has an odd length"));
     }
     fn nibble(b: u8) -> Option<u8> {

@@ -7,7 +7,7 @@
 //! admits no 3.X at all).
 //!
 //! Parsing and matching follow PEP 440 as the `packaging` library implements it (the test
-//! `tests/requires_python_reference.rs` compares the two on thousands of
+//! `tests/it/requires_python_reference.rs` compares the two on thousands of
 //! generated specifiers). Only final releases are ever candidates, so the pre-release
 //! exclusions of `<` and `>` never apply; pre-, post- and dev-release parts of the
 //! *specifiers* are compared exactly. `===` (arbitrary equality) is not evaluated: the result

@@ -4,7 +4,7 @@
 //! `toml` itself: this crate compiles into users' build scripts, and the readers need a handful
 //! of strings with their byte spans, not serde. Dropping `toml`, `toml_datetime` and
 //! `serde_spanned` takes about 0.6 s of CPU off every clean build that uses the hook
-//! (`benches/clean_build_cost.sh`). The parser does the syntax; [`Builder`] below turns its
+//! (`benches/clean_build_cost.sh`). The parser does the syntax; `Builder` below turns its
 //! events into a small tree and enforces the semantic rules the readers rely on (no duplicate
 //! keys, no table defined twice, no appending to inline tables or values).
 
@@ -59,7 +59,7 @@ pub enum TomlErrorKind {
     /// Not valid TOML, or TOML breaking a rule the readers rely on (a duplicate key).
     Syntax,
     /// The file goes past a bound of this reader: arrays and inline tables nested deeper
-    /// than [`MAX_NESTING`], or more key lookups than [`SCAN_BUDGET`]. Whether it is valid
+    /// than `MAX_NESTING`, or more key lookups than `SCAN_BUDGET`. Whether it is valid
     /// TOML was not decided.
     Limit,
 }

@@ -4,12 +4,6 @@
 //! points at (mapped to file offsets through the `PT_LOAD` segments); section headers are
 //! read only when there is no `PT_DYNAMIC`. Every read goes through [`Src`], so a prefix of
 //! the file yields [`ReadError::NeedMore`] instead of a wrong answer.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::collections::HashMap;
 use std::mem::size_of;
@@ -468,7 +462,7 @@ fn section_dynsym_count<Elf: FileHeader<Endian = Endianness>>(
     };
     let size: u64 = dynsym.sh_size(endian).into();
     let entsize: u64 = dynsym.sh_entsize(endian).into();
-    if entsize != size_of::<Elf::Sym>() as u64 || size % entsize != 0 {
+    if entsize != size_of::<Elf::Sym>() as u64 || !size.is_multiple_of(entsize) {
         return Err(bad(format!(
             ".dynsym section: size {size} is not a multiple of entry size {entsize}"
         )));

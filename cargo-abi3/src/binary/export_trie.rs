@@ -12,12 +12,6 @@
 //! (a node takes at least two, so only a trie whose nodes are shared or cyclic gets there),
 //! refuses a child that is already on the path (a cycle), and bounds the depth, the length
 //! of one name and the bytes of all names.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 /// Bytes of one exported name.
 pub(super) const MAX_NAME: usize = 64 * 1024;
@@ -196,7 +190,6 @@ pub(super) fn exported_names(trie: &[u8]) -> Result<Vec<Vec<u8>>, TrieError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

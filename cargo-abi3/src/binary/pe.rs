@@ -7,12 +7,6 @@
 //! as a miss and the walk goes on with what it can reach, so one reader run collects the
 //! misses of a whole directory. From a prefix (`complete == false`) the reader asks for the
 //! extent of the headers and sections first.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 
 use std::collections::HashSet;
 

@@ -5,7 +5,7 @@
 //! one resolver, [`Root::canonical`]: each component is looked up with `lstat` and every
 //! symlink is followed *inside* the root, as a chroot would. An absolute link target is
 //! re-rooted at the sysroot, `..` never climbs above the sysroot's root, and at most
-//! [`MAX_LINKS`] links are followed, so loops end. The path handed to the OS is the
+//! `MAX_LINKS` links are followed, so loops end. The path handed to the OS is the
 //! resolved one, which has no symlink left in it below the sysroot.
 
 use std::collections::VecDeque;
@@ -324,12 +324,6 @@ pub fn file_name(path: &str) -> &str {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

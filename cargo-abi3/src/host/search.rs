@@ -104,12 +104,6 @@ pub fn expand(entry: &str, origin: Option<&str>, tokens: &Tokens) -> Option<Stri
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -11,6 +11,14 @@
 //! Remote wheels go through the same [`crate::audit`] path as local ones, with the same
 //! limits, members read in parallel on a bounded pool.
 
+// Everything here reads bytes from the network: the parser lints, once for the tree.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 pub mod http;
 pub mod index;
 pub mod source;

@@ -3,7 +3,7 @@
 //! One `reportingDescriptor` per code (its `explain` text as help); one result per finding,
 //! located at the manifest span (file, line, column) when it has one, else at the input file
 //! with the `wheel!member (arch)` location as a logical location. Allowed findings carry a
-//! `suppressions` entry with their reason. Validated in `tests/ci_formats.rs` against the
+//! `suppressions` entry with their reason. Validated in `tests/it/ci_formats.rs` against the
 //! vendored OASIS schema.
 
 use cargo_abi3_build_hook::{Code, Severity};

@@ -34,3 +34,42 @@ fn check(subject: &WheelSubject<'_>, out: &mut Findings) {
         .help("tag the wheel cp315 (or newer), e.g. `cp315-abi3.abi3t-<platform>`"),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "abi3t from 3.14",
+                    elf("m.abi3t.so").in_wheel(
+                        "pkg-1.0-cp314-abi3t-manylinux_2_17_x86_64.whl",
+                        "pkg/m.abi3t.so",
+                    ),
+                    true,
+                ),
+                (
+                    "abi3t from 3.15",
+                    elf("m.abi3t.so").in_wheel(
+                        "pkg-1.0-cp315-abi3t-manylinux_2_17_x86_64.whl",
+                        "pkg/m.abi3t.so",
+                    ),
+                    false,
+                ),
+                (
+                    "abi3",
+                    elf("m.abi3.so").in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -35,3 +35,50 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         subject.name_for_messages()
     )));
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "PyInit only",
+                    elf("_core.abi3t.so").export("PyInit__core").abi3t(3, 15),
+                    true,
+                ),
+                (
+                    "a known module without hooks",
+                    elf("_core.abi3t.so").known_module().abi3t(3, 15),
+                    true,
+                ),
+                (
+                    "PyModExport",
+                    elf("_core.abi3t.so")
+                        .export("PyModExport__core")
+                        .abi3t(3, 15),
+                    false,
+                ),
+                (
+                    "both",
+                    elf("_core.abi3t.so")
+                        .export("PyInit__core")
+                        .export("PyModExport__core")
+                        .abi3t(3, 15),
+                    false,
+                ),
+                (
+                    "abi3",
+                    elf("_core.abi3.so").export("PyInit__core").abi3(3, 9),
+                    false,
+                ),
+                ("a library", elf("libhelper.so").abi3t(3, 15), false),
+            ],
+        );
+    }
+}

@@ -32,3 +32,39 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         );
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "PyModule_Create2",
+                    elf("m.abi3t.so").import("PyModule_Create2").abi3t(3, 15),
+                    true,
+                ),
+                (
+                    "PyModuleDef_Init",
+                    elf("m.abi3t.so").import("PyModuleDef_Init").abi3t(3, 15),
+                    true,
+                ),
+                (
+                    "other API",
+                    elf("m.abi3t.so").import("PyList_New").abi3t(3, 15),
+                    false,
+                ),
+                (
+                    "under abi3",
+                    elf("m.abi3.so").import("PyModule_Create2").abi3(3, 9),
+                    false,
+                ),
+            ],
+        );
+    }
+}

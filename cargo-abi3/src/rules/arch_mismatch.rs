@@ -74,3 +74,49 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         .help("build for the tag's target (e.g. `--target`), or retag the wheel"),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::binary::Arch;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "aarch64 in an x86_64 wheel",
+                    elf("m.abi3.so")
+                        .arch(Arch::Aarch64)
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "ELF in a macOS wheel",
+                    elf("m.abi3.so")
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_11_0_x86_64.whl", "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "x86_64 in an x86_64 wheel",
+                    elf("m.abi3.so").in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "arm64 in a universal2 wheel",
+                    macho("m.abi3.so").in_wheel(
+                        "pkg-1.0-cp39-abi3-macosx_10_12_universal2.whl",
+                        "pkg/m.abi3.so",
+                    ),
+                    false,
+                ),
+                ("a loose file", elf("m.abi3.so").arch(Arch::Aarch64), false),
+            ],
+        );
+    }
+}

@@ -31,3 +31,44 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         Some(_) => {}
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+    use cargo_abi3_build_hook::AbiKind;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                ("no floor claimed", elf("m.so").import("PyList_New"), true),
+                (
+                    "below the claim",
+                    elf("m.abi3.so").import("PyList_New").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "at the claim",
+                    elf("m.abi3.so").import("PyType_GetModuleByDef").abi3(3, 13),
+                    false,
+                ),
+                (
+                    "above the claim (newer-than-floor says so)",
+                    elf("m.abi3.so").import("PyType_GetModuleByDef").abi3(3, 9),
+                    false,
+                ),
+                ("nothing imported", elf("m.abi3.so").abi3(3, 9), false),
+                (
+                    "version-specific",
+                    elf("m.so")
+                        .import("PyList_New")
+                        .claim(AbiKind::VersionSpecific, None),
+                    false,
+                ),
+            ],
+        );
+    }
+}

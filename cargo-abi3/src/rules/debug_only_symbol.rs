@@ -29,3 +29,35 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         );
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a Py_REF_DEBUG symbol",
+                    elf("m.abi3.so").import("_Py_NegativeRefcount").abi3(3, 10),
+                    true,
+                ),
+                (
+                    "on PE too",
+                    pe("m.pyd").import("_Py_RefTotal").abi3(3, 10),
+                    true,
+                ),
+                (
+                    "a release symbol",
+                    elf("m.abi3.so").import("PyList_New").abi3(3, 10),
+                    false,
+                ),
+                ("nothing imported", elf("m.abi3.so").abi3(3, 10), false),
+            ],
+        );
+    }
+}

@@ -90,3 +90,54 @@ fn describe(
         None => kind.to_string(),
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use cargo_abi3_build_hook::declaration::Declaration;
+    use cargo_abi3_build_hook::{AbiKind, PyVersion};
+
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    fn declared(kind: AbiKind, floor: Option<(u8, u8)>) -> Declaration {
+        Declaration {
+            kind,
+            floor: floor.map(|(a, b)| PyVersion::new(a, b)),
+            module: Some("m".into()),
+            tool: None,
+        }
+    }
+
+    #[test]
+    fn table_of_cases() {
+        let abi3_39 = declared(AbiKind::Abi3, Some((3, 9)));
+        table(
+            &RULE,
+            &[
+                (
+                    "tagged 3.8, built for 3.9",
+                    elf("m.abi3.so").abi3(3, 8).declaration(abi3_39.clone()),
+                    true,
+                ),
+                (
+                    "tagged 3.11, built for 3.9",
+                    elf("m.abi3.so").abi3(3, 11).declaration(abi3_39.clone()),
+                    true,
+                ),
+                (
+                    "tagged abi3t, built as abi3",
+                    elf("m.abi3.so").abi3t(3, 15).declaration(abi3_39.clone()),
+                    true,
+                ),
+                (
+                    "as declared",
+                    elf("m.abi3.so").abi3(3, 9).declaration(abi3_39.clone()),
+                    false,
+                ),
+                ("no declaration", elf("m.abi3.so").abi3(3, 8), false),
+                ("unclaimed", elf("m.abi3.so").declaration(abi3_39), false),
+            ],
+        );
+    }
+}

@@ -62,3 +62,64 @@ fn loose_artifact_is_named_for_its_module(subject: &BinarySubject<'_>, module: &
         .filter_map(hooks)
         .any(|hooks| hooks.iter().any(|h| subject.binary.exports_symbol(h)))
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "no PyInit__core",
+                    elf("_core.abi3.so")
+                        .import("PyList_New")
+                        .export("PyInit_other")
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    true,
+                ),
+                (
+                    "a known module",
+                    elf("_core.abi3.so")
+                        .known_module()
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    true,
+                ),
+                (
+                    "PyInit__core",
+                    elf("_core.abi3.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    false,
+                ),
+                (
+                    "PyModExport__core",
+                    elf("_core.abi3.so")
+                        .import("PyList_New")
+                        .export("PyModExport__core")
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    false,
+                ),
+                (
+                    "a vendored library",
+                    elf("_core.abi3.so")
+                        .import("PyList_New")
+                        .in_wheel(WHEEL, "pkg.libs/_core.abi3.so"),
+                    false,
+                ),
+                (
+                    "imports nothing from Python (ctypes)",
+                    elf("_raw.abi3.so").in_wheel(WHEEL, "pkg/_raw.abi3.so"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -226,3 +226,44 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
     }
     out.push(finding);
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a helper exported",
+                    elf("_core.abi3.so")
+                        .export("PyInit__core")
+                        .export("my_helper"),
+                    true,
+                ),
+                (
+                    "the entry point only",
+                    elf("_core.abi3.so").export("PyInit__core"),
+                    false,
+                ),
+                (
+                    "linker symbols",
+                    elf("_core.abi3.so")
+                        .export("PyInit__core")
+                        .export("_init")
+                        .export("__bss_start"),
+                    false,
+                ),
+                (
+                    "a library exports on purpose",
+                    elf("libhelper.so").export("my_helper"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

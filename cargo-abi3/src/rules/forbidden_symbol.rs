@@ -55,3 +55,65 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         }
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a blacklisted libz symbol",
+                    elf("m.abi3.so")
+                        .needed("libz.so.1")
+                        .import_from("_tr_align", "libz.so.1", None)
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "an unversioned import of it",
+                    elf("m.abi3.so")
+                        .needed("libz.so.1")
+                        .import("_dist_code")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "libz not needed",
+                    elf("m.abi3.so")
+                        .import("_tr_align")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "from another library",
+                    elf("m.abi3.so")
+                        .needed("libz.so.1")
+                        .import_from("_tr_align", "libother.so", None)
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "an allowed libz symbol",
+                    elf("m.abi3.so")
+                        .needed("libz.so.1")
+                        .import("inflate")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "a loose file",
+                    elf("m.abi3.so").needed("libz.so.1").import("_tr_align"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -96,3 +96,55 @@ mod tests {
         assert!(!is_libpython(Format::Pe, "python3.dll"));
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod rule_table {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "libpython3.11.so",
+                    elf("m.abi3.so")
+                        .needed("libpython3.11.so.1.0")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                ("loose too", elf("m.abi3.so").needed("libpython3.so"), true),
+                (
+                    "the framework on macOS",
+                    macho("m.abi3.so")
+                        .needed("/Library/Frameworks/Python.framework/Versions/3.11/Python"),
+                    true,
+                ),
+                (
+                    "libc",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "PE names its DLL (wrong-python-dll)",
+                    pe("m.pyd").needed("python311.dll"),
+                    false,
+                ),
+                (
+                    "Android links it on purpose",
+                    elf("m.abi3.so").needed("libpython3.13.so").in_wheel(
+                        "pkg-1.0-cp39-abi3-android_24_arm64_v8a.whl",
+                        "pkg/m.abi3.so",
+                    ),
+                    false,
+                ),
+            ],
+        );
+    }
+}

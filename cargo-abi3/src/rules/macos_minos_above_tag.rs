@@ -74,3 +74,57 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         )),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::binary::Arch;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "needs 12.0, tagged 11.0",
+                    macho("m.abi3.so")
+                        .macos_min(12, 0)
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl", "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "x86_64 needs 10.15, tagged 10.12",
+                    macho("m.abi3.so")
+                        .arch(Arch::X86_64)
+                        .macos_min(10, 15)
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_10_12_x86_64.whl", "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "arm64 loads from 11.0 whatever the tag",
+                    macho("m.abi3.so").macos_min(11, 0).in_wheel(
+                        "pkg-1.0-cp39-abi3-macosx_10_12_universal2.whl",
+                        "pkg/m.abi3.so",
+                    ),
+                    false,
+                ),
+                (
+                    "at the tag",
+                    macho("m.abi3.so")
+                        .macos_min(11, 0)
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl", "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "no minimum read",
+                    macho("m.abi3.so")
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl", "pkg/m.abi3.so"),
+                    false,
+                ),
+                ("a loose file", macho("m.abi3.so").macos_min(14, 0), false),
+            ],
+        );
+    }
+}

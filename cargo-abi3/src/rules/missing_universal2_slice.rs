@@ -49,3 +49,57 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         .help("build both targets and `lipo -create` them (maturin: `--target universal2-apple-darwin`), or tag the wheel for the one architecture"),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::binary::{Arch, Binary, Format};
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "arm64 only",
+                    macho("_core.abi3.so").in_wheel(
+                        "pkg-1.0-cp39-abi3-macosx_10_12_universal2.whl",
+                        "pkg/_core.abi3.so",
+                    ),
+                    true,
+                ),
+                (
+                    "both slices",
+                    macho("_core.abi3.so")
+                        .slices(vec![
+                            Binary::new(Format::MachO, Arch::Aarch64),
+                            Binary::new(Format::MachO, Arch::X86_64),
+                        ])
+                        .in_wheel(
+                            "pkg-1.0-cp39-abi3-macosx_10_12_universal2.whl",
+                            "pkg/_core.abi3.so",
+                        ),
+                    false,
+                ),
+                (
+                    "an arm64 wheel",
+                    macho("_core.abi3.so").in_wheel(
+                        "pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl",
+                        "pkg/_core.abi3.so",
+                    ),
+                    false,
+                ),
+                (
+                    "ELF",
+                    elf("_core.abi3.so").in_wheel(
+                        "pkg-1.0-cp39-abi3-macosx_10_12_universal2.whl",
+                        "pkg/_core.abi3.so",
+                    ),
+                    false,
+                ),
+            ],
+        );
+    }
+}

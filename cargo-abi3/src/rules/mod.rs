@@ -5,6 +5,9 @@
 //! from and what it claims) or a [`WheelSubject`] (a wheel as a whole) and pushes findings.
 //! Rules never fail: "could not analyse" is decided before a subject exists.
 
+#[cfg(test)]
+mod testing;
+
 mod computed_floor;
 mod debug_only_symbol;
 mod declaration_mismatch;

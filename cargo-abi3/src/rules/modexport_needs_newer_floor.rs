@@ -48,3 +48,49 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         )),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "PyModExport only, 3.9",
+                    elf("_core.abi3.so").export("PyModExport__core").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "both hooks",
+                    elf("_core.abi3.so")
+                        .export("PyModExport__core")
+                        .export("PyInit__core")
+                        .abi3(3, 9),
+                    false,
+                ),
+                (
+                    "a 3.15 floor",
+                    elf("_core.abi3t.so")
+                        .export("PyModExport__core")
+                        .abi3t(3, 15),
+                    false,
+                ),
+                (
+                    "PyInit only",
+                    elf("_core.abi3.so").export("PyInit__core").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "no floor",
+                    elf("_core.so").export("PyModExport__core"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -82,3 +82,69 @@ fn is_dynamic_loader(file: &str) -> bool {
         || file.starts_with("ld-musl-")
         || matches!(file, "ld64.so.1" | "ld64.so.2")
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "an unbundled library",
+                    elf("m.abi3.so")
+                        .needed("libfoo.so.1")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "the policy allows libc",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "the loader",
+                    elf("m.abi3.so")
+                        .needed("ld-linux-x86-64.so.2")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "bundled",
+                    elf("m.abi3.so")
+                        .needed("libfoo.so.1")
+                        .bundled("libfoo.so.1")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "libpython (links-libpython)",
+                    elf("m.abi3.so")
+                        .needed("libpython3.11.so.1.0")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "a loose file",
+                    elf("m.abi3.so").needed("libfoo.so.1"),
+                    false,
+                ),
+                (
+                    "Mach-O",
+                    macho("m.abi3.so")
+                        .needed("libfoo.dylib")
+                        .in_wheel("pkg-1.0-cp39-abi3-macosx_11_0_arm64.whl", "pkg/m.abi3.so"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

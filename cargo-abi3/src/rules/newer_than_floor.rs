@@ -55,3 +55,52 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         )));
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+    use cargo_abi3_build_hook::AbiKind;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "3.13 API on a 3.9 floor",
+                    elf("m.abi3.so").import("PyType_GetModuleByDef").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "abi3t too",
+                    elf("m.abi3t.so").import("Py_TYPE").abi3t(3, 13),
+                    true,
+                ),
+                (
+                    "at the floor",
+                    elf("m.abi3.so").import("PyType_GetModuleByDef").abi3(3, 13),
+                    false,
+                ),
+                (
+                    "older API",
+                    elf("m.abi3.so").import("PyList_New").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "no floor claimed",
+                    elf("m.so").import("PyType_GetModuleByDef"),
+                    false,
+                ),
+                (
+                    "version-specific",
+                    elf("m.so")
+                        .import("PyType_GetModuleByDef")
+                        .claim(AbiKind::VersionSpecific, Some((3, 9))),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -38,3 +38,52 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         )));
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+    use cargo_abi3_build_hook::AbiKind;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a private symbol",
+                    elf("m.abi3.so").import("_PyObject_GetDictPtr").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "from python3.dll",
+                    pe("m.pyd").import("PyUnicode_AsUTF8AndSizeX").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "a loose binary is held to abi3",
+                    elf("m.so").import("_PyObject_GetDictPtr"),
+                    true,
+                ),
+                (
+                    "in the manifest",
+                    elf("m.abi3.so").import("PyList_New").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "version-specific",
+                    elf("m.so")
+                        .import("_PyObject_GetDictPtr")
+                        .claim(AbiKind::VersionSpecific, Some((3, 12))),
+                    false,
+                ),
+                (
+                    "not from Python",
+                    elf("m.abi3.so").import("memcpy").abi3(3, 9),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -37,3 +37,53 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         );
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a Windows API on ELF",
+                    elf("m.abi3.so")
+                        .import("PyErr_SetFromWindowsErr")
+                        .abi3(3, 9),
+                    true,
+                ),
+                (
+                    "a Windows API on Mach-O",
+                    macho("m.abi3.so")
+                        .import("PyErr_SetFromWindowsErr")
+                        .abi3(3, 9),
+                    true,
+                ),
+                (
+                    "fork on Windows",
+                    pe("m.pyd").import("PyOS_AfterFork").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "a Windows API on Windows",
+                    pe("m.pyd").import("PyErr_SetFromWindowsErr").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "fork on Linux",
+                    elf("m.abi3.so").import("PyOS_AfterFork").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "everywhere",
+                    elf("m.abi3.so").import("PyList_New").abi3(3, 9),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -44,3 +44,61 @@ fn check(subject: &WheelSubject<'_>, out: &mut Findings) {
         );
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "admits 3.8",
+                    elf("m.so")
+                        .in_wheel(WHEEL, "pkg/m.so")
+                        .requires_python(">=3.8"),
+                    true,
+                ),
+                (
+                    "admits everything",
+                    elf("m.so")
+                        .in_wheel(WHEEL, "pkg/m.so")
+                        .requires_python(">=3"),
+                    true,
+                ),
+                (
+                    "at the floor",
+                    elf("m.so")
+                        .in_wheel(WHEEL, "pkg/m.so")
+                        .requires_python(">=3.9"),
+                    false,
+                ),
+                (
+                    "above the floor",
+                    elf("m.so")
+                        .in_wheel(WHEEL, "pkg/m.so")
+                        .requires_python(">=3.11"),
+                    false,
+                ),
+                (
+                    "no Requires-Python",
+                    elf("m.so").in_wheel(WHEEL, "pkg/m.so"),
+                    false,
+                ),
+                (
+                    "version-specific",
+                    elf("m.so")
+                        .in_wheel("pkg-1.0-cp311-cp311-manylinux_2_17_x86_64.whl", "pkg/m.so")
+                        .requires_python(">=3.8"),
+                    false,
+                ),
+            ],
+        );
+    }
+}

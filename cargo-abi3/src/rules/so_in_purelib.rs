@@ -31,3 +31,41 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
         .help("set `Root-Is-Purelib: false` and install binaries at the wheel root or under `*.data/platlib/`"),
     );
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "Root-Is-Purelib",
+                    elf("_core.abi3.so")
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so")
+                        .purelib(),
+                    true,
+                ),
+                (
+                    "under .data/purelib",
+                    elf("_core.abi3.so")
+                        .in_wheel(WHEEL, "pkg-1.0.data/purelib/pkg/_core.abi3.so")
+                        .purelib(),
+                    true,
+                ),
+                (
+                    "platlib",
+                    elf("_core.abi3.so").in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    false,
+                ),
+                ("a loose file", elf("_core.abi3.so").purelib(), false),
+            ],
+        );
+    }
+}

@@ -143,3 +143,65 @@ fn good_suffixes(kind: Option<AbiKind>, module: &str) -> String {
         ),
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "a cp311 suffix in an abi3 wheel",
+                    elf("_core.cpython-311-x86_64-linux-gnu.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .abi3(3, 9)
+                        .in_wheel(WHEEL, "pkg/_core.cpython-311-x86_64-linux-gnu.so"),
+                    true,
+                ),
+                (
+                    "not an extension suffix",
+                    elf("_core.abi4.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .abi3(3, 9)
+                        .in_wheel(WHEEL, "pkg/_core.abi4.so"),
+                    true,
+                ),
+                (
+                    ".abi3.so in an abi3 wheel",
+                    elf("_core.abi3.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .abi3(3, 9)
+                        .in_wheel(WHEEL, "pkg/_core.abi3.so"),
+                    false,
+                ),
+                (
+                    "a plain .so",
+                    elf("_core.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .abi3(3, 9)
+                        .in_wheel(WHEEL, "pkg/_core.so"),
+                    false,
+                ),
+                (
+                    "a loose file",
+                    elf("_core.cpython-311-x86_64-linux-gnu.so")
+                        .import("PyList_New")
+                        .export("PyInit__core")
+                        .abi3(3, 9),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -93,3 +93,65 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
 fn parse_version(v: &str) -> Option<Vec<u32>> {
     v.split('.').map(|p| p.parse().ok()).collect()
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+
+    const WHEEL: &str = "pkg-1.0-cp39-abi3-manylinux_2_17_x86_64.whl";
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "GLIBC_2.34 under manylinux_2_17",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .import_from("__libc_start_main", "libc.so.6", Some("GLIBC_2.34"))
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    true,
+                ),
+                (
+                    "GLIBC_2.17",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .import_from("clock_gettime", "libc.so.6", Some("GLIBC_2.17"))
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "GLIBC_2.34 under manylinux_2_34",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .import_from("__libc_start_main", "libc.so.6", Some("GLIBC_2.34"))
+                        .in_wheel(
+                            "pkg-1.0-cp39-abi3-manylinux_2_34_x86_64.whl",
+                            "pkg/m.abi3.so",
+                        ),
+                    false,
+                ),
+                (
+                    "unversioned",
+                    elf("m.abi3.so")
+                        .needed("libc.so.6")
+                        .import("memcpy")
+                        .in_wheel(WHEEL, "pkg/m.abi3.so"),
+                    false,
+                ),
+                (
+                    "a loose file",
+                    elf("m.abi3.so").import_from(
+                        "__libc_start_main",
+                        "libc.so.6",
+                        Some("GLIBC_2.34"),
+                    ),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -113,3 +113,66 @@ fn version_specific(subject: &BinarySubject<'_>) -> Option<(PyVersion, bool)> {
         _ => None,
     }
 }
+
+/// The rule over synthetic binaries: rows that trip it and rows that pass.
+#[cfg(test)]
+mod tests {
+    use super::RULE;
+    use crate::rules::testing::*;
+    use cargo_abi3_build_hook::AbiKind;
+
+    #[test]
+    fn table_of_cases() {
+        table(
+            &RULE,
+            &[
+                (
+                    "abi3 importing python311.dll",
+                    pe("m.pyd").needed("python311.dll").abi3(3, 9),
+                    true,
+                ),
+                (
+                    "abi3t importing python3.dll",
+                    pe("m.pyd").needed("python3.dll").abi3t(3, 15),
+                    true,
+                ),
+                (
+                    "cp311 importing python312.dll",
+                    pe("m.pyd")
+                        .needed("python312.dll")
+                        .claim(AbiKind::VersionSpecific, None)
+                        .in_wheel("pkg-1.0-cp311-cp311-win_amd64.whl", "pkg/m.pyd"),
+                    true,
+                ),
+                (
+                    "abi3 importing python3.dll",
+                    pe("m.pyd").needed("python3.dll").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "case does not matter",
+                    pe("m.pyd").needed("PYTHON3.DLL").abi3(3, 9),
+                    false,
+                ),
+                (
+                    "abi3t importing python3t.dll",
+                    pe("m.pyd").needed("python3t.dll").abi3t(3, 15),
+                    false,
+                ),
+                (
+                    "cp311 may use python3.dll",
+                    pe("m.pyd")
+                        .needed("python3.dll")
+                        .claim(AbiKind::VersionSpecific, None)
+                        .in_wheel("pkg-1.0-cp311-cp311-win_amd64.whl", "pkg/m.pyd"),
+                    false,
+                ),
+                (
+                    "ELF",
+                    elf("m.abi3.so").needed("python311.dll").abi3(3, 9),
+                    false,
+                ),
+            ],
+        );
+    }
+}

@@ -11,7 +11,12 @@
 //!
 //! Everything here reads untrusted input: no `unwrap`, `expect` or unchecked indexing in
 //! any submodule (the lints below apply to all of them).
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 pub mod archive;
 pub mod error;

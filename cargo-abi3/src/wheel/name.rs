@@ -1,5 +1,4 @@
 //! Wheel file names and their compressed tag sets (wheel spec, PEP 425).
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use super::platform::PlatformTag;
 use cargo_abi3_build_hook::tag::CpTag;
@@ -237,7 +236,6 @@ fn pair_reason(abi: &str, python_tags: &[String]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::super::platform::PlatformFamily;
     use super::*;

@@ -1,6 +1,5 @@
 //! Platform tags (`manylinux_2_17_x86_64`, `macosx_10_12_universal2`, `win_amd64`): family,
 //! glibc/musl/macOS versions and architectures.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 /// The operating-system family a platform tag targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -139,7 +138,6 @@ fn two_numbers_and_rest(s: &str) -> Option<(u16, u16, &str)> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,5 @@
 //! Shared-object file names: which suffix (and so which interpreters) an extension file is
 //! for, and the module it defines. Pure string parsing, no IO.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use crate::PyVersion;
 
@@ -214,7 +213,6 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -18,7 +18,6 @@
 //!
 //! Nothing here holds more than one directory entry's fields at a time besides the parsed
 //! [`Entry`] list, whose length the caller bounds; reads are streamed.
-#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 
@@ -487,7 +486,6 @@ fn cp437(bytes: &[u8]) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::*;
 

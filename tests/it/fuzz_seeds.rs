@@ -1,13 +1,10 @@
 //! Writes seed corpora for the fuzz targets (`fuzz/`) from the test fixtures. Ignored in
 //! normal runs; `fuzz/seed.sh` runs it with `CARGO_ABI3_FUZZ_SEEDS=<fuzz/corpus>`.
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use support::*;
+use crate::support::*;
 use zip::CompressionMethod::{self, Deflated, Stored};
 use zip::ZipWriter;
 use zip::write::SimpleFileOptions;
@@ -52,7 +49,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
     let mut out = Vec::new();
     match build_c_extension("seed", C_EXTENSION, &[]) {
         Ok(path) => out.push(("gcc-x86_64.so".into(), "elf", std::fs::read(path).unwrap())),
-        Err(skip) => eprintln!("SKIP gcc ELF: {skip}"),
+        Err(skip) => skip_optional(format_args!("gcc ELF: {skip}")),
     }
     for (arch, name) in [
         (ElfArch::I386, "i386"),
@@ -74,7 +71,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
         };
         match build_elf_with_lld(&spec) {
             Ok(data) => out.push((format!("lld-{name}.so"), "elf", data)),
-            Err(skip) => eprintln!("SKIP lld ELF: {skip}"),
+            Err(skip) => skip_optional(format_args!("lld ELF: {skip}")),
         }
     }
     for (machine, name) in [
@@ -89,7 +86,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
             .dll("delayed.dll", &["DelayedFunc"], true);
         match build_pe_extension(&spec) {
             Ok(data) => out.push((format!("{name}.pyd"), "pe", data)),
-            Err(skip) => eprintln!("SKIP PE: {skip}"),
+            Err(skip) => skip_optional(format_args!("PE: {skip}")),
         }
     }
     let mut thin = Vec::new();
@@ -107,7 +104,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
                 out.push((format!("{name}.dylib"), "macho", data.clone()));
                 thin.push((arch, data));
             }
-            Err(skip) => eprintln!("SKIP Mach-O: {skip}"),
+            Err(skip) => skip_optional(format_args!("Mach-O: {skip}")),
         }
     }
     if thin.len() == 2 {
@@ -121,7 +118,7 @@ fn binaries() -> Vec<(String, &'static str, Vec<u8>)> {
 #[ignore = "writes fuzz seeds; run by fuzz/seed.sh"]
 fn write_fuzz_seeds() {
     let Some(root) = std::env::var_os("CARGO_ABI3_FUZZ_SEEDS").map(PathBuf::from) else {
-        eprintln!("set CARGO_ABI3_FUZZ_SEEDS to the corpus directory");
+        skip_optional("set CARGO_ABI3_FUZZ_SEEDS to the corpus directory");
         return;
     };
     let binaries = binaries();
@@ -211,7 +208,7 @@ fn write_fuzz_seeds() {
     }
 
     // ld.so.cache files as ldconfig writes them (the machine's own is added by seed.sh).
-    use support::ldcache::{X86_64, ld_so_cache, shared_string_cache};
+    use crate::support::ldcache::{X86_64, ld_so_cache, shared_string_cache};
     let typical = ld_so_cache(&[
         (X86_64, "libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1"),
         (0x0003, "libz.so.1", "/lib/i386-linux-gnu/libz.so.1"),

@@ -4,17 +4,16 @@
 //! hostile index pages. Each run is the real CLI under a timeout; JSON is schema-checked.
 //! One smoke test reads the real PyPI and skips when it cannot be reached.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::http::{Ranges, Route, Server, index_page};
 use serde_json::Value;
 use sha2::Digest as _;
-use support::http::{Ranges, Route, Server, index_page};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const REAL: &str = "procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl";
@@ -177,14 +176,7 @@ fn audit_json(server: &Server, args: &[&str]) -> (i32, Value) {
     let (code, stdout, stderr) = run(&all);
     let json: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}\nstderr:\n{stderr}"));
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| e.to_string())
-        .collect();
-    assert!(errors.is_empty(), "schema: {errors:#?}\n{json:#}");
+    support::schema::assert_valid_against_schema(&json);
     (code, json)
 }
 
@@ -605,15 +597,16 @@ fn smoke_real_index() {
         .ok()
         .and_then(|mut a| a.next())
         .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, Duration::from_secs(5)).is_ok());
-    if !reachable {
-        eprintln!("SKIP: pypi.org:443 cannot be reached from here");
-        return;
-    }
+    // The network to the real PyPI is not something CI always has.
+    skip_optional_unless!(reachable, "pypi.org:443 cannot be reached from here");
     let (code, stdout, stderr) = run(&["audit", "--format", "json", "pypi:procmaps==0.5.0"]);
     let json: Value =
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}\n{stderr}"));
     if code == 2 && messages(&json).contains("cannot resolve") {
-        eprintln!("SKIP: the index could not be read: {}", messages(&json));
+        support::skip_optional(format_args!(
+            "the index could not be read: {}",
+            messages(&json)
+        ));
         return;
     }
     assert_eq!(code, 1, "{json:#}");

@@ -1,15 +1,14 @@
 //! Integration tests of `cargo abi3 audit`: real extensions built at test time (gcc against
 //! the local Python headers, lld for PE and Mach-O), wrapped in wheels, audited by the CLI.
 
-#[path = "support/mod.rs"]
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::wheel::WheelBuilder;
+use crate::support::*;
 use serde_json::Value;
-use support::wheel::WheelBuilder;
-use support::*;
+
+use crate::support::schema::assert_valid_against_schema;
 
 /// Runs the CLI; returns (exit code, stdout).
 fn cargo_abi3(args: &[&str]) -> (i32, String) {
@@ -31,20 +30,6 @@ fn audit_json(args: &[&str]) -> (i32, Value) {
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
     assert_valid_against_schema(&json);
     (code, json)
-}
-
-fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(json)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema: {errors:#?}\n{json:#}"
-    );
 }
 
 /// All findings of a JSON report as (code, symbol, arch) triples.
@@ -460,32 +445,30 @@ fn procmaps_snapshot() {
 }
 
 fn assert_snapshot(name: &str, json: &Value) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/snapshots")
-        .join(name);
     let rendered = serde_json::to_string_pretty(json).unwrap() + "\n";
-    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &rendered).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}; run with CARGO_ABI3_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        rendered, expected,
-        "snapshot {name} changed; review and run with CARGO_ABI3_UPDATE_SNAPSHOTS=1"
+    crate::support::snapshot::assert_text(name, &rendered);
+}
+
+/// The same wheel's human output, colour off (`NO_COLOR`), as a snapshot.
+#[test]
+fn procmaps_human_snapshot() {
+    let wheel = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/real/procmaps-0.5.0-cp36-abi3-manylinux2010_x86_64.whl"
     );
+    let (code, text) = cargo_abi3(&["audit", "--color", "never", wheel]);
+    assert_eq!(code, 1, "{text}");
+    let text = text.replace(concat!(env!("CARGO_MANIFEST_DIR"), "/../"), "");
+    assert!(!text.contains('\u{1b}'), "colour is off: {text}");
+    crate::support::snapshot::assert_text("audit/procmaps.txt", &text);
 }
 
 /// Proof that the promise matters: a module needing 3.11 really fails to import on 3.9.
 #[test]
 fn violation_really_fails_to_import_on_an_old_interpreter() {
     let Some(python39) = find_python("3.9") else {
-        eprintln!("SKIP: no CPython 3.9 under ~/.pyenv/versions or on PATH as python3.9");
+        // .ci/run installs no CPython 3.9.
+        skip_optional("no CPython 3.9 under ~/.pyenv/versions or on PATH as python3.9");
         return;
     };
     let so = fixture_or_skip!(floor_violating_extension());
@@ -613,10 +596,10 @@ fn wheel_tag_below_the_declared_floor_is_a_mismatch() {
     assert!(!codes(&json).contains(&"declaration-mismatch".to_owned()));
 }
 
-/// The README's table documents every code the tool can emit.
+/// The code table (docs/codes.md, linked from the README) documents every code the tool can emit.
 #[test]
 fn readme_documents_every_code() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../docs/codes.md");
     for code in cargo_abi3::Code::ALL {
         assert!(
             readme.contains(&format!("`{}`", code.name())),
@@ -672,7 +655,7 @@ fn cached_real_wheels(pattern: &str) -> Result<Vec<String>, Skip> {
         })
         .ok_or_else(|| Skip("no HOME".into()))?
         .join("wheels");
-    let list = include_str!("../cargo-abi3/benches/wheels.txt");
+    let list = include_str!("../../cargo-abi3/benches/wheels.txt");
     let wanted: Vec<&str> = list
         .lines()
         .filter(|l| !l.starts_with('#'))

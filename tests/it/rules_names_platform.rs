@@ -3,16 +3,12 @@
 //! arch-mismatch, missing-universal2-slice, abi3t-floor, abi3t-needs-modexport,
 //! abi3t-unusable-api; and the registry.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::rules_common as common;
 
-#[path = "rules_common/mod.rs"]
-mod common;
-
+use crate::support::*;
 use cargo_abi3::Code;
 use cargo_abi3::audit::AuditOptions;
 use common::*;
-use support::*;
 
 const LINUX: &str = "cp38-abi3-manylinux_2_17_x86_64";
 const MAC: &str = "cp38-abi3-macosx_11_0_arm64";

@@ -2,15 +2,14 @@
 //! collide with it or not, built with gcc at test time; Debian's pypy3 and uwsgi-core
 //! where installed.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::scratch_dir;
+use crate::support::wheel::WheelBuilder;
 use serde_json::Value;
-use support::scratch_dir;
-use support::wheel::WheelBuilder;
 
 /// Runs the CLI without LD_LIBRARY_PATH; returns (exit code, stdout).
 fn cargo_abi3(args: &[&str]) -> (i32, String) {
@@ -30,19 +29,7 @@ fn host_json(args: &[&str]) -> (i32, Value) {
     let mut all = vec!["host", "--format", "json"];
     all.extend_from_slice(args);
     let (code, stdout) = cargo_abi3(&all);
-    let json: Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{stdout}"));
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "not valid against the schema: {errors:#?}\n{json:#}"
-    );
+    let json = support::schema::parse_valid(&stdout, support::schema::Schema::Report);
     (code, json)
 }
 
@@ -102,13 +89,7 @@ fn build_host(name: &str) -> Result<PathBuf, String> {
 
 macro_rules! or_skip {
     ($e:expr) => {
-        match $e {
-            Ok(v) => v,
-            Err(why) => {
-                eprintln!("SKIP: {why}");
-                return;
-            }
-        }
+        fixture_or_skip!($e)
     };
 }
 
@@ -391,7 +372,9 @@ fn installed(path: &str) -> bool {
     if Path::new(path).exists() {
         true
     } else {
-        eprintln!("SKIP: {path} is not installed (apt-get install pypy3 uwsgi-core)");
+        support::skip(format_args!(
+            "{path} is not installed (apt-get install pypy3 uwsgi-core)"
+        ));
         false
     }
 }
@@ -492,7 +475,7 @@ fn copy_relocations_of_runtime_data_are_not_collisions() {
 /// collision; the host's own copy is not.
 #[test]
 fn pe_wheel_dll_named_like_the_hosts_collides() {
-    use support::{PeMachine, PeSpec, build_pe_extension};
+    use crate::support::{PeMachine, PeSpec, build_pe_extension};
     let vendored_host = or_skip!(
         build_pe_extension(&PeSpec::new(PeMachine::X64).export("ssl_host_init"))
             .map_err(|s| s.to_string())
@@ -547,7 +530,7 @@ fn pe_wheel_dll_named_like_the_hosts_collides() {
 /// namespace; one linked two-level does not.
 #[test]
 fn macho_flat_namespace_lookups_are_reported() {
-    use support::{MachArch, MachOSpec, build_macho_dylib};
+    use crate::support::{MachArch, MachOSpec, build_macho_dylib};
     let flat = or_skip!(
         build_macho_dylib(&MachOSpec {
             exports: vec!["PyInit__core".into()],
@@ -638,6 +621,19 @@ fn run_in_sysroot(root: &Path) -> (i32, Value) {
     ])
 }
 
+/// Runs `host` in the sysroot and asserts that `libffifake.so` was found at `path` inside it,
+/// through `found_via` with the cache `cache`, and that nothing outside (`escaped`) was read.
+fn assert_contained(root: &Path, cache: &str, path: &str, found_via: &str) {
+    let (code, json) = run_in_sysroot(root);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["inputs"][0]["host"]["cache"], cache);
+    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
+    assert_eq!(ffi["path"], path, "{json:#}");
+    assert_eq!(ffi["found_via"], found_via);
+    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0", "{json:#}");
+    assert!(!json.to_string().contains("escaped"), "{json:#}");
+}
+
 /// `etc/ld.so.conf` is an absolute symlink to a file outside the sysroot. A chroot reads the
 /// link target under the sysroot; the outside file, which names `/opt/escaped`, is never read.
 #[test]
@@ -652,23 +648,21 @@ fn sysroot_ld_so_conf_symlink_is_rerooted() {
     place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
     place(&inside_lib, &root.join("opt/inside/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-conf");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.conf",
+        "/opt/inside/libffifake.so",
+        "ld-so-conf",
+    );
 }
 
 /// `etc/ld.so.cache` is an absolute symlink to a cache outside the sysroot that maps the
 /// library to `/opt/escaped`; the chroot sees the cache under the sysroot instead.
 #[test]
 fn sysroot_ld_so_cache_symlink_is_rerooted() {
-    use support::ldcache::{ld_so_cache, native_flags};
+    use crate::support::ldcache::{ld_so_cache, native_flags};
     let Some(flags) = native_flags() else {
-        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        support::skip_optional("no ld.so.cache flags known for this architecture");
         return;
     };
     let (root, outside, inside_lib, escaped_lib) =
@@ -689,14 +683,12 @@ fn sysroot_ld_so_cache_symlink_is_rerooted() {
     place(&escaped_lib, &root.join("opt/escaped/libffifake.so"));
     place(&inside_lib, &root.join("opt/inside/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.cache");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/opt/inside/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-cache");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.cache",
+        "/opt/inside/libffifake.so",
+        "ld-so-cache",
+    );
 }
 
 /// Relative links whose `..` would climb above the sysroot stop at its root, as in a chroot:
@@ -727,14 +719,12 @@ fn sysroot_dotdot_links_stop_at_the_root() {
     place(&escaped_lib, &deep.join("libs/libffifake.so"));
     place(&inside_lib, &root.join("libs/libffifake.so"));
 
-    let (code, json) = run_in_sysroot(&root);
-    assert_eq!(code, 0, "{json:#}");
-    assert_eq!(json["inputs"][0]["host"]["cache"], "ld.so.conf");
-    let ffi = library(&json, "libffifake.so").expect("libffifake.so found");
-    assert_eq!(ffi["path"], "/usr/lib/esc/libffifake.so", "{json:#}");
-    assert_eq!(ffi["found_via"], "ld-so-conf");
-    assert_eq!(ffi["versions"][0], "LIBFFI_FAKE_1.0", "{json:#}");
-    assert!(!json.to_string().contains("escaped"), "{json:#}");
+    assert_contained(
+        &root,
+        "ld.so.conf",
+        "/usr/lib/esc/libffifake.so",
+        "ld-so-conf",
+    );
 }
 
 /// The host argument is a real path under the sysroot whose last component is an absolute
@@ -777,9 +767,9 @@ fn peak_rss(args: &[&str]) -> Result<(u64, i32, String), support::Skip> {
 /// parsed as offsets: the process stays under 100 MB either way.
 #[test]
 fn hostile_ld_so_cache_is_bounded_in_memory() {
-    use support::ldcache::{native_flags, shared_string_cache};
+    use crate::support::ldcache::{native_flags, shared_string_cache};
     let Some(flags) = native_flags() else {
-        eprintln!("SKIP: no ld.so.cache flags known for this architecture");
+        support::skip_optional("no ld.so.cache flags known for this architecture");
         return;
     };
     let (root, _outside, _inside, _escaped) = or_skip!(containment_sysroot("host-cache-rss"));

@@ -14,6 +14,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::schema::{Schema, parse_valid};
+
 const MATURIN: &str = "maturin==1.16.0";
 const ZIG: &str = "ziglang==0.15.1";
 const CIBUILDWHEEL: &str = "cibuildwheel==4.3.5";
@@ -79,21 +81,12 @@ fn venv(dir: &Path, packages: &[&str]) -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-fn valid(json: &str, schema: &str) -> Value {
-    let value: Value =
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{json}"));
-    let schema: Value = serde_json::from_str(schema).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&value)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{json}");
-    value
+fn valid(json: &str, schema: Schema) -> Value {
+    parse_valid(json, schema)
 }
 
-const REPORT_SCHEMA: &str = include_str!("../cargo-abi3/report.schema.json");
-const SARIF_SCHEMA: &str = include_str!("fixtures/sarif/sarif-schema-2.1.0.json");
+const REPORT_SCHEMA: Schema = Schema::Report;
+const SARIF_SCHEMA: Schema = Schema::Sarif;
 
 /// Runs a composite action's bash steps as GitHub does: `python3 -c ACTION_RUNNER action.yml
 /// WORKDIR name=value…`. Exits with the last step's status; prints the steps' output.
@@ -129,7 +122,8 @@ fn release_wheel_installs_and_gates_a_maturin_build() {
     let tools = match venv(&root.join("tools"), &[MATURIN, ZIG]) {
         Ok(bin) => bin,
         Err(why) => {
-            eprintln!("SKIP: {why}");
+            // Online (PyPI) and `python3 -m venv`: a skip also under CI.
+            crate::support::skip_optional(why);
             return;
         }
     };
@@ -318,7 +312,7 @@ fn release_wheel_installs_and_gates_a_maturin_build() {
     let cbw = match venv(&root.join("cibuildwheel"), &[CIBUILDWHEEL]) {
         Ok(bin) => bin,
         Err(why) => {
-            eprintln!("SKIP (cibuildwheel part): {why}");
+            crate::support::skip_optional(format_args!("the cibuildwheel part: {why}"));
             return;
         }
     };

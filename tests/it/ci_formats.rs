@@ -7,6 +7,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::schema::{Schema, parse_valid};
+
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -28,35 +30,12 @@ fn run_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-pub fn assert_valid_sarif(text: &str) -> Value {
-    let log: Value =
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"));
-    let schema: Value =
-        serde_json::from_str(include_str!("fixtures/sarif/sarif-schema-2.1.0.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&log)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "not SARIF 2.1.0: {errors:#?}\n{text}");
-    log
+fn assert_valid_sarif(text: &str) -> Value {
+    parse_valid(text, Schema::Sarif)
 }
 
 fn assert_valid_report(text: &str) -> Value {
-    let json: Value =
-        serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{text}"));
-    let schema: Value =
-        serde_json::from_str(include_str!("../cargo-abi3/report.schema.json")).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(&json)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report off its schema: {errors:#?}\n{text}"
-    );
-    json
+    parse_valid(text, Schema::Report)
 }
 
 #[test]

@@ -157,12 +157,9 @@ fn reference(specs: &[String]) -> Option<Vec<String>> {
         .args(["-c", "import packaging.specifiers"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        let reason = "python3 with the `packaging` library is not available";
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{reason}, and CI=true (.ci/run installs it)"
+        crate::support::skip(
+            "python3 with the `packaging` library is not available (pip install packaging)",
         );
-        eprintln!("SKIP: {reason} (pip install packaging)");
         return None;
     }
     let mut child = Command::new("python3")

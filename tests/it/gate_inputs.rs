@@ -8,8 +8,7 @@
 
 #![cfg(unix)]
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt as _, OsStringExt as _};
@@ -18,9 +17,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::support::wheel::WheelBuilder;
+use crate::support::*;
 use serde_json::Value;
-use support::wheel::WheelBuilder;
-use support::*;
+
+use crate::support::schema::assert_valid_against_schema;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -91,18 +92,20 @@ impl Run {
     }
 }
 
-fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(json)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema: {errors:#?}\n{json:#}"
-    );
+/// `check --format json --manifest-path MANIFEST`.
+fn check_args(manifest: &Path) -> [&OsStr; 5] {
+    [
+        OsStr::new("check"),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "--manifest-path".as_ref(),
+        manifest.as_os_str(),
+    ]
+}
+
+/// `cargo-abi3 check --format json --manifest-path MANIFEST`.
+fn check_run(manifest: &Path) -> Run {
+    cargo_abi3(check_args(manifest))
 }
 
 /// Runs `cargo-abi3 <args>`, killing it after [`TIMEOUT`] (then the test fails).
@@ -430,7 +433,7 @@ fn a_path_deeper_than_path_max_is_reported_not_dropped() {
     match built {
         Ok(status) => assert!(status.success(), "building the deep tree failed"),
         Err(e) => {
-            eprintln!("SKIP: python3 cannot run: {e}");
+            skip(format_args!("python3 cannot run: {e}"));
             return;
         }
     }
@@ -501,13 +504,7 @@ fn arguments_that_are_not_utf8_are_paths() {
 
     // check --manifest-path: a missing manifest, reported as such.
     let manifest = odd.join(OsStr::from_bytes(b"\xfe/Cargo.toml"));
-    let run = cargo_abi3([
-        OsStr::new("check"),
-        "--format".as_ref(),
-        "json".as_ref(),
-        "--manifest-path".as_ref(),
-        manifest.as_os_str(),
-    ]);
+    let run = check_run(&manifest);
     let json = run.json();
     assert_eq!(run.code, 2);
     assert_input_error(
@@ -530,10 +527,7 @@ fn paths_that_are_not_regular_files_say_so() {
     let tmp = tempfile::tempdir().unwrap();
     let good = wheel(tmp.path(), GOOD, &so);
     let fifo = tmp.path().join("pipe.whl");
-    if !mkfifo(&fifo) {
-        eprintln!("SKIP: mkfifo is not available");
-        return;
-    }
+    skip_unless!(mkfifo(&fifo), "mkfifo is not available");
     let socket = tmp.path().join("sock.so");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
 
@@ -587,13 +581,7 @@ fn paths_that_are_not_regular_files_say_so() {
         (manifest.as_path(), "not a regular file (a FIFO)"),
         (crate_dir.as_path(), "not a regular file (a directory)"),
     ] {
-        let run = cargo_abi3([
-            OsStr::new("check"),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "--manifest-path".as_ref(),
-            path.as_os_str(),
-        ]);
+        let run = check_run(path);
         let json = run.json();
         assert_eq!(run.code, 2);
         let name = path.file_name().unwrap().to_str().unwrap();
@@ -677,16 +665,7 @@ fn scratch_target() -> PathBuf {
 const CDYLIB_TOML: &str = "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[lib]\ncrate-type = [\"cdylib\"]\n";
 
 fn check_json(manifest: &Path) -> Value {
-    let run = cargo_abi3_in(
-        [
-            OsStr::new("check"),
-            "--format".as_ref(),
-            "json".as_ref(),
-            "--manifest-path".as_ref(),
-            manifest.as_os_str(),
-        ],
-        Some(&scratch_target()),
-    );
+    let run = cargo_abi3_in(check_args(manifest), Some(&scratch_target()));
     let json = run.json();
     assert_eq!(run.code, 2, "{json:#}\n{}", run.stderr);
     assert!(!run.stderr.is_empty(), "the reason goes to stderr too");

@@ -1,10 +1,7 @@
 //! Integration tests of the binary readers against real binaries built at test time.
 
-#[path = "support/mod.rs"]
-mod support;
-
+use crate::support::*;
 use cargo_abi3::binary::{self, Arch, Binary, Format, ReadError};
-use support::*;
 
 fn read_one(data: &[u8]) -> Binary {
     let mut binaries = binary::read(data).expect("read");

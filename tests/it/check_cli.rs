@@ -13,6 +13,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::schema::assert_valid_against_schema;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -78,7 +80,7 @@ fn missing_python(need_headers: bool) -> Option<String> {
 macro_rules! require_python {
     ($headers:expr) => {
         if let Some(reason) = missing_python($headers) {
-            eprintln!("skipped: {reason}");
+            crate::support::skip(reason);
             return;
         }
     };
@@ -137,46 +139,73 @@ fn mask_hashes(s: &str) -> String {
         .collect()
 }
 
-fn assert_valid_against_schema(json: &Value) {
-    let schema: Value = serde_json::from_str(include_str!("../cargo-abi3/report.schema.json"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(json).map(|e| e.to_string()).collect();
-    assert!(
-        errors.is_empty(),
-        "report does not match the schema: {errors:#?}\n{json:#}"
-    );
-}
-
 /// Validates the report against the committed schema, then compares the snapshot.
 fn snapshot(name: &str, run: &Run) {
     let mut value = run.json();
     assert_valid_against_schema(&value);
     normalise(&mut value);
     let text = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
-    let path = repo()
-        .join("tests/snapshots/check")
-        .join(format!("{name}.json"));
-    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("dir")).expect("create snapshot dir");
-        std::fs::write(&path, text).expect("write snapshot");
+    let name = format!("check/{name}.json");
+    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_none()
+        && !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64"))
+    {
+        crate::support::skip_optional(format_args!(
+            "snapshot {name}: recorded on x86_64 Linux, not compared here"
+        ));
         return;
     }
-    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
-        eprintln!("snapshot {name}: recorded on x86_64 Linux, not compared here");
-        return;
+    crate::support::snapshot::assert_text(&name, &text);
+}
+
+/// The README's `check` example (its first screen) is what `check` prints, colour off: run
+/// from the workspace root with the arguments the README shows, the target directory and the
+/// rlib member's hash written as the README writes them.
+#[test]
+fn readme_check_example_is_what_check_prints() {
+    require_python!(false);
+    let examples = crate::support::snapshot::console_examples(include_str!("../../README.md"));
+    let example = examples
+        .iter()
+        .find(|e| e.command.contains(" check --manifest-path examples/"))
+        .expect("the README shows a check example");
+    // `cargo run -q -p cargo-abi3 -- check …`: this test's binary, with the same arguments.
+    let (_, args) = example
+        .command
+        .split_once(" -- ")
+        .expect("the example runs `cargo run … -- ARGS`");
+    let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
+        .args(args.split_whitespace())
+        .args(["--color", "never"])
+        .current_dir(repo())
+        .env("CARGO_TARGET_DIR", examples_target())
+        .output()
+        .expect("run cargo-abi3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Paths are printed relative to the working directory where they can be.
+    let root = format!("{}/", repo().canonicalize().expect("repo").display());
+    let target = std::fs::canonicalize(examples_target()).expect("examples target");
+    let target = target.display().to_string();
+    let relative = target.strip_prefix(&root).unwrap_or(&target);
+    let mut text = stdout
+        .replace(&target, "target")
+        .replace(&root, "")
+        .replace(relative, "target");
+    // The rlib member's name carries a build hash: `floorhelper-<hash>.rcgu.o`.
+    while let Some(start) = text.find("floorhelper-").map(|i| i + "floorhelper-".len()) {
+        let Some(len) = text[start..].find(".rcgu.o") else {
+            break;
+        };
+        if &text[start..start + len] == "…" {
+            break;
+        }
+        text.replace_range(start..start + len, "…");
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with CARGO_ABI3_UPDATE_SNAPSHOTS=1 to create it)",
-            path.display()
-        )
-    });
-    assert_eq!(
-        expected,
-        text,
-        "{} is out of date (CARGO_ABI3_UPDATE_SNAPSHOTS=1 regenerates it)",
-        path.display()
+    // The README shows the diagnostic; the summary lines after it are left out there.
+    assert!(
+        text.starts_with(example.output.trim_end()),
+        "README.md's example is not what `{}` prints:\n{text}\nstderr: {}",
+        example.command,
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
@@ -233,7 +262,9 @@ fn an_explicit_target_triple_is_followed() {
         target_os = "linux",
         target_env = "gnu"
     )) {
-        eprintln!("SKIP: the only target std installed is the host's; this test uses {triple}");
+        crate::support::skip_optional(format_args!(
+            "the only target std installed is the host's; this test uses {triple}"
+        ));
         return;
     }
     let run = check_example("raw-extern-311", &["--target", triple]);
@@ -475,10 +506,10 @@ fn abi3t_on_an_old_interpreter_is_the_hooks_error_too() {
                 .parse::<u32>()
                 .ok()
         });
-    if minor.is_none_or(|m| m >= 15) {
-        eprintln!("SKIP: needs a python3 older than 3.15 (found minor {minor:?})");
-        return;
-    }
+    skip_optional_unless!(
+        minor.is_some_and(|m| m < 15),
+        "needs a python3 older than 3.15 (found minor {minor:?})"
+    );
     let run = check_example("hooked-abi3t-old-interpreter", &[]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let report = run.json();

@@ -2,9 +2,8 @@
 //! tools the machine has (gcc + Python headers for ELF, the toolchain's `rust-lld` for PE
 //! and Mach-O, objects written with `object::write`). Nothing binary is committed.
 //!
-//! Include with `#[path = "support/mod.rs"] mod support;` (or `mod support;` from a test
-//! file in `tests/`). Every builder returns `Err(Skip)` naming the missing tool, so a test
-//! can print why and return.
+//! Declared once in `tests/it/main.rs` (`#[macro_use] mod support;`). Every builder returns
+//! `Err(Skip)` naming the missing tool, so a test can print why and return.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -15,6 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub mod http;
 pub mod ldcache;
 pub mod rss;
+pub mod schema;
+pub mod snapshot;
 pub mod wheel;
 
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
@@ -33,16 +34,69 @@ impl std::fmt::Display for Skip {
     }
 }
 
-/// Unwraps a fixture or prints the skip reason and returns from the test.
+// Skipping. One marker everywhere: `SKIP: <reason>` on stderr. Two kinds of reason:
+// - something `.ci/run` installs or fetches is missing (gcc and the Python headers the fixtures
+//   need, python3, maturin, setuptools-rust, `packaging`, pypy3/uwsgi-core, binutils, the cached
+//   real wheels): [`skip`], a failure under `CI=true`, where a skip would hide a regression;
+// - something CI may legitimately lack too (the network to the real PyPI, a pyenv CPython 3.9,
+//   a python3 older than 3.15, another architecture or target std, a rustc that compiles none of
+//   our `no_core` preludes, the fuzz corpus `fuzz/seed.sh` writes): [`skip_optional`], a skip
+//   everywhere.
+
+/// Whether `.ci/run` runs the tests as CI (`CI=true`).
+pub fn under_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// The test cannot run here because something `.ci/run` installs is missing: `SKIP: reason` on
+/// stderr, or a failure under `CI=true`.
+#[track_caller]
+pub fn skip(reason: impl std::fmt::Display) {
+    assert!(
+        !under_ci(),
+        "{reason}; under CI=true this fails instead of skipping (.ci/run installs it)"
+    );
+    eprintln!("SKIP: {reason}");
+}
+
+/// The test cannot run here for a reason CI may share (see above): `SKIP: reason` on stderr.
+pub fn skip_optional(reason: impl std::fmt::Display) {
+    eprintln!("SKIP: {reason}");
+}
+
+/// Unwraps a fixture, or [`skip`]s (a failure under `CI=true`) and returns from the test.
 #[macro_export]
 macro_rules! fixture_or_skip {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(skip) => {
-                eprintln!("SKIP: {skip}");
+            Err(why) => {
+                $crate::support::skip(why);
                 return;
             }
+        }
+    };
+}
+
+/// Returns from the test after [`skip`] (a failure under `CI=true`) unless `cond` holds:
+/// `skip_unless!(mkfifo(&path), "mkfifo is not available")`.
+#[macro_export]
+macro_rules! skip_unless {
+    ($cond:expr, $($why:tt)+) => {
+        if !$cond {
+            $crate::support::skip(format_args!($($why)+));
+            return;
+        }
+    };
+}
+
+/// Returns from the test after [`skip_optional`] unless `cond` holds (for what CI may lack too).
+#[macro_export]
+macro_rules! skip_optional_unless {
+    ($cond:expr, $($why:tt)+) => {
+        if !$cond {
+            $crate::support::skip_optional(format_args!($($why)+));
+            return;
         }
     };
 }

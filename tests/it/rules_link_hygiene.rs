@@ -1,17 +1,13 @@
 //! Link-hygiene rules on wheels built at test time: links-libpython, wrong-python-dll,
 //! extra-exports, needed-not-allowed, symbol-version-too-new, forbidden-symbol.
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::rules_common as common;
 
-#[path = "rules_common/mod.rs"]
-mod common;
-
+use crate::support::*;
 use cargo_abi3::audit::AuditOptions;
 use cargo_abi3::rules::ExportAllow;
 use cargo_abi3::{Code, Severity};
 use common::*;
-use support::*;
 
 const LINUX: &str = "cp38-abi3-manylinux_2_17_x86_64";
 const MOD: &str = "pkg/_core.abi3.so";
@@ -542,10 +538,10 @@ fn origin_relative_dependencies_on_other_distributions_are_warnings() {
         .arg(dir.join("libQtFake.so.6"))
         .arg(&lib_src)
         .status();
-    if !status.is_ok_and(|s| s.success()) {
-        eprintln!("SKIP: gcc cannot build the stub library");
-        return;
-    }
+    skip_unless!(
+        status.is_ok_and(|s| s.success()),
+        "gcc cannot build the stub library"
+    );
     std::os::unix::fs::symlink("libQtFake.so.6", dir.join("libQtFake.so")).unwrap();
     let body = "#include <Python.h>\nextern int qt_fake_version(void);\n\
                 PyMODINIT_FUNC PyInit__core(void) { return PyLong_FromLong(qt_fake_version()); }\n";
