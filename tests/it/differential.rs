@@ -600,4 +600,4 @@ fn hooked_floor_mismatch_stops_maturin_too() {
 
 // `hooked-abi3t-old-interpreter` is a bare crate (no pyproject.toml, a `-` in its lib name):
 // maturin refuses it before building, so there is no maturin build to compare; the hook
-// stopping its cargo build is `tests/build_hook.rs`'s, and `check`'s answer `check_cli`'s.
+// stopping its cargo build is `tests/it/build_hook.rs`'s, and `check`'s answer `check_cli`'s.
