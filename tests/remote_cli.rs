@@ -65,6 +65,14 @@ fn sha256(data: &[u8]) -> String {
 /// A server with `/simple/procmaps/` listing 0.5.0 (served at `/files/`), an sdist, a
 /// pre-release and a yanked 0.7.0 (the same bytes), and the file routes.
 fn procmaps_server(ranges: Ranges, sha_override: Option<&str>) -> (Server, Vec<u8>) {
+    procmaps_server_with(&|data| Route::File { data, ranges }, sha_override)
+}
+
+/// [`procmaps_server`] with the wheels served by `file`.
+fn procmaps_server_with(
+    file: &dyn Fn(std::sync::Arc<Vec<u8>>) -> Route,
+    sha_override: Option<&str>,
+) -> (Server, Vec<u8>) {
     let wheel = padded_wheel();
     let sha = sha_override.map_or_else(|| sha256(&wheel), str::to_owned);
     let yanked_name = "procmaps-0.7.0-cp36-abi3-manylinux2010_x86_64.whl";
@@ -103,10 +111,7 @@ fn procmaps_server(ranges: Ranges, sha_override: Option<&str>) -> (Server, Vec<u
     for name in [REAL, yanked_name] {
         routes.insert(
             format!("/files/{name}"),
-            Route::File {
-                data: std::sync::Arc::new(wheel.clone()),
-                ranges,
-            },
+            file(std::sync::Arc::new(wheel.clone())),
         );
     }
     (Server::start(routes), wheel)
@@ -275,6 +280,58 @@ fn range_reads_fetch_only_what_the_readers_need() {
         findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
         "{json:#}"
     );
+}
+
+/// A server that answers the first range (the end of the file) and then the whole file to
+/// every later range request: the wheel is downloaded once, checked against the index's
+/// sha256, and audited with the same verdict; the report says it was not read by ranges. With
+/// a wrong hash in the index, an error naming the URL.
+#[test]
+fn a_server_that_stops_honouring_range_mid_stream_falls_back_to_a_whole_download() {
+    let switch = |data: std::sync::Arc<Vec<u8>>| Route::Switch {
+        times: 1,
+        first: Box::new(Route::File {
+            data: std::sync::Arc::clone(&data),
+            ranges: Ranges::Honour,
+        }),
+        then: Box::new(Route::File {
+            data,
+            ranges: Ranges::Ignore,
+        }),
+        seen: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+    };
+    let (server, wheel) = procmaps_server_with(&switch, None);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], false, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert!(fetched >= wheel.len() as u64, "{json:#}");
+    assert_eq!(
+        findings(&json)
+            .iter()
+            .filter(|(code, _)| code == "unreadable-input")
+            .count(),
+        0,
+        "{json:#}"
+    );
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let whole = log
+        .iter()
+        .filter(|l| l.path.starts_with("/files/") && l.status == 200)
+        .count();
+    assert_eq!(whole, 1, "downloaded once: {log:#?}");
+
+    let (server, _) = procmaps_server_with(&switch, Some(&"ab".repeat(32)));
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 2, "{json:#}");
+    let text = messages(&json);
+    assert!(text.contains("sha256"), "{text}");
+    assert!(text.contains(&server.url("/files/")), "{text}");
 }
 
 /// A server that answers ranges with the whole file: downloaded once, hash-checked, same

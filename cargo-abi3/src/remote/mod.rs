@@ -11,6 +11,7 @@
 //! Remote wheels go through the same [`crate::audit`] path as local ones, with the same
 //! limits, members read in parallel on a bounded pool.
 
+pub mod budget;
 pub mod http;
 pub mod index;
 pub mod source;
@@ -369,12 +370,18 @@ impl Remote {
                     WheelArchive::from_source(path, source, limits)
                         .map_err(|e| Box::new(load::wheel_error(&format!("`{display}`"), &e)))
                 };
-                crate::audit::audit_wheel_with(
-                    display.clone(),
-                    &open,
-                    &crate::audit::load_serially,
-                    options,
-                )
+                let serially = |archive: &mut WheelArchive, members: Vec<Member>| {
+                    members
+                        .into_iter()
+                        .map(|member| {
+                            let _permit = budget::Budget::members()
+                                .acquire(member.size.min(crate::binary::MAX_HELD));
+                            let loaded = load::load_member(archive, &member);
+                            (member, loaded)
+                        })
+                        .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
+                };
+                crate::audit::audit_wheel_with(display.clone(), &open, &serially, options)
             }
             Ok((source::Opened::Ranged(file), size)) => {
                 info.size = Some(size);
@@ -406,6 +413,12 @@ impl Remote {
                             members
                                 .into_par_iter()
                                 .map(|member| {
+                                    // The most this read can hold: see [`budget`].
+                                    let _permit = budget::Budget::members().acquire(
+                                        member.size.min(crate::binary::MAX_HELD)
+                                            + source::MAX_WINDOW
+                                            + 2 * file.tail_len(),
+                                    );
                                     let loaded = open().and_then(|mut archive| {
                                         load::load_member(&mut archive, &member)
                                     });
@@ -417,6 +430,7 @@ impl Remote {
                     }
                 };
                 (info.fetched, info.requests) = file.fetched();
+                info.ranged = file.ranged();
                 report
             }
         };

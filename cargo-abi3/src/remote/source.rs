@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 use sha2::Digest as _;
 
 use super::RemoteError;
+use super::budget::{Budget, Permit};
 use super::http::Client;
 
 /// The first request: the last 64 KiB (the end record, usually the whole directory, and the
@@ -27,8 +28,9 @@ pub const TAIL: u64 = 64 * 1024;
 /// The smallest and largest window of one ranged read of a member.
 pub const MIN_WINDOW: u64 = 256 * 1024;
 pub const MAX_WINDOW: u64 = 1024 * 1024;
-/// The zip directory (and the tail kept with it) may be at most this large.
-pub const MAX_TAIL: u64 = 64 * 1024 * 1024;
+/// The zip directory (and the tail kept with it) may be at most this large: the run's
+/// budget for directories ([`Budget::tails`]).
+pub const MAX_TAIL: u64 = super::budget::TAIL_BUDGET;
 /// The `.dist-info` files are added to the kept tail when they end at most this far before it.
 const METADATA_REACH: u64 = 1024 * 1024;
 
@@ -47,6 +49,15 @@ pub struct RemoteFile {
     requests: AtomicU64,
     /// Most bytes fetched from this file in all (members may be streamed more than once).
     budget: u64,
+    /// The index's sha256 and the most a whole download may be: used when the server stops
+    /// honouring `Range` after answering earlier ranges.
+    sha256: Option<String>,
+    max_size: u64,
+    /// The whole file, downloaded and hash-checked, once a range request was answered with
+    /// the whole body (200); every later read is served from it.
+    whole: std::sync::Mutex<Option<std::fs::File>>,
+    /// The tail's bytes beyond the first request, taken from the run's [`Budget::tails`].
+    tail_permit: std::sync::Mutex<Option<Permit<'static>>>,
 }
 
 #[derive(Debug, Default)]
@@ -65,7 +76,7 @@ pub enum Opened {
 }
 
 /// Parses `bytes a-b/total`.
-fn content_range(value: &str) -> Option<(u64, u64, u64)> {
+pub fn content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.trim().strip_prefix("bytes")?.trim_start();
     let (range, total) = rest.split_once('/')?;
     let (a, b) = range.split_once('-')?;
@@ -151,6 +162,10 @@ impl RemoteFile {
                 fetched: AtomicU64::new(want),
                 requests: AtomicU64::new(1),
                 budget: total.saturating_mul(3).saturating_add(4 * 1024 * 1024),
+                sha256: sha256.map(str::to_owned),
+                max_size,
+                whole: std::sync::Mutex::new(None),
+                tail_permit: std::sync::Mutex::new(None),
             };
             return Ok((Opened::Ranged(Arc::new(file)), total));
         }
@@ -170,6 +185,19 @@ impl RemoteFile {
             self.fetched.load(Ordering::Relaxed),
             self.requests.load(Ordering::Relaxed),
         )
+    }
+
+    /// `false` once the server stopped honouring `Range` and the file was downloaded whole.
+    pub fn ranged(&self) -> bool {
+        self.whole.lock().map(|w| w.is_none()).unwrap_or(false)
+    }
+
+    /// Bytes `[start, end)` of the whole download.
+    fn read_whole(file: &mut std::fs::File, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        let mut data = vec![0u8; usize::try_from(end - start).map_err(io::Error::other)?];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut data)?;
+        Ok(data)
     }
 
     /// A new reader over the file, at offset 0.
@@ -215,13 +243,22 @@ impl RemoteFile {
             && start < tail_start
             && tail_start - start <= METADATA_REACH
         {
-            self.grow_tail_to(start)?;
+            self.grow_tail_to(start, true)?;
         }
         Ok(())
     }
 
-    /// Extends the kept tail down to `start`.
-    fn grow_tail_to(&self, start: u64) -> io::Result<()> {
+    /// Bytes of the kept tail (the zip directory and what was fetched with it).
+    pub fn tail_len(&self) -> u64 {
+        self.tail
+            .read()
+            .map(|t| t.data.len() as u64)
+            .unwrap_or(MAX_TAIL)
+    }
+
+    /// Extends the kept tail down to `start`. `optional`: only to save requests (the
+    /// `.dist-info` files), so not done when the run's [`Budget::tails`] has no room.
+    fn grow_tail_to(&self, start: u64, optional: bool) -> io::Result<()> {
         let old = Arc::clone(&*self.tail.read().map_err(poisoned)?);
         if start >= old.start {
             return Ok(());
@@ -232,6 +269,25 @@ impl RemoteFile {
                 self.url,
                 MAX_TAIL >> 20
             )));
+        }
+        let Some(permit) = Budget::tails().try_acquire(old.start - start) else {
+            if optional {
+                return Ok(());
+            }
+            return Err(io::Error::other(format!(
+                "the zip directory of {} needs {} more bytes, but the zip directories of the wheels read at once already hold {} of the {} MiB they may (run with fewer `--jobs`)",
+                self.url,
+                old.start - start,
+                Budget::tails().used(),
+                Budget::tails().cap() >> 20
+            )));
+        };
+        {
+            let mut held = self.tail_permit.lock().map_err(poisoned)?;
+            match held.as_mut() {
+                Some(held) => held.merge(permit),
+                None => *held = Some(permit),
+            }
         }
         let mut data = self.fetch(start, old.start)?;
         data.extend_from_slice(&old.data);
@@ -244,6 +300,9 @@ impl RemoteFile {
         let want = end.saturating_sub(start);
         if want == 0 {
             return Ok(Vec::new());
+        }
+        if let Some(file) = self.whole.lock().map_err(poisoned)?.as_mut() {
+            return Self::read_whole(file, start, end);
         }
         let fetched = self.fetched.load(Ordering::Relaxed);
         if fetched.saturating_add(want) > self.budget {
@@ -270,10 +329,31 @@ impl RemoteFile {
                 })
             };
             if response.status != 206 {
-                return Err(bad(format!(
-                    "the server answered a range request with status {} (it stopped honouring Range)",
-                    response.status
-                )));
+                // The server stopped honouring `Range` (a 200 carries the whole file): download
+                // it once, check it against the index's sha256, and read it locally from now on.
+                let mut whole = self.whole.lock().map_err(poisoned)?;
+                if whole.is_none() {
+                    let (file, size) = download(
+                        &self.url,
+                        response,
+                        Some(self.size),
+                        self.sha256.as_deref(),
+                        self.max_size,
+                    )
+                    .map_err(io::Error::other)?;
+                    self.fetched.fetch_add(size, Ordering::Relaxed);
+                    if size != self.size {
+                        return Err(bad(format!(
+                            "the server stopped honouring Range and sent {size} bytes, but the file was {} bytes",
+                            self.size
+                        )));
+                    }
+                    *whole = Some(file);
+                }
+                let file = whole
+                    .as_mut()
+                    .ok_or_else(|| bad("the whole download is missing".into()))?;
+                return Self::read_whole(file, start, end);
             }
             let expect = (start, end - 1, self.size);
             let got = response.content_range.as_deref().and_then(content_range);
@@ -472,7 +552,7 @@ impl Read for RangeSource {
             return Ok(n);
         }
         if self.grow_tail {
-            self.file.grow_tail_to(self.pos)?;
+            self.file.grow_tail_to(self.pos, false)?;
             return self.read(out);
         }
         let buf_end = self.buf_start + self.buf.len() as u64;
