@@ -686,3 +686,110 @@ fn smoke_real_index() {
             .starts_with("https://")
     );
 }
+
+fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    if buf.len() < at + bytes.len() {
+        buf.resize(at + bytes.len(), 0);
+    }
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// An x86_64 ELF shared object of `total` bytes whose `PT_DYNAMIC` names a string table of
+/// `strsz` bytes (just under the reader's 16 MiB limit): its reader holds all of it.
+fn elf_with_a_huge_string_table(total: u64, strsz: u64) -> Vec<u8> {
+    let mut h = Vec::new();
+    put(&mut h, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut h, 0x10, &3u16.to_le_bytes()); // ET_DYN
+    put(&mut h, 0x12, &62u16.to_le_bytes()); // EM_X86_64
+    put(&mut h, 0x14, &1u32.to_le_bytes());
+    put(&mut h, 0x20, &64u64.to_le_bytes()); // e_phoff
+    put(&mut h, 0x34, &64u16.to_le_bytes());
+    put(&mut h, 0x36, &56u16.to_le_bytes());
+    put(&mut h, 0x38, &2u16.to_le_bytes()); // e_phnum
+    put(&mut h, 0x3a, &64u16.to_le_bytes());
+    // PT_LOAD, R: the whole file.
+    put(&mut h, 64, &1u32.to_le_bytes());
+    put(&mut h, 68, &4u32.to_le_bytes());
+    put(&mut h, 64 + 32, &total.to_le_bytes());
+    put(&mut h, 64 + 40, &total.to_le_bytes());
+    // PT_DYNAMIC at 0x1000, 0x100 bytes.
+    put(&mut h, 120, &2u32.to_le_bytes());
+    put(&mut h, 124, &6u32.to_le_bytes());
+    put(&mut h, 128, &0x1000u64.to_le_bytes());
+    put(&mut h, 136, &0x1000u64.to_le_bytes());
+    put(&mut h, 152, &0x100u64.to_le_bytes());
+    put(&mut h, 160, &0x100u64.to_le_bytes());
+    // DT_STRTAB, DT_STRSZ, DT_SYMTAB, DT_SYMENT, DT_NEEDED, DT_NULL.
+    for (i, (tag, value)) in [(5u64, 0x2000u64), (10, strsz), (6, 0x2000), (11, 24), (1, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        put(&mut h, 0x1000 + 16 * i, &tag.to_le_bytes());
+        put(&mut h, 0x1000 + 16 * i + 8, &value.to_le_bytes());
+    }
+    h.resize(0x2000, 0);
+    h
+}
+
+/// A hostile release: eight wheels whose one binary makes its reader hold a 16 MB string
+/// table, audited with `--jobs 16`. Member reads take their bytes from the run's budget, so
+/// the run stays under 100 MB peak RSS however many run at once (eight at once would hold
+/// 128 MB), and every wheel is still audited.
+#[test]
+fn hostile_members_stay_within_the_memory_budget_at_any_jobs() {
+    const TOTAL: u64 = 24 << 20;
+    let dir = support::scratch_dir("remote-rss");
+    let head = elf_with_a_huge_string_table(TOTAL, (16 << 20) - 0x4000);
+    let mut routes = HashMap::new();
+    let mut files = Vec::new();
+    for i in 0..8 {
+        let name = format!("bomb-0.1-cp39-abi3-manylinux_2_{}_x86_64.whl", 17 + i);
+        let wheel = support::rss::padded_wheel(&dir, &name, "bomb/_s.abi3.so", &head, TOTAL)
+            .unwrap_or_else(|skip| panic!("cannot build the hostile wheel: {skip}"));
+        let data = std::fs::read(&wheel).expect("read the hostile wheel");
+        files.push((
+            name.clone(),
+            format!("/files/{name}"),
+            sha256(&data),
+            None,
+        ));
+        routes.insert(format!("/files/{name}"), Route::file(data));
+    }
+    routes.insert(
+        "/simple/bomb/".to_owned(),
+        Route::json(index_page("bomb", &files)),
+    );
+    let server = Server::start(routes);
+    let index = server.url("/simple/");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--jobs",
+        "16",
+        "--index-url",
+        &index,
+        "pypi:bomb==0.1",
+    ]);
+    for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        cmd.env_remove(var);
+    }
+    let (rss, code, stdout) = support::rss::peak_rss_kib(&cmd)
+        .unwrap_or_else(|skip| panic!("cannot measure the peak RSS: {skip}"));
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}"));
+    eprintln!("peak RSS {rss} KiB, exit {code}");
+    assert!(code == 0 || code == 1 || code == 2, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 8, "{json:#}");
+    for input in inputs {
+        assert_eq!(input["remote"]["ranged"], true, "{input:#}");
+        assert_eq!(
+            input["binaries"].as_array().map(Vec::len),
+            Some(1),
+            "{input:#}"
+        );
+    }
+    assert!(rss < 100 * 1024, "peak RSS {rss} KiB, over 100 MB");
+}

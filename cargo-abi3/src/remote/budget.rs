@@ -15,7 +15,9 @@
 //! files, which are only kept to save a request, are then not kept.
 //!
 //! So the bytes held at once are at most `MEMBER_BUDGET + TAIL_BUDGET` plus one first request
-//! ([`super::source::TAIL`]) per wheel being read, whatever `--jobs` is.
+//! ([`super::source::TAIL`]) per wheel being read, whatever `--jobs` is; and members over
+//! [`HEAVY_MEMBER`] are read on one thread, so the allocator keeps at most one hostile
+//! member's worth of freed memory ([`heavy_pool`]).
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
@@ -24,6 +26,35 @@ use std::sync::{Condvar, Mutex, PoisonError};
 pub const MEMBER_BUDGET: u64 = 48 << 20;
 /// Bytes of zip directories (beyond each wheel's first request) all wheels may hold at once.
 pub const TAIL_BUDGET: u64 = 16 << 20;
+
+/// Members larger than this (declared, inflated) are read on the one [`heavy_pool`] thread.
+pub const HEAVY_MEMBER: u64 = 1 << 20;
+/// Most parallel fetches (`--jobs` above this is lowered to it).
+pub const MAX_JOBS: usize = 16;
+
+/// The one thread members over [`HEAVY_MEMBER`] are read on.
+///
+/// The budget bounds the bytes held at once, but not what the allocator keeps: glibc raises
+/// its mmap threshold to the largest block freed, after which big blocks come from the
+/// thread's arena and stay there when freed, so every thread that once read a hostile
+/// member would keep up to [`crate::binary::MAX_HELD`] (measured: eight 16 MB reads on
+/// sixteen threads peaked at 137 MB). Reading large members on one thread keeps that to one
+/// arena: at most `MAX_HELD` + one window, plus [`MAX_JOBS`] light reads of at most
+/// `HEAVY_MEMBER` and a window each.
+pub fn heavy_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|_| "cargo-abi3-heavy-read".to_owned())
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
 
 /// A weighted semaphore over bytes.
 #[derive(Debug)]

@@ -141,10 +141,12 @@ pub struct Remote {
 
 impl Remote {
     pub fn new(options: RemoteOptions) -> Remote {
+        let mut options = options;
+        options.jobs = options.jobs.clamp(1, budget::MAX_JOBS);
         let mut http = options.http.clone();
-        http.connections = options.jobs.max(1);
+        http.connections = options.jobs;
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.jobs.max(1))
+            .num_threads(options.jobs)
             .thread_name(|i| format!("cargo-abi3-fetch-{i}"))
             .build()
             .ok();
@@ -374,9 +376,16 @@ impl Remote {
                     members
                         .into_iter()
                         .map(|member| {
-                            let _permit = budget::Budget::members()
-                                .acquire(member.size.min(crate::binary::MAX_HELD));
-                            let loaded = load::load_member(archive, &member);
+                            let mut read = || {
+                                let _permit = budget::Budget::members()
+                                    .acquire(member.size.min(crate::binary::MAX_HELD));
+                                load::load_member(archive, &member)
+                            };
+                            let loaded = if member.size > budget::HEAVY_MEMBER {
+                                budget::heavy_pool(read)
+                            } else {
+                                read()
+                            };
                             (member, loaded)
                         })
                         .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
@@ -413,15 +422,22 @@ impl Remote {
                             members
                                 .into_par_iter()
                                 .map(|member| {
-                                    // The most this read can hold: see [`budget`].
-                                    let _permit = budget::Budget::members().acquire(
-                                        member.size.min(crate::binary::MAX_HELD)
-                                            + source::MAX_WINDOW
-                                            + 2 * file.tail_len(),
-                                    );
-                                    let loaded = open().and_then(|mut archive| {
-                                        load::load_member(&mut archive, &member)
-                                    });
+                                    let read = || {
+                                        // The most this read can hold: see [`budget`].
+                                        let _permit = budget::Budget::members().acquire(
+                                            member.size.min(crate::binary::MAX_HELD)
+                                                + source::MAX_WINDOW
+                                                + 2 * file.tail_len(),
+                                        );
+                                        open().and_then(|mut archive| {
+                                            load::load_member(&mut archive, &member)
+                                        })
+                                    };
+                                    let loaded = if member.size > budget::HEAVY_MEMBER {
+                                        budget::heavy_pool(read)
+                                    } else {
+                                        read()
+                                    };
                                     (member, loaded)
                                 })
                                 .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
