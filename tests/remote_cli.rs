@@ -282,6 +282,42 @@ fn range_reads_fetch_only_what_the_readers_need() {
     );
 }
 
+/// A wheel the index says is small (the real procmaps wheel, 211 kB, with its `size` on the
+/// page) is fetched in one range request: its members' first windows would fetch nearly all
+/// of it anyway. Same findings; the whole file arrived in one range, so its hash is checked.
+#[test]
+fn a_small_wheel_is_fetched_in_one_request() {
+    let wheel = real_wheel();
+    let page = serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "name": "procmaps",
+        "files": [{
+            "filename": REAL,
+            "url": format!("/files/{REAL}"),
+            "hashes": {"sha256": sha256(&wheel)},
+            "size": wheel.len(),
+        }],
+    });
+    let mut routes = HashMap::new();
+    routes.insert("/simple/procmaps/".to_owned(), Route::json(page.to_string()));
+    routes.insert(format!("/files/{REAL}"), Route::file(wheel.clone()));
+    let server = Server::start(routes);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    assert_eq!(remote["requests"], 1, "{json:#}");
+    assert_eq!(remote["fetched"], wheel.len() as u64, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let files: Vec<_> = log.iter().filter(|l| l.path.starts_with("/files/")).collect();
+    assert_eq!(files.len(), 1, "{log:#?}");
+    assert_eq!(files[0].status, 206, "{log:#?}");
+}
+
 /// A server that answers the first range (the end of the file) and then the whole file to
 /// every later range request: the wheel is downloaded once, checked against the index's
 /// sha256, and audited with the same verdict; the report says it was not read by ranges. With

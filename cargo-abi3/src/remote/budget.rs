@@ -16,8 +16,8 @@
 //!
 //! So the bytes held at once are at most `MEMBER_BUDGET + TAIL_BUDGET` plus one first request
 //! ([`super::source::TAIL`]) per wheel being read, whatever `--jobs` is; and members over
-//! [`HEAVY_MEMBER`] are read on one thread, so the allocator keeps at most one hostile
-//! member's worth of freed memory ([`heavy_pool`]).
+//! [`HEAVY_MEMBER`] are read on two threads, so the allocator keeps at most two hostile
+//! members' worth of freed memory ([`heavy_pool`]).
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
@@ -32,21 +32,25 @@ pub const HEAVY_MEMBER: u64 = 1 << 20;
 /// Most parallel fetches (`--jobs` above this is lowered to it).
 pub const MAX_JOBS: usize = 16;
 
-/// The one thread members over [`HEAVY_MEMBER`] are read on.
+/// Threads members over [`HEAVY_MEMBER`] are read on: as many as local reads run on
+/// ([`crate::audit::MAX_PARALLEL_READS`]).
+pub const HEAVY_READS: usize = crate::audit::MAX_PARALLEL_READS;
+
+/// The [`HEAVY_READS`] threads members over [`HEAVY_MEMBER`] are read on.
 ///
 /// The budget bounds the bytes held at once, but not what the allocator keeps: glibc raises
 /// its mmap threshold to the largest block freed, after which big blocks come from the
 /// thread's arena and stay there when freed, so every thread that once read a hostile
 /// member would keep up to [`crate::binary::MAX_HELD`] (measured: eight 16 MB reads on
-/// sixteen threads peaked at 137 MB). Reading large members on one thread keeps that to one
-/// arena: at most `MAX_HELD` + one window, plus [`MAX_JOBS`] light reads of at most
-/// `HEAVY_MEMBER` and a window each.
+/// sixteen threads peaked at 137 MB). Reading large members on two threads keeps that to
+/// two arenas, as for local reads; light reads (at most `HEAVY_MEMBER` and a window each)
+/// run on the [`MAX_JOBS`] fetch threads.
 pub fn heavy_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .thread_name(|_| "cargo-abi3-heavy-read".to_owned())
+            .num_threads(HEAVY_READS)
+            .thread_name(|i| format!("cargo-abi3-heavy-read-{i}"))
             .build()
             .ok()
     });
