@@ -146,13 +146,18 @@ def main(specs):
                 k[0] += w["remote"]["fetched"]
                 k[1] += f
                 k[2] += w["remote"]["size"] or 0
-            # abi3audit fetches each wheel whole, one after the other, then audits it. Its
-            # NAME==VER mode reads PyPI's legacy JSON API, whose URLs this machine's mirror
-            # makes relative (abi3audit then fails: MissingSchema), so its end-to-end time is
-            # measured as a sequential whole download of the same URLs + abi3audit on the files.
+            # abi3audit NAME==VER reads PyPI's legacy JSON API (https://pypi.org/pypi/NAME/json),
+            # then fetches each wheel whole, one after the other, over one keep-alive
+            # `requests` session, and audits it. On this machine's mirror the legacy API gives
+            # relative URLs (abi3audit then fails: MissingSchema), so its end-to-end time is
+            # measured as the same requests made the same way: one curl process (one
+            # connection per host, reused) fetching the JSON and then every wheel in turn,
+            # plus abi3audit on the downloaded files.
             start = time.monotonic()
+            cmd = ["curl", "-sf", "-o", os.devnull, f"https://pypi.org/pypi/{name}/json"]
             for url in urls:
-                subprocess.run(["curl", "-sfo", os.devnull, url])
+                cmd += ["-o", os.devnull, url]
+            subprocess.run(cmd)
             seq_dl = time.monotonic() - start
             files = [os.path.join(tmp, u.rsplit("/", 1)[1]) for u in urls]
             a3_local, a3 = timed([ABI3AUDIT, *files])
