@@ -299,7 +299,10 @@ fn a_small_wheel_is_fetched_in_one_request() {
         }],
     });
     let mut routes = HashMap::new();
-    routes.insert("/simple/procmaps/".to_owned(), Route::json(page.to_string()));
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::json(page.to_string()),
+    );
     routes.insert(format!("/files/{REAL}"), Route::file(wheel.clone()));
     let server = Server::start(routes);
     let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
@@ -313,7 +316,10 @@ fn a_small_wheel_is_fetched_in_one_request() {
         "{json:#}"
     );
     let log = server.log();
-    let files: Vec<_> = log.iter().filter(|l| l.path.starts_with("/files/")).collect();
+    let files: Vec<_> = log
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .collect();
     assert_eq!(files.len(), 1, "{log:#?}");
     assert_eq!(files[0].status, 206, "{log:#?}");
 }
@@ -756,9 +762,15 @@ fn elf_with_a_huge_string_table(total: u64, strsz: u64) -> Vec<u8> {
     put(&mut h, 152, &0x100u64.to_le_bytes());
     put(&mut h, 160, &0x100u64.to_le_bytes());
     // DT_STRTAB, DT_STRSZ, DT_SYMTAB, DT_SYMENT, DT_NEEDED, DT_NULL.
-    for (i, (tag, value)) in [(5u64, 0x2000u64), (10, strsz), (6, 0x2000), (11, 24), (1, 1)]
-        .into_iter()
-        .enumerate()
+    for (i, (tag, value)) in [
+        (5u64, 0x2000u64),
+        (10, strsz),
+        (6, 0x2000),
+        (11, 24),
+        (1, 1),
+    ]
+    .into_iter()
+    .enumerate()
     {
         put(&mut h, 0x1000 + 16 * i, &tag.to_le_bytes());
         put(&mut h, 0x1000 + 16 * i + 8, &value.to_le_bytes());
@@ -783,12 +795,7 @@ fn hostile_members_stay_within_the_memory_budget_at_any_jobs() {
         let wheel = support::rss::padded_wheel(&dir, &name, "bomb/_s.abi3.so", &head, TOTAL)
             .unwrap_or_else(|skip| panic!("cannot build the hostile wheel: {skip}"));
         let data = std::fs::read(&wheel).expect("read the hostile wheel");
-        files.push((
-            name.clone(),
-            format!("/files/{name}"),
-            sha256(&data),
-            None,
-        ));
+        files.push((name.clone(), format!("/files/{name}"), sha256(&data), None));
         routes.insert(format!("/files/{name}"), Route::file(data));
     }
     routes.insert(
@@ -808,7 +815,14 @@ fn hostile_members_stay_within_the_memory_budget_at_any_jobs() {
         &index,
         "pypi:bomb==0.1",
     ]);
-    for var in ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
         cmd.env_remove(var);
     }
     let (rss, code, stdout) = support::rss::peak_rss_kib(&cmd)
