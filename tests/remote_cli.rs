@@ -780,7 +780,7 @@ fn elf_with_a_huge_string_table(total: u64, strsz: u64) -> Vec<u8> {
 }
 
 /// A hostile release: eight wheels whose one binary makes its reader hold a 16 MB string
-/// table, audited with `--jobs 16`. Member reads take their bytes from the run's budget, so
+/// table, audited with `--jobs 16` (lowered to the most, 8). Member reads take their bytes from the run's budget, so
 /// the run stays under 100 MB peak RSS however many run at once (eight at once would hold
 /// 128 MB), and every wheel is still audited.
 #[test]

@@ -15,9 +15,9 @@
 //! files, which are only kept to save a request, are then not kept.
 //!
 //! So the bytes held at once are at most `MEMBER_BUDGET + TAIL_BUDGET` plus one first request
-//! ([`super::source::TAIL`]) per wheel being read, whatever `--jobs` is; and members over
-//! [`HEAVY_MEMBER`] are read on two threads, so the allocator keeps at most two hostile
-//! members' worth of freed memory ([`heavy_pool`]).
+//! (at most [`super::source::SMALL_FILE`]) per wheel being opened, whatever `--jobs` is; and
+//! members are read on two threads, so the allocator keeps at most two hostile members'
+//! worth of freed memory ([`read_pool`]).
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
@@ -27,30 +27,29 @@ pub const MEMBER_BUDGET: u64 = 48 << 20;
 /// Bytes of zip directories (beyond each wheel's first request) all wheels may hold at once.
 pub const TAIL_BUDGET: u64 = 16 << 20;
 
-/// Members larger than this (declared, inflated) are read on the one [`heavy_pool`] thread.
-pub const HEAVY_MEMBER: u64 = 1 << 20;
 /// Most parallel fetches (`--jobs` above this is lowered to it).
-pub const MAX_JOBS: usize = 16;
+pub const MAX_JOBS: usize = 8;
+/// Threads members are read on: as many as local reads run on
+/// ([`crate::audit::MAX_PARALLEL_READS`]), whatever `--jobs` is.
+pub const READS: usize = crate::audit::MAX_PARALLEL_READS;
 
-/// Threads members over [`HEAVY_MEMBER`] are read on: as many as local reads run on
-/// ([`crate::audit::MAX_PARALLEL_READS`]).
-pub const HEAVY_READS: usize = crate::audit::MAX_PARALLEL_READS;
-
-/// The [`HEAVY_READS`] threads members over [`HEAVY_MEMBER`] are read on.
+/// Runs a member read on one of the [`READS`] threads members are read on.
 ///
 /// The budget bounds the bytes held at once, but not what the allocator keeps: glibc raises
 /// its mmap threshold to the largest block freed, after which big blocks come from the
-/// thread's arena and stay there when freed, so every thread that once read a hostile
-/// member would keep up to [`crate::binary::MAX_HELD`] (measured: eight 16 MB reads on
-/// sixteen threads peaked at 137 MB). Reading large members on two threads keeps that to
-/// two arenas, as for local reads; light reads (at most `HEAVY_MEMBER` and a window each)
-/// run on the [`MAX_JOBS`] fetch threads.
-pub fn heavy_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+/// thread's arena and stay there when freed, so every thread that once read a large member
+/// keeps about that much (measured: eight hostile 16 MB reads on sixteen threads peaked at
+/// 137 MB; the eleven releases of the 2022 set peaked at 78, 101 and 119 MB at 2, 6 and 12
+/// reading threads). Reading members on two threads keeps that to two arenas, as for local
+/// reads; the `--jobs` fetch threads open wheels (the first request and the directory) and
+/// wait for their members' reads. Small wheels (fetched whole in their first request) are
+/// then read from memory, and large members are bandwidth-bound anyway.
+pub fn read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(HEAVY_READS)
-            .thread_name(|i| format!("cargo-abi3-heavy-read-{i}"))
+            .num_threads(READS)
+            .thread_name(|i| format!("cargo-abi3-member-read-{i}"))
             .build()
             .ok()
     });

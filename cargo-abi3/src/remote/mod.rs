@@ -92,7 +92,7 @@ impl Default for RemoteOptions {
         RemoteOptions {
             index_url: DEFAULT_INDEX.to_owned(),
             all_wheels: false,
-            jobs: 6,
+            jobs: 8,
             max_index_bytes: 64 * 1024 * 1024,
             max_index_files: 200_000,
             http: http::HttpOptions::default(),
@@ -376,16 +376,12 @@ impl Remote {
                     members
                         .into_iter()
                         .map(|member| {
-                            let mut read = || {
+                            let read = || {
                                 let _permit = budget::Budget::members()
                                     .acquire(member.size.min(crate::binary::MAX_HELD));
                                 load::load_member(archive, &member)
                             };
-                            let loaded = if member.size > budget::HEAVY_MEMBER {
-                                budget::heavy_pool(read)
-                            } else {
-                                read()
-                            };
+                            let loaded = budget::read_pool(read);
                             (member, loaded)
                         })
                         .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
@@ -433,11 +429,7 @@ impl Remote {
                                             load::load_member(&mut archive, &member)
                                         })
                                     };
-                                    let loaded = if member.size > budget::HEAVY_MEMBER {
-                                        budget::heavy_pool(read)
-                                    } else {
-                                        read()
-                                    };
+                                    let loaded = budget::read_pool(read);
                                     (member, loaded)
                                 })
                                 .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
