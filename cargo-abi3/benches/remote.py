@@ -6,10 +6,11 @@ For each project release:
 - downloads the same wheels whole with `pip download --no-deps URL…` (wall time), then
   computes the *floor* of each wheel: the zip directory (central directory + end records)
   plus, per binary member, its local header and the compressed bytes up to the last byte the
-  streaming readers need. "Needed" is where the local audit of the same wheel stopped
-  inflating the member (`CARGO_ABI3_READ_STATS=2`, 64 KiB output granularity); the
-  compressed prefix that produces it is found by inflating in 1 KiB steps (deflate cannot
-  be entered mid-stream, so everything before it counts);
+  streaming readers need. "Needed" is, exactly, the end of the last byte the readers held
+  or the declaration scan asked for in the local audit of the same wheel
+  (`CARGO_ABI3_READ_STATS=2`, `needed: N`); the compressed bytes are the shortest prefix of
+  the member's deflate stream whose inflation reaches byte N (found by bisection, to the
+  byte; deflate cannot be entered mid-stream, so everything before it counts);
 - runs `abi3audit NAME==VER` (wall time), from a virtualenv given by ABI3AUDIT.
 
 Usage: remote.py [NAME==VER ...]   (env: CARGO_ABI3, ABI3AUDIT, PIP)
@@ -53,22 +54,33 @@ def directory_bytes(path):
 
 
 def needed_compressed(path, info, inflated_needed):
-    """Local header + compressed bytes whose inflation reaches `inflated_needed` bytes."""
+    """Local header + the shortest compressed prefix whose inflation reaches `inflated_needed`."""
     with open(path, "rb") as f:
         f.seek(info.header_offset)
         head = f.read(30)
         name_len, extra_len = struct.unpack("<HH", head[26:30])
         start = info.header_offset + 30 + name_len + extra_len
+        header = start - info.header_offset
         if info.compress_type == zipfile.ZIP_STORED:
-            return (start - info.header_offset) + min(inflated_needed, info.compress_size)
+            return header + min(inflated_needed, info.compress_size)
         f.seek(start)
-        d = zlib.decompressobj(-15)
-        consumed = out = 0
-        while consumed < info.compress_size and out < inflated_needed:
-            chunk = f.read(min(1024, info.compress_size - consumed))
-            consumed += len(chunk)
-            out += len(d.decompress(chunk))
-        return (start - info.header_offset) + consumed
+        data = f.read(info.compress_size)
+
+    def out_len(k):
+        return len(zlib.decompressobj(-15).decompress(data[:k]))
+
+    if inflated_needed <= 0:
+        return header
+    lo, hi = 0, len(data)
+    if out_len(hi) < inflated_needed:
+        return header + hi
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if out_len(mid) >= inflated_needed:
+            hi = mid
+        else:
+            lo = mid + 1
+    return header + lo
 
 
 def floor_of(path):
@@ -78,10 +90,10 @@ def floor_of(path):
     streamed = {}
     for line in proc.stderr.splitlines():
         parts = line.split("\t")
-        if len(parts) == 3 and "streamed:" in parts[2]:
-            m = re.search(r"streamed: (\d+)", parts[2])
+        if len(parts) == 3 and "needed:" in parts[2]:
+            m = re.search(r"needed: (\d+)", parts[2])
             passes = int(re.search(r"passes: (\d+)", parts[2]).group(1))
-            # Over several passes, the last pass's extent is not printed: count the member whole.
+            # Over several passes, every pass streamed from the start: count the member whole.
             streamed[parts[0]] = int(m.group(1)) if passes == 1 else int(parts[1])
     total = directory_bytes(path)
     with zipfile.ZipFile(path) as z:
@@ -134,13 +146,18 @@ def main(specs):
                 k[0] += w["remote"]["fetched"]
                 k[1] += f
                 k[2] += w["remote"]["size"] or 0
-            # abi3audit fetches each wheel whole, one after the other, then audits it. Its
-            # NAME==VER mode reads PyPI's legacy JSON API, whose URLs this machine's mirror
-            # makes relative (abi3audit then fails: MissingSchema), so its end-to-end time is
-            # measured as a sequential whole download of the same URLs + abi3audit on the files.
+            # abi3audit NAME==VER reads PyPI's legacy JSON API (https://pypi.org/pypi/NAME/json),
+            # then fetches each wheel whole, one after the other, over one keep-alive
+            # `requests` session, and audits it. On this machine's mirror the legacy API gives
+            # relative URLs (abi3audit then fails: MissingSchema), so its end-to-end time is
+            # measured as the same requests made the same way: one curl process (one
+            # connection per host, reused) fetching the JSON and then every wheel in turn,
+            # plus abi3audit on the downloaded files.
             start = time.monotonic()
+            cmd = ["curl", "-sf", "-o", os.devnull, f"https://pypi.org/pypi/{name}/json"]
             for url in urls:
-                subprocess.run(["curl", "-sfo", os.devnull, url])
+                cmd += ["-o", os.devnull, url]
+            subprocess.run(cmd)
             seq_dl = time.monotonic() - start
             files = [os.path.join(tmp, u.rsplit("/", 1)[1]) for u in urls]
             a3_local, a3 = timed([ABI3AUDIT, *files])

@@ -64,6 +64,14 @@ fn sha256(data: &[u8]) -> String {
 /// A server with `/simple/procmaps/` listing 0.5.0 (served at `/files/`), an sdist, a
 /// pre-release and a yanked 0.7.0 (the same bytes), and the file routes.
 fn procmaps_server(ranges: Ranges, sha_override: Option<&str>) -> (Server, Vec<u8>) {
+    procmaps_server_with(&|data| Route::File { data, ranges }, sha_override)
+}
+
+/// [`procmaps_server`] with the wheels served by `file`.
+fn procmaps_server_with(
+    file: &dyn Fn(std::sync::Arc<Vec<u8>>) -> Route,
+    sha_override: Option<&str>,
+) -> (Server, Vec<u8>) {
     let wheel = padded_wheel();
     let sha = sha_override.map_or_else(|| sha256(&wheel), str::to_owned);
     let yanked_name = "procmaps-0.7.0-cp36-abi3-manylinux2010_x86_64.whl";
@@ -102,10 +110,7 @@ fn procmaps_server(ranges: Ranges, sha_override: Option<&str>) -> (Server, Vec<u
     for name in [REAL, yanked_name] {
         routes.insert(
             format!("/files/{name}"),
-            Route::File {
-                data: std::sync::Arc::new(wheel.clone()),
-                ranges,
-            },
+            file(std::sync::Arc::new(wheel.clone())),
         );
     }
     (Server::start(routes), wheel)
@@ -267,6 +272,100 @@ fn range_reads_fetch_only_what_the_readers_need() {
         findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
         "{json:#}"
     );
+}
+
+/// A wheel the index says is small (the real procmaps wheel, 211 kB, with its `size` on the
+/// page) is fetched in one range request: its members' first windows would fetch nearly all
+/// of it anyway. Same findings; the whole file arrived in one range, so its hash is checked.
+#[test]
+fn a_small_wheel_is_fetched_in_one_request() {
+    let wheel = real_wheel();
+    let page = serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "name": "procmaps",
+        "files": [{
+            "filename": REAL,
+            "url": format!("/files/{REAL}"),
+            "hashes": {"sha256": sha256(&wheel)},
+            "size": wheel.len(),
+        }],
+    });
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::json(page.to_string()),
+    );
+    routes.insert(format!("/files/{REAL}"), Route::file(wheel.clone()));
+    let server = Server::start(routes);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    assert_eq!(remote["requests"], 1, "{json:#}");
+    assert_eq!(remote["fetched"], wheel.len() as u64, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let files: Vec<_> = log
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .collect();
+    assert_eq!(files.len(), 1, "{log:#?}");
+    assert_eq!(files[0].status, 206, "{log:#?}");
+}
+
+/// A server that answers the first range (the end of the file) and then the whole file to
+/// every later range request: the wheel is downloaded once, checked against the index's
+/// sha256, and audited with the same verdict; the report says it was not read by ranges. With
+/// a wrong hash in the index, an error naming the URL.
+#[test]
+fn a_server_that_stops_honouring_range_mid_stream_falls_back_to_a_whole_download() {
+    let switch = |data: std::sync::Arc<Vec<u8>>| Route::Switch {
+        times: 1,
+        first: Box::new(Route::File {
+            data: std::sync::Arc::clone(&data),
+            ranges: Ranges::Honour,
+        }),
+        then: Box::new(Route::File {
+            data,
+            ranges: Ranges::Ignore,
+        }),
+        seen: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+    };
+    let (server, wheel) = procmaps_server_with(&switch, None);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], false, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert!(fetched >= wheel.len() as u64, "{json:#}");
+    assert_eq!(
+        findings(&json)
+            .iter()
+            .filter(|(code, _)| code == "unreadable-input")
+            .count(),
+        0,
+        "{json:#}"
+    );
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let whole = log
+        .iter()
+        .filter(|l| l.path.starts_with("/files/") && l.status == 200)
+        .count();
+    assert_eq!(whole, 1, "downloaded once: {log:#?}");
+
+    let (server, _) = procmaps_server_with(&switch, Some(&"ab".repeat(32)));
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 2, "{json:#}");
+    let text = messages(&json);
+    assert!(text.contains("sha256"), "{text}");
+    assert!(text.contains(&server.url("/files/")), "{text}");
 }
 
 /// A server that answers ranges with the whole file: downloaded once, hash-checked, same
@@ -621,4 +720,119 @@ fn smoke_real_index() {
             .unwrap_or_default()
             .starts_with("https://")
     );
+}
+
+fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
+    if buf.len() < at + bytes.len() {
+        buf.resize(at + bytes.len(), 0);
+    }
+    buf[at..at + bytes.len()].copy_from_slice(bytes);
+}
+
+/// An x86_64 ELF shared object of `total` bytes whose `PT_DYNAMIC` names a string table of
+/// `strsz` bytes (just under the reader's 16 MiB limit): its reader holds all of it.
+fn elf_with_a_huge_string_table(total: u64, strsz: u64) -> Vec<u8> {
+    let mut h = Vec::new();
+    put(&mut h, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut h, 0x10, &3u16.to_le_bytes()); // ET_DYN
+    put(&mut h, 0x12, &62u16.to_le_bytes()); // EM_X86_64
+    put(&mut h, 0x14, &1u32.to_le_bytes());
+    put(&mut h, 0x20, &64u64.to_le_bytes()); // e_phoff
+    put(&mut h, 0x34, &64u16.to_le_bytes());
+    put(&mut h, 0x36, &56u16.to_le_bytes());
+    put(&mut h, 0x38, &2u16.to_le_bytes()); // e_phnum
+    put(&mut h, 0x3a, &64u16.to_le_bytes());
+    // PT_LOAD, R: the whole file.
+    put(&mut h, 64, &1u32.to_le_bytes());
+    put(&mut h, 68, &4u32.to_le_bytes());
+    put(&mut h, 64 + 32, &total.to_le_bytes());
+    put(&mut h, 64 + 40, &total.to_le_bytes());
+    // PT_DYNAMIC at 0x1000, 0x100 bytes.
+    put(&mut h, 120, &2u32.to_le_bytes());
+    put(&mut h, 124, &6u32.to_le_bytes());
+    put(&mut h, 128, &0x1000u64.to_le_bytes());
+    put(&mut h, 136, &0x1000u64.to_le_bytes());
+    put(&mut h, 152, &0x100u64.to_le_bytes());
+    put(&mut h, 160, &0x100u64.to_le_bytes());
+    // DT_STRTAB, DT_STRSZ, DT_SYMTAB, DT_SYMENT, DT_NEEDED, DT_NULL.
+    for (i, (tag, value)) in [
+        (5u64, 0x2000u64),
+        (10, strsz),
+        (6, 0x2000),
+        (11, 24),
+        (1, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        put(&mut h, 0x1000 + 16 * i, &tag.to_le_bytes());
+        put(&mut h, 0x1000 + 16 * i + 8, &value.to_le_bytes());
+    }
+    h.resize(0x2000, 0);
+    h
+}
+
+/// A hostile release: eight wheels whose one binary makes its reader hold a 16 MB string
+/// table, audited with `--jobs 16` (lowered to the most, 8). Member reads take their bytes from the run's budget, so
+/// the run stays under 100 MB peak RSS however many run at once (eight at once would hold
+/// 128 MB), and every wheel is still audited.
+#[test]
+fn hostile_members_stay_within_the_memory_budget_at_any_jobs() {
+    const TOTAL: u64 = 24 << 20;
+    let dir = support::scratch_dir("remote-rss");
+    let head = elf_with_a_huge_string_table(TOTAL, (16 << 20) - 0x4000);
+    let mut routes = HashMap::new();
+    let mut files = Vec::new();
+    for i in 0..8 {
+        let name = format!("bomb-0.1-cp39-abi3-manylinux_2_{}_x86_64.whl", 17 + i);
+        let wheel = support::rss::padded_wheel(&dir, &name, "bomb/_s.abi3.so", &head, TOTAL)
+            .unwrap_or_else(|skip| panic!("cannot build the hostile wheel: {skip}"));
+        let data = std::fs::read(&wheel).expect("read the hostile wheel");
+        files.push((name.clone(), format!("/files/{name}"), sha256(&data), None));
+        routes.insert(format!("/files/{name}"), Route::file(data));
+    }
+    routes.insert(
+        "/simple/bomb/".to_owned(),
+        Route::json(index_page("bomb", &files)),
+    );
+    let server = Server::start(routes);
+    let index = server.url("/simple/");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args([
+        "audit",
+        "--format",
+        "json",
+        "--jobs",
+        "16",
+        "--index-url",
+        &index,
+        "pypi:bomb==0.1",
+    ]);
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let (rss, code, stdout) = support::rss::peak_rss_kib(&cmd)
+        .unwrap_or_else(|skip| panic!("cannot measure the peak RSS: {skip}"));
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}"));
+    eprintln!("peak RSS {rss} KiB, exit {code}");
+    assert!(code == 0 || code == 1 || code == 2, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 8, "{json:#}");
+    for input in inputs {
+        assert_eq!(input["remote"]["ranged"], true, "{input:#}");
+        assert_eq!(
+            input["binaries"].as_array().map(Vec::len),
+            Some(1),
+            "{input:#}"
+        );
+    }
+    assert!(rss < 100 * 1024, "peak RSS {rss} KiB, over 100 MB");
 }

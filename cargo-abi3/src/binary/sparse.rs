@@ -65,6 +65,15 @@ impl<'d> Sparse<'d> {
         self.chunks.iter().map(|(_, c)| c.len() as u64).sum()
     }
 
+    /// The end of the last byte held (0 when nothing is).
+    pub fn held_end(&self) -> u64 {
+        self.chunks
+            .iter()
+            .map(|(start, c)| start.saturating_add(c.len() as u64))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The whole file as a view.
     pub fn view(&self) -> View<'_> {
         View {
@@ -747,6 +756,10 @@ pub struct Stats {
     pub runs: u32,
     /// The member was read in full after [`MAX_PASSES`] sparse passes.
     pub fallback: bool,
+    /// In the last pass, the end of the last byte the readers held or the declaration scan
+    /// asked for: where a stream that knew the answer could have stopped (the floor of a
+    /// remote read; `streamed` is rounded up to the stream's chunks).
+    pub needed: u64,
 }
 
 /// Sparse passes before a full read.
@@ -888,6 +901,7 @@ pub fn read_streamed_with<E>(
         }
         if let Some(result) = result {
             stats.held = sparse.held();
+            stats.needed = sparse.held_end().max(scan_to.min(pos));
             return Ok((result, stats));
         }
         if full {

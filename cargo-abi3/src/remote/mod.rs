@@ -19,6 +19,7 @@
     clippy::panic
 )]
 
+pub mod budget;
 pub mod http;
 pub mod index;
 pub mod source;
@@ -98,7 +99,7 @@ impl Default for RemoteOptions {
         RemoteOptions {
             index_url: DEFAULT_INDEX.to_owned(),
             all_wheels: false,
-            jobs: 6,
+            jobs: 8,
             max_index_bytes: 64 * 1024 * 1024,
             max_index_files: 200_000,
             http: http::HttpOptions::default(),
@@ -131,10 +132,12 @@ pub struct Remote {
 
 impl Remote {
     pub fn new(options: RemoteOptions) -> Remote {
+        let mut options = options;
+        options.jobs = options.jobs.clamp(1, budget::MAX_JOBS);
         let mut http = options.http.clone();
-        http.connections = options.jobs.max(1);
+        http.connections = options.jobs;
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(options.jobs.max(1))
+            .num_threads(options.jobs)
             .thread_name(|i| format!("cargo-abi3-fetch-{i}"))
             .build()
             .ok();
@@ -360,12 +363,21 @@ impl Remote {
                     WheelArchive::from_source(path, source, limits)
                         .map_err(|e| Box::new(load::wheel_error(&format!("`{display}`"), &e)))
                 };
-                crate::audit::audit_wheel_with(
-                    display.clone(),
-                    &open,
-                    &crate::audit::load_serially,
-                    options,
-                )
+                let serially = |archive: &mut WheelArchive, members: Vec<Member>| {
+                    members
+                        .into_iter()
+                        .map(|member| {
+                            let read = || {
+                                let _permit = budget::Budget::members()
+                                    .acquire(member.size.min(crate::binary::MAX_HELD));
+                                load::load_member(archive, &member)
+                            };
+                            let loaded = budget::read_pool(read);
+                            (member, loaded)
+                        })
+                        .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
+                };
+                crate::audit::audit_wheel_with(display.clone(), &open, &serially, options)
             }
             Ok((source::Opened::Ranged(file), size)) => {
                 info.size = Some(size);
@@ -397,9 +409,18 @@ impl Remote {
                             members
                                 .into_par_iter()
                                 .map(|member| {
-                                    let loaded = open().and_then(|mut archive| {
-                                        load::load_member(&mut archive, &member)
-                                    });
+                                    let read = || {
+                                        // The most this read can hold: see [`budget`].
+                                        let _permit = budget::Budget::members().acquire(
+                                            member.size.min(crate::binary::MAX_HELD)
+                                                + source::MAX_WINDOW
+                                                + 2 * file.tail_len(),
+                                        );
+                                        open().and_then(|mut archive| {
+                                            load::load_member(&mut archive, &member)
+                                        })
+                                    };
+                                    let loaded = budget::read_pool(read);
                                     (member, loaded)
                                 })
                                 .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
@@ -408,6 +429,7 @@ impl Remote {
                     }
                 };
                 (info.fetched, info.requests) = file.fetched();
+                info.ranged = file.ranged();
                 report
             }
         };

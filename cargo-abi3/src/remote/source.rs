@@ -1,7 +1,7 @@
 //! A wheel on an HTTP server, read through `Range` requests as a `Read + Seek` source.
 //!
 //! [`RemoteFile::open`] fetches the end of the file (a suffix range, which also tells the
-//! size), then as much more as the zip directory needs; that tail is kept and shared by every
+//! size; all of it when the index says it is at most [`SMALL_FILE`]), then as much more as the zip directory needs; that tail is kept and shared by every
 //! [`RangeSource`] over the file, so the directory and the `.dist-info` files (written last by
 //! every wheel builder) are fetched once. Members are read sequentially from their local
 //! header by the streaming readers; a [`RangeSource`] fetches them in a forward-growing
@@ -18,16 +18,23 @@ use std::sync::{Arc, RwLock};
 use sha2::Digest as _;
 
 use super::RemoteError;
+use super::budget::{Budget, Permit};
 use super::http::Client;
 
 /// The first request: the last 64 KiB (the end record, usually the whole directory, and the
 /// `.dist-info` files before it).
 pub const TAIL: u64 = 64 * 1024;
+/// A file the index says is at most this large is fetched in its first request: its
+/// members' first windows ([`MIN_WINDOW`]) would fetch all but its first few kB anyway, and a
+/// second round trip costs more than those bytes (bcrypt 4.3.0: 28 wheels of 150–500 kB,
+/// each fetched whole but for its first 800 bytes, in 2–3 requests).
+pub const SMALL_FILE: u64 = 512 * 1024;
 /// The smallest and largest window of one ranged read of a member.
 pub const MIN_WINDOW: u64 = 256 * 1024;
 pub const MAX_WINDOW: u64 = 1024 * 1024;
-/// The zip directory (and the tail kept with it) may be at most this large.
-pub const MAX_TAIL: u64 = 64 * 1024 * 1024;
+/// The zip directory (and the tail kept with it) may be at most this large: the run's
+/// budget for directories ([`Budget::tails`]).
+pub const MAX_TAIL: u64 = super::budget::TAIL_BUDGET;
 /// The `.dist-info` files are added to the kept tail when they end at most this far before it.
 const METADATA_REACH: u64 = 1024 * 1024;
 
@@ -46,6 +53,15 @@ pub struct RemoteFile {
     requests: AtomicU64,
     /// Most bytes fetched from this file in all (members may be streamed more than once).
     budget: u64,
+    /// The index's sha256 and the most a whole download may be: used when the server stops
+    /// honouring `Range` after answering earlier ranges.
+    sha256: Option<String>,
+    max_size: u64,
+    /// The whole file, downloaded and hash-checked, once a range request was answered with
+    /// the whole body (200); every later read is served from it.
+    whole: std::sync::Mutex<Option<std::fs::File>>,
+    /// The tail's bytes beyond the first request, taken from the run's [`Budget::tails`].
+    tail_permit: std::sync::Mutex<Option<Permit<'static>>>,
 }
 
 #[derive(Debug, Default)]
@@ -64,7 +80,7 @@ pub enum Opened {
 }
 
 /// Parses `bytes a-b/total`.
-fn content_range(value: &str) -> Option<(u64, u64, u64)> {
+pub fn content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.trim().strip_prefix("bytes")?.trim_start();
     let (range, total) = rest.split_once('/')?;
     let (a, b) = range.split_once('-')?;
@@ -86,7 +102,11 @@ impl RemoteFile {
         sha256: Option<&str>,
         max_size: u64,
     ) -> Result<(Opened, u64), RemoteError> {
-        let range = format!("bytes=-{TAIL}");
+        let first = match expected_size {
+            Some(size) if (1..=SMALL_FILE).contains(&size) => size,
+            _ => TAIL,
+        };
+        let range = format!("bytes=-{first}");
         let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
         let mut attempt = 0;
         loop {
@@ -107,9 +127,9 @@ impl RemoteFile {
                     response.content_range
                 )));
             };
-            if b + 1 != total || total - a > TAIL {
+            if b + 1 != total || total - a > first {
                 return Err(bad(format!(
-                    "asked for the last {TAIL} bytes, got bytes {a}-{b} of {total}"
+                    "asked for the last {first} bytes, got bytes {a}-{b} of {total}"
                 )));
             }
             if let Some(expected) = expected_size
@@ -150,6 +170,10 @@ impl RemoteFile {
                 fetched: AtomicU64::new(want),
                 requests: AtomicU64::new(1),
                 budget: total.saturating_mul(3).saturating_add(4 * 1024 * 1024),
+                sha256: sha256.map(str::to_owned),
+                max_size,
+                whole: std::sync::Mutex::new(None),
+                tail_permit: std::sync::Mutex::new(None),
             };
             return Ok((Opened::Ranged(Arc::new(file)), total));
         }
@@ -169,6 +193,19 @@ impl RemoteFile {
             self.fetched.load(Ordering::Relaxed),
             self.requests.load(Ordering::Relaxed),
         )
+    }
+
+    /// `false` once the server stopped honouring `Range` and the file was downloaded whole.
+    pub fn ranged(&self) -> bool {
+        self.whole.lock().map(|w| w.is_none()).unwrap_or(false)
+    }
+
+    /// Bytes `[start, end)` of the whole download.
+    fn read_whole(file: &mut std::fs::File, start: u64, end: u64) -> io::Result<Vec<u8>> {
+        let mut data = vec![0u8; usize::try_from(end - start).map_err(io::Error::other)?];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut data)?;
+        Ok(data)
     }
 
     /// A new reader over the file, at offset 0.
@@ -214,13 +251,22 @@ impl RemoteFile {
             && start < tail_start
             && tail_start - start <= METADATA_REACH
         {
-            self.grow_tail_to(start)?;
+            self.grow_tail_to(start, true)?;
         }
         Ok(())
     }
 
-    /// Extends the kept tail down to `start`.
-    fn grow_tail_to(&self, start: u64) -> io::Result<()> {
+    /// Bytes of the kept tail (the zip directory and what was fetched with it).
+    pub fn tail_len(&self) -> u64 {
+        self.tail
+            .read()
+            .map(|t| t.data.len() as u64)
+            .unwrap_or(MAX_TAIL)
+    }
+
+    /// Extends the kept tail down to `start`. `optional`: only to save requests (the
+    /// `.dist-info` files), so not done when the run's [`Budget::tails`] has no room.
+    fn grow_tail_to(&self, start: u64, optional: bool) -> io::Result<()> {
         let old = Arc::clone(&*self.tail.read().map_err(poisoned)?);
         if start >= old.start {
             return Ok(());
@@ -231,6 +277,25 @@ impl RemoteFile {
                 self.url,
                 MAX_TAIL >> 20
             )));
+        }
+        let Some(permit) = Budget::tails().try_acquire(old.start - start) else {
+            if optional {
+                return Ok(());
+            }
+            return Err(io::Error::other(format!(
+                "the zip directory of {} needs {} more bytes, but the zip directories of the wheels read at once already hold {} of the {} MiB they may (run with fewer `--jobs`)",
+                self.url,
+                old.start - start,
+                Budget::tails().used(),
+                Budget::tails().cap() >> 20
+            )));
+        };
+        {
+            let mut held = self.tail_permit.lock().map_err(poisoned)?;
+            match held.as_mut() {
+                Some(held) => held.merge(permit),
+                None => *held = Some(permit),
+            }
         }
         let mut data = self.fetch(start, old.start)?;
         data.extend_from_slice(&old.data);
@@ -243,6 +308,9 @@ impl RemoteFile {
         let want = end.saturating_sub(start);
         if want == 0 {
             return Ok(Vec::new());
+        }
+        if let Some(file) = self.whole.lock().map_err(poisoned)?.as_mut() {
+            return Self::read_whole(file, start, end);
         }
         let fetched = self.fetched.load(Ordering::Relaxed);
         if fetched.saturating_add(want) > self.budget {
@@ -269,10 +337,31 @@ impl RemoteFile {
                 })
             };
             if response.status != 206 {
-                return Err(bad(format!(
-                    "the server answered a range request with status {} (it stopped honouring Range)",
-                    response.status
-                )));
+                // The server stopped honouring `Range` (a 200 carries the whole file): download
+                // it once, check it against the index's sha256, and read it locally from now on.
+                let mut whole = self.whole.lock().map_err(poisoned)?;
+                if whole.is_none() {
+                    let (file, size) = download(
+                        &self.url,
+                        response,
+                        Some(self.size),
+                        self.sha256.as_deref(),
+                        self.max_size,
+                    )
+                    .map_err(io::Error::other)?;
+                    self.fetched.fetch_add(size, Ordering::Relaxed);
+                    if size != self.size {
+                        return Err(bad(format!(
+                            "the server stopped honouring Range and sent {size} bytes, but the file was {} bytes",
+                            self.size
+                        )));
+                    }
+                    *whole = Some(file);
+                }
+                let file = whole
+                    .as_mut()
+                    .ok_or_else(|| bad("the whole download is missing".into()))?;
+                return Self::read_whole(file, start, end);
             }
             let expect = (start, end - 1, self.size);
             let got = response.content_range.as_deref().and_then(content_range);
@@ -471,7 +560,7 @@ impl Read for RangeSource {
             return Ok(n);
         }
         if self.grow_tail {
-            self.file.grow_tail_to(self.pos)?;
+            self.file.grow_tail_to(self.pos, false)?;
             return self.read(out);
         }
         let buf_end = self.buf_start + self.buf.len() as u64;

@@ -41,6 +41,14 @@ pub enum Route {
         then: Box<Route>,
         seen: Arc<AtomicUsize>,
     },
+    /// `first` for the first `times` requests, then `then`: a server that changes its
+    /// behaviour mid-run (e.g. stops honouring `Range`).
+    Switch {
+        times: usize,
+        first: Box<Route>,
+        then: Box<Route>,
+        seen: Arc<AtomicUsize>,
+    },
 }
 
 impl Route {
@@ -254,6 +262,18 @@ fn respond(
             if seen.fetch_add(1, Ordering::Relaxed) < *times {
                 let ok = head(out, *status, &[("Retry-After", "0".to_owned())], 0);
                 (*status, 0, ok)
+            } else {
+                respond(out, method, then, range)
+            }
+        }
+        Route::Switch {
+            times,
+            first,
+            then,
+            seen,
+        } => {
+            if seen.fetch_add(1, Ordering::Relaxed) < *times {
+                respond(out, method, first, range)
             } else {
                 respond(out, method, then, range)
             }
