@@ -6,7 +6,7 @@
 //!   directory, then per binary member only the compressed bytes its streaming reader asks
 //!   for; or the whole file, hash-checked, when the server ignores `Range`.
 //! - [`http`] is the client (system certificates, proxies, timeouts, retries).
-//! - [`summary`] is the per-release table (`--summary markdown|csv`).
+//! - [`crate::report::release_table`] is the per-release table (`--summary markdown|csv`).
 //!
 //! Remote wheels go through the same [`crate::audit`] path as local ones, with the same
 //! limits, members read in parallel on a bounded pool.
