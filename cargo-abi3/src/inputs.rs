@@ -71,6 +71,49 @@ pub fn problem_report(path: &Path, finding: &Finding) -> InputReport {
     report
 }
 
+/// The most inputs one run takes. The list of inputs (about 140 bytes each) is what a
+/// streamed audit keeps until each is audited, so this bounds it (about 28 MB); past it the
+/// run stops collecting with an `input-limit-exceeded` error (exit 2), never silently.
+pub const MAX_INPUTS: usize = 200_000;
+
+/// The most directory entries a walk holds at once (the listings of the directories it is
+/// inside) plus the directories it remembers for loop detection: a tree too wide or too large
+/// to walk within the memory bound is an `input-limit-exceeded` error, not a partial walk.
+pub const MAX_WALK_ENTRIES: usize = 500_000;
+
+/// The collection limits ([`MAX_INPUTS`], [`MAX_WALK_ENTRIES`]); smaller in tests.
+#[derive(Clone, Copy)]
+struct Caps {
+    inputs: usize,
+    walk_entries: usize,
+}
+
+const CAPS: Caps = Caps {
+    inputs: MAX_INPUTS,
+    walk_entries: MAX_WALK_ENTRIES,
+};
+
+fn too_many(path: &Path, what: &str) -> Input {
+    Input::Problem {
+        path: path.to_path_buf(),
+        finding: Box::new(
+            Finding::new(
+                Code::InputLimitExceeded,
+                format!(
+                    "too many inputs: {what}; `{}` and the arguments after it were not \
+                     fully collected",
+                    path.display()
+                ),
+            )
+            .help("audit the tree in parts (one directory or glob per run)"),
+        ),
+    }
+}
+
+fn is_too_many(input: &Input) -> bool {
+    matches!(input, Input::Problem { finding, .. } if finding.code == Code::InputLimitExceeded)
+}
+
 /// Expands each argument. Explicit files are always audited (their content decides what
 /// they are); directories and globs contribute wheels and files named like binaries
 /// ([`is_auditable_name`]). A file found twice (by two arguments) is audited once.
@@ -84,11 +127,30 @@ pub fn expand_with<S: AsRef<OsStr>>(
     args: &[S],
     remote: &dyn Fn(&str) -> Option<Vec<Input>>,
 ) -> Vec<Input> {
+    expand_capped(args, remote, CAPS)
+}
+
+fn expand_capped<S: AsRef<OsStr>>(
+    args: &[S],
+    remote: &dyn Fn(&str) -> Option<Vec<Input>>,
+    caps: Caps,
+) -> Vec<Input> {
     let mut inputs = Vec::new();
     for arg in args {
         match arg.as_ref().to_str().and_then(remote) {
             Some(resolved) => inputs.extend(resolved),
-            None => expand_one(arg.as_ref(), &mut inputs),
+            None => expand_one(arg.as_ref(), &mut inputs, caps),
+        }
+        if inputs.last().is_some_and(is_too_many) {
+            break;
+        }
+        if inputs.len() > caps.inputs {
+            inputs.truncate(caps.inputs);
+            inputs.push(too_many(
+                Path::new(arg.as_ref()),
+                &format!("more than {} in one run", caps.inputs),
+            ));
+            break;
         }
     }
     // The list is all a streamed audit keeps per input until it is audited: the set borrows
@@ -117,13 +179,13 @@ pub fn expand_with<S: AsRef<OsStr>>(
     inputs
 }
 
-fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>) {
+fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
     let path = Path::new(arg);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => inputs.push(classify(path.to_path_buf())),
         Ok(meta) if meta.is_dir() => {
             let before = inputs.len();
-            Walker::new(inputs, None).walk(path.to_path_buf(), &meta, Mode::All);
+            Walker::new(inputs, None, caps).walk(path.to_path_buf(), &meta, Mode::All);
             if !inputs[before..].iter().any(Input::counts_as_found) {
                 inputs.push(nothing(
                     path,
@@ -132,7 +194,7 @@ fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>) {
             }
         }
         Ok(meta) => inputs.push(not_regular(path, meta.file_type())),
-        Err(_) if has_glob_meta(arg) => expand_glob(arg, inputs),
+        Err(_) if has_glob_meta(arg) => expand_glob(arg, inputs, caps),
         Err(e) => inputs.push(missing_or_unreadable(path, &e)),
     }
 }
@@ -313,7 +375,7 @@ const MATCH: glob::MatchOptions = glob::MatchOptions {
 /// A glob is the walk of its literal base (`dir` in `dir/*/x.whl`) that descends only where
 /// the remaining components can still match; a matching directory contributes everything a
 /// walk of it would. Names are matched lossily, so a name that is not UTF-8 matches `*`.
-fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>) {
+fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
     let path = Path::new(arg);
     if let Err(e) = glob::Pattern::new(&arg.to_string_lossy()) {
         inputs.push(Input::Problem {
@@ -362,7 +424,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>) {
             let glob = Glob { parts };
             let start = glob.closure(vec![0]);
             let mode = glob.mode_below(start);
-            Walker::new(inputs, Some(&glob)).walk_listing(base, &listed, &meta, mode);
+            Walker::new(inputs, Some(&glob), caps).walk_listing(base, &listed, &meta, mode);
         }
         Ok(_) => {}
         Err(e) if is_missing(&e) => {}
@@ -487,6 +549,8 @@ struct Frame {
     mode: Mode,
     /// Names in byte order, with the type the directory listing gave (no stat).
     entries: std::vec::IntoIter<(OsString, Option<FileType>)>,
+    /// How many names the listing had.
+    listed: usize,
 }
 
 /// An iterative depth-first walk (deep trees cannot overflow the stack) in name order.
@@ -500,16 +564,25 @@ struct Walker<'a> {
     stack: Vec<Frame>,
     /// Symlinks to directories, in the order met, to walk once the stack is empty.
     deferred: VecDeque<(PathBuf, DirId, Mode)>,
+    /// Directory entries held in `stack`'s listings (bounded with `visited` by
+    /// [`MAX_WALK_ENTRIES`]).
+    held: usize,
+    /// Set once a limit stopped the walk (its error is the last input).
+    stopped: bool,
+    caps: Caps,
 }
 
 impl<'a> Walker<'a> {
-    fn new(out: &'a mut Vec<Input>, glob: Option<&'a Glob>) -> Self {
+    fn new(out: &'a mut Vec<Input>, glob: Option<&'a Glob>, caps: Caps) -> Self {
         Walker {
             out,
             glob,
             visited: HashSet::new(),
             stack: Vec::new(),
             deferred: VecDeque::new(),
+            held: 0,
+            stopped: false,
+            caps,
         }
     }
 
@@ -528,6 +601,14 @@ impl<'a> Walker<'a> {
                 .push(unreadable(listed, e, "check the path and its permissions")),
         }
         loop {
+            if self.stopped {
+                break;
+            }
+            if self.out.len() > self.caps.inputs {
+                let what = format!("more than {} in one run", self.caps.inputs);
+                self.stop(listed, what);
+                break;
+            }
             let Some(frame) = self.stack.last_mut() else {
                 match self.deferred.pop_front() {
                     Some((dir, id, mode)) => {
@@ -538,7 +619,9 @@ impl<'a> Walker<'a> {
                 }
             };
             let Some((name, listed_type)) = frame.entries.next() else {
-                self.stack.pop();
+                if let Some(done) = self.stack.pop() {
+                    self.held -= done.listed;
+                }
                 continue;
             };
             let path = frame.dir.join(&name);
@@ -657,6 +740,13 @@ impl<'a> Walker<'a> {
         };
         let mut entries = Vec::new();
         for entry in listing {
+            if self.held + entries.len() + self.visited.len() >= self.caps.walk_entries {
+                let what = format!(
+                    "a walk holding more than {} directory entries and directories at once",
+                    self.caps.walk_entries
+                );
+                return self.stop(&dir, what);
+            }
             match entry {
                 Ok(entry) => entries.push((entry.file_name(), entry.file_type().ok())),
                 Err(e) => self.out.push(unreadable(
@@ -667,12 +757,23 @@ impl<'a> Walker<'a> {
             }
         }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
+        self.held += entries.len();
         self.stack.push(Frame {
             dir,
             id,
             mode,
+            listed: entries.len(),
             entries: entries.into_iter(),
         });
+    }
+
+    /// Stops the walk at a limit: its error becomes the last input.
+    fn stop(&mut self, dir: &Path, what: String) {
+        if !self.stopped {
+            self.stopped = true;
+            self.out.truncate(self.caps.inputs);
+            self.out.push(too_many(dir, &what));
+        }
     }
 }
 
@@ -740,6 +841,89 @@ mod tests {
         assert_eq!(inputs.len(), 2, "{inputs:?}");
         assert!(reason(&inputs[0]).contains("no such file"), "{inputs:?}");
         assert!(reason(&inputs[1]).contains("glob"), "{inputs:?}");
+    }
+
+    fn limit_errors(inputs: &[Input]) -> usize {
+        inputs.iter().filter(|i| is_too_many(i)).count()
+    }
+
+    /// Past the input cap the run stops collecting with one `input-limit-exceeded` error
+    /// (exit 2), for a walk, a glob and a list of arguments alike; under it nothing changes.
+    #[test]
+    fn collecting_stops_at_the_input_cap_with_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        for i in 0..10 {
+            std::fs::write(tmp.path().join(format!("m{i}.abi3.so")), b"x").unwrap();
+        }
+        let dir = tmp.path().to_str().unwrap().to_owned();
+        let glob = format!("{dir}/*.so");
+        let files: Vec<String> = (0..10).map(|i| format!("{dir}/m{i}.abi3.so")).collect();
+        let none = |_: &str| None;
+        let roomy = Caps {
+            inputs: 10,
+            walk_entries: 100,
+        };
+        let tight = Caps {
+            inputs: 4,
+            walk_entries: 100,
+        };
+        for args in [vec![dir.clone()], vec![glob.clone()], files.clone()] {
+            let all = expand_capped(&args, &none, roomy);
+            assert_eq!(
+                (all.len(), limit_errors(&all)),
+                (10, 0),
+                "{args:?}: {all:?}"
+            );
+            let capped = expand_capped(&args, &none, tight);
+            assert_eq!(capped.len(), 5, "{args:?}: {capped:?}");
+            assert!(is_too_many(capped.last().unwrap()), "{capped:?}");
+            assert_eq!(limit_errors(&capped), 1, "{capped:?}");
+        }
+        // Arguments after the cap are not collected, and the error is not repeated.
+        let capped = expand_capped(&[dir.clone(), glob], &none, tight);
+        assert_eq!((capped.len(), limit_errors(&capped)), (5, 1), "{capped:?}");
+    }
+
+    /// A tree whose listings (and remembered directories) exceed the walk's cap is an error,
+    /// not a partial walk.
+    #[test]
+    fn a_walk_too_large_to_hold_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        for d in 0..6 {
+            let sub = tmp.path().join(format!("d{d}"));
+            std::fs::create_dir(&sub).unwrap();
+            std::fs::write(sub.join("x.abi3.so"), b"x").unwrap();
+        }
+        let dir = tmp.path().to_str().unwrap().to_owned();
+        let none = |_: &str| None;
+        let fits = expand_capped(
+            &[&dir],
+            &none,
+            Caps {
+                inputs: 100,
+                walk_entries: 20,
+            },
+        );
+        assert_eq!((fits.len(), limit_errors(&fits)), (6, 0), "{fits:?}");
+        let over = expand_capped(
+            &[&dir],
+            &none,
+            Caps {
+                inputs: 100,
+                walk_entries: 8,
+            },
+        );
+        assert_eq!(limit_errors(&over), 1, "{over:?}");
+        let finding = match over.last().unwrap() {
+            Input::Problem { finding, .. } => finding,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(finding.severity, Severity::Error);
+        assert!(
+            finding.message.contains("directory entries"),
+            "{}",
+            finding.message
+        );
     }
 
     /// `dir/*` walks as `dir` does even where a symlink below leads back to `dir` from a
