@@ -435,6 +435,68 @@ fn debian_uwsgi_forces_openssl() {
     println!("{text}");
 }
 
+/// `host` applies the policy file like `audit`: an entry accepts a host finding with its
+/// reason, and a host-code entry that accepted nothing is `unmatched-allow` (with its span).
+#[test]
+fn host_policy_entries_accept_and_stale_ones_are_reported() {
+    if !installed("/usr/bin/uwsgi-core") {
+        return;
+    }
+    let dir = scratch_dir("host-policy");
+    let policy = dir.join("cargo-abi3.toml");
+    std::fs::write(
+        &policy,
+        r#"[[allow-finding]]
+code = "host-global-library"
+symbol = "libssl.so.*"
+reason = "our wheels link the system OpenSSL"
+
+[[allow-finding]]
+code = "host-shadows-symbol"
+symbol = "libnothing*"
+reason = "left over"
+
+[[allow-finding]]
+code = "newer-than-floor"
+reason = "an audit entry: host cannot emit it, so it is not judged here"
+"#,
+    )
+    .unwrap();
+    let (code, json) = host_json(&["--config", policy.to_str().unwrap(), "/usr/bin/uwsgi-core"]);
+    assert_eq!(code, 0, "{json:#}");
+    let all: Vec<&Value> = json["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| {
+            let own = i["findings"].as_array().into_iter().flatten();
+            let bins = i["binaries"].as_array().into_iter().flatten();
+            own.chain(bins.flat_map(|b| b["findings"].as_array().into_iter().flatten()))
+        })
+        .collect();
+    let ssl = all
+        .iter()
+        .find(|f| f["code"] == "host-global-library" && f["symbol"] == "libssl.so.3")
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(
+        ssl["allowed"]["reason"],
+        "our wheels link the system OpenSSL"
+    );
+    let stale: Vec<&&Value> = all
+        .iter()
+        .filter(|f| f["code"] == "unmatched-allow")
+        .collect();
+    assert_eq!(stale.len(), 1, "{json:#}");
+    assert!(
+        stale[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("host-shadows-symbol"),
+        "{json:#}"
+    );
+    assert_eq!(stale[0]["span"]["line"], 7, "{json:#}");
+}
+
 /// An executable's copy relocations of runtime data (`stderr@GLIBC_2.2.5`) are the runtime's
 /// own objects: an extension using `stderr` from libc does not collide with them.
 #[test]
