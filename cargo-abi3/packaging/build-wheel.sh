@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the release wheel of the cargo-abi3 CLI into OUT_DIR:
+# Builds the release wheel of the cargo-abi3 CLI, and its sdist, into OUT_DIR:
 #   cargo-abi3/packaging/build-wheel.sh OUT_DIR
 #
 # maturin (`bindings = "bin"`, cargo-abi3/pyproject.toml) links the binary with zig against
@@ -10,7 +10,8 @@
 # tag must hold (tests/release_wheel.rs does the same).
 #
 # Environment: PYTHON (default python3), MATURIN (skip the venv), TARGET (a Rust target
-# triple; default: the host's), CARGO_ABI3_COMPATIBILITY (default manylinux2014).
+# triple; default: the host's), CARGO_ABI3_COMPATIBILITY (default manylinux2014),
+# CARGO_ABI3_NO_SDIST (set: the wheel only).
 set -euo pipefail
 
 MATURIN_VERSION=1.16.0
@@ -38,6 +39,12 @@ if [ -n "${TARGET:-}" ]; then
   args+=(--target "$TARGET")
 fi
 "$MATURIN" "${args[@]}" >&2
+# The source distribution beside it: where no wheel fits (macOS and Windows runners until
+# their wheels are published, other architectures), pip builds the program from it with the
+# runner's Rust toolchain (tests/it/release_wheel.rs installs it that way).
+if [ -z "${CARGO_ABI3_NO_SDIST:-}" ]; then
+  "$MATURIN" sdist --manifest-path "$here/Cargo.toml" --out "$out" >&2
+fi
 
 wheel="$(ls -t "$out"/cargo_abi3-*.whl | head -n 1)"
 echo "build-wheel: built $wheel" >&2

@@ -361,3 +361,64 @@ fn list_and_explain_speak_json_and_help_shows_exit_codes() {
         assert!(stdout.contains("Exit codes:"), "{command}: {stdout}");
     }
 }
+
+/// The workflow files as YAML (PyYAML, which `.ci/run` installs), as JSON values.
+fn workflow(name: &str) -> Option<Value> {
+    let path = workspace().join(".github/workflows").join(name);
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(&path)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("No module named"),
+            "{name} is not valid YAML: {err}"
+        );
+        return None;
+    }
+    Some(serde_json::from_slice(&out.stdout).expect("json"))
+}
+
+/// The release workflow gates every wheel with the tool built from the tag before anything
+/// is published, and CI runs the README's test command.
+#[test]
+fn workflows_gate_the_release_and_run_the_test_command() {
+    let (Some(release), Some(ci)) = (workflow("release.yml"), workflow("ci.yml")) else {
+        crate::support::skip("PyYAML is missing");
+        return;
+    };
+    let jobs = &release["jobs"];
+    let gate_runs: Vec<&str> = jobs["gate"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .collect();
+    assert!(
+        gate_runs
+            .iter()
+            .any(|r| r.contains("cargo-abi3 -- abi3 audit") && r.contains("dist/*.whl")),
+        "{gate_runs:?}"
+    );
+    let mut gate_needs: Vec<&str> = jobs["gate"]["needs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    gate_needs.sort_unstable();
+    assert_eq!(gate_needs, ["linux", "macos", "windows"]);
+    assert_eq!(jobs["publish"]["needs"], "gate");
+    let linux = jobs["linux"]["steps"].to_string();
+    assert!(
+        linux.contains("cargo-abi3/packaging/build-wheel.sh dist"),
+        "{linux}"
+    );
+    let test = ci["jobs"]["test"]["steps"].to_string();
+    assert!(test.contains("CI=true bash .ci/run"), "{test}");
+}

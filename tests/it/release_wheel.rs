@@ -375,4 +375,32 @@ print("AUDIT PASSED")
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("error[newer-than-floor]"), "{text}");
+
+    // 7. The sdist beside the wheel: where no wheel fits (a macOS or Windows runner, another
+    //    architecture), pip builds the program from it with the runner's Rust, as here in a
+    //    fresh venv with no wheel of ours to pick; the program it installs gates the same way.
+    let sdist = dist.join(format!("cargo_abi3-{}.tar.gz", env!("CARGO_PKG_VERSION")));
+    assert!(sdist.is_file(), "build-wheel.sh writes the sdist too");
+    let from_source = venv(&root.join("from-source"), &[]).expect("a venv was made before");
+    ok(Command::new(from_source.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-binary",
+            "cargo-abi3",
+        ])
+        .arg(&sdist));
+    let built = from_source.join("cargo-abi3");
+    let out = output(
+        Command::new(&built)
+            .args(["audit", "--format", "json"])
+            .arg(&example),
+    );
+    valid(&String::from_utf8_lossy(&out.stdout), REPORT_SCHEMA);
+    assert_eq!(out.status.code(), Some(0));
+    let out = output(Command::new(&built).arg("audit").arg(&procmaps));
+    assert_eq!(out.status.code(), Some(1));
 }
