@@ -110,8 +110,10 @@ fn too_many(path: &Path, what: &str) -> Input {
     }
 }
 
+#[cfg(test)]
 fn is_too_many(input: &Input) -> bool {
-    matches!(input, Input::Problem { finding, .. } if finding.code == Code::InputLimitExceeded)
+    matches!(input, Input::Problem { finding, .. }
+        if finding.code == Code::InputLimitExceeded && finding.message.starts_with("too many inputs"))
 }
 
 /// Expands each argument. Explicit files are always audited (their content decides what
@@ -139,10 +141,11 @@ fn expand_capped<S: AsRef<OsStr>>(
     for arg in args {
         match arg.as_ref().to_str().and_then(remote) {
             Some(resolved) => inputs.extend(resolved),
-            None => expand_one(arg.as_ref(), &mut inputs, caps),
-        }
-        if inputs.last().is_some_and(is_too_many) {
-            break;
+            None => {
+                if expand_one(arg.as_ref(), &mut inputs, caps) == Walk::Stopped {
+                    break;
+                }
+            }
         }
         if inputs.len() > caps.inputs {
             inputs.truncate(caps.inputs);
@@ -179,13 +182,23 @@ fn expand_capped<S: AsRef<OsStr>>(
     inputs
 }
 
-fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
+/// How a walk ended: [`Walk::Stopped`] at a cap, its error the last input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Walk {
+    Done,
+    Stopped,
+}
+
+fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) -> Walk {
     let path = Path::new(arg);
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => inputs.push(classify(path.to_path_buf())),
         Ok(meta) if meta.is_dir() => {
             let before = inputs.len();
-            Walker::new(inputs, None, caps).walk(path.to_path_buf(), &meta, Mode::All);
+            let walk = Walker::new(inputs, None, caps).walk(path.to_path_buf(), &meta, Mode::All);
+            if walk == Walk::Stopped {
+                return walk;
+            }
             if !inputs[before..].iter().any(Input::counts_as_found) {
                 inputs.push(nothing(
                     path,
@@ -194,9 +207,10 @@ fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
             }
         }
         Ok(meta) => inputs.push(not_regular(path, meta.file_type())),
-        Err(_) if has_glob_meta(arg) => expand_glob(arg, inputs, caps),
+        Err(_) if has_glob_meta(arg) => return expand_glob(arg, inputs, caps),
         Err(e) => inputs.push(missing_or_unreadable(path, &e)),
     }
+    Walk::Done
 }
 
 /// A path `metadata` failed on: missing (or a symlink to nothing), or unreadable.
@@ -375,7 +389,7 @@ const MATCH: glob::MatchOptions = glob::MatchOptions {
 /// A glob is the walk of its literal base (`dir` in `dir/*/x.whl`) that descends only where
 /// the remaining components can still match; a matching directory contributes everything a
 /// walk of it would. Names are matched lossily, so a name that is not UTF-8 matches `*`.
-fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
+fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) -> Walk {
     let path = Path::new(arg);
     if let Err(e) = glob::Pattern::new(&arg.to_string_lossy()) {
         inputs.push(Input::Problem {
@@ -391,7 +405,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
                 .help("check the glob (`*`, `?`, `[...]` and `**` as a whole path component)"),
             ),
         });
-        return;
+        return Walk::Done;
     }
     let mut base = PathBuf::new();
     let mut parts = Vec::new();
@@ -408,7 +422,10 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
             match glob::Pattern::new(&text) {
                 Ok(pattern) => parts.push(Part::Name(pattern)),
                 // The whole pattern compiled, so a component does too; keep it honest anyway.
-                Err(_) => return inputs.push(nothing(path, "the glob matches nothing to audit")),
+                Err(_) => {
+                    inputs.push(nothing(path, "the glob matches nothing to audit"));
+                    return Walk::Done;
+                }
             }
         }
     }
@@ -424,7 +441,10 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
             let glob = Glob { parts };
             let start = glob.closure(vec![0]);
             let mode = glob.mode_below(start);
-            Walker::new(inputs, Some(&glob), caps).walk_listing(base, &listed, &meta, mode);
+            let walker = Walker::new(inputs, Some(&glob), caps);
+            if walker.walk_listing(base, &listed, &meta, mode) == Walk::Stopped {
+                return Walk::Stopped;
+            }
         }
         Ok(_) => {}
         Err(e) if is_missing(&e) => {}
@@ -433,6 +453,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
     if !inputs[before..].iter().any(Input::counts_as_found) {
         inputs.push(nothing(path, "the glob matches nothing to audit"));
     }
+    Walk::Done
 }
 
 /// The components of a glob after its base, run as a small NFA over path components.
@@ -586,14 +607,14 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn walk(self, dir: PathBuf, meta: &Metadata, mode: Mode) {
+    fn walk(self, dir: PathBuf, meta: &Metadata, mode: Mode) -> Walk {
         let listed = dir.clone();
-        self.walk_listing(dir, &listed, meta, mode);
+        self.walk_listing(dir, &listed, meta, mode)
     }
 
     /// Walks `listed`, naming what it finds below `dir` (they differ only for a glob
     /// relative to the current directory: `dir` is empty, `listed` is `.`).
-    fn walk_listing(mut self, dir: PathBuf, listed: &Path, meta: &Metadata, mode: Mode) {
+    fn walk_listing(mut self, dir: PathBuf, listed: &Path, meta: &Metadata, mode: Mode) -> Walk {
         match dir_id(listed, meta) {
             Ok(id) => self.enter(dir, Some(listed), id, mode),
             Err(e) => self
@@ -636,6 +657,11 @@ impl<'a> Walker<'a> {
                 _ => (true, Mode::All),
             };
             self.entry(path, listed_type, matched, mode);
+        }
+        if self.stopped {
+            Walk::Stopped
+        } else {
+            Walk::Done
         }
     }
 
