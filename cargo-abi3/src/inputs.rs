@@ -27,6 +27,20 @@ use cargo_abi3_build_hook::{Code, Severity};
 use crate::finding::Finding;
 use crate::report::{InputKind, InputReport};
 
+/// A wheel of a release on a package index: what `crate::remote` resolves a `pypi:`
+/// argument to, and what it is given back to fetch and audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteWheel {
+    /// `pypi:PROJECT==VERSION/FILENAME`: how the input is named in reports.
+    pub display: PathBuf,
+    pub project: String,
+    pub version: String,
+    pub url: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub yanked: Option<String>,
+}
+
 /// Something to audit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -34,7 +48,7 @@ pub enum Input {
     Binary(PathBuf),
     /// A wheel of a release on a package index (`pypi:NAME`), named
     /// `pypi:PROJECT==VERSION/FILENAME`.
-    Remote(Box<crate::remote::RemoteWheel>),
+    Remote(Box<RemoteWheel>),
     /// A path that could not be audited (nothing there, unreadable, not a regular file) or a
     /// symlink loop the walk did not follow again, with the finding that says so.
     Problem {
