@@ -137,6 +137,8 @@ pub fn overrides(policy: &Policy) -> Vec<Override> {
             Level::Deny => Override::Deny(code),
             Level::Warn => Override::Warn(code),
             Level::Allow => Override::Allow(code),
+            // A level the hook gains later is not silently quieter: it denies.
+            _ => Override::Deny(code),
         })
         .collect()
 }
