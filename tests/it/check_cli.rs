@@ -323,6 +323,40 @@ fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     assert_eq!(again.json(), report);
 }
 
+/// The human output of a failing check, colour off, as a snapshot: the diagnostic with its
+/// source snippet, notes and help, and the summary. Paths are written `<repo>`/`<target>`,
+/// build hashes and the build host's glibc masked as in the JSON snapshots.
+#[test]
+fn raw_extern_human_snapshot() {
+    require_python!(false);
+    let manifest = repo().join("examples/raw-extern-311/Cargo.toml");
+    let run = check(&manifest, &examples_target(), &["--color", "never"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "colour is off: {}",
+        run.stdout
+    );
+    let mut value = Value::String(run.stdout.clone());
+    normalise(&mut value);
+    let mut text = value.as_str().expect("a string").to_owned();
+    // The tag's glibc inside the predicted wheel name, which `normalise` sees only alone.
+    let mut from = 0;
+    while let Some(at) = text[from..].find("manylinux_2_") {
+        let start = from + at + "manylinux_2_".len();
+        let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
+        text.replace_range(start..start + digits, "<glibc>");
+        from = start;
+    }
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        crate::support::skip_optional(format_args!(
+            "snapshot check/raw-extern-311.txt: recorded on x86_64 Linux, not compared here"
+        ));
+        return;
+    }
+    crate::support::snapshot::assert_text("check/raw-extern-311.txt", &text);
+}
+
 /// Run from a mixed project's root without `--manifest-path`, `check` finds the crate through
 /// `[tool.maturin] manifest-path`, as maturin does (there is no Cargo.toml at the root), and
 /// predicts the tag maturin writes there (`cp39-abi3-manylinux_2_34_x86_64` on this machine).
