@@ -13,6 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::Run;
 use crate::support::schema::assert_valid_against_schema;
 
 fn repo() -> PathBuf {
@@ -26,20 +27,6 @@ fn examples_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples-target")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
-        })
-    }
-}
-
 fn check(manifest: &Path, target_dir: &Path, extra: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
         .arg("check")
@@ -49,11 +36,7 @@ fn check(manifest: &Path, target_dir: &Path, extra: &[&str]) -> Run {
         .env("CARGO_TARGET_DIR", target_dir)
         .output()
         .expect("run cargo-abi3");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&output)
 }
 
 fn check_example(name: &str, extra: &[&str]) -> Run {
