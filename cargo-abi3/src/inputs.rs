@@ -16,6 +16,14 @@
 //! Paths are never opened here: a FIFO given on the command line is "not a regular file",
 //! never a read that blocks.
 
+// Reads untrusted bytes (names and metadata the file system gives): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs::{FileType, Metadata};
@@ -200,7 +208,7 @@ fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
         Ok(meta) if meta.is_dir() => {
             let before = inputs.len();
             Walker::new(inputs, None, caps).walk(path.to_path_buf(), &meta, Mode::All);
-            if !inputs[before..].iter().any(Input::counts_as_found) {
+            if !inputs.iter().skip(before).any(Input::counts_as_found) {
                 inputs.push(nothing(
                     path,
                     "the directory contains no wheel or shared object",
@@ -444,7 +452,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) {
         Err(e) if is_missing(&e) => {}
         Err(e) => inputs.push(unreadable(&listed, e, "check the path and its permissions")),
     }
-    if !inputs[before..].iter().any(Input::counts_as_found) {
+    if !inputs.iter().skip(before).any(Input::counts_as_found) {
         inputs.push(nothing(path, "the glob matches nothing to audit"));
     }
 }

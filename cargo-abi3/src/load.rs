@@ -5,6 +5,14 @@
 //! Loose files go through the same streaming sparse reader as wheel members: nothing is read
 //! whole, and limits are checked against bytes actually read.
 
+// Reads untrusted bytes (wheel members and loose binaries): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::Path;

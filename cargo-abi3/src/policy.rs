@@ -3,6 +3,15 @@
 //! report: its severities join the command line's, its `[[allow-finding]]` entries accept
 //! findings with their reason, and an entry that accepted nothing is `unmatched-allow`.
 
+// Reads untrusted bytes (policy files, and paths and symbols of the wheels it is applied
+// to): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 
 use cargo_abi3_build_hook::hook::Level;
