@@ -103,7 +103,7 @@ fn expected_dll(subject: &BinarySubject<'_>) -> Option<(String, String)> {
 fn version_specific(subject: &BinarySubject<'_>) -> Option<(PyVersion, bool)> {
     if let Some(wheel) = subject.wheel {
         for abi in &wheel.name.abi_tags {
-            if let Some(tag) = cargo_abi3_build_hook::tag::CpTag::parse(abi) {
+            if let Some(tag) = abi.cp() {
                 return Some((tag.version, tag.free_threaded));
             }
         }
