@@ -299,16 +299,14 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
     }
 }
 
-/// Archive problems that did not stop the audit. Members the reader refused to read mean
-/// part of the wheel went unchecked: those are analysis failures.
 /// `finding` under another code (its severity kept).
 fn recode(mut finding: Finding, code: Code) -> Finding {
     finding.code = code;
     finding
 }
 
-/// What a wheel-structure notice becomes: a warning, or an error when part of the wheel
-/// went unchecked.
+/// Archive problems that did not stop the audit. Members the reader refused to read mean
+/// part of the wheel went unchecked: those are analysis failures.
 pub(crate) fn notice_finding(path: &str, notice: &Notice) -> Finding {
     let finding = Finding::new(Code::UnreadableInput, format!("{path}: {notice}"));
     match notice {
