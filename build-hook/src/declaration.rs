@@ -40,6 +40,7 @@ pub const PE_SECTION: &str = ".abi3dcl";
 /// The author's declaration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Declaration {
     pub kind: AbiKind,
     /// `None` for version-specific builds.
@@ -69,6 +70,17 @@ fn valid_value(v: &str) -> bool {
 }
 
 impl Declaration {
+    /// A declaration of `kind` from `floor` (`None` for version-specific builds), without a
+    /// module name or tool version (set the fields to add them).
+    pub fn new(kind: AbiKind, floor: Option<PyVersion>) -> Self {
+        Declaration {
+            kind,
+            floor,
+            module: None,
+            tool: None,
+        }
+    }
+
     /// The NUL-framed record bytes.
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let kind = match self.kind {

@@ -6,6 +6,7 @@ use crate::{Code, Severity};
 /// points at. As JSON it also carries its [`Position`], read from the file when it is
 /// serialised (left out if the file no longer holds the range).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SourceSpan {
     pub file: std::path::PathBuf,
     /// Byte range into the file's text.
@@ -30,6 +31,21 @@ pub struct Position {
 const MAX_SPAN_FILE: u64 = 16 * 1024 * 1024;
 
 impl SourceSpan {
+    /// The span of bytes `start..end` of `file`, labelled `label`.
+    pub fn new(
+        file: impl Into<std::path::PathBuf>,
+        start: usize,
+        end: usize,
+        label: impl Into<String>,
+    ) -> Self {
+        SourceSpan {
+            file: file.into(),
+            start,
+            end,
+            label: label.into(),
+        }
+    }
+
     /// The span's lines and columns in `text` (the file's content), if the range fits it.
     pub(crate) fn position_in(&self, text: &str) -> Option<Position> {
         let at = |offset: usize| -> Option<(usize, usize)> {
@@ -98,6 +114,7 @@ pub struct Allowed {
 /// One thing a rule has to say about a binary, a wheel or a manifest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Finding {
     pub code: Code,
     pub severity: Severity,

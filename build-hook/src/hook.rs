@@ -19,6 +19,7 @@ pub const DECLARATION_FILE: &str = "cargo_abi3_declaration.rs";
 
 /// What to do with findings of one code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Level {
     /// Do not report.
     Allow,

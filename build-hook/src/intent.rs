@@ -48,6 +48,7 @@ pub const ENV_VARS: [&str; 12] = [
 
 /// The build environment values the checks use.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BuildEnv {
     /// `CARGO_CFG_TARGET_OS` (`linux`, `macos`, `windows`, ...); `None` outside a build.
     pub target_os: Option<String>,
@@ -153,6 +154,7 @@ impl BuildEnv {
 
 /// Everything the intent checks look at.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct IntentInputs {
     pub manifest: Option<Manifest>,
     pub pyproject: Option<PyProject>,

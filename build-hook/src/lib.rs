@@ -17,6 +17,22 @@
 //! [`manifest::Manifest`] and [`pyproject::PyProject`] (declarations with spans),
 //! [`intent::check_intent`] (the checks), [`render::render_plain`] (the text format),
 //! [`declaration`] (the embedded record) and [`wheel`] (tag and suffix prediction).
+//!
+//! # Stability
+//!
+//! Public structs are `#[non_exhaustive]`: build them with their constructors
+//! ([`Finding::new`], [`finding::SourceSpan::new`], [`declaration::Declaration::new`]) or
+//! from `Default` ([`intent::BuildEnv`], [`intent::IntentInputs`]) and set the public
+//! fields, so that a field added later is not a breaking change.
+//!
+//! Enums that may grow are `#[non_exhaustive]` too, and a `match` on them needs a `_` arm:
+//! [`AbiKind`] (a new stable ABI), [`hook::Level`] (a level such as `forbid`),
+//! [`requires_python::RequiresPythonFloor`] and [`Code`] (new checks).
+//!
+//! [`Severity`] deliberately is not: its three levels are the exit-code contract (`Error`
+//! fails the build and makes `cargo abi3` exit 1, `Warning` is shown, `Info` only with
+//! `--verbose`), every renderer must say what each one means, and a fourth level would be a
+//! breaking change that should fail to compile downstream rather than fall into a `_` arm.
 
 pub mod abi_kind;
 pub mod cc_helper;

@@ -25,6 +25,7 @@ use crate::PyVersion;
     feature = "serde",
     serde(rename_all = "kebab-case", tag = "kind", content = "version")
 )]
+#[non_exhaustive]
 pub enum RequiresPythonFloor {
     /// The lowest `3.X` for which some `3.X.Y` satisfies every clause.
     Version(PyVersion),

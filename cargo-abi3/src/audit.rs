@@ -1,16 +1,17 @@
 //! `cargo abi3 audit`: wheels and loose binaries through the readers and the rules.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use cargo_abi3_build_hook::declaration::Declaration;
 use cargo_abi3_build_hook::{AbiKind, Code, PyVersion};
 use rayon::prelude::*;
 
 use crate::finding::Finding;
-use crate::inputs::{self, Input};
+use crate::inputs::{self, Input, RemoteWheel};
 use crate::load::{self, Loaded};
 use crate::policy::{Override, apply_overrides};
-use crate::remote::{Remote, RemoteOptions, Spec};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, Claim, ClaimSource, ExportAllow, WheelSubject};
 use crate::wheel::{ExtensionFileName, Limits, Member, SuffixKind, WheelArchive, WheelName};
@@ -24,8 +25,24 @@ pub struct AuditOptions {
     pub overrides: Vec<Override>,
     /// `--allow-export`: exports `extra-exports` does not report.
     pub allowed_exports: Vec<ExportAllow>,
-    /// `pypi:` inputs: the index, which wheels, parallel fetches, index limits.
-    pub remote: RemoteOptions,
+    /// Where arguments that are not paths (`pypi:` specs) come from, and how their wheels
+    /// are fetched: `crate::remote::Remote` in the CLI; without one, every argument is a path.
+    pub remote: Option<Arc<dyn RemoteInputs>>,
+}
+
+/// What the audit asks of remote inputs, so that it does not depend on how they are
+/// fetched (`crate::remote` implements it, and audits each fetched wheel through
+/// `audit_wheel_with`, the path local wheels take).
+pub trait RemoteInputs: Send + Sync + std::fmt::Debug {
+    /// Whether `arg` names remote inputs (`pypi:…`) rather than a path.
+    fn claims(&self, arg: &str) -> bool;
+    /// Resolves every claimed argument (in parallel), each to its wheels or to the finding
+    /// that says why not.
+    fn resolve_all(&self, args: &[String]) -> HashMap<String, Vec<Input>>;
+    /// Runs `f` on the pool remote wheels are fetched on.
+    fn install(&self, f: &mut (dyn FnMut() + Send));
+    /// Fetches and audits one resolved wheel.
+    fn audit_wheel(&self, wheel: &RemoteWheel, options: &AuditOptions) -> InputReport;
 }
 
 /// Audits every path (files, directories, globs). Never fails: what cannot be analysed
@@ -70,17 +87,17 @@ pub fn audit_streaming<P: AsRef<std::ffi::OsStr>>(
     group: &mut dyn FnMut(Vec<InputReport>),
 ) {
     // `pypi:` arguments are resolved first (in parallel), then audited on the fetch pool.
+    let remote = options.remote.as_deref();
     let specs: Vec<String> = paths
         .iter()
         .filter_map(|p| p.as_ref().to_str())
-        .filter(|p| p.starts_with(Spec::PREFIX))
+        .filter(|p| remote.is_some_and(|r| r.claims(p)))
         .map(str::to_owned)
         .collect();
-    let remote = (!specs.is_empty()).then(|| Remote::new(options.remote.clone()));
-    let resolved = remote
-        .as_ref()
-        .map(|r| r.resolve_all(&specs))
-        .unwrap_or_default();
+    let resolved = match remote {
+        Some(remote) if !specs.is_empty() => remote.resolve_all(&specs),
+        _ => HashMap::new(),
+    };
     let inputs = inputs::expand_with(paths, &|arg| resolved.get(arg).cloned());
     drop(resolved);
     let total = inputs.len();
@@ -105,16 +122,24 @@ pub fn audit_streaming<P: AsRef<std::ffi::OsStr>>(
                 .par_iter()
                 .flatten()
                 .map(|input| {
-                    let report = audit_input(input, options, remote.as_ref());
+                    let report = audit_input(input, options);
                     let finished = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     progress(finished, total);
                     report
                 })
                 .collect::<Vec<InputReport>>()
         };
-        let reports = match &remote {
-            Some(remote) => remote.install(run),
-            None => with_read_pool(run),
+        let reports = match remote {
+            Some(remote) if !specs.is_empty() => {
+                let (mut run, mut reports) = (Some(run), Vec::new());
+                remote.install(&mut || {
+                    if let Some(run) = run.take() {
+                        reports = run();
+                    }
+                });
+                reports
+            }
+            _ => with_read_pool(run),
         };
         let mut reports = reports.into_iter();
         for inputs in batch {
@@ -151,12 +176,22 @@ pub(crate) fn with_read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
-fn audit_input(input: &Input, options: &AuditOptions, remote: Option<&Remote>) -> InputReport {
+fn audit_input(input: &Input, options: &AuditOptions) -> InputReport {
     match input {
         Input::Wheel(path) => audit_wheel(path, options),
-        Input::Remote(wheel) => match remote {
+        Input::Remote(wheel) => match &options.remote {
             Some(remote) => remote.audit_wheel(wheel, options),
-            None => Remote::new(options.remote.clone()).audit_wheel(wheel, options),
+            // Only a resolver makes remote inputs: this is a caller's mistake, said as such.
+            None => inputs::problem_report(
+                &wheel.display,
+                &Finding::new(
+                    Code::UnreadableInput,
+                    format!(
+                        "cannot fetch `{}`: this audit has no remote inputs configured",
+                        wheel.display.display()
+                    ),
+                ),
+            ),
         },
         Input::Binary(path) => audit_loose_binary(path, options),
         Input::Problem { path, finding } => inputs::problem_report(path, finding),

@@ -699,10 +699,12 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
         options.limits.read_stats = crate::load::ReadStats::on(v == "2");
     }
     const MIB: u64 = 1024 * 1024;
-    let remote = &mut options.remote;
-    remote.index_url = args.index_url;
-    remote.all_wheels = args.all_wheels;
-    remote.jobs = args.jobs.clamp(1, 64);
+    let mut remote = crate::remote::RemoteOptions {
+        index_url: args.index_url,
+        all_wheels: args.all_wheels,
+        jobs: args.jobs.clamp(1, 64),
+        ..Default::default()
+    };
     if let Some(mib) = args.max_index_size {
         remote.max_index_bytes = mib.saturating_mul(MIB);
     }
@@ -710,6 +712,14 @@ fn run_audit(args: AuditArgs) -> anyhow::Result<u8> {
         remote.http.timeout = std::time::Duration::from_secs(secs.max(1));
     }
     remote.http.retries = args.http_retries.min(20);
+    // The fetch pool and client only when there is something to fetch.
+    let specs = args.paths.iter().filter_map(|p| p.to_str());
+    if specs
+        .into_iter()
+        .any(|p| p.starts_with(crate::remote::Spec::PREFIX))
+    {
+        options.remote = Some(std::sync::Arc::new(crate::remote::Remote::new(remote)));
+    }
     let bar = progress_bar();
     // Streamed: each group (a release's wheels, a loose file) is rendered as soon as it is
     // done and dropped; only the counters are kept across groups.

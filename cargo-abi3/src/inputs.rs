@@ -16,6 +16,14 @@
 //! Paths are never opened here: a FIFO given on the command line is "not a regular file",
 //! never a read that blocks.
 
+// Reads untrusted bytes (names and metadata the file system gives): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::collections::{HashSet, VecDeque};
 use std::ffi::{OsStr, OsString};
 use std::fs::{FileType, Metadata};
@@ -27,6 +35,20 @@ use cargo_abi3_build_hook::{Code, Severity};
 use crate::finding::Finding;
 use crate::report::{InputKind, InputReport};
 
+/// A wheel of a release on a package index: what `crate::remote` resolves a `pypi:`
+/// argument to, and what it is given back to fetch and audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteWheel {
+    /// `pypi:PROJECT==VERSION/FILENAME`: how the input is named in reports.
+    pub display: PathBuf,
+    pub project: String,
+    pub version: String,
+    pub url: String,
+    pub sha256: Option<String>,
+    pub size: Option<u64>,
+    pub yanked: Option<String>,
+}
+
 /// Something to audit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Input {
@@ -34,7 +56,7 @@ pub enum Input {
     Binary(PathBuf),
     /// A wheel of a release on a package index (`pypi:NAME`), named
     /// `pypi:PROJECT==VERSION/FILENAME`.
-    Remote(Box<crate::remote::RemoteWheel>),
+    Remote(Box<RemoteWheel>),
     /// A path that could not be audited (nothing there, unreadable, not a regular file) or a
     /// symlink loop the walk did not follow again, with the finding that says so.
     Problem {
@@ -199,7 +221,7 @@ fn expand_one(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) -> Walk {
             if walk == Walk::Stopped {
                 return walk;
             }
-            if !inputs[before..].iter().any(Input::counts_as_found) {
+            if !inputs.iter().skip(before).any(Input::counts_as_found) {
                 inputs.push(nothing(
                     path,
                     "the directory contains no wheel or shared object",
@@ -450,7 +472,7 @@ fn expand_glob(arg: &OsStr, inputs: &mut Vec<Input>, caps: Caps) -> Walk {
         Err(e) if is_missing(&e) => {}
         Err(e) => inputs.push(unreadable(&listed, e, "check the path and its permissions")),
     }
-    if !inputs[before..].iter().any(Input::counts_as_found) {
+    if !inputs.iter().skip(before).any(Input::counts_as_found) {
         inputs.push(nothing(path, "the glob matches nothing to audit"));
     }
     Walk::Done

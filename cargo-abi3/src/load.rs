@@ -5,6 +5,14 @@
 //! Loose files go through the same streaming sparse reader as wheel members: nothing is read
 //! whole, and limits are checked against bytes actually read.
 
+// Reads untrusted bytes (wheel members and loose binaries): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -291,6 +299,12 @@ pub(crate) fn wheel_error(what: &str, error: &WheelError) -> Finding {
     }
 }
 
+/// `finding` under another code (its severity kept).
+fn recode(mut finding: Finding, code: Code) -> Finding {
+    finding.code = code;
+    finding
+}
+
 /// Archive problems that did not stop the audit. Members the reader refused to read mean
 /// part of the wheel went unchecked: those are analysis failures.
 pub(crate) fn notice_finding(path: &str, notice: &Notice) -> Finding {
@@ -300,33 +314,21 @@ pub(crate) fn notice_finding(path: &str, notice: &Notice) -> Finding {
             finding.help("rebuild the wheel with relative member paths without `..`")
         }
         Notice::Encrypted { .. } => finding.help("rebuild the wheel without encryption"),
-        Notice::UnreadableMetadata { limit: true, .. } => Finding {
-            code: Code::InputLimitExceeded,
-            ..finding
-        }
-        .help("raise --max-metadata-size if the wheel is trusted"),
+        Notice::UnreadableMetadata { limit: true, .. } => recode(finding, Code::InputLimitExceeded)
+            .help("raise --max-metadata-size if the wheel is trusted"),
         Notice::UnreadableMetadata { .. } => {
             finding.help("rebuild the wheel; its WHEEL and METADATA files must be readable text")
         }
-        Notice::Symlink { .. } => Finding {
-            code: Code::AmbiguousArchive,
-            severity: Severity::Warning,
-            ..finding
-        }
-        .help("store the file itself in the wheel, not a link to it"),
+        Notice::Symlink { .. } => recode(finding, Code::AmbiguousArchive)
+            .with_severity(Severity::Warning)
+            .help("store the file itself in the wheel, not a link to it"),
         Notice::EntryCountMismatch { .. }
         | Notice::UnicodePathName { .. }
         | Notice::NameCutAtNul { .. }
-        | Notice::Overlapping { .. } => Finding {
-            code: Code::AmbiguousArchive,
-            severity: Code::AmbiguousArchive.default_severity(),
-            ..finding
-        }
-        .help("rebuild the wheel with a standard tool; never patch its zip structure by hand"),
-        _ => Finding {
-            severity: Severity::Warning,
-            ..finding
-        },
+        | Notice::Overlapping { .. } => recode(finding, Code::AmbiguousArchive)
+            .with_severity(Code::AmbiguousArchive.default_severity())
+            .help("rebuild the wheel with a standard tool; never patch its zip structure by hand"),
+        _ => finding.with_severity(Severity::Warning),
     }
 }
 
@@ -339,12 +341,9 @@ mod tests {
     /// falls relative to chunk boundaries.
     #[test]
     fn declaration_scan_across_chunks() {
-        let decl = Declaration {
-            kind: AbiKind::Abi3,
-            floor: Some(PyVersion::new(3, 9)),
-            module: Some("demo".into()),
-            tool: Some("cargo-abi3-build-hook-0.1.0".into()),
-        };
+        let mut decl = Declaration::new(AbiKind::Abi3, Some(PyVersion::new(3, 9)));
+        decl.module = Some("demo".into());
+        decl.tool = Some("cargo-abi3-build-hook-0.1.0".into());
         let record = decl.encode().expect("encode");
         let noise: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
         for at in [0, 1, 100, 999, 1000, 1001, 2000 - record.len() / 2, 4000] {

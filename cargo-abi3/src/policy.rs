@@ -3,6 +3,15 @@
 //! report: its severities join the command line's, its `[[allow-finding]]` entries accept
 //! findings with their reason, and an entry that accepted nothing is `unmatched-allow`.
 
+// Reads untrusted bytes (policy files, and paths and symbols of the wheels it is applied
+// to): the parser lints.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 
 use cargo_abi3_build_hook::hook::Level;
@@ -137,6 +146,8 @@ pub fn overrides(policy: &Policy) -> Vec<Override> {
             Level::Deny => Override::Deny(code),
             Level::Warn => Override::Warn(code),
             Level::Allow => Override::Allow(code),
+            // A level the hook gains later is not silently quieter: it denies.
+            _ => Override::Deny(code),
         })
         .collect()
 }

@@ -166,7 +166,7 @@ fn file_name(path: &str) -> &str {
 struct ReleaseKey {
     distribution: String,
     version: String,
-    platforms: Vec<String>,
+    platforms: Vec<crate::wheel::name::Tag>,
 }
 
 impl ReleaseKey {

@@ -4,7 +4,6 @@
 #![no_main]
 
 use cargo_abi3_build_hook::declaration;
-use cargo_abi3_build_hook::intent::BuildEnv;
 use cargo_abi3_build_hook::manifest::Manifest;
 use cargo_abi3_build_hook::pyo3_config::{Pyo3Config, TargetAbi};
 use cargo_abi3_build_hook::pyproject::{PyProject, lowest_admitted_version};
@@ -61,13 +60,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = Pyo3Config::from_hex(text);
     let _ = TargetAbi::parse(text);
 
-    let inputs = IntentInputs {
-        manifest: manifest.ok(),
-        pyproject: pyproject_parsed.ok(),
-        config: Pyo3Config::parse(text).ok(),
-        env: BuildEnv::default(),
-        setuptools: None,
-    };
+    let mut inputs = IntentInputs::default();
+    inputs.manifest = manifest.ok();
+    inputs.pyproject = pyproject_parsed.ok();
+    inputs.config = Pyo3Config::parse(text).ok();
     let _ = cargo_abi3_build_hook::setuptools::setup_cfg_limited_api(
         std::path::Path::new("setup.cfg"),
         text,

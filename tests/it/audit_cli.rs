@@ -518,14 +518,9 @@ fn find_python(version: &str) -> Option<PathBuf> {
 /// A C initialiser for the record the build hook embeds (`Declaration::encode`).
 fn declaration_initializer(floor: &str) -> String {
     use cargo_abi3_build_hook::declaration::Declaration;
-    let record = Declaration {
-        kind: cargo_abi3::AbiKind::Abi3,
-        floor: Some(floor.parse().unwrap()),
-        module: Some("demo".into()),
-        tool: None,
-    }
-    .encode()
-    .unwrap();
+    let mut declaration = Declaration::new(cargo_abi3::AbiKind::Abi3, Some(floor.parse().unwrap()));
+    declaration.module = Some("demo".into());
+    let record = declaration.encode().unwrap();
     let bytes: Vec<String> = record.iter().map(|b| b.to_string()).collect();
     format!(
         "__attribute__((used)) static const unsigned char cargo_abi3_declaration[] = {{{}}};",

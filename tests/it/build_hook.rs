@@ -87,15 +87,12 @@ fn hook_clean_fixture_prints_only_rerun_lines_and_writes_declaration() {
     assert!(out.contains("cargo::rerun-if-changed="));
     assert!(out.contains("pyproject.toml\n"));
     assert!(out.contains("cargo::rerun-if-env-changed=PYO3_BUILD_EXTENSION_MODULE\n"));
-    let want = Declaration {
-        kind: AbiKind::Abi3,
-        floor: Some(PyVersion::new(3, 9)),
-        module: Some("_fixture".into()),
-        tool: Some(format!(
-            "cargo-abi3-build-hook-{}",
-            env!("CARGO_PKG_VERSION")
-        )),
-    };
+    let mut want = Declaration::new(AbiKind::Abi3, Some(PyVersion::new(3, 9)));
+    want.module = Some("_fixture".into());
+    want.tool = Some(format!(
+        "cargo-abi3-build-hook-{}",
+        env!("CARGO_PKG_VERSION")
+    ));
     assert_eq!(outcome.declaration.as_ref(), Some(&want));
     let src = std::fs::read_to_string(fx.dir.path().join("out/cargo_abi3_declaration.rs")).unwrap();
     assert_eq!(

@@ -13,6 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::Run;
 use crate::support::schema::assert_valid_against_schema;
 
 fn repo() -> PathBuf {
@@ -26,20 +27,6 @@ fn examples_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("examples-target")
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
-        })
-    }
-}
-
 fn check(manifest: &Path, target_dir: &Path, extra: &[&str]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"))
         .arg("check")
@@ -49,11 +36,7 @@ fn check(manifest: &Path, target_dir: &Path, extra: &[&str]) -> Run {
         .env("CARGO_TARGET_DIR", target_dir)
         .output()
         .expect("run cargo-abi3");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&output)
 }
 
 fn check_example(name: &str, extra: &[&str]) -> Run {
@@ -321,6 +304,40 @@ fn raw_extern_names_floorhelper_and_points_at_the_feature() {
     let again = check_example("raw-extern-311", &["--no-build"]);
     assert_eq!(again.code, 1, "{}", again.stderr);
     assert_eq!(again.json(), report);
+}
+
+/// The human output of a failing check, colour off, as a snapshot: the diagnostic with its
+/// source snippet, notes and help, and the summary. Paths are written `<repo>`/`<target>`,
+/// build hashes and the build host's glibc masked as in the JSON snapshots.
+#[test]
+fn raw_extern_human_snapshot() {
+    require_python!(false);
+    let manifest = repo().join("examples/raw-extern-311/Cargo.toml");
+    let run = check(&manifest, &examples_target(), &["--color", "never"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.stdout.contains('\u{1b}'),
+        "colour is off: {}",
+        run.stdout
+    );
+    let mut value = Value::String(run.stdout.clone());
+    normalise(&mut value);
+    let mut text = value.as_str().expect("a string").to_owned();
+    // The tag's glibc inside the predicted wheel name, which `normalise` sees only alone.
+    let mut from = 0;
+    while let Some(at) = text[from..].find("manylinux_2_") {
+        let start = from + at + "manylinux_2_".len();
+        let digits = text[start..].bytes().take_while(u8::is_ascii_digit).count();
+        text.replace_range(start..start + digits, "<glibc>");
+        from = start;
+    }
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        crate::support::skip_optional(format_args!(
+            "snapshot check/raw-extern-311.txt: recorded on x86_64 Linux, not compared here"
+        ));
+        return;
+    }
+    crate::support::snapshot::assert_text("check/raw-extern-311.txt", &text);
 }
 
 /// Run from a mixed project's root without `--manifest-path`, `check` finds the crate through

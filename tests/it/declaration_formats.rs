@@ -179,12 +179,9 @@ fn audit_json(path: &Path) -> Value {
 #[test]
 fn declaration_survives_macho_and_pe_linkers_and_is_read_back() {
     let lld = fixture_or_skip!(rust_lld());
-    let want = Declaration {
-        kind: AbiKind::Abi3,
-        floor: Some(PyVersion::new(3, 9)),
-        module: Some("demo".into()),
-        tool: Some("test".into()),
-    };
+    let mut want = Declaration::new(AbiKind::Abi3, Some(PyVersion::new(3, 9)));
+    want.module = Some("demo".into());
+    want.tool = Some("test".into());
     let record = want.to_rust_source().unwrap();
     let dir = scratch_dir("declaration-formats");
 

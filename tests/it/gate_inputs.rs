@@ -62,34 +62,22 @@ fn mkfifo(path: &Path) -> bool {
 // Running the CLI
 // ---------------------------------------------------------------------------------------
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The JSON report on stdout, checked against the schema and the exit code.
-    fn json(&self) -> Value {
-        let json: Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not a JSON report ({e}):\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        });
-        assert_valid_against_schema(&json);
-        let failures = json["summary"]["analysis_failures"].as_u64().unwrap();
-        let errors = json["summary"]["errors"].as_u64().unwrap();
-        let expected = if failures > 0 {
-            2
-        } else if errors > 0 {
-            1
-        } else {
-            0
-        };
-        assert_eq!(self.code, expected, "exit code vs summary: {json:#}");
-        json
-    }
+/// The JSON report on stdout, checked against the schema and the exit code.
+#[track_caller]
+fn report(run: &Run) -> Value {
+    let json = run.json();
+    assert_valid_against_schema(&json);
+    let failures = json["summary"]["analysis_failures"].as_u64().unwrap();
+    let errors = json["summary"]["errors"].as_u64().unwrap();
+    let expected = if failures > 0 {
+        2
+    } else if errors > 0 {
+        1
+    } else {
+        0
+    };
+    assert_eq!(run.code, expected, "exit code vs summary: {json:#}");
+    json
 }
 
 /// `check --format json --manifest-path MANIFEST`.
@@ -138,7 +126,7 @@ where
 fn audit_json(args: &[&OsStr]) -> Value {
     let mut all: Vec<&OsStr> = vec![OsStr::new("audit"), OsStr::new("--format"), "json".as_ref()];
     all.extend_from_slice(args);
-    cargo_abi3(all).json()
+    report(&cargo_abi3(all))
 }
 
 /// What a report says about each input, in order: path, kind and its findings' codes.
@@ -444,7 +432,7 @@ fn a_path_deeper_than_path_max_is_reported_not_dropped() {
         "json".as_ref(),
         dir.as_os_str(),
     ]);
-    let json = run.json();
+    let json = report(&run);
     assert_eq!(run.code, 2, "{json:#}");
     assert!(has_violation(input(&json, &dir.join(GOOD))));
     let deep = json["inputs"]
@@ -499,13 +487,13 @@ fn arguments_that_are_not_utf8_are_paths() {
         "--with".as_ref(),
         good.as_os_str(),
     ]);
-    let json = run.json();
+    let json = report(&run);
     assert_eq!(json["inputs"][1]["kind"], "wheel", "{json:#}");
 
     // check --manifest-path: a missing manifest, reported as such.
     let manifest = odd.join(OsStr::from_bytes(b"\xfe/Cargo.toml"));
     let run = check_run(&manifest);
-    let json = run.json();
+    let json = report(&run);
     assert_eq!(run.code, 2);
     assert_input_error(
         &json["inputs"][0],
@@ -566,7 +554,7 @@ fn paths_that_are_not_regular_files_say_so() {
             "json".as_ref(),
             path.as_os_str(),
         ]);
-        let json = run.json();
+        let json = report(&run);
         assert_eq!(run.code, 2);
         let name = path.file_name().unwrap().to_str().unwrap();
         assert_input_error_message(&json["inputs"][0], name, what);
@@ -582,7 +570,7 @@ fn paths_that_are_not_regular_files_say_so() {
         (crate_dir.as_path(), "not a regular file (a directory)"),
     ] {
         let run = check_run(path);
-        let json = run.json();
+        let json = report(&run);
         assert_eq!(run.code, 2);
         let name = path.file_name().unwrap().to_str().unwrap();
         assert_input_error(&json["inputs"][0], name, what);
@@ -666,7 +654,7 @@ const CDYLIB_TOML: &str = "[package]\nname = \"scratch\"\nversion = \"0.1.0\"\ne
 
 fn check_json(manifest: &Path) -> Value {
     let run = cargo_abi3_in(check_args(manifest), Some(&scratch_target()));
-    let json = run.json();
+    let json = report(&run);
     assert_eq!(run.code, 2, "{json:#}\n{}", run.stderr);
     assert!(!run.stderr.is_empty(), "the reason goes to stderr too");
     json
@@ -773,7 +761,7 @@ fn usage_errors_with_format_json_are_json_reports() {
     ];
     for args in cases {
         let run = cargo_abi3(&args);
-        let json = run.json();
+        let json = report(&run);
         assert_eq!(run.code, 2, "{args:?}: {json:#}");
         let f = &json["inputs"][0]["findings"][0];
         assert_eq!(f["code"], "unreadable-input", "{args:?}: {json:#}");

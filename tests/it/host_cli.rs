@@ -626,6 +626,46 @@ fn macho_flat_namespace_lookups_are_reported() {
     );
 }
 
+/// `host`'s human output as a snapshot, colour off, on a closure the test controls: a
+/// gcc-built host without RUNPATH in a sysroot that holds only its libffifake.so (found
+/// through the sysroot's ld.so.conf) and no libc (reported missing), so nothing of the
+/// machine's own libraries is in it. The scratch directory is written `<dir>`.
+#[test]
+fn sysroot_host_human_snapshot() {
+    let dir = or_skip!(build_host("host-snapshot"));
+    or_skip!(gcc(
+        &dir,
+        &["main.c", "-o", "plainhost", "-L.", "-lffifake"]
+    ));
+    let root = dir.join("root");
+    for sub in ["usr/bin", "opt/ffi", "etc"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::copy(dir.join("plainhost"), root.join("usr/bin/plainhost")).unwrap();
+    std::fs::copy(
+        dir.join("libffifake.so"),
+        root.join("opt/ffi/libffifake.so"),
+    )
+    .unwrap();
+    std::fs::write(root.join("etc/ld.so.conf"), "/opt/ffi\n").unwrap();
+    let (code, text) = cargo_abi3(&[
+        "host",
+        "--sysroot",
+        root.to_str().unwrap(),
+        "/usr/bin/plainhost",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(!text.contains('\u{1b}'), "colour is off: {text}");
+    let text = text.replace(dir.to_str().unwrap(), "<dir>");
+    if !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64")) {
+        crate::support::skip_optional(format_args!(
+            "snapshot host/sysroot-plainhost.txt: recorded on x86_64 Linux, not compared here"
+        ));
+        return;
+    }
+    crate::support::snapshot::assert_text("host/sysroot-plainhost.txt", &text);
+}
+
 /// A sysroot for the containment tests: `usr/bin/plainhost` (DT_NEEDED libffifake.so, no
 /// RUNPATH), under `<dir>/deep/root` so that `../../..` from its `etc` or `usr/lib` climbs
 /// out of it. Returns (root, a directory outside it, the library that must be found, the

@@ -14,6 +14,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::support::Run;
 use crate::support::schema::{Schema, parse_valid};
 
 const MATURIN: &str = "maturin==1.16.0";
@@ -66,11 +67,7 @@ fn venv(dir: &Path, packages: &[&str]) -> Result<PathBuf, String> {
     }
     let bin = dir.join("bin");
     if !packages.is_empty() {
-        let out = output(
-            Command::new(bin.join("python"))
-                .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
-                .args(packages),
-        );
+        let out = output(pip_install(&bin).args(packages));
         if !out.status.success() {
             return Err(format!(
                 "pip install {packages:?} failed (offline?): {}",
@@ -79,6 +76,14 @@ fn venv(dir: &Path, packages: &[&str]) -> Result<PathBuf, String> {
         }
     }
     Ok(bin)
+}
+
+/// `python -m pip install -q --disable-pip-version-check` of the venv whose `bin` is given;
+/// what to install (and how) is added by the caller.
+fn pip_install(bin: &Path) -> Command {
+    let mut cmd = Command::new(bin.join("python"));
+    cmd.args(["-m", "pip", "install", "-q", "--disable-pip-version-check"]);
+    cmd
 }
 
 fn valid(json: &str, schema: Schema) -> Value {
@@ -192,16 +197,7 @@ fn release_wheel_installs_and_gates_a_maturin_build() {
 
     // 3. Installed into a fresh venv, as `pip install cargo-abi3` would.
     let user = venv(&root.join("user"), &[]).expect("a venv was made a moment ago");
-    ok(Command::new(user.join("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-index",
-            "--disable-pip-version-check",
-        ])
-        .arg(&wheel));
+    ok(pip_install(&user).arg("--no-index").arg(&wheel));
     let installed = user.join("cargo-abi3");
     let version = ok(Command::new(&installed).arg("--version"));
     assert_eq!(
@@ -339,9 +335,11 @@ print("AUDIT PASSED")
 "#;
     let command = "cargo-abi3 audit {abi3_wheel}";
     let requires = wheel.display().to_string();
+    // cibuildwheel's audit of `wheel` in the scratch directory `tmp`.
     let audit = |wheel: &Path, tmp: &str| {
+        std::fs::create_dir_all(root.join(tmp)).unwrap();
         venv(&root.join(tmp).join("audit_venv"), &[]).expect("a venv was made before");
-        output(
+        Run::from_output(&output(
             Command::new(cbw.join("python"))
                 .arg("-c")
                 .arg(script)
@@ -349,31 +347,17 @@ print("AUDIT PASSED")
                 .arg(command)
                 .arg(root.join(tmp))
                 .arg(wheel),
-        )
+        ))
     };
-    std::fs::create_dir_all(root.join("cbw-ok")).unwrap();
-    let out = audit(&example, "cbw-ok");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let passed = audit(&example, "cbw-ok");
+    let text = passed.stdout_if_exited(0);
     assert!(
         text.contains("Running audit command: cargo-abi3 audit "),
         "{text}"
     );
     assert!(text.contains("AUDIT PASSED"), "{text}");
-    std::fs::create_dir_all(root.join("cbw-fail")).unwrap();
-    let out = audit(&procmaps, "cbw-fail");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let failed = audit(&procmaps, "cbw-fail");
+    let text = failed.stdout_if_exited(3);
     assert!(text.contains("error[newer-than-floor]"), "{text}");
 
     // 7. The sdist beside the wheel: where no wheel fits (a macOS or Windows runner, another
@@ -382,16 +366,8 @@ print("AUDIT PASSED")
     let sdist = dist.join(format!("cargo_abi3-{}.tar.gz", env!("CARGO_PKG_VERSION")));
     assert!(sdist.is_file(), "build-wheel.sh writes the sdist too");
     let from_source = venv(&root.join("from-source"), &[]).expect("a venv was made before");
-    ok(Command::new(from_source.join("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "--no-binary",
-            "cargo-abi3",
-        ])
+    ok(pip_install(&from_source)
+        .args(["--no-binary", "cargo-abi3"])
         .arg(&sdist));
     let built = from_source.join("cargo-abi3");
     let out = output(

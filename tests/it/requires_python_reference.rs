@@ -147,7 +147,8 @@ fn ours(spec: &str) -> String {
     let low = match set.lowest_python3() {
         RequiresPythonFloor::Version(v) => v.minor.to_string(),
         RequiresPythonFloor::NoPython3 => "NONE".into(),
-        RequiresPythonFloor::Unknown => "UNKNOWN".into(),
+        // `Unknown`, or a kind of answer added later: nothing concluded.
+        _ => "UNKNOWN".into(),
     };
     format!("{bits} {low}")
 }

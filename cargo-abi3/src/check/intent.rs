@@ -91,22 +91,19 @@ fn build_env(features: Vec<String>, target: Option<&str>) -> BuildEnv {
             ),
         ),
     };
-    BuildEnv {
-        target_os,
-        target_env,
-        // `check` sets it when the user has not.
-        extension_module: Some(var("PYO3_BUILD_EXTENSION_MODULE").unwrap_or_else(|| "1".into())),
-        forward_compat: FORWARD_COMPAT_VARS
-            .iter()
-            .filter_map(|v| var(v).map(|val| (v.to_string(), val)))
-            .collect(),
-        active_features: Some(features),
-        pyo3_python: var("PYO3_PYTHON"),
-        environment_signature: None,
-        config_file: None,
-        backend_features_active: true,
-        interpreter: None,
-    }
+    let mut env = BuildEnv::default();
+    env.target_os = target_os;
+    env.target_env = target_env;
+    // `check` sets it when the user has not.
+    env.extension_module = Some(var("PYO3_BUILD_EXTENSION_MODULE").unwrap_or_else(|| "1".into()));
+    env.forward_compat = FORWARD_COMPAT_VARS
+        .iter()
+        .filter_map(|v| var(v).map(|val| (v.to_string(), val)))
+        .collect();
+    env.active_features = Some(features);
+    env.pyo3_python = var("PYO3_PYTHON");
+    env.backend_features_active = true;
+    env
 }
 
 /// `(os, env)` of a target triple, as Cargo's `CARGO_CFG_TARGET_OS`/`_ENV` would say.
@@ -314,13 +311,12 @@ pub fn evaluate(
     let mut env = build_env(cdylib.features.clone(), target);
     env.interpreter = build_interpreter(pyproject.as_ref());
     let target_os = env.target_os.clone().unwrap_or_default();
-    let inputs = IntentInputs {
-        manifest: Some(manifest),
-        pyproject,
-        config,
-        env,
-        setuptools,
-    };
+    let mut inputs = IntentInputs::default();
+    inputs.manifest = Some(manifest);
+    inputs.pyproject = pyproject;
+    inputs.config = config;
+    inputs.env = env;
+    inputs.setuptools = setuptools;
     let findings = intent::check_intent(&inputs);
     let declared = intent::declared_intent(&inputs);
 
@@ -338,12 +334,13 @@ pub fn evaluate(
         None => (declared.kind, declared.floor),
     };
     let floor = floor.filter(|_| kind.is_stable());
-    let floor_span = declared.floor_declaration().map(|d| SourceSpan {
-        label: format!(
+    let floor_span = declared.floor_declaration().map(|d| {
+        let mut span = d.span.clone();
+        span.label = format!(
             "sets the floor to {}",
             d.floor.map_or("?".into(), |f| f.to_string())
-        ),
-        ..d.span.clone()
+        );
+        span
     });
     let tag_version = floor.or(resolved.map(|r| r.2));
     let platform = platform_tag(target);
@@ -469,13 +466,12 @@ pub fn evaluate_declarations(
     };
     let mut env = build_env(selection.active(&manifest), target);
     env.interpreter = build_interpreter(pyproject.as_ref());
-    let inputs = IntentInputs {
-        manifest: Some(manifest),
-        pyproject,
-        config: resolved_config(resolved),
-        env,
-        setuptools,
-    };
+    let mut inputs = IntentInputs::default();
+    inputs.manifest = Some(manifest);
+    inputs.pyproject = pyproject;
+    inputs.config = resolved_config(resolved);
+    inputs.env = env;
+    inputs.setuptools = setuptools;
     let declared = intent::declared_intent(&inputs);
     DeclarationsOnly {
         kind: declared.kind,

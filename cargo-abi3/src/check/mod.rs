@@ -21,6 +21,7 @@ use crate::finding::Finding;
 use crate::policy::{Override, apply_overrides};
 use crate::report::{BinaryReport, InputKind, InputReport, Report, Tags};
 use crate::rules::{self, BinarySubject, ClaimSource};
+use crate::wheel::name::Tag;
 use build::{ArchiveOrigin, BuildOutput, Cdylib};
 
 /// Options of one `check` run (the cargo-facing ones are passed through to `cargo build`).
@@ -447,9 +448,9 @@ fn check_cdylib(
     report.abi = intent.claim.kind;
     report.claimed_floor = intent.claim.floor;
     report.tags = intent.predicted_tag.as_ref().map(|tag| Tags {
-        python: vec![tag.python.clone()],
-        abi: tag.abi_tags().map(str::to_owned).collect(),
-        platform: vec![tag.platform.clone()],
+        python: vec![tag.python.as_str().into()],
+        abi: tag.abi_tags().map(Tag::from).collect(),
+        platform: vec![tag.platform.as_str().into()],
     });
     report.findings = intent
         .findings
@@ -468,7 +469,7 @@ fn check_cdylib(
     if let Some(tags) = report.tags.as_mut().filter(|_| intent.audited_platform) {
         for platform in &mut tags.platform {
             if let Some(refined) = intent::linux_platform_from_binary(platform, &binaries) {
-                *platform = refined;
+                *platform = refined.into();
             }
         }
     }

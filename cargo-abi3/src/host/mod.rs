@@ -145,14 +145,13 @@ fn load_host(
     })?;
     let loaded = root.load(&canonical, &options.limits).map_err(|finding| {
         // Named as the host, with the loader's code (a limit stays a limit) and help.
-        Box::new(Finding {
-            message: format!(
-                "cannot analyse the host `{}`: {}",
-                path.display(),
-                finding.message
-            ),
-            ..*finding
-        })
+        let mut finding = finding;
+        finding.message = format!(
+            "cannot analyse the host `{}`: {}",
+            path.display(),
+            finding.message
+        );
+        finding
     })?;
     let mut object = Object::from_loaded(loaded, visible.clone(), canonical).map_err(unreadable)?;
     object.names.push(visible.clone());

@@ -109,18 +109,7 @@ impl Default for RemoteOptions {
 
 pub use crate::report::extra::RemoteInfo;
 
-/// A wheel of a resolved release.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RemoteWheel {
-    /// `pypi:PROJECT==VERSION/FILENAME`: how the input is named in reports.
-    pub display: PathBuf,
-    pub project: String,
-    pub version: String,
-    pub url: String,
-    pub sha256: Option<String>,
-    pub size: Option<u64>,
-    pub yanked: Option<String>,
-}
+pub use crate::inputs::RemoteWheel;
 
 /// One run's remote context: the client and the options.
 #[derive(Debug)]
@@ -435,6 +424,24 @@ impl Remote {
         };
         report.remote = Some(info);
         report
+    }
+}
+
+impl crate::audit::RemoteInputs for Remote {
+    fn claims(&self, arg: &str) -> bool {
+        arg.starts_with(Spec::PREFIX)
+    }
+
+    fn resolve_all(&self, args: &[String]) -> HashMap<String, Vec<Input>> {
+        Remote::resolve_all(self, args)
+    }
+
+    fn install(&self, f: &mut (dyn FnMut() + Send)) {
+        Remote::install(self, f)
+    }
+
+    fn audit_wheel(&self, wheel: &RemoteWheel, options: &AuditOptions) -> InputReport {
+        Remote::audit_wheel(self, wheel, options)
     }
 }
 

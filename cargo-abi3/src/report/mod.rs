@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::binary::{Arch, Format};
 use crate::finding::Finding;
 use crate::rules::{BinarySubject, ClaimSource, Role};
+use crate::wheel::name::Tag;
 
 /// Version of the JSON report format; bumped on incompatible changes.
 pub const REPORT_VERSION: u32 = 1;
@@ -43,9 +44,9 @@ pub enum InputKind {
 /// A wheel's tags as its file name states them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Tags {
-    pub python: Vec<String>,
-    pub abi: Vec<String>,
-    pub platform: Vec<String>,
+    pub python: Vec<Tag>,
+    pub abi: Vec<Tag>,
+    pub platform: Vec<Tag>,
 }
 
 /// One input (a wheel, a loose binary, or a path that yielded nothing).

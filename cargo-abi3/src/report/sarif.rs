@@ -344,12 +344,7 @@ pub(crate) mod tests {
         );
         krate.findings.push(
             Finding::new(Code::RequiresPythonBelowFloor, "requires-python admits 3.8")
-                .span(SourceSpan {
-                    file: manifest,
-                    start,
-                    end: start + 7,
-                    label: "admits 3.8".into(),
-                })
+                .span(SourceSpan::new(manifest, start, start + 7, "admits 3.8"))
                 .help("set requires-python = \">=3.9\""),
         );
         let wheel_path = dir.join("demo-1.0-cp39-abi3-manylinux_2_17_x86_64.whl");

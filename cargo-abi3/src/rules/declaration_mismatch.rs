@@ -101,12 +101,9 @@ mod tests {
     use crate::rules::testing::*;
 
     fn declared(kind: AbiKind, floor: Option<(u8, u8)>) -> Declaration {
-        Declaration {
-            kind,
-            floor: floor.map(|(a, b)| PyVersion::new(a, b)),
-            module: Some("m".into()),
-            tool: None,
-        }
+        let mut declaration = Declaration::new(kind, floor.map(|(a, b)| PyVersion::new(a, b)));
+        declaration.module = Some("m".into());
+        declaration
     }
 
     #[test]

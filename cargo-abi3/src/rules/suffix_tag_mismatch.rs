@@ -96,7 +96,7 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
                 .name
                 .abi_tags
                 .iter()
-                .filter_map(|t| cp_abi(t))
+                .filter_map(|t| t.cp().map(|t| (t.version, t.free_threaded)))
                 .collect();
             (!wheel_abis.is_empty() && !wheel_abis.contains(&(*v, *free_threaded))).then(|| {
                 format!(
@@ -121,12 +121,6 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             .help(good_suffixes(kind, subject.name_for_messages())),
         );
     }
-}
-
-/// `cp311` → (3.11, false), `cp313t` → (3.13, true).
-fn cp_abi(tag: &str) -> Option<(PyVersion, bool)> {
-    let tag = cargo_abi3_build_hook::tag::CpTag::parse(tag)?;
-    Some((tag.version, tag.free_threaded))
 }
 
 fn good_suffixes(kind: Option<AbiKind>, module: &str) -> String {

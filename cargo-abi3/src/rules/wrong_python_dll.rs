@@ -40,6 +40,8 @@ fn check(subject: &BinarySubject<'_>, out: &mut Findings) {
             Some(AbiKind::VersionSpecific) => {
                 "build with the interpreter the wheel is tagged for, or fix the tag"
             }
+            // A kind this rule does not know has no expected DLL (see `expected_dll`).
+            Some(_) => continue,
         };
         out.push(
             Finding::new(
@@ -91,6 +93,8 @@ fn expected_dll(subject: &BinarySubject<'_>) -> Option<(String, String)> {
                 format!("a cp{}{}{t} module", version.major, version.minor),
             ))
         }
+        // An ABI kind added to the hook later: no DLL is known to be required.
+        Some(_) => None,
     }
 }
 
@@ -99,7 +103,7 @@ fn expected_dll(subject: &BinarySubject<'_>) -> Option<(String, String)> {
 fn version_specific(subject: &BinarySubject<'_>) -> Option<(PyVersion, bool)> {
     if let Some(wheel) = subject.wheel {
         for abi in &wheel.name.abi_tags {
-            if let Some(tag) = cargo_abi3_build_hook::tag::CpTag::parse(abi) {
+            if let Some(tag) = abi.cp() {
                 return Some((tag.version, tag.free_threaded));
             }
         }

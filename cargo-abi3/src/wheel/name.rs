@@ -22,15 +22,76 @@ pub enum WheelNameError {
     BadBuildTag { name: String, build: String },
 }
 
+/// One tag of a wheel name's compressed tag sets (`cp311`, `abi3`, `manylinux_2_17_x86_64`),
+/// lowercased, as installers compare them. It keeps its text (reports print it as written);
+/// [`Tag::cp`] is its CPython reading, through the core's one parser.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Tag(String);
+
+impl Tag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `cp311` → 3.11, `cp313t` → 3.13 free-threaded; `None` for other tags (`abi3`, `py3`).
+    pub fn cp(&self) -> Option<CpTag> {
+        CpTag::parse(&self.0)
+    }
+}
+
+impl From<&str> for Tag {
+    fn from(tag: &str) -> Tag {
+        Tag(tag.to_owned())
+    }
+}
+
+impl From<String> for Tag {
+    fn from(tag: String) -> Tag {
+        Tag(tag)
+    }
+}
+
+impl std::ops::Deref for Tag {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Tag {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for Tag {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Tag {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
 /// A parsed wheel file name. Tags are lowercased, as installers compare them.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct WheelName {
     pub distribution: String,
     pub version: String,
     pub build_tag: Option<String>,
-    pub python_tags: Vec<String>,
-    pub abi_tags: Vec<String>,
-    pub platform_tags: Vec<String>,
+    pub python_tags: Vec<Tag>,
+    pub abi_tags: Vec<Tag>,
+    pub platform_tags: Vec<Tag>,
 }
 
 impl WheelName {
@@ -69,9 +130,12 @@ impl WheelName {
                 build: b.to_owned(),
             });
         }
-        let tags = |set: &str, part| -> Result<Vec<String>, WheelNameError> {
-            let tags: Vec<String> = set.split('.').map(str::to_ascii_lowercase).collect();
-            if tags.iter().any(String::is_empty) {
+        let tags = |set: &str, part| -> Result<Vec<Tag>, WheelNameError> {
+            let tags: Vec<Tag> = set
+                .split('.')
+                .map(|t| Tag(t.to_ascii_lowercase()))
+                .collect();
+            if tags.iter().any(|t| t.is_empty()) {
                 return Err(empty(part));
             }
             Ok(tags)
@@ -218,7 +282,7 @@ fn pair_ok(py: &str, abi: &str) -> bool {
     }
 }
 
-fn pair_reason(abi: &str, python_tags: &[String]) -> String {
+fn pair_reason(abi: &str, python_tags: &[Tag]) -> String {
     let py = python_tags.join(".");
     match abi {
         "abi3" | "abi3t" => format!(

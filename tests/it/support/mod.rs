@@ -18,6 +18,44 @@ pub mod schema;
 pub mod snapshot;
 pub mod wheel;
 
+/// A finished run of a command (the CLI, or a tool around it): exit code and both streams.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit code; -1 when it was killed by a signal.
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The run `out` says, its streams read lossily.
+    pub fn from_output(out: &std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Stdout as JSON (a panic with both streams if it is not).
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Stdout, once the exit code is asserted to be `code` (both streams in the message).
+    #[track_caller]
+    pub fn stdout_if_exited(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "{}\n{}", self.stdout, self.stderr);
+        &self.stdout
+    }
+}
+
 use object::write::{Object, Relocation, StandardSection, Symbol, SymbolSection};
 use object::{
     Architecture, BinaryFormat, Endianness, RelocationEncoding, RelocationFlags, RelocationKind,
