@@ -428,7 +428,7 @@ fn explain_and_list_cover_every_code() {
 }
 
 /// The committed real-world wheel: procmaps 0.5.0 claims cp36 but needs 3.10.
-/// Snapshot of the JSON diagnostics (regenerate with CARGO_ABI3_UPDATE_SNAPSHOTS=1).
+/// Snapshot of the JSON diagnostics (regenerate with SNAPSHOTS=overwrite).
 #[test]
 fn procmaps_snapshot() {
     let wheel = concat!(

@@ -5,7 +5,7 @@
 //! Python interpreter (or its headers) skip with a printed reason when it is missing.
 //!
 //! JSON reports are compared with `tests/snapshots/check/<example>.json` after normalising
-//! absolute paths, the tool version and build hashes; `CARGO_ABI3_UPDATE_SNAPSHOTS=1`
+//! absolute paths, the tool version and build hashes; `SNAPSHOTS=overwrite`
 //! rewrites them. Snapshots are recorded on x86_64 Linux; elsewhere only the assertions run.
 
 use std::path::{Path, PathBuf};
@@ -129,7 +129,7 @@ fn snapshot(name: &str, run: &Run) {
     normalise(&mut value);
     let text = serde_json::to_string_pretty(&value).expect("serialise") + "\n";
     let name = format!("check/{name}.json");
-    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_none()
+    if std::env::var("SNAPSHOTS").as_deref() != Ok("overwrite")
         && !(cfg!(target_os = "linux") && cfg!(target_arch = "x86_64"))
     {
         crate::support::skip_optional(format_args!(

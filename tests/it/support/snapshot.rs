@@ -1,10 +1,13 @@
 //! Snapshots under `tests/snapshots/` (JSON reports and human output alike) and the README's
 //! console examples.
 //!
-//! A snapshot that differs fails the test with both texts; `CARGO_ABI3_UPDATE_SNAPSHOTS=1`
-//! rewrites it instead (never set under CI: a changed output must be reviewed and committed).
+//! Compared with snapbox, as raw text (no wildcards, no path normalisation): a snapshot that
+//! differs fails the test with a diff; `SNAPSHOTS=overwrite` rewrites it instead (never set
+//! under CI: a changed output must be reviewed and committed).
 
 use std::path::{Path, PathBuf};
+
+use snapbox::{Assert, Data};
 
 /// `tests/snapshots/<name>`.
 pub fn path(name: &str) -> PathBuf {
@@ -16,22 +19,10 @@ pub fn path(name: &str) -> PathBuf {
 /// Asserts that `text` is the committed snapshot `name` (or writes it, see the module docs).
 #[track_caller]
 pub fn assert_text(name: &str, text: &str) {
-    let path = path(name);
-    if std::env::var_os("CARGO_ABI3_UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().expect("snapshot dir")).expect("create snapshot dir");
-        std::fs::write(&path, text).expect("write snapshot");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}; run with CARGO_ABI3_UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        text, expected,
-        "snapshot {name} changed; review and run with CARGO_ABI3_UPDATE_SNAPSHOTS=1"
-    );
+    Assert::new()
+        .action_env(snapbox::assert::DEFAULT_ACTION_ENV)
+        .normalize_paths(false)
+        .eq(text.to_owned(), Data::read_from(&path(name), None).raw());
 }
 
 /// One `$ command` of a ```` ```console ```` block in markdown, with the lines it printed.
