@@ -18,14 +18,22 @@ use crate::{Finding, Severity};
 /// `a, b, c and 4 more`: the first `max` items, and how many were left out (every list of
 /// names in a message or note, in the hook and in `cargo abi3`).
 pub fn and_more<S: AsRef<str>>(items: &[S], max: usize) -> String {
-    let mut out = items
-        .iter()
-        .take(max)
-        .map(AsRef::as_ref)
-        .collect::<Vec<&str>>()
-        .join(", ");
-    if items.len() > max {
-        out.push_str(&format!(" and {} more", items.len() - max));
+    and_more_of(items.iter().take(max), items.len())
+}
+
+/// `a, b, c and 4 more` where only the names `shown` are at hand and `total` were counted.
+pub fn and_more_of<S: AsRef<str>>(shown: impl IntoIterator<Item = S>, total: usize) -> String {
+    let mut n = 0;
+    let mut out = String::new();
+    for item in shown {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item.as_ref());
+        n += 1;
+    }
+    if total > n {
+        out.push_str(&format!(" and {} more", total - n));
     }
     out
 }
@@ -104,6 +112,15 @@ pub fn render_cargo(finding: &Finding, source: Option<&str>) -> String {
 mod tests {
     use super::*;
     use crate::{Code, SourceSpan};
+
+    #[test]
+    fn lists_say_how_many_were_left_out() {
+        assert_eq!(and_more(&["a", "b", "c"], 5), "a, b, c");
+        assert_eq!(and_more(&["a", "b", "c"], 2), "a, b and 1 more");
+        assert_eq!(and_more::<&str>(&[], 2), "");
+        assert_eq!(and_more_of(["x", "y"], 10), "x, y and 8 more");
+        assert_eq!(and_more_of(["x", "y"], 2), "x, y");
+    }
 
     const TEXT: &str = "[project]\nname = \"x\"\nrequires-python = \">=3.8\"\n";
 

@@ -1,5 +1,6 @@
 //! Findings are shared with the build hook, so `cargo abi3` and `build.rs` say the same thing.
 
+use cargo_abi3_build_hook::render::and_more_of;
 use cargo_abi3_build_hook::{Code, Severity};
 
 pub use cargo_abi3_build_hook::finding::{Finding, SourceSpan};
@@ -86,19 +87,9 @@ impl Findings {
                 "the first {kept} are listed; `--format json` gives the count in `omitted`"
             ));
             if !names.is_empty() {
-                let shown = names.len() as u64;
-                let mut note = format!(
-                    "among them: {}",
-                    names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                if count > shown {
-                    note.push_str(&format!(" and {} more", count - shown));
-                }
-                summary = summary.note(note);
+                let listed = names.iter().map(|n| format!("`{n}`"));
+                let total = usize::try_from(count).unwrap_or(usize::MAX);
+                summary = summary.note(format!("among them: {}", and_more_of(listed, total)));
             }
             summary.omitted = Some(count);
             list.push(summary);

@@ -15,6 +15,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
+use cargo_abi3_build_hook::render::and_more_of;
 use cargo_abi3_build_hook::{Code, Family};
 
 use crate::finding::Finding;
@@ -572,23 +573,18 @@ fn name_culprits(report: &mut Report, output: &BuildOutput) {
                         "neither the crate's own sources nor an rlib or build-script archive of this build references `{symbol}`: it comes from the linker or a system library"
                     ));
                 } else {
-                    let places: Vec<String> = uses
-                        .iter()
-                        .take(5)
-                        .map(|(file, line)| format!("{}:{line}", file.display()))
-                        .collect();
+                    let places = and_more_of(
+                        uses.iter()
+                            .take(5)
+                            .map(|(file, line)| format!("{}:{line}", file.display())),
+                        uses.len(),
+                    );
                     finding
                         .details
                         .culprits
                         .push(format!("crate {crate_name} (its own code)"));
                     finding.notes.push(format!(
-                        "`{symbol}` is referenced by the crate's own code (`{crate_name}`): {}{}",
-                        places.join(", "),
-                        if uses.len() > 5 {
-                            format!(" and {} more", uses.len() - 5)
-                        } else {
-                            String::new()
-                        }
+                        "`{symbol}` is referenced by the crate's own code (`{crate_name}`): {places}"
                     ));
                 }
                 continue;
