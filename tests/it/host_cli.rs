@@ -379,6 +379,49 @@ fn installed(path: &str) -> bool {
     }
 }
 
+/// The README's `cargo abi3 host /usr/bin/…` examples are what `host` prints for those Debian
+/// hosts (which `.ci/run` installs), numbers aside: symbol counts and versions follow the
+/// packages' releases, the columns, classes, order and wording must not drift.
+#[test]
+fn readme_host_examples_are_what_host_prints() {
+    fn mask(text: &str) -> String {
+        let mut out = String::new();
+        let mut last = ' ';
+        for c in text.trim_end().chars() {
+            let c = if c.is_ascii_digit() { '0' } else { c };
+            if !(c.is_whitespace() && last.is_whitespace() || c == '0' && last == '0') {
+                out.push(if c.is_whitespace() && c != '\n' {
+                    ' '
+                } else {
+                    c
+                });
+            }
+            last = c;
+        }
+        out
+    }
+    let examples = support::snapshot::console_examples(include_str!("../../README.md"));
+    let hosts: Vec<_> = examples
+        .iter()
+        .filter(|e| e.command.starts_with("cargo abi3 host /usr/bin/"))
+        .collect();
+    assert!(hosts.len() >= 2, "the README shows host examples");
+    for example in hosts {
+        let path = example.command.trim_start_matches("cargo abi3 host ");
+        if !installed(path) {
+            continue;
+        }
+        let (code, stdout) = cargo_abi3(&["host", "--color", "never", path]);
+        assert_eq!(code, 0, "{stdout}");
+        assert_eq!(
+            mask(&stdout),
+            mask(&example.output),
+            "README.md's `{}` is not what it prints:\n{stdout}",
+            example.command
+        );
+    }
+}
+
 #[test]
 fn debian_pypy3_forces_libffi_bz2_expat_tinfo() {
     if !installed("/usr/bin/pypy3") {
