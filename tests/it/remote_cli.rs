@@ -274,46 +274,255 @@ fn range_reads_fetch_only_what_the_readers_need() {
     );
 }
 
-/// A wheel the index says is small (the real procmaps wheel, 211 kB, with its `size` on the
-/// page) is fetched in one range request: its members' first windows would fetch nearly all
-/// of it anyway. Same findings; the whole file arrived in one range, so its hash is checked.
-#[test]
-fn a_small_wheel_is_fetched_in_one_request() {
-    let wheel = real_wheel();
+/// A server listing one wheel of `project` (with its size and sha256) and serving it.
+fn one_wheel_server(project: &str, file_name: &str, wheel: &[u8]) -> Server {
     let page = serde_json::json!({
         "meta": {"api-version": "1.1"},
-        "name": "procmaps",
+        "name": project,
         "files": [{
-            "filename": REAL,
-            "url": format!("/files/{REAL}"),
-            "hashes": {"sha256": sha256(&wheel)},
+            "filename": file_name,
+            "url": format!("/files/{file_name}"),
+            "hashes": {"sha256": sha256(wheel)},
             "size": wheel.len(),
         }],
     });
     let mut routes = HashMap::new();
-    routes.insert(
-        "/simple/procmaps/".to_owned(),
-        Route::json(page.to_string()),
-    );
-    routes.insert(format!("/files/{REAL}"), Route::file(wheel.clone()));
-    let server = Server::start(routes);
-    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
-    assert_eq!(code, 1, "{json:#}");
-    let remote = &json["inputs"][0]["remote"];
-    assert_eq!(remote["ranged"], true, "{json:#}");
-    assert_eq!(remote["requests"], 1, "{json:#}");
-    assert_eq!(remote["fetched"], wheel.len() as u64, "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    routes.insert(format!("/simple/{project}/"), Route::json(page.to_string()));
+    routes.insert(format!("/files/{file_name}"), Route::file(wheel.to_vec()));
+    Server::start(routes)
+}
+
+/// The bytes the server sent for `/files/…`, after checking every request was a range.
+fn file_bytes_sent(server: &Server) -> u64 {
     let log = server.log();
     let files: Vec<_> = log
         .iter()
         .filter(|l| l.path.starts_with("/files/"))
         .collect();
-    assert_eq!(files.len(), 1, "{log:#?}");
-    assert_eq!(files[0].status, 206, "{log:#?}");
+    assert!(
+        files.iter().all(|l| l.range.is_some() && l.status == 206),
+        "{log:#?}"
+    );
+    files.iter().map(|l| l.body_bytes).sum()
+}
+
+/// A small wheel (the real procmaps wheel, 211 kB) whose shared object and metadata sit
+/// together before its directory: the end of the file (and, as the wheel has a zip comment,
+/// the 64 KiB before its end record, where the record is looked for), then the binary and the
+/// metadata in one more range, read from memory: no window is fetched. Same findings.
+#[test]
+fn a_small_wheel_is_fetched_in_three_requests() {
+    let wheel = real_wheel();
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    assert_eq!(remote["requests"], 3, "{json:#}");
+    assert!(
+        remote["fetched"].as_u64().unwrap_or(u64::MAX) <= wheel.len() as u64,
+        "{json:#}"
+    );
+    assert_eq!(remote["fetched"], file_bytes_sent(&server), "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+}
+
+/// Bytes of a deflate-compressible stream (a small alphabet: about 2:1).
+fn compressible(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            b"abcdefghijklmnop"[(x & 15) as usize]
+        })
+        .collect()
+}
+
+/// A small wheel (under 512 KiB, as the index says) with a 300 kB data file beside a small
+/// binary, the layout of sip 6.5.1, refl1d 0.8.14 and gdp 0.1.1: the data is never fetched,
+/// where the whole wheel used to be (one request for any wheel of at most 512 KiB).
+#[test]
+fn a_small_wheel_with_data_beside_its_binary_is_not_fetched_whole() {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    // Incompressible, so the wheel stays what it says: 300 kB of data.
+    let mut x = 0x9e37_79b9u32;
+    let data: Vec<u8> = (0..300_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    out.start_file("procmaps-0.5.0.data/data/share/table.bin", stored)
+        .expect("start");
+    out.write_all(&data).expect("write");
+    for i in 0..archive.len() {
+        out.raw_copy_file(archive.by_index_raw(i).expect("entry"))
+            .expect("copy");
+    }
+    let wheel = out.finish().expect("finish").into_inner();
+    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert!(
+        fetched + data.len() as u64 <= wheel.len() as u64,
+        "fetched {fetched} of {}: the data was fetched",
+        wheel.len()
+    );
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+}
+
+/// A PE32+ DLL: 1.5 MiB of `.text`, a 4 KiB `.rdata` holding an import directory (python3.dll:
+/// `PyUnicode_AsUTF8AndSize`, stable since 3.10), then 512 KiB of `.data`, all compressible
+/// alike. Returns it and the end of `.rdata`: the last byte its reader needs.
+fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
+    const TEXT: u32 = 0x18_0000;
+    const RDATA: u32 = 0x1000;
+    const DATA: u32 = 0x8_0000;
+    let (text_ptr, rdata_ptr) = (0x400u32, 0x400 + TEXT);
+    let data_ptr = rdata_ptr + RDATA;
+    let (text_va, rdata_va) = (0x1000u32, 0x1000 + TEXT);
+    let data_va = rdata_va + RDATA;
+    let mut pe = vec![0u8; 0x400];
+    let mut text = compressible(TEXT as usize, 1);
+    pe.append(&mut text);
+    let mut rdata = vec![0u8; RDATA as usize];
+    let mut data = compressible(DATA as usize, 2);
+    let w16 = |b: &mut Vec<u8>, at: usize, v: u16| b[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    let w32 = |b: &mut Vec<u8>, at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    let w64 = |b: &mut Vec<u8>, at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    // The import directory: one descriptor and a null one, the lookup and address tables,
+    // the DLL's name and the hint/name entry.
+    w32(&mut rdata, 0, rdata_va + 0x100);
+    w32(&mut rdata, 12, rdata_va + 0x200);
+    w32(&mut rdata, 16, rdata_va + 0x180);
+    w64(&mut rdata, 0x100, u64::from(rdata_va + 0x300));
+    w64(&mut rdata, 0x180, u64::from(rdata_va + 0x300));
+    rdata[0x200..0x20b].copy_from_slice(b"python3.dll");
+    let name = b"PyUnicode_AsUTF8AndSize";
+    rdata[0x302..0x302 + name.len()].copy_from_slice(name);
+    pe[0..2].copy_from_slice(b"MZ");
+    w32(&mut pe, 0x3c, 0x40);
+    pe[0x40..0x44].copy_from_slice(b"PE\0\0");
+    w16(&mut pe, 0x44, 0x8664);
+    w16(&mut pe, 0x46, 3);
+    w16(&mut pe, 0x54, 0xf0);
+    w16(&mut pe, 0x56, 0x2022);
+    let opt = 0x58;
+    w16(&mut pe, opt, 0x20b);
+    w32(&mut pe, opt + 4, TEXT);
+    w32(&mut pe, opt + 20, text_va);
+    w64(&mut pe, opt + 24, 0x1_8000_0000);
+    w32(&mut pe, opt + 32, 0x1000);
+    w32(&mut pe, opt + 36, 0x200);
+    w16(&mut pe, opt + 40, 6);
+    w16(&mut pe, opt + 48, 6);
+    w32(&mut pe, opt + 56, data_va + DATA);
+    w32(&mut pe, opt + 60, 0x400);
+    w16(&mut pe, opt + 68, 2);
+    w32(&mut pe, opt + 108, 16);
+    w32(&mut pe, opt + 112 + 8, rdata_va);
+    w32(&mut pe, opt + 112 + 12, 40);
+    let sections = [
+        (b".text\0\0\0", TEXT, text_va, text_ptr, 0x6000_0020u32),
+        (b".rdata\0\0", RDATA, rdata_va, rdata_ptr, 0x4000_0040),
+        (b".data\0\0\0", DATA, data_va, data_ptr, 0xc000_0040),
+    ];
+    for (i, (name, size, va, ptr, flags)) in sections.into_iter().enumerate() {
+        let at = opt + 0xf0 + i * 40;
+        pe[at..at + 8].copy_from_slice(name);
+        w32(&mut pe, at + 8, size);
+        w32(&mut pe, at + 12, va);
+        w32(&mut pe, at + 16, size);
+        w32(&mut pe, at + 20, ptr);
+        w32(&mut pe, at + 36, flags);
+    }
+    pe.append(&mut rdata);
+    pe.append(&mut data);
+    (pe, u64::from(data_ptr))
+}
+
+/// The floor of reading `member` of `wheel` up to inflated byte `needed`, exactly: the zip
+/// directory, the member's local header, and the shortest prefix of its deflate stream that
+/// inflates to `needed` bytes (found by bisection; deflate cannot be entered mid-stream).
+fn floor_of(wheel: &[u8], member: &str, needed: u64) -> u64 {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(wheel)).expect("zip");
+    let directory = wheel.len() as u64 - archive.central_directory_start();
+    let file = archive.by_name(member).expect("member");
+    let (header, data_start, compressed) = (
+        file.header_start(),
+        file.data_start().expect("data start"),
+        file.compressed_size(),
+    );
+    drop(file);
+    let stream = &wheel[data_start as usize..(data_start + compressed) as usize];
+    let inflates_to = |k: usize| {
+        let mut inflate = flate2::Decompress::new(false);
+        let mut out = vec![0u8; needed as usize + 1];
+        let _ = inflate.decompress(&stream[..k], &mut out, flate2::FlushDecompress::None);
+        inflate.total_out()
+    };
+    let (mut lo, mut hi) = (0usize, stream.len());
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if inflates_to(mid) >= needed {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    directory + (data_start - header) + lo as u64
+}
+
+/// A Windows wheel whose PE needs its headers and import directory, which end well before
+/// the member does (the reader needs 75% of it): the windows are sized by the reader's
+/// wanted end and the compression ratio seen so far, so the bytes fetched stay within 1.05×
+/// of the exact floor (the last window used to run on to the member's end: 1.3×).
+#[test]
+fn a_pe_wheel_is_fetched_within_five_percent_of_its_floor() {
+    let (pe, needed) = pe_with_data_after_its_imports();
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let dir = support::scratch_dir("remote-pe");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() > 512 * 1024, "{}", wheel.len());
+    let floor = floor_of(&wheel, "winext/_ext.pyd", needed);
+    let server = one_wheel_server("winext", name, &wheel);
+    let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["ranged"], true, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "the import directory was read: {json:#}"
+    );
+    let ratio = fetched as f64 / floor as f64;
+    assert!(
+        ratio <= 1.05,
+        "fetched {fetched}, floor {floor} ({ratio:.3}×) of a {} byte wheel",
+        wheel.len()
+    );
 }
 
 /// A server that answers the first range (the end of the file) and then the whole file to

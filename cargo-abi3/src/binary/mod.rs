@@ -28,7 +28,7 @@ mod sparse;
 pub use model::*;
 pub use sparse::{
     MAX_HELD, MAX_PASSES, Plan, Ranges, Sparse, Stats, StreamOptions, View, plan, read_streamed,
-    read_streamed_with,
+    read_streamed_with, stream_progress,
 };
 
 /// Why a file could not be read as a binary.

@@ -762,6 +762,32 @@ pub struct Stats {
     pub needed: u64,
 }
 
+thread_local! {
+    static PROGRESS: std::cell::Cell<Option<(u64, u64)>> = const { std::cell::Cell::new(None) };
+}
+
+/// While [`read_streamed`] streams a member on this thread: the bytes streamed so far in
+/// this pass, and the end of the last byte it still wants (the plan's ranges and misses not
+/// held yet, the declaration scan; once answered, only the scan). The stream stops there
+/// unless a reader run asks for more. A source that fetches the compressed bytes over the
+/// network sizes its requests by it (`remote::source`); `None` outside a streamed read.
+pub fn stream_progress() -> Option<(u64, u64)> {
+    PROGRESS.with(std::cell::Cell::get)
+}
+
+fn set_progress(progress: Option<(u64, u64)>) {
+    PROGRESS.with(|p| p.set(progress));
+}
+
+/// Clears [`stream_progress`] when a streamed read ends, however it ends.
+struct ProgressGuard;
+
+impl Drop for ProgressGuard {
+    fn drop(&mut self) {
+        set_progress(None);
+    }
+}
+
 /// Sparse passes before a full read.
 pub const MAX_PASSES: u32 = 3;
 /// Reader runs in one member before a full read.
@@ -816,73 +842,85 @@ pub fn read_streamed_with<E>(
     let mut observed = 0u64;
     let mut result: Option<Result<Vec<Binary>, ReadError>> = None;
     let mut full = false;
+    let _progress = ProgressGuard;
     loop {
         stats.passes += 1;
         let mut pos = 0u64;
         let mut restart = false;
         let (mut wants, mut scan_to) = wants_for(&sparse, &misses, full, options.plan);
         let mut horizon = wants.horizon(&sparse);
+        set_progress(Some((0, horizon.max(scan_to))));
         pass(&mut |chunk: &[u8]| {
-            let start = pos;
-            let end = pos.saturating_add(chunk.len() as u64);
-            pos = end;
-            if end > observed {
-                let from = usize::try_from(observed.saturating_sub(start)).unwrap_or(usize::MAX);
-                observe(chunk.get(from..).unwrap_or_default());
-                observed = end;
-            }
-            if result.is_some() {
-                return if observed >= scan_to {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                };
-            }
-            // Hold what this chunk has of the wanted ranges; when a range completes, the
-            // plan may grow (headers now held), possibly into this very chunk.
-            let mut rounds = 0;
-            loop {
-                let completed = match hold_chunk(&mut sparse, &wants, start, chunk) {
-                    Ok(completed) => completed,
-                    Err(limit) => {
-                        result = Some(Err(limit));
-                        return ControlFlow::Break(());
-                    }
-                };
-                if !completed && pos < horizon {
-                    return ControlFlow::Continue(());
+            let flow = 'step: {
+                let start = pos;
+                let end = pos.saturating_add(chunk.len() as u64);
+                pos = end;
+                if end > observed {
+                    let from =
+                        usize::try_from(observed.saturating_sub(start)).unwrap_or(usize::MAX);
+                    observe(chunk.get(from..).unwrap_or_default());
+                    observed = end;
                 }
-                let before = wants.clone();
+                if result.is_some() {
+                    break 'step if observed >= scan_to {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    };
+                }
+                // Hold what this chunk has of the wanted ranges; when a range completes, the
+                // plan may grow (headers now held), possibly into this very chunk.
+                let mut rounds = 0;
+                loop {
+                    let completed = match hold_chunk(&mut sparse, &wants, start, chunk) {
+                        Ok(completed) => completed,
+                        Err(limit) => {
+                            result = Some(Err(limit));
+                            break 'step ControlFlow::Break(());
+                        }
+                    };
+                    if !completed && pos < horizon {
+                        break 'step ControlFlow::Continue(());
+                    }
+                    let before = wants.clone();
+                    (wants, scan_to) = wants_for(&sparse, &misses, full, options.plan);
+                    horizon = wants.horizon(&sparse);
+                    rounds += 1;
+                    if wants == before || rounds >= 16 {
+                        break;
+                    }
+                }
+                if pos < horizon {
+                    break 'step ControlFlow::Continue(());
+                }
+                // Everything wanted is behind: run the reader.
+                stats.runs += 1;
+                let got = super::read_view(sparse.view(), true);
+                let new_misses = sparse.take_misses();
+                if new_misses.is_empty() {
+                    result = Some(got);
+                    break 'step if observed >= scan_to {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    };
+                }
+                restart = add_misses(&sparse, &mut misses, &new_misses, pos, options.miss_slack);
+                if restart || stats.runs >= MAX_RUNS {
+                    restart = true;
+                    break 'step ControlFlow::Break(());
+                }
                 (wants, scan_to) = wants_for(&sparse, &misses, full, options.plan);
                 horizon = wants.horizon(&sparse);
-                rounds += 1;
-                if wants == before || rounds >= 16 {
-                    break;
-                }
-            }
-            if pos < horizon {
-                return ControlFlow::Continue(());
-            }
-            // Everything wanted is behind: run the reader.
-            stats.runs += 1;
-            let got = super::read_view(sparse.view(), true);
-            let new_misses = sparse.take_misses();
-            if new_misses.is_empty() {
-                result = Some(got);
-                return if observed >= scan_to {
-                    ControlFlow::Break(())
-                } else {
-                    ControlFlow::Continue(())
-                };
-            }
-            restart = add_misses(&sparse, &mut misses, &new_misses, pos, options.miss_slack);
-            if restart || stats.runs >= MAX_RUNS {
-                restart = true;
-                return ControlFlow::Break(());
-            }
-            (wants, scan_to) = wants_for(&sparse, &misses, full, options.plan);
-            horizon = wants.horizon(&sparse);
-            ControlFlow::Continue(())
+                ControlFlow::Continue(())
+            };
+            let target = if result.is_some() {
+                scan_to
+            } else {
+                horizon.max(scan_to)
+            };
+            set_progress(Some((pos, target)));
+            flow
         })?;
         stats.streamed = stats.streamed.saturating_add(pos);
         if result.is_none() && !restart {

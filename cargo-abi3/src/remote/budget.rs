@@ -15,7 +15,8 @@
 //! files, which are only kept to save a request, are then not kept.
 //!
 //! So the bytes held at once are at most `MEMBER_BUDGET + TAIL_BUDGET` plus one first request
-//! (at most [`super::source::SMALL_FILE`]) per wheel being opened, whatever `--jobs` is; and
+//! (at most [`super::source::TAIL`], then at most [`super::source::SMALL_FILE`] of a small
+//! wheel's binaries taken from [`Budget::tails`]) per wheel being opened, whatever `--jobs` is; and
 //! members are read on two threads, so the allocator keeps at most two hostile members'
 //! worth of freed memory ([`read_pool`]).
 
@@ -27,8 +28,10 @@ pub const MEMBER_BUDGET: u64 = 48 << 20;
 /// Bytes of zip directories (beyond each wheel's first request) all wheels may hold at once.
 pub const TAIL_BUDGET: u64 = 16 << 20;
 
-/// Most parallel fetches (`--jobs` above this is lowered to it).
-pub const MAX_JOBS: usize = 8;
+/// Most parallel fetches (`--jobs` above this is lowered to it). A fetch thread holds a first
+/// request of [`super::source::TAIL`] bytes; what it fetches beyond counts against
+/// [`Budget::tails`], and member reads run on [`READS`] threads whatever this is.
+pub const MAX_JOBS: usize = 16;
 /// Threads members are read on: as many as local reads run on
 /// ([`crate::audit::MAX_PARALLEL_READS`]), whatever `--jobs` is.
 pub const READS: usize = crate::audit::MAX_PARALLEL_READS;
@@ -41,8 +44,8 @@ pub const READS: usize = crate::audit::MAX_PARALLEL_READS;
 /// keeps about that much (measured: eight hostile 16 MB reads on sixteen threads peaked at
 /// 137 MB; the eleven releases of the 2022 set peaked at 78, 101 and 119 MB at 2, 6 and 12
 /// reading threads). Reading members on two threads keeps that to two arenas, as for local
-/// reads; the `--jobs` fetch threads open wheels (the first request and the directory) and
-/// wait for their members' reads. Small wheels (fetched whole in their first request) are
+/// reads; the `--jobs` fetch threads open wheels (the first request, the directory, and a
+/// small wheel's binaries) and wait for their members' reads. Small wheels' binaries are
 /// then read from memory, and large members are bandwidth-bound anyway.
 pub fn read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();

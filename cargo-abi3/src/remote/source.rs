@@ -1,12 +1,20 @@
 //! A wheel on an HTTP server, read through `Range` requests as a `Read + Seek` source.
 //!
-//! [`RemoteFile::open`] fetches the end of the file (a suffix range, which also tells the
-//! size; all of it when the index says it is at most [`SMALL_FILE`]), then as much more as the zip directory needs; that tail is kept and shared by every
-//! [`RangeSource`] over the file, so the directory and the `.dist-info` files (written last by
-//! every wheel builder) are fetched once. Members are read sequentially from their local
-//! header by the streaming readers; a [`RangeSource`] fetches them in a forward-growing
-//! window (256 KiB, doubling up to 1 MiB: eight parallel reads hold at most 8 MiB of windows), never past the end of the member (the next local
-//! header or the directory), and the reader stops asking once it has what it needs.
+//! [`RemoteFile::open`] fetches the last [`TAIL`] bytes of the file (a suffix range, which
+//! also tells the size), then as much more as the zip directory needs; that tail is kept and
+//! shared by every [`RangeSource`] over the file, so the directory and the `.dist-info` files
+//! (written last by every wheel builder) are fetched once. A file of at most [`SMALL_FILE`]
+//! whose shared objects and metadata sit together before the tail gets them in one more
+//! request, on the thread that opened it ([`small_file_span`]); a small file with data beside
+//! its binaries does not (its binaries are streamed like any other). Members are read
+//! sequentially from their local header by the streaming readers; a [`RangeSource`] fetches
+//! them in a forward-growing window (256 KiB, doubling up to 1 MiB: eight parallel reads hold
+//! at most 8 MiB of windows), never past the end of the member (the next local header or the
+//! directory), and the reader stops asking once it has what it needs. The streaming reader
+//! says how far it still needs to go ([`crate::binary::stream_progress`]: known once a
+//! binary's headers are read, e.g. a PE's last import or export directory): the windows are
+//! then sized by the compression ratio seen so far and shrink as the stream nears that point,
+//! so the last one no longer runs on to the member's end.
 //!
 //! A server that answers the first request with the whole file (it ignores `Range`) is
 //! downloaded into a temporary file, checked against the index's sha256, and read locally.
@@ -21,17 +29,30 @@ use super::RemoteError;
 use super::budget::{Budget, Permit};
 use super::http::Client;
 
-/// The first request: the last 64 KiB (the end record, usually the whole directory, and the
-/// `.dist-info` files before it).
-pub const TAIL: u64 = 64 * 1024;
-/// A file the index says is at most this large is fetched in its first request: its
-/// members' first windows ([`MIN_WINDOW`]) would fetch all but its first few kB anyway, and a
-/// second round trip costs more than those bytes (bcrypt 4.3.0: 28 wheels of 150–500 kB,
-/// each fetched whole but for its first 800 bytes, in 2–3 requests).
+/// The first request: the last 8 KiB (the end record and, for most wheels, the whole
+/// directory, `RECORD` and often `WHEEL` and `METADATA`). Kept small because what precedes
+/// the `.dist-info` files is usually the end of a binary, which a PE reader does not need
+/// (64 KiB fetched 29 kB of nh3's `.pyd` for nothing, 5% of its floor); a larger directory
+/// or metadata costs one more request.
+pub const TAIL: u64 = 8 * 1024;
+/// A file of at most this size whose likely-read members are together before the tail gets
+/// them in one request ([`small_file_span`]) instead of windows on the reading threads.
 pub const SMALL_FILE: u64 = 512 * 1024;
 /// The smallest and largest window of one ranged read of a member.
 pub const MIN_WINDOW: u64 = 256 * 1024;
 pub const MAX_WINDOW: u64 = 1024 * 1024;
+/// The first window of a member streamed with a hint (see [`RangeSource`]): its headers.
+pub const FIRST_STEP: u64 = 64 * 1024;
+/// A hinted window: the estimated compressed bytes left, plus 1/`HINT_MARGIN` of them, plus
+/// `HINT_SLACK`; at least `MIN_STEP` (and a window that would leave less than `MIN_STEP`
+/// of the member runs on to its end).
+const HINT_MARGIN: u64 = 32;
+const HINT_NEAR: u64 = 32 * 1024;
+/// A small file's members likely read are fetched in one range when at most this part of
+/// the range is other members ([`small_file_span`]).
+const SPAN_WASTE: u64 = 20;
+const HINT_SLACK: u64 = 2 * 1024;
+const MIN_STEP: u64 = 8 * 1024;
 /// The zip directory (and the tail kept with it) may be at most this large: the run's
 /// budget for directories ([`Budget::tails`]).
 pub const MAX_TAIL: u64 = super::budget::TAIL_BUDGET;
@@ -102,10 +123,7 @@ impl RemoteFile {
         sha256: Option<&str>,
         max_size: u64,
     ) -> Result<(Opened, u64), RemoteError> {
-        let first = match expected_size {
-            Some(size) if (1..=SMALL_FILE).contains(&size) => size,
-            _ => TAIL,
-        };
+        let first = TAIL;
         let range = format!("bytes=-{first}");
         let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
         let mut attempt = 0;
@@ -217,6 +235,7 @@ impl RemoteFile {
             buf_start: 0,
             last_window: 0,
             grow_tail: false,
+            run_start: 0,
         }
     }
 
@@ -246,6 +265,14 @@ impl RemoteFile {
             })
             .map(|e| e.header_offset)
             .min();
+        let tail_start = self.tail.read().map_err(poisoned)?.start;
+        if self.size <= SMALL_FILE
+            && let Some(start) = small_file_span(&directory.entries, tail_start)
+        {
+            // One request for the binaries and the metadata, on this (fetching) thread:
+            // the members are then read from memory.
+            self.grow_tail_to(start, true)?;
+        }
         let tail_start = self.tail.read().map_err(poisoned)?.start;
         if let Some(start) = metadata_start
             && start < tail_start
@@ -413,6 +440,37 @@ impl RemoteFile {
     }
 }
 
+/// Of a small file whose directory is `entries`: where a range ending at the kept tail
+/// (`tail_start`) should start to hold every member a reader will likely stream (shared
+/// objects by name, `WHEEL` and `METADATA`), when at most 1/[`SPAN_WASTE`] of it is other
+/// members (data, sources). `None`: nothing to fetch, or too much beside it (the members
+/// are then streamed in windows).
+fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Option<u64> {
+    let needed = |e: &crate::wheel::zip::Entry| {
+        let file = e.name.rsplit('/').next().unwrap_or_default();
+        let metadata = e.name.split_once('/').is_some_and(|(dir, file)| {
+            dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
+        });
+        metadata || crate::wheel::suffix::ExtensionFileName::parse(file).is_shared_object()
+    };
+    let start = entries
+        .iter()
+        .filter(|e| needed(e) && e.header_offset < tail_start)
+        .map(|e| e.header_offset)
+        .min()?;
+    let span = tail_start - start;
+    let useful: u64 = entries
+        .iter()
+        .filter(|e| needed(e))
+        .map(|e| {
+            e.end_offset
+                .min(tail_start)
+                .saturating_sub(e.header_offset.max(start))
+        })
+        .sum();
+    (span.saturating_sub(useful) <= span / SPAN_WASTE).then_some(start)
+}
+
 fn poisoned<T>(_: T) -> io::Error {
     io::Error::other("a lock was poisoned by a panic in another reader")
 }
@@ -531,9 +589,42 @@ pub struct RangeSource {
     last_window: u64,
     /// Reading the directory: a read before the tail extends the tail.
     grow_tail: bool,
+    /// Where the last seek went (a member's local header): the start of the stream whose
+    /// compression ratio sizes hinted windows.
+    run_start: u64,
 }
 
 impl RangeSource {
+    /// Where the next window should end when a streamed read says how far it still needs
+    /// to go ([`crate::binary::stream_progress`]: inflated bytes streamed, and the end of the
+    /// last one wanted): the compressed bytes left, estimated by the compression ratio seen
+    /// so far in this stream (from the member's local header, where the stream was sought
+    /// to), plus a little slack; at the stream's start, [`FIRST_STEP`] (the headers, which
+    /// tell the reader how far it needs to go). `None`: no hint, the usual windows.
+    fn hinted_end(&self) -> Option<u64> {
+        let (streamed, target) = crate::binary::stream_progress()?;
+        if self.pos < self.run_start {
+            return None;
+        }
+        if streamed == 0 {
+            return (self.pos == self.run_start).then(|| self.pos.saturating_add(FIRST_STEP));
+        }
+        let consumed = u128::from(self.pos - self.run_start);
+        let left = u128::from(target.saturating_sub(streamed)) * consumed / u128::from(streamed);
+        let left = u64::try_from(left).unwrap_or(u64::MAX);
+        // Far from the end, three quarters of the estimate (the ratio varies along a file:
+        // code compresses worse than tables): the steps converge on the end rather than
+        // overshoot it; near it, the estimate and a little slack.
+        let step = if left > HINT_NEAR {
+            left - left / 4
+        } else {
+            left.saturating_add(left / HINT_MARGIN)
+                .saturating_add(HINT_SLACK)
+        }
+        .max(MIN_STEP);
+        Some(self.pos.saturating_add(step))
+    }
+
     fn copy_out(src: &[u8], offset: u64, out: &mut [u8]) -> usize {
         let from = usize::try_from(offset).unwrap_or(usize::MAX);
         let Some(rest) = src.get(from..) else {
@@ -572,7 +663,16 @@ impl Read for RangeSource {
             };
             let limit = self.file.boundary_after(self.pos).min(tail.start);
             let mut end = self.pos.saturating_add(window).min(limit);
-            if limit - end < MIN_WINDOW / 4 {
+            let snap = match self.hinted_end() {
+                // Stop about where the reader will: the last window no longer runs on to
+                // the member's end.
+                Some(hinted) if hinted < end => {
+                    end = hinted.max(self.pos + 1);
+                    MIN_STEP
+                }
+                _ => MIN_WINDOW / 4,
+            };
+            if limit - end < snap {
                 end = limit;
             }
             self.buf = self.file.fetch(self.pos, end)?;
@@ -600,6 +700,7 @@ impl Seek for RangeSource {
             ));
         };
         self.pos = target;
+        self.run_start = target;
         Ok(target)
     }
 }
