@@ -580,13 +580,14 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     Some(())
 }
 
-const LC_SEGMENT: u64 = 0x1;
-const LC_SYMTAB: u64 = 0x2;
-const LC_SEGMENT_64: u64 = 0x19;
-const LC_DYLD_INFO: u64 = 0x22;
-const LC_DYLD_INFO_ONLY: u64 = 0x8000_0022;
-const LC_DYLD_EXPORTS_TRIE: u64 = 0x8000_0033;
-const LC_DYLD_CHAINED_FIXUPS: u64 = 0x8000_0034;
+// The load commands the plan follows, as `object` names them (widened to the reader's u64).
+const LC_SEGMENT: u64 = object::macho::LC_SEGMENT.0 as u64;
+const LC_SYMTAB: u64 = object::macho::LC_SYMTAB.0 as u64;
+const LC_SEGMENT_64: u64 = object::macho::LC_SEGMENT_64.0 as u64;
+const LC_DYLD_INFO: u64 = object::macho::LC_DYLD_INFO.0 as u64;
+const LC_DYLD_INFO_ONLY: u64 = object::macho::LC_DYLD_INFO_ONLY.0 as u64;
+const LC_DYLD_EXPORTS_TRIE: u64 = object::macho::LC_DYLD_EXPORTS_TRIE.0 as u64;
+const LC_DYLD_CHAINED_FIXUPS: u64 = object::macho::LC_DYLD_CHAINED_FIXUPS.0 as u64;
 
 fn plan_macho(view: View<'_>, p: &mut Plan) {
     let Some(magic) = view.peek(0, 4) else {
