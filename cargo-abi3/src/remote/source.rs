@@ -5,7 +5,7 @@
 //! shared by every [`RangeSource`] over the file, so the directory and the `.dist-info` files
 //! (written last by every wheel builder) are fetched once. A file of at most [`SMALL_FILE`]
 //! whose shared objects and metadata sit together before the tail gets them in one more
-//! request, on the thread that opened it ([`small_file_span`]); a small file with data beside
+//! request, on the thread that opened it (`small_file_span`); a small file with data beside
 //! its binaries does not (its binaries are streamed like any other). Members are read
 //! sequentially from their local header by the streaming readers; a [`RangeSource`] fetches
 //! them in a forward-growing window (256 KiB, doubling up to 1 MiB: eight parallel reads hold
@@ -36,7 +36,7 @@ use super::http::Client;
 /// or metadata costs one more request.
 pub const TAIL: u64 = 8 * 1024;
 /// A file of at most this size whose likely-read members are together before the tail gets
-/// them in one request ([`small_file_span`]) instead of windows on the reading threads.
+/// them in one request (`small_file_span`) instead of windows on the reading threads.
 pub const SMALL_FILE: u64 = 512 * 1024;
 /// The smallest and largest window of one ranged read of a member.
 pub const MIN_WINDOW: u64 = 256 * 1024;
@@ -49,7 +49,7 @@ pub const FIRST_STEP: u64 = 64 * 1024;
 const HINT_MARGIN: u64 = 32;
 const HINT_NEAR: u64 = 32 * 1024;
 /// A small file's members likely read are fetched in one range when at most this part of
-/// the range is other members ([`small_file_span`]).
+/// the range is other members (`small_file_span`).
 const SPAN_WASTE: u64 = 20;
 const HINT_SLACK: u64 = 2 * 1024;
 const MIN_STEP: u64 = 8 * 1024;
