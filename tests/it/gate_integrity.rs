@@ -6,6 +6,7 @@ use crate::support;
 
 use std::process::Command;
 
+use crate::support::elf::{dynamic_head, put};
 use crate::support::*;
 use serde_json::Value;
 
@@ -320,49 +321,13 @@ fn assert_bomb_refused(
     }
 }
 
-fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
-    if buf.len() < at + bytes.len() {
-        buf.resize(at + bytes.len(), 0);
-    }
-    buf[at..at + bytes.len()].copy_from_slice(bytes);
-}
-
-/// An x86_64 ELF shared object header: one read-only PT_LOAD over the whole `total` bytes
-/// and a PT_DYNAMIC at 0x1000 claiming `dyn_size` bytes.
-fn elf_claiming_dynamic(total: u64, dyn_size: u64) -> Vec<u8> {
-    let mut h = Vec::new();
-    put(&mut h, 0, b"\x7fELF\x02\x01\x01");
-    put(&mut h, 0x10, &3u16.to_le_bytes()); // ET_DYN
-    put(&mut h, 0x12, &62u16.to_le_bytes()); // EM_X86_64
-    put(&mut h, 0x14, &1u32.to_le_bytes());
-    put(&mut h, 0x20, &64u64.to_le_bytes()); // e_phoff
-    put(&mut h, 0x34, &64u16.to_le_bytes()); // e_ehsize
-    put(&mut h, 0x36, &56u16.to_le_bytes()); // e_phentsize
-    put(&mut h, 0x38, &2u16.to_le_bytes()); // e_phnum
-    put(&mut h, 0x3a, &64u16.to_le_bytes()); // e_shentsize
-    // PT_LOAD, R: offset 0, vaddr 0, filesz = memsz = total.
-    put(&mut h, 64, &1u32.to_le_bytes());
-    put(&mut h, 68, &4u32.to_le_bytes());
-    put(&mut h, 64 + 32, &total.to_le_bytes());
-    put(&mut h, 64 + 40, &total.to_le_bytes());
-    // PT_DYNAMIC at 0x1000.
-    put(&mut h, 120, &2u32.to_le_bytes());
-    put(&mut h, 124, &6u32.to_le_bytes());
-    put(&mut h, 120 + 8, &0x1000u64.to_le_bytes());
-    put(&mut h, 120 + 16, &0x1000u64.to_le_bytes());
-    put(&mut h, 120 + 32, &dyn_size.to_le_bytes());
-    put(&mut h, 120 + 40, &dyn_size.to_le_bytes());
-    h.resize(0x1000, 0);
-    h
-}
-
 #[test]
 fn elf_claiming_a_1_gib_dynamic_section_stays_under_100_mb() {
     const GIB: u64 = 1 << 30;
     let dir = scratch_dir("rss-elf");
     // The PT_DYNAMIC the brief describes: 1 GiB claimed, DT_NULL first (the loader stops
     // there, and so does the reader).
-    let head = elf_claiming_dynamic(GIB, GIB - 0x2000);
+    let head = dynamic_head(GIB, GIB - 0x2000);
     let wheel = fixture_or_skip!(support::rss::padded_wheel(
         &dir,
         "bomb-0.1-cp39-abi3-manylinux_2_17_x86_64.whl",
@@ -382,7 +347,7 @@ fn elf_claiming_a_1_gib_dynamic_section_stays_under_100_mb() {
 
     // No DT_NULL among the first 65536 entries (of 16 Mi claimed): refused, by name.
     let size = 256 << 20;
-    let mut head = elf_claiming_dynamic(size, size - 0x2000);
+    let mut head = dynamic_head(size, size - 0x2000);
     for i in 0..65537 {
         put(&mut head, 0x1000 + i * 16, &21u64.to_le_bytes()); // DT_DEBUG
     }

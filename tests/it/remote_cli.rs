@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::elf::{dynamic_head, put};
 use crate::support::http::{Ranges, Route, Server, index_page};
 use serde_json::Value;
 use sha2::Digest as _;
@@ -931,38 +932,11 @@ fn smoke_real_index() {
     );
 }
 
-fn put(buf: &mut Vec<u8>, at: usize, bytes: &[u8]) {
-    if buf.len() < at + bytes.len() {
-        buf.resize(at + bytes.len(), 0);
-    }
-    buf[at..at + bytes.len()].copy_from_slice(bytes);
-}
-
 /// An x86_64 ELF shared object of `total` bytes whose `PT_DYNAMIC` names a string table of
 /// `strsz` bytes (just under the reader's 16 MiB limit): its reader holds all of it.
 fn elf_with_a_huge_string_table(total: u64, strsz: u64) -> Vec<u8> {
-    let mut h = Vec::new();
-    put(&mut h, 0, b"\x7fELF\x02\x01\x01");
-    put(&mut h, 0x10, &3u16.to_le_bytes()); // ET_DYN
-    put(&mut h, 0x12, &62u16.to_le_bytes()); // EM_X86_64
-    put(&mut h, 0x14, &1u32.to_le_bytes());
-    put(&mut h, 0x20, &64u64.to_le_bytes()); // e_phoff
-    put(&mut h, 0x34, &64u16.to_le_bytes());
-    put(&mut h, 0x36, &56u16.to_le_bytes());
-    put(&mut h, 0x38, &2u16.to_le_bytes()); // e_phnum
-    put(&mut h, 0x3a, &64u16.to_le_bytes());
-    // PT_LOAD, R: the whole file.
-    put(&mut h, 64, &1u32.to_le_bytes());
-    put(&mut h, 68, &4u32.to_le_bytes());
-    put(&mut h, 64 + 32, &total.to_le_bytes());
-    put(&mut h, 64 + 40, &total.to_le_bytes());
     // PT_DYNAMIC at 0x1000, 0x100 bytes.
-    put(&mut h, 120, &2u32.to_le_bytes());
-    put(&mut h, 124, &6u32.to_le_bytes());
-    put(&mut h, 128, &0x1000u64.to_le_bytes());
-    put(&mut h, 136, &0x1000u64.to_le_bytes());
-    put(&mut h, 152, &0x100u64.to_le_bytes());
-    put(&mut h, 160, &0x100u64.to_le_bytes());
+    let mut h = dynamic_head(total, 0x100);
     // DT_STRTAB, DT_STRSZ, DT_SYMTAB, DT_SYMENT, DT_NEEDED, DT_NULL.
     for (i, (tag, value)) in [
         (5u64, 0x2000u64),
