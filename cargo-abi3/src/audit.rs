@@ -277,18 +277,41 @@ fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryRepor
     BinaryReport::of(&subject, member, rules::check_binary(&subject))
 }
 
-/// How a wheel's shared objects are read: each member with its result.
-pub(crate) type MemberLoads = Vec<(Member, Result<Loaded, Box<Finding>>)>;
-/// Reads the given members of an open wheel (serially, or in parallel over new readers).
-pub(crate) type LoadMembers<'a> = dyn Fn(&mut WheelArchive, Vec<Member>) -> MemberLoads + Sync + 'a;
+/// One member, judged as soon as it is read: its binaries' reports so far, or the finding
+/// that says why it could not be read.
+pub(crate) struct ReadMember {
+    member: Member,
+    outcome: Result<Vec<Unbundled>, Box<Finding>>,
+}
+
+/// A binary judged by every rule but the [`rules::Check::Bundle`] ones, which wait for the
+/// wheel's whole bundle: its report without findings yet, and its linking data.
+pub(crate) struct Unbundled {
+    report: BinaryReport,
+    pending: rules::Unbundled,
+    linking: crate::binary::Binary,
+}
+
+/// Judges one member just read (on the thread that read it, so that its model is dropped
+/// there, not held until the wheel's last member is read).
+pub(crate) type JudgeMember<'a> =
+    dyn Fn(Member, Result<Loaded, Box<Finding>>) -> ReadMember + Sync + 'a;
+/// Reads the given members of an open wheel (serially, or in parallel over new readers),
+/// handing each to `judge` as soon as it is read.
+pub(crate) type LoadMembers<'a> =
+    dyn Fn(&mut WheelArchive, Vec<Member>, &JudgeMember<'_>) -> Vec<ReadMember> + Sync + 'a;
 
 /// Reads members one after the other through the wheel already open.
-pub(crate) fn load_serially(archive: &mut WheelArchive, members: Vec<Member>) -> MemberLoads {
+pub(crate) fn load_serially(
+    archive: &mut WheelArchive,
+    members: Vec<Member>,
+    judge: &JudgeMember<'_>,
+) -> Vec<ReadMember> {
     members
         .into_iter()
         .map(|member| {
             let loaded = load::load_member(archive, &member);
-            (member, loaded)
+            judge(member, loaded)
         })
         .collect()
 }
@@ -371,34 +394,68 @@ pub(crate) fn audit_wheel_with(
             .iter()
             .map(|notice| load::notice_finding(&display, notice)),
     );
-    // Read every shared object first: rules need to know what the wheel bundles.
-    let mut read = Vec::new();
+    // Each member is judged as soon as it is read, and its model dropped; only the rules
+    // that relate a binary to what the wheel bundles wait for the last member, on each
+    // binary's linking data.
+    let judge = |member: Member, loaded: Result<Loaded, Box<Finding>>| {
+        let outcome = loaded.map(
+            |Loaded {
+                 binaries, declared, ..
+             }| {
+                binaries
+                    .iter()
+                    .map(|binary| {
+                        let subject = BinarySubject::new(
+                            binary,
+                            file_name(&member.path),
+                            &claim,
+                            Some(wheel),
+                        )
+                        .in_member(&member.path, member.in_purelib, &[], &binaries)
+                        .with_allowed_exports(&options.allowed_exports)
+                        .with_declaration(declared.as_ref());
+                        Unbundled {
+                            pending: rules::check_unbundled(&subject),
+                            report: BinaryReport::of(&subject, Some(&member.path), Vec::new()),
+                            linking: binary.linking(),
+                        }
+                    })
+                    .collect()
+            },
+        );
+        ReadMember { member, outcome }
+    };
     let mut members = archive.shared_objects();
     members.extend(archive.script_binaries());
-    for (member, loaded) in load(&mut archive, members) {
-        match loaded {
-            Ok(Loaded {
-                binaries, declared, ..
-            }) => read.push((member, binaries, declared)),
+    let mut read = Vec::new();
+    for ReadMember { member, outcome } in load(&mut archive, members, &judge) {
+        match outcome {
+            Ok(binaries) => read.push((member, binaries)),
             Err(finding) => report.findings.push(*finding),
         }
     }
     let bundled: Vec<String> = read
         .iter()
-        .flat_map(|(member, binaries, _)| {
+        .flat_map(|(member, binaries)| {
             std::iter::once(file_name(&member.path).to_owned())
-                .chain(binaries.iter().filter_map(|b| b.soname.clone()))
+                .chain(binaries.iter().filter_map(|b| b.linking.soname.clone()))
         })
         .collect();
-    for (member, binaries, declared) in &read {
-        for binary in binaries {
-            let subject = BinarySubject::new(binary, file_name(&member.path), &claim, Some(wheel))
-                .in_member(&member.path, member.in_purelib, &bundled, binaries)
-                .with_allowed_exports(&options.allowed_exports)
-                .with_declaration(declared.as_ref());
-            report
-                .binaries
-                .push(audit_binary(subject, Some(&member.path)));
+    for (member, binaries) in read {
+        let slices: Vec<crate::binary::Binary> =
+            binaries.iter().map(|b| b.linking.clone()).collect();
+        for Unbundled {
+            report: mut binary_report,
+            pending,
+            linking,
+        } in binaries
+        {
+            let subject =
+                BinarySubject::new(&linking, file_name(&member.path), &claim, Some(wheel))
+                    .in_member(&member.path, member.in_purelib, &bundled, &slices)
+                    .with_allowed_exports(&options.allowed_exports);
+            binary_report.findings = pending.finish(&subject);
+            report.binaries.push(binary_report);
         }
     }
     report

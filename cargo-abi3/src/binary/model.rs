@@ -234,6 +234,30 @@ impl Binary {
         }
     }
 
+    /// What the [`crate::rules::Check::Bundle`] rules read, and what a wheel keeps of each
+    /// binary until its last member is read: everything but the symbol tables (imports,
+    /// exports and their details, version definitions), which are most of a model.
+    pub fn linking(&self) -> Binary {
+        Binary {
+            format: self.format,
+            arch: self.arch.clone(),
+            fat_slice: self.fat_slice,
+            imports: Vec::new(),
+            exports: Vec::new(),
+            needed: self.needed.clone(),
+            soname: self.soname.clone(),
+            rpaths: self.rpaths.clone(),
+            macos_min: self.macos_min,
+            flat_namespace_lookups: self.flat_namespace_lookups,
+            rpath: self.rpath.clone(),
+            runpath: self.runpath.clone(),
+            symbolic: self.symbolic,
+            nodeflib: self.nodeflib,
+            export_info: Vec::new(),
+            defined_versions: Vec::new(),
+        }
+    }
+
     /// Each export with what the ELF reader knows about it (`None` for formats without
     /// that, where [`Binary::export_info`] is empty).
     pub fn exports_with_info(&self) -> impl Iterator<Item = (&str, Option<&ExportInfo>)> + '_ {

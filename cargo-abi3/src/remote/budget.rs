@@ -14,6 +14,10 @@
 //! does not fit in what is left is refused with an error that says why, and the `.dist-info`
 //! files, which are only kept to save a request, are then not kept.
 //!
+//! A member is judged by the rules on its reading thread, under its permit, and its model is
+//! dropped there (`crate::audit::audit_wheel_with`): what outlives the permit is its report
+//! and linking data, never the model the bytes became.
+//!
 //! So the bytes held at once are at most `MEMBER_BUDGET + TAIL_BUDGET` plus one first request
 //! (at most [`super::source::TAIL`], then at most [`super::source::SMALL_FILE`] of a small
 //! wheel's binaries taken from [`Budget::tails`]) per wheel being opened, whatever `--jobs` is; and

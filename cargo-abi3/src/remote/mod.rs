@@ -34,7 +34,7 @@ use rayon::prelude::*;
 use crate::audit::AuditOptions;
 use crate::finding::Finding;
 use crate::inputs::Input;
-use crate::load::{self, Loaded};
+use crate::load;
 use crate::report::InputReport;
 use crate::wheel::{Member, WheelArchive};
 
@@ -352,20 +352,23 @@ impl Remote {
                     WheelArchive::from_source(path, source, limits)
                         .map_err(|e| Box::new(load::wheel_error(&format!("`{display}`"), &e)))
                 };
-                let serially = |archive: &mut WheelArchive, members: Vec<Member>| {
-                    members
-                        .into_iter()
-                        .map(|member| {
-                            let read = || {
-                                let _permit = budget::Budget::members()
-                                    .acquire(member.size.min(crate::binary::MAX_HELD));
-                                load::load_member(archive, &member)
-                            };
-                            let loaded = budget::read_pool(read);
-                            (member, loaded)
-                        })
-                        .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
-                };
+                let serially =
+                    |archive: &mut WheelArchive,
+                     members: Vec<Member>,
+                     judge: &crate::audit::JudgeMember<'_>| {
+                        members
+                            .into_iter()
+                            .map(|member| {
+                                let read = || {
+                                    let _permit = budget::Budget::members()
+                                        .acquire(member.size.min(crate::binary::MAX_HELD));
+                                    let loaded = load::load_member(archive, &member);
+                                    judge(member, loaded)
+                                };
+                                budget::read_pool(read)
+                            })
+                            .collect::<Vec<crate::audit::ReadMember>>()
+                    };
                 crate::audit::audit_wheel_with(display.clone(), &open, &serially, options)
             }
             Ok((source::Opened::Ranged(file), size)) => {
@@ -394,26 +397,31 @@ impl Remote {
                                     Box::new(load::wheel_error(&format!("`{display}`"), &e))
                                 })
                         };
-                        let parallel = |_: &mut WheelArchive, members: Vec<Member>| {
-                            members
-                                .into_par_iter()
-                                .map(|member| {
-                                    let read = || {
-                                        // The most this read can hold: see [`budget`].
-                                        let _permit = budget::Budget::members().acquire(
-                                            member.size.min(crate::binary::MAX_HELD)
-                                                + source::MAX_WINDOW
-                                                + 2 * file.tail_len(),
-                                        );
-                                        open().and_then(|mut archive| {
-                                            load::load_member(&mut archive, &member)
-                                        })
-                                    };
-                                    let loaded = budget::read_pool(read);
-                                    (member, loaded)
-                                })
-                                .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
-                        };
+                        let parallel =
+                            |_: &mut WheelArchive,
+                             members: Vec<Member>,
+                             judge: &crate::audit::JudgeMember<'_>| {
+                                members
+                                    .into_par_iter()
+                                    .map(|member| {
+                                        let read = || {
+                                            // The most this read can hold: see [`budget`]. The
+                                            // member is judged under the permit too, so its model
+                                            // is gone when the permit is.
+                                            let _permit = budget::Budget::members().acquire(
+                                                member.size.min(crate::binary::MAX_HELD)
+                                                    + source::MAX_WINDOW
+                                                    + 2 * file.tail_len(),
+                                            );
+                                            let loaded = open().and_then(|mut archive| {
+                                                load::load_member(&mut archive, &member)
+                                            });
+                                            judge(member, loaded)
+                                        };
+                                        budget::read_pool(read)
+                                    })
+                                    .collect::<Vec<crate::audit::ReadMember>>()
+                            };
                         crate::audit::audit_wheel_with(display.clone(), &open, &parallel, options)
                     }
                 };

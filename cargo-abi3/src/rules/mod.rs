@@ -48,11 +48,19 @@ pub use crate::subject::{
 use crate::Code;
 use crate::finding::{Finding, Findings};
 
+/// A rule over one binary.
+pub type BinaryCheck = fn(&BinarySubject<'_>, &mut Findings);
+
 /// How a rule is invoked.
 #[derive(Clone, Copy)]
 pub enum Check {
     /// Once per binary (per slice of a fat Mach-O).
-    Binary(fn(&BinarySubject<'_>, &mut Findings)),
+    Binary(BinaryCheck),
+    /// Once per binary too, but one that relates the binary to the rest of its wheel
+    /// ([`BinarySubject::bundled`]). In a wheel it runs after every member is read, when the
+    /// other rules have run and the binary's model is gone: it reads only the binary's
+    /// linking data ([`crate::binary::Binary::linking`]), and it emits only its own code.
+    Bundle(BinaryCheck),
     /// Once per wheel.
     Wheel(fn(&WheelSubject<'_>, &mut Findings)),
     /// By `cargo abi3 host`, on the host's closure and each `--with` binary against it: the
@@ -106,15 +114,53 @@ pub static REGISTRY: &[Rule] = &[
     dll_name_collision::RULE,
 ];
 
-/// Runs every binary rule on one binary.
+/// Runs every binary rule on one binary (whose [`BinarySubject::bundled`] is complete).
 pub fn check_binary(subject: &BinarySubject<'_>) -> Vec<Finding> {
+    check_unbundled(subject).finish(subject)
+}
+
+/// Runs the binary rules that need only the binary itself; [`Unbundled::finish`] runs the
+/// [`Check::Bundle`] rules once the wheel's bundle is known. So a wheel's members can be read
+/// and judged one at a time, each model dropped as soon as it is judged, instead of all of
+/// them held until the last is read.
+pub fn check_unbundled(subject: &BinarySubject<'_>) -> Unbundled {
     let mut findings = Findings::default();
+    let mut marks = Vec::new();
     for rule in REGISTRY {
-        if let Check::Binary(check) = rule.check {
-            check(subject, &mut findings);
+        match rule.check {
+            Check::Binary(check) => check(subject, &mut findings),
+            Check::Bundle(check) => marks.push((check, findings.mark())),
+            Check::Wheel(_) | Check::Host => {}
         }
     }
-    findings.finish()
+    Unbundled { findings, marks }
+}
+
+/// A binary's findings but those of the [`Check::Bundle`] rules, with the place each of
+/// those rules' findings goes: the findings come out exactly as if every rule had run in
+/// registry order.
+#[derive(Debug)]
+pub struct Unbundled {
+    findings: Findings,
+    marks: Vec<(BinaryCheck, crate::finding::Mark)>,
+}
+
+impl Unbundled {
+    /// Runs the bundle rules on `subject` (the binary's linking data is enough, with the
+    /// wheel's complete bundle) and returns every finding.
+    pub fn finish(self, subject: &BinarySubject<'_>) -> Vec<Finding> {
+        let Unbundled {
+            mut findings,
+            marks,
+        } = self;
+        // From the last mark back, so that the earlier marks still point where they did.
+        for (check, mark) in marks.into_iter().rev() {
+            let mut later = Findings::default();
+            check(subject, &mut later);
+            findings.insert_at(mark, later);
+        }
+        findings.finish()
+    }
 }
 
 /// Runs every wheel rule on one wheel.

@@ -9,7 +9,7 @@ use crate::wheel::manylinux as policy;
 
 pub const RULE: Rule = Rule {
     code: Code::NeededNotAllowed,
-    check: Check::Binary(check),
+    check: Check::Bundle(check),
 };
 
 fn check(subject: &BinarySubject<'_>, out: &mut Findings) {

@@ -191,7 +191,7 @@ impl Case {
                 let wheel = wheel.expect("a wheel rule needs .in_wheel(..)");
                 check(&wheel, &mut out);
             }
-            Check::Binary(check) => {
+            Check::Binary(check) | Check::Bundle(check) => {
                 let slices = if self.slices.is_empty() {
                     std::slice::from_ref(&self.binary)
                 } else {
