@@ -124,14 +124,56 @@ impl ureq::unversioned::transport::Connector<()> for TracingConnector {
     ) -> Result<Option<Self::Out>, ureq::Error> {
         let started = Instant::now();
         let out = self.inner.connect(details, chained)?;
-        self.opened.fetch_add(1, Ordering::Relaxed);
+        let id = self.opened.fetch_add(1, Ordering::Relaxed) + 1;
         CONNECTING.with(|c| {
             let mut now = c.get();
             now.new = true;
             now.connect += started.elapsed();
             c.set(now);
         });
-        Ok(out)
+        Ok(out.map(|inner| Box::new(Numbered { inner, id }) as Self::Out))
+    }
+}
+
+thread_local! {
+    /// The connection the current request last wrote to ([`Numbered`]).
+    static CONNECTION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A connection with its number (1 for the run's first), which the trace names.
+#[derive(Debug)]
+struct Numbered {
+    inner: Box<dyn ureq::unversioned::transport::Transport>,
+    id: u64,
+}
+
+impl ureq::unversioned::transport::Transport for Numbered {
+    fn buffers(&mut self) -> &mut dyn ureq::unversioned::transport::Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<(), ureq::Error> {
+        CONNECTION.with(|c| c.set(self.id));
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(
+        &mut self,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<bool, ureq::Error> {
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
     }
 }
 
@@ -279,6 +321,7 @@ impl Client {
             }
             let started = Instant::now();
             CONNECTING.with(|c| c.set(Connecting::NONE));
+            CONNECTION.with(|c| c.set(0));
             let called = request.call();
             let trace = match epoch {
                 None => Trace::off(),
@@ -297,10 +340,11 @@ impl Client {
                         epoch: Some(epoch),
                         started,
                         line: format!(
-                            "http\tstart={}\t{}\t{range}\t{}\tresolve={}\tconnect={}\thead={}\tstatus={status}\tattempt={attempt}",
+                            "http\tstart={}\t{}\t{range}\t{}#{}\tresolve={}\tconnect={}\thead={}\tstatus={status}\tattempt={attempt}",
                             started.duration_since(epoch).as_millis(),
                             url.rsplit('/').find(|s| !s.is_empty()).unwrap_or(url),
                             if connecting.new { "new" } else { "reused" },
+                            CONNECTION.with(Cell::get),
                             connecting.resolve.map_or("-".to_owned(), ms),
                             if connecting.new {
                                 ms(connecting.connect)
