@@ -409,7 +409,7 @@ impl Remote {
                                             load::load_member(&mut archive, &member)
                                         })
                                     };
-                                    let loaded = budget::read_pool(read);
+                                    let loaded = budget::read_member(member.size, read);
                                     (member, loaded)
                                 })
                                 .collect::<Vec<(Member, Result<Loaded, Box<Finding>>)>>()
