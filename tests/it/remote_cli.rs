@@ -275,6 +275,108 @@ fn range_reads_fetch_only_what_the_readers_need() {
     );
 }
 
+/// Six wheels of one release, each the padded procmaps wheel (its 200 kB binary is streamed in
+/// windows, not fetched with the directory): their members are read in parallel, as many as
+/// `--jobs`, not two at a time. The server holds the first window of each binary until three
+/// are waiting together (or 5 s pass) and counts the most ever held at once: members read on
+/// two threads never get there. Each thread keeps to one connection at a time: at most
+/// `--jobs` connections (plus the index page's, which is reused), and the same findings and
+/// bytes as from one wheel.
+#[test]
+fn members_of_a_release_are_read_in_parallel_over_at_most_jobs_connections() {
+    // The binary first, then 2 MiB of data, then the `.dist-info` files: the binary is
+    // too far before the directory to be fetched with it, and is streamed.
+    let wheel = {
+        let real = real_wheel();
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let so = archive
+            .index_for_name("procmaps.abi3.so")
+            .expect("the binary");
+        out.raw_copy_file(archive.by_index_raw(so).expect("the binary"))
+            .expect("copy");
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        out.start_file("procmaps-0.5.0.data/data/share/blob.bin", stored)
+            .expect("start");
+        out.write_all(&vec![0x5a; BLOB]).expect("write");
+        for i in (0..archive.len()).filter(|&i| i != so) {
+            out.raw_copy_file(archive.by_index_raw(i).expect("entry"))
+                .expect("copy");
+        }
+        out.finish().expect("finish").into_inner()
+    };
+    let so_start = zip::ZipArchive::new(std::io::Cursor::new(&wheel))
+        .expect("zip")
+        .by_name("procmaps.abi3.so")
+        .expect("the binary")
+        .header_start();
+    let gate = support::http::Gate::new(3, Duration::from_secs(5));
+    let platforms = [
+        "manylinux2010_x86_64",
+        "manylinux2014_x86_64",
+        "manylinux_2_17_x86_64",
+        "manylinux_2_28_x86_64",
+        "musllinux_1_1_x86_64",
+        "musllinux_1_2_x86_64",
+    ];
+    let mut files = Vec::new();
+    let mut routes = HashMap::new();
+    for platform in platforms {
+        let name = format!("procmaps-0.5.0-cp36-abi3-{platform}.whl");
+        files.push((name.clone(), format!("/files/{name}"), sha256(&wheel), None));
+        routes.insert(
+            format!("/files/{name}"),
+            Route::Gated {
+                at: so_start,
+                gate: std::sync::Arc::clone(&gate),
+                then: Box::new(Route::file(wheel.clone())),
+            },
+        );
+    }
+    routes.insert(
+        "/simple/procmaps/".to_owned(),
+        Route::json(index_page("procmaps", &files)),
+    );
+    let server = Server::start(routes);
+    let jobs = 4;
+    let (code, json) = audit_json(
+        &server,
+        &["--jobs", &jobs.to_string(), "pypi:procmaps==0.5.0"],
+    );
+    assert_eq!(code, 1, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), platforms.len(), "{json:#}");
+    assert!(
+        gate.most() >= 3,
+        "at most {} members were read at once (the binary at {so_start}): {:#?}",
+        gate.most(),
+        server.log()
+    );
+    let accepted = server.accepted.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        accepted <= jobs + 1,
+        "{accepted} connections for --jobs {jobs}"
+    );
+    let fetched: u64 = inputs
+        .iter()
+        .map(|i| i["remote"]["fetched"].as_u64().expect("fetched"))
+        .sum();
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    for input in inputs {
+        let fetched = input["remote"]["fetched"].as_u64().expect("fetched");
+        assert!(
+            fetched < (wheel.len() - BLOB) as u64 + 64 * 1024,
+            "fetched {fetched} of {}: the padding was read",
+            wheel.len()
+        );
+    }
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+}
+
 /// A server listing one wheel of `project` (with its size and sha256) and serving it.
 fn one_wheel_server(project: &str, file_name: &str, wheel: &[u8]) -> Server {
     let page = serde_json::json!({

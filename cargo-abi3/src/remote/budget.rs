@@ -66,6 +66,29 @@ pub fn read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
 }
 
+/// Members of at most this declared (inflated) size are read on the fetch thread that opened
+/// their wheel ([`read_member`]): every binary of nh3 0.3.8 (1.7–4.0 MB) and most real ones.
+pub const INLINE_MEMBER: u64 = 4 << 20;
+
+/// Reads a member of declared size `size` from a ranged wheel: on the calling fetch thread
+/// when it is at most [`INLINE_MEMBER`], else on the [`READS`] threads of [`read_pool`].
+///
+/// A remote read waits on the network for most of its time (one round trip per window, three
+/// to five a member): on two threads, a release's members were fetched two round trips at a
+/// time, however many `--jobs`, and one slow file at the end of the queue became the run's
+/// tail (nh3 0.3.8 under load: its riscv64 wheel's three windows at 60–110 ms each, after
+/// the other fifteen members). Read on the `--jobs` fetch threads, the members' round trips
+/// overlap. What a fetch thread's allocator arena keeps is then bounded by what one such read
+/// holds (at most its declared size, plus a window): `--jobs` times 5 MiB at worst, where a
+/// hostile member (up to [`crate::binary::MAX_HELD`]) still goes to the two reading threads.
+pub fn read_member<T: Send>(size: u64, f: impl FnOnce() -> T + Send) -> T {
+    if size <= INLINE_MEMBER {
+        f()
+    } else {
+        read_pool(f)
+    }
+}
+
 /// A weighted semaphore over bytes.
 #[derive(Debug)]
 pub struct Budget {

@@ -3,8 +3,11 @@
 //! `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY`), timeouts, and bounded retries with
 //! exponential backoff on 429, 5xx and transport errors.
 
+use std::cell::Cell;
 use std::io::Read;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use ureq::tls::{RootCerts, TlsConfig};
 
@@ -37,11 +40,150 @@ impl Default for HttpOptions {
     }
 }
 
+/// `CARGO_ABI3_HTTP_TRACE=1`: one line per request on stderr (see [`Trace`]); the run's
+/// start (the first look at the variable) when on.
+fn trace_epoch() -> Option<Instant> {
+    static EPOCH: OnceLock<Option<Instant>> = OnceLock::new();
+    *EPOCH.get_or_init(|| {
+        std::env::var_os("CARGO_ABI3_HTTP_TRACE")
+            .filter(|v| !v.is_empty() && v != "0")
+            .map(|_| Instant::now())
+    })
+}
+
+thread_local! {
+    /// What the current request's connection cost, when it needed a new one: filled by
+    /// [`TracingConnector`] and [`CachingResolver`] on the thread that makes the request
+    /// (ureq's blocking calls run on it), read back by [`Client::get`].
+    static CONNECTING: Cell<Connecting> = const { Cell::new(Connecting::NONE) };
+}
+
+/// How a request got its connection: times of the host lookup and of the connect (TCP, proxy
+/// and TLS), or none of them when a pooled connection was reused.
+#[derive(Clone, Copy, Debug, Default)]
+struct Connecting {
+    new: bool,
+    resolve: Option<Duration>,
+    connect: Duration,
+}
+
+impl Connecting {
+    const NONE: Connecting = Connecting {
+        new: false,
+        resolve: None,
+        connect: Duration::ZERO,
+    };
+}
+
+/// One traced request: printed when its body has been read ([`Trace::done`]), as
+/// `http <start ms> <what> <file> <range> <conn> resolve=… connect=… head=… total=… bytes=…`,
+/// times in milliseconds since the run started (start) or the request started.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    epoch: Option<Instant>,
+    started: Instant,
+    line: String,
+}
+
+impl Trace {
+    /// A trace that prints nothing.
+    pub fn off() -> Trace {
+        Trace {
+            epoch: None,
+            started: Instant::now(),
+            line: String::new(),
+        }
+    }
+
+    /// Prints the request's line, with the body's `bytes` and the time to read them.
+    pub fn done(&self, bytes: u64) {
+        if self.epoch.is_some() {
+            eprintln!(
+                "{} total={} bytes={bytes}",
+                self.line,
+                self.started.elapsed().as_millis()
+            );
+        }
+    }
+}
+
+/// Counts new connections ([`Client::connections`]) and, when tracing, times them.
+#[derive(Debug)]
+struct TracingConnector {
+    inner: ureq::unversioned::transport::DefaultConnector,
+    opened: Arc<AtomicU64>,
+}
+
+impl ureq::unversioned::transport::Connector<()> for TracingConnector {
+    type Out = Box<dyn ureq::unversioned::transport::Transport>;
+
+    fn connect(
+        &self,
+        details: &ureq::unversioned::transport::ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        let started = Instant::now();
+        let out = self.inner.connect(details, chained)?;
+        let id = self.opened.fetch_add(1, Ordering::Relaxed) + 1;
+        CONNECTING.with(|c| {
+            let mut now = c.get();
+            now.new = true;
+            now.connect += started.elapsed();
+            c.set(now);
+        });
+        Ok(out.map(|inner| Box::new(Numbered { inner, id }) as Self::Out))
+    }
+}
+
+thread_local! {
+    /// The connection the current request last wrote to ([`Numbered`]).
+    static CONNECTION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A connection with its number (1 for the run's first), which the trace names.
+#[derive(Debug)]
+struct Numbered {
+    inner: Box<dyn ureq::unversioned::transport::Transport>,
+    id: u64,
+}
+
+impl ureq::unversioned::transport::Transport for Numbered {
+    fn buffers(&mut self) -> &mut dyn ureq::unversioned::transport::Buffers {
+        self.inner.buffers()
+    }
+
+    fn transmit_output(
+        &mut self,
+        amount: usize,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<(), ureq::Error> {
+        CONNECTION.with(|c| c.set(self.id));
+        self.inner.transmit_output(amount, timeout)
+    }
+
+    fn await_input(
+        &mut self,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<bool, ureq::Error> {
+        self.inner.await_input(timeout)
+    }
+
+    fn is_open(&mut self) -> bool {
+        self.inner.is_open()
+    }
+
+    fn is_tls(&self) -> bool {
+        self.inner.is_tls()
+    }
+}
+
 /// A shared HTTP client.
 #[derive(Debug)]
 pub struct Client {
     agent: ureq::Agent,
     options: HttpOptions,
+    /// Connections opened so far (TCP, and TLS for `https`).
+    opened: Arc<AtomicU64>,
 }
 
 /// Resolves each host once per run. Parallel fetches otherwise look the same host up once
@@ -72,11 +214,21 @@ impl ureq::unversioned::resolver::Resolver for CachingResolver {
             .cache
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(found) = cache.get(&key) {
-            return Ok(found.clone());
-        }
-        let found = self.inner.resolve(uri, config, timeout)?;
-        cache.insert(key, found.clone());
+        let started = Instant::now();
+        let found = match cache.get(&key) {
+            Some(found) => found.clone(),
+            None => {
+                let found = self.inner.resolve(uri, config, timeout)?;
+                cache.insert(key, found.clone());
+                found
+            }
+        };
+        // The time includes waiting for another thread's lookup of the same host.
+        CONNECTING.with(|c| {
+            let mut now = c.get();
+            now.resolve = Some(now.resolve.unwrap_or_default() + started.elapsed());
+            c.set(now);
+        });
         Ok(found)
     }
 }
@@ -89,6 +241,8 @@ pub struct Response {
     pub content_range: Option<String>,
     pub content_length: Option<u64>,
     pub body: ureq::Body,
+    /// Call [`Trace::done`] once the body is read.
+    pub trace: Trace,
 }
 
 impl std::fmt::Debug for Response {
@@ -118,12 +272,22 @@ impl Client {
             .max_idle_connections_per_host(options.connections.max(1))
             .max_idle_connections(options.connections.max(1) * 4)
             .build();
-        let agent = ureq::Agent::with_parts(
-            config,
-            ureq::unversioned::transport::DefaultConnector::new(),
-            CachingResolver::default(),
-        );
-        Client { agent, options }
+        let opened = Arc::new(AtomicU64::new(0));
+        let connector = TracingConnector {
+            inner: ureq::unversioned::transport::DefaultConnector::new(),
+            opened: Arc::clone(&opened),
+        };
+        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
+        Client {
+            agent,
+            options,
+            opened,
+        }
+    }
+
+    /// Connections opened so far (each a TCP connection, and a TLS handshake for `https`).
+    pub fn connections(&self) -> u64 {
+        self.opened.load(Ordering::Relaxed)
     }
 
     pub fn options(&self) -> &HttpOptions {
@@ -149,12 +313,50 @@ impl Client {
             });
         }
         let mut attempt = 0u32;
+        let epoch = trace_epoch();
         loop {
             let mut request = self.agent.get(url);
             for (k, v) in headers {
                 request = request.header(*k, *v);
             }
-            let (retryable, error, retry_after) = match request.call() {
+            let started = Instant::now();
+            CONNECTING.with(|c| c.set(Connecting::NONE));
+            CONNECTION.with(|c| c.set(0));
+            let called = request.call();
+            let trace = match epoch {
+                None => Trace::off(),
+                Some(epoch) => {
+                    let connecting = CONNECTING.with(Cell::get);
+                    let ms = |d: Duration| d.as_millis().to_string();
+                    let range = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("range"))
+                        .map_or("-", |(_, v)| v);
+                    let status = match &called {
+                        Ok(r) => r.status().as_u16().to_string(),
+                        Err(e) => format!("error({e})"),
+                    };
+                    Trace {
+                        epoch: Some(epoch),
+                        started,
+                        line: format!(
+                            "http\tstart={}\t{}\t{range}\t{}#{}\tresolve={}\tconnect={}\thead={}\tstatus={status}\tattempt={attempt}",
+                            started.duration_since(epoch).as_millis(),
+                            url.rsplit('/').find(|s| !s.is_empty()).unwrap_or(url),
+                            if connecting.new { "new" } else { "reused" },
+                            CONNECTION.with(Cell::get),
+                            connecting.resolve.map_or("-".to_owned(), ms),
+                            if connecting.new {
+                                ms(connecting.connect)
+                            } else {
+                                "-".to_owned()
+                            },
+                            started.elapsed().as_millis(),
+                        ),
+                    }
+                }
+            };
+            let (retryable, error, retry_after) = match called {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let header = |name: &str| {
@@ -176,6 +378,7 @@ impl Client {
                             content_range,
                             content_length,
                             body: response.into_body(),
+                            trace,
                         });
                     }
                     let retry_after = header("retry-after")
@@ -192,9 +395,11 @@ impl Client {
                             status,
                         }
                     };
+                    trace.done(0);
                     (status == 429 || status >= 500, error, retry_after)
                 }
                 Err(e) => {
+                    trace.done(0);
                     let retryable = matches!(
                         e,
                         ureq::Error::Io(_)
@@ -242,6 +447,7 @@ impl Client {
                 });
             }
             let final_url = response.final_url.clone();
+            let trace = response.trace.clone();
             let mut body = Vec::new();
             let read = response
                 .body
@@ -258,7 +464,10 @@ impl Client {
                         limit,
                     });
                 }
-                Ok(_) => return Ok((final_url, body)),
+                Ok(_) => {
+                    trace.done(body.len() as u64);
+                    return Ok((final_url, body));
+                }
                 Err(e) if attempt < self.options.retries => {
                     let _ = e;
                     attempt += 1;

@@ -404,6 +404,7 @@ impl Remote {
                                 members
                                     .into_par_iter()
                                     .map(|member| {
+                                        let size = member.size;
                                         let read = || {
                                             // The most this read can hold: see [`budget`]. The
                                             // member is judged under the permit too, so its model
@@ -418,7 +419,7 @@ impl Remote {
                                             });
                                             judge(member, loaded)
                                         };
-                                        budget::read_pool(read)
+                                        budget::read_member(size, read)
                                     })
                                     .collect::<Vec<crate::audit::ReadMember>>()
                             };

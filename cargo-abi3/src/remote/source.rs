@@ -159,6 +159,7 @@ impl RemoteFile {
             }
             let want = total - a;
             let data = read_exact_body(response.body, want);
+            response.trace.done(want);
             let data = match data {
                 Ok(data) => data,
                 Err(got) if attempt < client.options().retries => {
@@ -350,7 +351,6 @@ impl RemoteFile {
         let range = format!("bytes={start}-{}", end - 1);
         let headers = [("Range", range.as_str()), ("Accept-Encoding", "identity")];
         let mut attempt = 0;
-        let started = std::time::Instant::now();
         loop {
             let response = self
                 .client
@@ -403,13 +403,7 @@ impl RemoteFile {
             match read_exact_body(response.body, want) {
                 Ok(data) => {
                     self.fetched.fetch_add(want, Ordering::Relaxed);
-                    if std::env::var_os("CARGO_ABI3_HTTP_TRACE").is_some() {
-                        eprintln!(
-                            "range\t{}\t{start}\t{want}\t{} ms",
-                            self.url.rsplit('/').next().unwrap_or_default(),
-                            started.elapsed().as_millis()
-                        );
-                    }
+                    response.trace.done(want);
                     return Ok(data);
                 }
                 Err(got) => {
@@ -564,6 +558,7 @@ fn download(
             });
         }
     }
+    response.trace.done(size);
     if let Some(expected) = declared
         && expected != size
     {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -49,6 +49,61 @@ pub enum Route {
         then: Box<Route>,
         seen: Arc<AtomicUsize>,
     },
+    /// `then`, but a range starting at `at` first waits at `gate` (see [`Gate`]).
+    Gated {
+        at: u64,
+        gate: Arc<Gate>,
+        then: Box<Route>,
+    },
+}
+
+/// Holds requests until `want` of them wait together (or `patience` passes), and records the
+/// most that were ever in flight at once: how many reads a client runs in parallel, counted,
+/// not timed.
+#[derive(Debug)]
+pub struct Gate {
+    want: usize,
+    patience: Duration,
+    /// (in flight now, most at once)
+    state: Mutex<(usize, usize)>,
+    arrived: Condvar,
+}
+
+impl Gate {
+    pub fn new(want: usize, patience: Duration) -> Arc<Gate> {
+        Arc::new(Gate {
+            want,
+            patience,
+            state: Mutex::new((0, 0)),
+            arrived: Condvar::new(),
+        })
+    }
+
+    /// The most requests that were held at once.
+    pub fn most(&self) -> usize {
+        self.state.lock().map(|s| s.1).unwrap_or_default()
+    }
+
+    fn pass(&self) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.0 += 1;
+        state.1 = state.1.max(state.0);
+        self.arrived.notify_all();
+        let deadline = std::time::Instant::now() + self.patience;
+        while state.1 < self.want {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match self.arrived.wait_timeout(state, left) {
+                Ok((next, _)) => state = next,
+                Err(_) => return,
+            }
+        }
+        state.0 -= 1;
+    }
 }
 
 impl Route {
@@ -84,6 +139,8 @@ pub struct Logged {
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// TCP connections accepted so far.
+    pub accepted: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     log: Arc<Mutex<Vec<Logged>>>,
     accept: Option<JoinHandle<()>>,
@@ -98,12 +155,15 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let log = Arc::new(Mutex::new(Vec::new()));
         let routes = Arc::new(routes);
+        let accepted = Arc::new(AtomicUsize::new(0));
         let accept = {
-            let (stop, log) = (Arc::clone(&stop), Arc::clone(&log));
+            let (stop, log, accepted) =
+                (Arc::clone(&stop), Arc::clone(&log), Arc::clone(&accepted));
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
                         Ok((stream, _)) => {
+                            accepted.fetch_add(1, Ordering::Relaxed);
                             let (routes, log, stop) =
                                 (Arc::clone(&routes), Arc::clone(&log), Arc::clone(&stop));
                             std::thread::spawn(move || serve(stream, &routes, &log, &stop));
@@ -115,6 +175,7 @@ impl Server {
         };
         Server {
             addr,
+            accepted,
             stop,
             log,
             accept: Some(accept),
@@ -277,6 +338,16 @@ fn respond(
             } else {
                 respond(out, method, then, range)
             }
+        }
+        Route::Gated { at, gate, then } => {
+            let len = match then.as_ref() {
+                Route::File { data, .. } => data.len() as u64,
+                _ => 0,
+            };
+            if range.and_then(|r| parse_range(r, len)).map(|r| r.0) == Some(*at) {
+                gate.pass();
+            }
+            respond(out, method, then, range)
         }
         Route::File { data, ranges } => {
             let len = data.len() as u64;
