@@ -1196,3 +1196,61 @@ fn models_are_dropped_as_members_are_judged() {
     }
     assert!(rss < 100 * 1024, "peak RSS {rss} KiB, over 100 MB");
 }
+
+/// Four project pages of 35 MB (120,000 files each, under the 64 MiB and 200,000-file
+/// limits) resolved in parallel: each page is stored in a temporary file and read twice, one
+/// file at a time, so the run holds one release's files per page, never a page (held and
+/// parsed whole, four pages of 50 MB peaked at 900 MB). Each resolves to its latest release.
+#[test]
+fn big_project_pages_are_read_without_being_held() {
+    let mut routes = HashMap::new();
+    let mut args = vec!["--jobs".to_owned(), "8".to_owned()];
+    for p in 0..4 {
+        let project = format!("big{p}");
+        let mut page = String::from(r#"{"meta": {"api-version": "1.1"}, "files": ["#);
+        for i in 0..120_000 {
+            if i > 0 {
+                page.push(',');
+            }
+            page.push_str(&format!(
+                r#"{{"filename": "{project}-1.{i}-cp39-abi3-manylinux_2_17_x86_64.whl", "url": "/files/{project}-1.{i}.whl", "hashes": {{"sha256": "{:064}"}}, "requires-python": ">=3.9", "yanked": false, "size": 1000}}"#,
+                i
+            ));
+        }
+        page.push_str("]}");
+        routes.insert(format!("/simple/{project}/"), Route::json(page));
+        args.push(format!("pypi:{project}"));
+    }
+    let server = Server::start(routes);
+    let index = server.url("/simple/");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-abi3"));
+    cmd.args(["audit", "--format", "json", "--index-url", &index])
+        .args(&args);
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let (rss, code, stdout) = support::rss::peak_rss_kib(&cmd)
+        .unwrap_or_else(|skip| panic!("cannot measure the peak RSS: {skip}"));
+    let json: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("invalid JSON ({e}): {stdout}"));
+    eprintln!("peak RSS {rss} KiB, exit {code}");
+    // The wheels themselves are not served: each is an unreadable input.
+    assert_eq!(code, 2, "{json:#}");
+    let inputs = json["inputs"].as_array().expect("inputs");
+    assert_eq!(inputs.len(), 4, "{json:#}");
+    for (p, input) in inputs.iter().enumerate() {
+        assert_eq!(
+            input["path"],
+            format!("pypi:big{p}==1.119999/big{p}-1.119999-cp39-abi3-manylinux_2_17_x86_64.whl"),
+            "{input:#}"
+        );
+    }
+    assert!(rss < 100 * 1024, "peak RSS {rss} KiB, over 100 MB");
+}

@@ -426,14 +426,21 @@ impl Client {
         }
     }
 
-    /// The whole body of a GET, at most `limit` bytes (more is [`RemoteError::TooLarge`]).
-    pub fn get_bounded(
+    /// The whole body of a GET, at most `limit` bytes (more is [`RemoteError::TooLarge`]),
+    /// in an anonymous temporary file (read from its start), so that a page of any size
+    /// within the limit is never held in memory.
+    pub fn get_to_file(
         &self,
         url: &str,
         headers: &[(&str, &str)],
         limit: u64,
         what: &str,
-    ) -> Result<(String, Vec<u8>), RemoteError> {
+    ) -> Result<(String, std::fs::File), RemoteError> {
+        use std::io::{Seek, SeekFrom};
+        let stored = |e: std::io::Error| RemoteError::Transport {
+            url: url.to_owned(),
+            reason: format!("storing the response in a temporary file: {e}"),
+        };
         let mut attempt = 0u32;
         loop {
             let response = self.get(url, headers)?;
@@ -448,24 +455,27 @@ impl Client {
             }
             let final_url = response.final_url.clone();
             let trace = response.trace.clone();
-            let mut body = Vec::new();
-            let read = response
-                .body
-                .into_with_config()
-                .limit(u64::MAX)
-                .reader()
-                .take(limit.saturating_add(1))
-                .read_to_end(&mut body);
+            let mut body = tempfile::tempfile().map_err(stored)?;
+            let read = std::io::copy(
+                &mut response
+                    .body
+                    .into_with_config()
+                    .limit(u64::MAX)
+                    .reader()
+                    .take(limit.saturating_add(1)),
+                &mut body,
+            );
             match read {
-                Ok(_) if body.len() as u64 > limit => {
+                Ok(len) if len > limit => {
                     return Err(RemoteError::TooLarge {
                         url: url.to_owned(),
                         what: what.to_owned(),
                         limit,
                     });
                 }
-                Ok(_) => {
-                    trace.done(body.len() as u64);
+                Ok(len) => {
+                    trace.done(len);
+                    body.seek(SeekFrom::Start(0)).map_err(stored)?;
                     return Ok((final_url, body));
                 }
                 Err(e) if attempt < self.options.retries => {

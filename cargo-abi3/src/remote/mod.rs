@@ -207,8 +207,50 @@ impl Remote {
             }
         };
         let (page_url, page) = page;
-        let release = match index::choose(&page, &page_url, &spec, self.options.all_wheels) {
+        let mut open = || {
+            use std::io::Seek;
+            let mut file = page.try_clone()?;
+            file.seek(std::io::SeekFrom::Start(0))?;
+            Ok(file)
+        };
+        let chosen = index::choose(
+            &mut open,
+            &page_url,
+            &spec,
+            self.options.all_wheels,
+            self.options.max_index_files,
+        );
+        let release = match chosen {
             Ok(release) => release,
+            Err(index::Choice::NotJson(reason)) => {
+                return problem(
+                    Code::UnreadableInput,
+                    format!(
+                        "cannot resolve `{arg}`: {}",
+                        RemoteError::BadIndex {
+                            url: page_url,
+                            reason
+                        }
+                    ),
+                    "check the index with `--index-url`: it must serve PEP 691 JSON",
+                );
+            }
+            Err(index::Choice::Io(reason)) => {
+                return problem(
+                    Code::UnreadableInput,
+                    format!("cannot resolve `{arg}`: {page_url}: {reason}"),
+                    "check the space for temporary files (TMPDIR), then run again",
+                );
+            }
+            Err(index::Choice::OverLimit { what, limit, unit }) => {
+                return problem(
+                    Code::InputLimitExceeded,
+                    format!(
+                        "cannot resolve `{arg}`: {page_url}: {what} is over the limit of {limit} {unit}"
+                    ),
+                    "the index sent a page over limits no real project reaches; check the index with `--index-url`",
+                );
+            }
             Err(index::Choice::NoSuchVersion { available }) => {
                 return problem(
                     Code::NothingToAudit,
@@ -277,28 +319,15 @@ impl Remote {
             .collect()
     }
 
-    /// Fetches and parses a project page, within the index limits.
-    fn fetch_page(&self, url: &str) -> Result<(String, index::Page), RemoteError> {
+    /// Fetches a project page, within the index's size limit, into a temporary file.
+    fn fetch_page(&self, url: &str) -> Result<(String, std::fs::File), RemoteError> {
         let accept = "application/vnd.pypi.simple.v1+json";
-        let (final_url, body) = self.client.get_bounded(
+        self.client.get_to_file(
             url,
             &[("Accept", accept)],
             self.options.max_index_bytes,
             "the project page",
-        )?;
-        let page: index::Page =
-            serde_json::from_slice(&body).map_err(|e| RemoteError::BadIndex {
-                url: final_url.clone(),
-                reason: e.to_string(),
-            })?;
-        if page.files.len() > self.options.max_index_files {
-            return Err(RemoteError::TooLarge {
-                url: final_url,
-                what: format!("the project page ({} files)", page.files.len()),
-                limit: self.options.max_index_files as u64,
-            });
-        }
-        Ok((final_url, page))
+        )
     }
 
     /// Audits one remote wheel: ranges when the server honours them, else the whole file.
