@@ -308,18 +308,19 @@ fn file_bytes_sent(server: &Server) -> u64 {
 }
 
 /// A small wheel (the real procmaps wheel, 211 kB) whose shared object and metadata sit
-/// together before its directory: the end of the file (and, as the wheel has a zip comment,
-/// the 64 KiB before its end record, where the record is looked for), then the binary and the
-/// metadata in one more range, read from memory: no window is fetched. Same findings.
+/// together before its directory: the end of the file (its 6-byte zip comment included: the
+/// end record is found in it, where the whole 64 KiB before the record used to be fetched
+/// to look for it), then the binary and the metadata in one more range, read from memory:
+/// no window is fetched. Same findings.
 #[test]
-fn a_small_wheel_is_fetched_in_three_requests() {
+fn a_small_wheel_is_fetched_in_two_requests() {
     let wheel = real_wheel();
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
     assert_eq!(code, 1, "{json:#}");
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["ranged"], true, "{json:#}");
-    assert_eq!(remote["requests"], 3, "{json:#}");
+    assert_eq!(remote["requests"], 2, "{json:#}");
     assert!(
         remote["fetched"].as_u64().unwrap_or(u64::MAX) <= wheel.len() as u64,
         "{json:#}"
@@ -523,6 +524,73 @@ fn a_pe_wheel_is_fetched_within_five_percent_of_its_floor() {
         ratio <= 1.05,
         "fetched {fetched}, floor {floor} ({ratio:.3}×) of a {} byte wheel",
         wheel.len()
+    );
+}
+
+/// `wheel` with `comment` as its zip comment (its end record is its last 22 bytes, with no
+/// comment yet).
+fn with_zip_comment(mut wheel: Vec<u8>, comment: &[u8]) -> Vec<u8> {
+    let at = wheel.len() - 22;
+    assert_eq!(&wheel[at..at + 4], b"PK\x05\x06");
+    assert_eq!(&wheel[at + 20..], [0, 0]);
+    let len = u16::try_from(comment.len()).expect("a comment is at most 65535 bytes");
+    wheel[at + 20..].copy_from_slice(&len.to_le_bytes());
+    wheel.extend_from_slice(comment);
+    wheel
+}
+
+/// A wheel with a 20 KiB zip comment: its end record is not in the first request (the last
+/// 8 KiB), and is looked for backwards, in doubling steps, rather than in the whole window
+/// `zipfile` searches, 64 KiB + 22 (which fetched 36 KiB of a data member no reader needs).
+/// The same wheel without the comment is the reference: the comment costs about its own
+/// bytes and one request. Same findings.
+#[test]
+fn a_zip_comment_costs_about_its_own_bytes() {
+    let (pe, _) = pe_with_data_after_its_imports();
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let mut x = 0x2545_f491u32;
+    let table: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let dir = support::scratch_dir("remote-zip-comment");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .member("winext-1.0.data/data/share/table.bin", table)
+        .write(&dir);
+    let plain = std::fs::read(&path).expect("read wheel");
+    let comment = compressible(20 * 1024, 7);
+    let commented = with_zip_comment(plain.clone(), &comment);
+    let mut seen = Vec::new();
+    for wheel in [&plain, &commented] {
+        let server = one_wheel_server("winext", name, wheel);
+        let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+        let remote = &json["inputs"][0]["remote"];
+        assert_eq!(remote["ranged"], true, "{json:#}");
+        let fetched = remote["fetched"].as_u64().expect("fetched");
+        assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+        assert!(
+            findings(&json)
+                .contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+            "{json:#}"
+        );
+        seen.push((fetched, remote["requests"].as_u64().expect("requests")));
+    }
+    let [(plain_fetched, plain_requests), (fetched, requests)] = seen[..] else {
+        unreachable!()
+    };
+    assert!(
+        fetched <= plain_fetched + comment.len() as u64 + 4096,
+        "with a {} byte comment: fetched {fetched}, without: {plain_fetched}",
+        comment.len()
+    );
+    assert!(
+        requests <= plain_requests + 1,
+        "{requests} requests, {plain_requests} without the comment"
     );
 }
 
