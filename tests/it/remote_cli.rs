@@ -594,6 +594,83 @@ fn a_zip_comment_costs_about_its_own_bytes() {
     );
 }
 
+/// A Windows wheel written in maturin's order: the binary, then `METADATA` and `WHEEL`, then
+/// (when `sbom` is not 0) an SBOM of `sbom` incompressible bytes, then `RECORD`.
+fn wheel_with_an_sbom(pe: &[u8], sbom: usize) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default();
+    let stored = deflated.compression_method(zip::CompressionMethod::Stored);
+    let mut x = 0x68e3_1da4u32;
+    let sbom: Vec<u8> = (0..sbom)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let members: [(&str, &[u8], _); 5] = [
+        ("winext/_ext.pyd", pe, deflated),
+        (
+            "winext-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.3\nName: winext\nVersion: 1.0\n\nA long description.\n",
+            deflated,
+        ),
+        (
+            "winext-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: false\nTag: cp36-abi3-win_amd64\n",
+            deflated,
+        ),
+        ("winext-1.0.dist-info/sboms/winext.cyclonedx.json", &sbom, stored),
+        ("winext-1.0.dist-info/RECORD", b"", deflated),
+    ];
+    for (name, data, options) in members {
+        if name.contains("sboms") && data.is_empty() {
+            continue;
+        }
+        out.start_file(name, options).expect("start");
+        out.write_all(data).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+/// A wheel whose `METADATA` and `WHEEL` are followed by a 100 kB SBOM, then `RECORD` and the
+/// directory (maturin's order; nh3's SBOM is 12 kB): the metadata is fetched on its own,
+/// not with everything from it to the tail (which fetched the SBOM). The same wheel without
+/// the SBOM is the reference: the SBOM costs at most the part of it inside the first request.
+#[test]
+fn members_between_the_metadata_and_the_directory_are_not_fetched() {
+    let (pe, _) = pe_with_data_after_its_imports();
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let mut seen = Vec::new();
+    for sbom in [0, 100_000] {
+        let wheel = wheel_with_an_sbom(&pe, sbom);
+        let server = one_wheel_server("winext", name, &wheel);
+        let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+        let remote = &json["inputs"][0]["remote"];
+        assert_eq!(remote["ranged"], true, "{json:#}");
+        let fetched = remote["fetched"].as_u64().expect("fetched");
+        assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+        assert!(
+            findings(&json)
+                .contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+            "{json:#}"
+        );
+        seen.push((fetched, remote["requests"].as_u64().expect("requests")));
+    }
+    let [(plain, plain_requests), (fetched, requests)] = seen[..] else {
+        unreachable!()
+    };
+    assert!(
+        fetched <= plain + 8 * 1024,
+        "with a 100 kB SBOM: fetched {fetched}, without: {plain}"
+    );
+    assert!(
+        requests <= plain_requests + 1,
+        "{requests} requests, {plain_requests} without the SBOM"
+    );
+}
+
 /// A server that answers the first range (the end of the file) and then the whole file to
 /// every later range request: the wheel is downloaded once, checked against the index's
 /// sha256, and audited with the same verdict; the report says it was not read by ranges. With
