@@ -396,9 +396,13 @@ fn a_small_wheel_with_data_beside_its_binary_is_not_fetched_whole() {
 /// `PyUnicode_AsUTF8AndSize`, stable since 3.10), then 512 KiB of `.data`, all compressible
 /// alike. Returns it and the end of `.rdata`: the last byte its reader needs.
 fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
+    pe_with_imports_then(0x8_0000)
+}
+
+/// [`pe_with_data_after_its_imports`] with `data_len` bytes of `.data` (a multiple of 0x200).
+fn pe_with_imports_then(data_len: u32) -> (Vec<u8>, u64) {
     const TEXT: u32 = 0x18_0000;
     const RDATA: u32 = 0x1000;
-    const DATA: u32 = 0x8_0000;
     let (text_ptr, rdata_ptr) = (0x400u32, 0x400 + TEXT);
     let data_ptr = rdata_ptr + RDATA;
     let (text_va, rdata_va) = (0x1000u32, 0x1000 + TEXT);
@@ -407,7 +411,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     let mut text = compressible(TEXT as usize, 1);
     pe.append(&mut text);
     let mut rdata = vec![0u8; RDATA as usize];
-    let mut data = compressible(DATA as usize, 2);
+    let mut data = compressible(data_len as usize, 2);
     let w16 = |b: &mut Vec<u8>, at: usize, v: u16| b[at..at + 2].copy_from_slice(&v.to_le_bytes());
     let w32 = |b: &mut Vec<u8>, at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
     let w64 = |b: &mut Vec<u8>, at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
@@ -437,7 +441,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     w32(&mut pe, opt + 36, 0x200);
     w16(&mut pe, opt + 40, 6);
     w16(&mut pe, opt + 48, 6);
-    w32(&mut pe, opt + 56, data_va + DATA);
+    w32(&mut pe, opt + 56, data_va + data_len);
     w32(&mut pe, opt + 60, 0x400);
     w16(&mut pe, opt + 68, 2);
     w32(&mut pe, opt + 108, 16);
@@ -446,7 +450,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     let sections = [
         (b".text\0\0\0", TEXT, text_va, text_ptr, 0x6000_0020u32),
         (b".rdata\0\0", RDATA, rdata_va, rdata_ptr, 0x4000_0040),
-        (b".data\0\0\0", DATA, data_va, data_ptr, 0xc000_0040),
+        (b".data\0\0\0", data_len, data_va, data_ptr, 0xc000_0040),
     ];
     for (i, (name, size, va, ptr, flags)) in sections.into_iter().enumerate() {
         let at = opt + 0xf0 + i * 40;
@@ -669,6 +673,58 @@ fn members_between_the_metadata_and_the_directory_are_not_fetched() {
         requests <= plain_requests + 1,
         "{requests} requests, {plain_requests} without the SBOM"
     );
+}
+
+/// An ELF (the real procmaps extension, 490 kB, stored) whose reader needs all of it (its
+/// section headers are at its end) in a wheel over 512 KiB: the member's end is known
+/// exactly, so once the reader wants it whole it is fetched in the usual doubling windows
+/// (64 KiB for the headers, one hinted step while the reader still wants less, then 256 KiB
+/// and the rest: four requests), not in the hinted steps of a reader that stops short of its
+/// end (three quarters of the estimate left, then the estimate and a slack: six requests).
+#[test]
+fn a_member_needed_whole_is_fetched_in_doubling_windows() {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut so = Vec::new();
+    archive
+        .by_name("procmaps.abi3.so")
+        .expect("so")
+        .read_to_end(&mut so)
+        .expect("read");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("procmaps.abi3.so", stored).expect("start");
+    out.write_all(&so).expect("write");
+    out.start_file("procmaps-0.5.0.data/data/share/table.bin", stored)
+        .expect("start");
+    out.write_all(&compressible(128 * 1024, 3)).expect("write");
+    for i in 0..archive.len() {
+        let file = archive.by_index_raw(i).expect("entry");
+        if file.name().map_or(true, |n| n != "procmaps.abi3.so") {
+            out.raw_copy_file(file).expect("copy");
+        }
+    }
+    let wheel = out.finish().expect("finish").into_inner();
+    assert!(wheel.len() > 512 * 1024, "{}", wheel.len());
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let so_end = so.len() as u64 + 100;
+    let member_requests: Vec<_> = log
+        .iter()
+        .filter_map(|l| {
+            let range = l.range.as_deref()?.strip_prefix("bytes=")?;
+            let start: u64 = range.split('-').next()?.parse().ok()?;
+            (start < so_end).then(|| range.to_owned())
+        })
+        .collect();
+    assert!(member_requests.len() <= 4, "{member_requests:?}");
 }
 
 /// A server that answers the first range (the end of the file) and then the whole file to

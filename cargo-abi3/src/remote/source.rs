@@ -631,8 +631,10 @@ impl RangeSource {
     /// to), plus a little slack; at the stream's start, [`FIRST_STEP`] (the headers, which
     /// tell the reader how far it needs to go). `None`: no hint, the usual windows.
     fn hinted_end(&self) -> Option<u64> {
-        let (streamed, target) = crate::binary::stream_progress()?;
-        if self.pos < self.run_start {
+        let (streamed, target, len) = crate::binary::stream_progress()?;
+        if self.pos < self.run_start || (streamed > 0 && target >= len) {
+            // The reader wants the whole member (an ELF's section headers, a Mach-O's
+            // `__LINKEDIT`, at its end): its end is known exactly, the usual windows run to it.
             return None;
         }
         if streamed == 0 {
