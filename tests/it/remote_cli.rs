@@ -675,6 +675,48 @@ fn members_between_the_metadata_and_the_directory_are_not_fetched() {
     );
 }
 
+/// A Windows wheel whose PE's unneeded end (its `.data`, after the import directory) is a
+/// little longer than the first request: the last hinted window stops about where the reader
+/// does, not at the member's end when less than 8 KiB of it would be left (that round-up
+/// fetched 8 kB the reader never asks for). Past the floor, only the first request's bytes
+/// before the directory (the end of the `.pyd`) and the last window's margin (its 2 KiB
+/// slack and the error of its estimate: 4.4 kB here).
+#[test]
+fn the_last_hinted_window_stops_at_the_readers_end() {
+    let (pe, needed) = pe_with_imports_then(0x7000);
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let dir = support::scratch_dir("remote-pe-end");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    let floor = floor_of(&wheel, "winext/_ext.pyd", needed);
+    let directory = {
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+        wheel.len() as u64 - archive.central_directory_start()
+    };
+    let server = one_wheel_server("winext", name, &wheel);
+    let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+    let remote = &json["inputs"][0]["remote"];
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "the import directory was read: {json:#}"
+    );
+    let first_request_beyond = 8 * 1024 - directory;
+    assert!(
+        fetched <= floor + first_request_beyond + 6 * 1024,
+        "fetched {fetched}, floor {floor}: {} past it, {first_request_beyond} of them in the first request; {:?}",
+        fetched - floor,
+        server
+            .log()
+            .iter()
+            .map(|l| l.range.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
 /// An ELF (the real procmaps extension, 490 kB, stored) whose reader needs all of it (its
 /// section headers are at its end) in a wheel over 512 KiB: the member's end is known
 /// exactly, so once the reader wants it whole it is fetched in the usual doubling windows

@@ -46,7 +46,7 @@ pub const MAX_WINDOW: u64 = 1024 * 1024;
 /// The first window of a member streamed with a hint (see [`RangeSource`]): its headers.
 pub const FIRST_STEP: u64 = 64 * 1024;
 /// A hinted window: the estimated compressed bytes left, plus 1/`HINT_MARGIN` of them, plus
-/// `HINT_SLACK`; at least `MIN_STEP` (and a window that would leave less than `MIN_STEP`
+/// `HINT_SLACK`; at least `MIN_STEP` (and a window that would leave less than `HINT_SLACK`
 /// of the member runs on to its end).
 const HINT_MARGIN: u64 = 32;
 const HINT_NEAR: u64 = 32 * 1024;
@@ -706,10 +706,10 @@ impl Read for RangeSource {
             let mut end = self.pos.saturating_add(window).min(limit);
             let snap = match self.hinted_end() {
                 // Stop about where the reader will: the last window no longer runs on to
-                // the member's end.
+                // the member's end, unless less than the window's slack would be left.
                 Some(hinted) if hinted < end => {
                     end = hinted.max(self.pos + 1);
-                    MIN_STEP
+                    HINT_SLACK
                 }
                 _ => MIN_WINDOW / 4,
             };
