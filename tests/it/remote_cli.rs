@@ -332,6 +332,61 @@ fn a_small_wheel_is_fetched_in_two_requests() {
     );
 }
 
+/// A small wheel (bcrypt's layout) whose binary is followed by a licence, then the
+/// `.dist-info` files in the first request: the one more range for the binary ends with it,
+/// and the licence's bytes before the first request are not fetched (they were, with
+/// everything up to the tail). Two requests; same findings.
+#[test]
+fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut so = Vec::new();
+    archive
+        .by_name("procmaps.abi3.so")
+        .expect("so")
+        .read_to_end(&mut so)
+        .expect("read");
+    let mut x = 0x1b87_3593u32;
+    let licence: Vec<u8> = (0..10_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let dir = support::scratch_dir("remote-small-span");
+    let path = support::wheel::WheelBuilder::new(REAL)
+        .member("procmaps.abi3.so", so)
+        .member("procmaps-0.5.0.dist-info/LICENSE", licence)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+    let licence_start = archive
+        .by_name("procmaps-0.5.0.dist-info/LICENSE")
+        .expect("licence")
+        .header_start();
+    let tail_start = wheel.len() as u64 - 8 * 1024;
+    assert!(licence_start < tail_start);
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["requests"], 2, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert_eq!(
+        fetched + (tail_start - licence_start),
+        wheel.len() as u64,
+        "all but the licence's bytes before the first request"
+    );
+}
+
 /// Bytes of a deflate-compressible stream (a small alphabet: about 2:1).
 fn compressible(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed | 1;

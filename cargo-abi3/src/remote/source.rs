@@ -271,15 +271,22 @@ impl RemoteFile {
         let metadata_start = metadata.clone().map(|e| e.header_offset).min();
         let metadata_end = metadata.map(|e| e.end_offset).max();
         let tail_start = self.tail.read().map_err(poisoned)?.start;
-        if self.size <= SMALL_FILE
-            && let Some(start) = small_file_span(&directory.entries, tail_start)
-        {
+        let span = (self.size <= SMALL_FILE)
+            .then(|| small_file_span(&directory.entries, tail_start))
+            .flatten();
+        if let Some((start, end)) = span {
             // One request for the binaries and the metadata, on this (fetching) thread:
-            // the members are then read from memory.
-            self.grow_tail_to(start, true)?;
+            // the members are then read from memory. It ends with the last of them: the
+            // members between it and the tail (licences, `RECORD`) are not fetched.
+            if end >= tail_start {
+                self.grow_tail_to(start, true)?;
+            } else {
+                self.keep(start, end)?;
+            }
         }
         let tail_start = self.tail.read().map_err(poisoned)?.start;
-        if let (Some(start), Some(end)) = (metadata_start, metadata_end)
+        if span.is_none()
+            && let (Some(start), Some(end)) = (metadata_start, metadata_end)
             && start < tail_start
             && tail_start - start <= METADATA_REACH
         {
@@ -469,12 +476,13 @@ impl RemoteFile {
     }
 }
 
-/// Of a small file whose directory is `entries`: where a range ending at the kept tail
-/// (`tail_start`) should start to hold every member a reader will likely stream (shared
-/// objects by name, `WHEEL` and `METADATA`), when at most 1/[`SPAN_WASTE`] of it is other
-/// members (data, sources). `None`: nothing to fetch, or too much beside it (the members
-/// are then streamed in windows).
-fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Option<u64> {
+/// Of a small file whose directory is `entries`: the range before the kept tail
+/// (`tail_start`) that holds every member a reader will likely stream (shared objects by
+/// name, `WHEEL` and `METADATA`) from the first of them to the end of the last (at most
+/// `tail_start`), when at most 1/[`SPAN_WASTE`] of it is other members (data, sources).
+/// `None`: nothing to fetch, or too much beside it (the members are then streamed in
+/// windows).
+fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Option<(u64, u64)> {
     let needed = |e: &crate::wheel::zip::Entry| {
         let file = e.name.rsplit('/').next().unwrap_or_default();
         let metadata = e.name.split_once('/').is_some_and(|(dir, file)| {
@@ -482,22 +490,25 @@ fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Opt
         });
         metadata || crate::wheel::suffix::ExtensionFileName::parse(file).is_shared_object()
     };
-    let start = entries
-        .iter()
-        .filter(|e| needed(e) && e.header_offset < tail_start)
-        .map(|e| e.header_offset)
-        .min()?;
-    let span = tail_start - start;
-    let useful: u64 = entries
-        .iter()
-        .filter(|e| needed(e))
+    let before = || {
+        entries
+            .iter()
+            .filter(|e| needed(e) && e.header_offset < tail_start)
+    };
+    let start = before().map(|e| e.header_offset).min()?;
+    let end = before()
+        .map(|e| e.end_offset.min(tail_start))
+        .max()?
+        .max(start);
+    let span = end - start;
+    let useful: u64 = before()
         .map(|e| {
             e.end_offset
-                .min(tail_start)
+                .min(end)
                 .saturating_sub(e.header_offset.max(start))
         })
         .sum();
-    (span.saturating_sub(useful) <= span / SPAN_WASTE).then_some(start)
+    (span.saturating_sub(useful) <= span / SPAN_WASTE).then_some((start, end))
 }
 
 fn poisoned<T>(_: T) -> io::Error {
