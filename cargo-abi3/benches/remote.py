@@ -11,6 +11,13 @@ For each project release:
   (`CARGO_ABI3_READ_STATS=2`, `needed: N`); the compressed bytes are the shortest prefix of
   the member's deflate stream whose inflation reaches byte N (found by bisection, to the
   byte; deflate cannot be entered mid-stream, so everything before it counts);
+- computes, beside the floor, *floor + metadata*: the floor plus what every audit also reads
+  and the issue's floor leaves out, counted the same way (local header and the compressed
+  prefix inflating to the bytes read): `WHEEL` and `METADATA` up to the end of their headers
+  (the first blank line, where the reader stops) and the first 4 bytes of each
+  `.data/scripts/` file (told apart as binaries by their magic). What is fetched beyond it
+  is the first request's guess (the last 8 KiB: what precedes the directory there, e.g.
+  `RECORD`, licences), window overshoot, and a small wheel's one range;
 - runs `abi3audit NAME==VER` (wall time), from a virtualenv given by ABI3AUDIT.
 
 Usage: remote.py [NAME==VER ...]   (env: CARGO_ABI3, ABI3AUDIT, PIP)
@@ -83,8 +90,38 @@ def needed_compressed(path, info, inflated_needed):
     return header + lo
 
 
+# Rust's `char::is_whitespace` (the reader's `trim`), which Python's `str.strip` is not.
+RUST_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def headers_end(data):
+    """Where the reader stops reading a `WHEEL` or `METADATA`: after the first blank line."""
+    at = 0
+    while True:
+        nl = data.find(b"\n", at)
+        if nl < 0:
+            return len(data)
+        if not data[at:nl].decode("utf-8", "replace").strip(RUST_WHITESPACE):
+            return nl + 1
+        at = nl + 1
+
+
+def metadata_of(path):
+    """Bytes of what the audit reads besides the binaries: `WHEEL` and `METADATA` to the end
+    of their headers, the first 4 bytes of each `.data/scripts/` file."""
+    total = 0
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            top, _, rest = info.filename.partition("/")
+            if top.endswith(".dist-info") and rest in ("WHEEL", "METADATA"):
+                total += needed_compressed(path, info, headers_end(z.read(info)))
+            elif top.endswith(".data") and rest.startswith("scripts/") and not info.is_dir():
+                total += needed_compressed(path, info, min(4, info.file_size))
+    return total
+
+
 def floor_of(path):
-    """(floor bytes, {member: needed inflated}) of one local wheel."""
+    """Floor bytes of one local wheel."""
     env = dict(os.environ, CARGO_ABI3_READ_STATS="2")
     proc = subprocess.run([CARGO_ABI3, "audit", path], capture_output=True, text=True, env=env)
     streamed = {}
@@ -136,16 +173,21 @@ def main(specs):
                     # Fall back to the URL itself (same bytes) so the floor can be computed.
                     subprocess.run(["curl", "-sfo", os.path.join(tmp, fn), w["remote"]["url"]])
             floor = 0
+            meta = 0
             by_kind = {}
             for w in wheels:
                 local = os.path.join(tmp, w["remote"]["url"].rsplit("/", 1)[1])
                 f = floor_of(local)
+                m = metadata_of(local)
                 floor += f
+                meta += m
                 kind = ("win" if "win" in w["path"] else "macos" if "macosx" in w["path"] else "linux")
-                k = by_kind.setdefault(kind, [0, 0, 0])
+                k = by_kind.setdefault(kind, [0, 0, 0, 0, 0])
                 k[0] += w["remote"]["fetched"]
                 k[1] += f
                 k[2] += w["remote"]["size"] or 0
+                k[3] += m
+                k[4] += w["remote"]["requests"]
             # abi3audit NAME==VER reads PyPI's legacy JSON API (https://pypi.org/pypi/NAME/json),
             # then fetches each wheel whole, one after the other, over one keep-alive
             # `requests` session, and audits it. On this machine's mirror the legacy API gives
@@ -171,8 +213,15 @@ def main(specs):
             "requests": requests,
             "floor": floor,
             "fetched/floor": round(fetched / floor, 3) if floor else None,
+            "floor+metadata": floor + meta,
+            "fetched/(floor+metadata)": round(fetched / (floor + meta), 3) if floor else None,
             "fetched/size": round(fetched / size, 3) if size else None,
-            "by_platform": {k: {"fetched": v[0], "floor": v[1], "size": v[2], "ratio": round(v[0] / v[1], 3)} for k, v in by_kind.items()},
+            "by_platform": {
+                k: {"fetched": v[0], "floor": v[1], "size": v[2], "requests": v[4],
+                    "ratio": round(v[0] / v[1], 3),
+                    "floor+metadata": v[1] + v[3], "ratio+metadata": round(v[0] / (v[1] + v[3]), 3)}
+                for k, v in by_kind.items()
+            },
             "cargo_abi3_s": round(wall, 2),
             "pip_download_s": round(pip_wall, 2),
             "abi3audit_s": round(a3_wall, 2),
@@ -186,15 +235,25 @@ def main(specs):
         rows.append(row)
         print(json.dumps(row), flush=True)
     print()
-    print("| release | wheels | total size | fetched | floor | fetched/floor | cargo-abi3 | pip download | abi3audit (download + audit) | speed-up |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| release | wheels | total size | fetched | floor | fetched/floor | floor + metadata | fetched/(floor + metadata) | cargo-abi3 | pip download | abi3audit (download + audit) | speed-up |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['release']} | {r['wheels']} | {r['size']/1e6:.1f} MB | {r['fetched']/1e6:.2f} MB "
-            f"({100*r['fetched']/r['size']:.1f}%) | {r['floor']/1e6:.2f} MB | {r['fetched/floor']:.3f} | "
+            f"| {r['release']} | {r['wheels']} | {r['size']/1e6:.1f} MB | {r['fetched']/1e6:.3f} MB "
+            f"({100*r['fetched']/r['size']:.1f}%) in {r['requests']} | {r['floor']/1e6:.3f} MB | {r['fetched/floor']:.3f} | "
+            f"{r['floor+metadata']/1e6:.3f} MB | {r['fetched/(floor+metadata)']:.3f} | "
             f"{r['cargo_abi3_s']:.2f} s | {r['pip_download_s']:.2f} s | {r['abi3audit_s']:.2f} s ({r['abi3audit_download_s']:.2f} + {r['abi3audit_files_s']:.2f}) | "
             f"{r['abi3audit_s']/r['cargo_abi3_s']:.0f}× |"
         )
+    print()
+    print("| release | platform | fetched | requests | floor | fetched/floor | floor + metadata | fetched/(floor + metadata) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for k, v in sorted(r["by_platform"].items()):
+            print(
+                f"| {r['release']} | {k} | {v['fetched']} | {v['requests']} | {v['floor']} | {v['ratio']:.3f} | "
+                f"{v['floor+metadata']} | {v['ratio+metadata']:.3f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -410,18 +410,19 @@ fn file_bytes_sent(server: &Server) -> u64 {
 }
 
 /// A small wheel (the real procmaps wheel, 211 kB) whose shared object and metadata sit
-/// together before its directory: the end of the file (and, as the wheel has a zip comment,
-/// the 64 KiB before its end record, where the record is looked for), then the binary and the
-/// metadata in one more range, read from memory: no window is fetched. Same findings.
+/// together before its directory: the end of the file (its 6-byte zip comment included: the
+/// end record is found in it, where the whole 64 KiB before the record used to be fetched
+/// to look for it), then the binary and the metadata in one more range, read from memory:
+/// no window is fetched. Same findings.
 #[test]
-fn a_small_wheel_is_fetched_in_three_requests() {
+fn a_small_wheel_is_fetched_in_two_requests() {
     let wheel = real_wheel();
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
     assert_eq!(code, 1, "{json:#}");
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["ranged"], true, "{json:#}");
-    assert_eq!(remote["requests"], 3, "{json:#}");
+    assert_eq!(remote["requests"], 2, "{json:#}");
     assert!(
         remote["fetched"].as_u64().unwrap_or(u64::MAX) <= wheel.len() as u64,
         "{json:#}"
@@ -430,6 +431,61 @@ fn a_small_wheel_is_fetched_in_three_requests() {
     assert!(
         findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
         "{json:#}"
+    );
+}
+
+/// A small wheel (bcrypt's layout) whose binary is followed by a licence, then the
+/// `.dist-info` files in the first request: the one more range for the binary ends with it,
+/// and the licence's bytes before the first request are not fetched (they were, with
+/// everything up to the tail). Two requests; same findings.
+#[test]
+fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut so = Vec::new();
+    archive
+        .by_name("procmaps.abi3.so")
+        .expect("so")
+        .read_to_end(&mut so)
+        .expect("read");
+    let mut x = 0x1b87_3593u32;
+    let licence: Vec<u8> = (0..10_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let dir = support::scratch_dir("remote-small-span");
+    let path = support::wheel::WheelBuilder::new(REAL)
+        .member("procmaps.abi3.so", so)
+        .member("procmaps-0.5.0.dist-info/LICENSE", licence)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+    let licence_start = archive
+        .by_name("procmaps-0.5.0.dist-info/LICENSE")
+        .expect("licence")
+        .header_start();
+    let tail_start = wheel.len() as u64 - 8 * 1024;
+    assert!(licence_start < tail_start);
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["requests"], 2, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert_eq!(
+        fetched + (tail_start - licence_start),
+        wheel.len() as u64,
+        "all but the licence's bytes before the first request"
     );
 }
 
@@ -497,9 +553,13 @@ fn a_small_wheel_with_data_beside_its_binary_is_not_fetched_whole() {
 /// `PyUnicode_AsUTF8AndSize`, stable since 3.10), then 512 KiB of `.data`, all compressible
 /// alike. Returns it and the end of `.rdata`: the last byte its reader needs.
 fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
+    pe_with_imports_then(0x8_0000)
+}
+
+/// [`pe_with_data_after_its_imports`] with `data_len` bytes of `.data` (a multiple of 0x200).
+fn pe_with_imports_then(data_len: u32) -> (Vec<u8>, u64) {
     const TEXT: u32 = 0x18_0000;
     const RDATA: u32 = 0x1000;
-    const DATA: u32 = 0x8_0000;
     let (text_ptr, rdata_ptr) = (0x400u32, 0x400 + TEXT);
     let data_ptr = rdata_ptr + RDATA;
     let (text_va, rdata_va) = (0x1000u32, 0x1000 + TEXT);
@@ -508,7 +568,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     let mut text = compressible(TEXT as usize, 1);
     pe.append(&mut text);
     let mut rdata = vec![0u8; RDATA as usize];
-    let mut data = compressible(DATA as usize, 2);
+    let mut data = compressible(data_len as usize, 2);
     let w16 = |b: &mut Vec<u8>, at: usize, v: u16| b[at..at + 2].copy_from_slice(&v.to_le_bytes());
     let w32 = |b: &mut Vec<u8>, at: usize, v: u32| b[at..at + 4].copy_from_slice(&v.to_le_bytes());
     let w64 = |b: &mut Vec<u8>, at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_le_bytes());
@@ -538,7 +598,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     w32(&mut pe, opt + 36, 0x200);
     w16(&mut pe, opt + 40, 6);
     w16(&mut pe, opt + 48, 6);
-    w32(&mut pe, opt + 56, data_va + DATA);
+    w32(&mut pe, opt + 56, data_va + data_len);
     w32(&mut pe, opt + 60, 0x400);
     w16(&mut pe, opt + 68, 2);
     w32(&mut pe, opt + 108, 16);
@@ -547,7 +607,7 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
     let sections = [
         (b".text\0\0\0", TEXT, text_va, text_ptr, 0x6000_0020u32),
         (b".rdata\0\0", RDATA, rdata_va, rdata_ptr, 0x4000_0040),
-        (b".data\0\0\0", DATA, data_va, data_ptr, 0xc000_0040),
+        (b".data\0\0\0", data_len, data_va, data_ptr, 0xc000_0040),
     ];
     for (i, (name, size, va, ptr, flags)) in sections.into_iter().enumerate() {
         let at = opt + 0xf0 + i * 40;
@@ -626,6 +686,244 @@ fn a_pe_wheel_is_fetched_within_five_percent_of_its_floor() {
         "fetched {fetched}, floor {floor} ({ratio:.3}×) of a {} byte wheel",
         wheel.len()
     );
+}
+
+/// `wheel` with `comment` as its zip comment (its end record is its last 22 bytes, with no
+/// comment yet).
+fn with_zip_comment(mut wheel: Vec<u8>, comment: &[u8]) -> Vec<u8> {
+    let at = wheel.len() - 22;
+    assert_eq!(&wheel[at..at + 4], b"PK\x05\x06");
+    assert_eq!(&wheel[at + 20..], [0, 0]);
+    let len = u16::try_from(comment.len()).expect("a comment is at most 65535 bytes");
+    wheel[at + 20..].copy_from_slice(&len.to_le_bytes());
+    wheel.extend_from_slice(comment);
+    wheel
+}
+
+/// A wheel with a 20 KiB zip comment: its end record is not in the first request (the last
+/// 8 KiB), and is looked for backwards, in doubling steps, rather than in the whole window
+/// `zipfile` searches, 64 KiB + 22 (which fetched 36 KiB of a data member no reader needs).
+/// The same wheel without the comment is the reference: the comment costs about its own
+/// bytes and one request. Same findings.
+#[test]
+fn a_zip_comment_costs_about_its_own_bytes() {
+    let (pe, _) = pe_with_data_after_its_imports();
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let mut x = 0x2545_f491u32;
+    let table: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let dir = support::scratch_dir("remote-zip-comment");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .member("winext-1.0.data/data/share/table.bin", table)
+        .write(&dir);
+    let plain = std::fs::read(&path).expect("read wheel");
+    let comment = compressible(20 * 1024, 7);
+    let commented = with_zip_comment(plain.clone(), &comment);
+    let mut seen = Vec::new();
+    for wheel in [&plain, &commented] {
+        let server = one_wheel_server("winext", name, wheel);
+        let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+        let remote = &json["inputs"][0]["remote"];
+        assert_eq!(remote["ranged"], true, "{json:#}");
+        let fetched = remote["fetched"].as_u64().expect("fetched");
+        assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+        assert!(
+            findings(&json)
+                .contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+            "{json:#}"
+        );
+        seen.push((fetched, remote["requests"].as_u64().expect("requests")));
+    }
+    let [(plain_fetched, plain_requests), (fetched, requests)] = seen[..] else {
+        unreachable!()
+    };
+    assert!(
+        fetched <= plain_fetched + comment.len() as u64 + 4096,
+        "with a {} byte comment: fetched {fetched}, without: {plain_fetched}",
+        comment.len()
+    );
+    assert!(
+        requests <= plain_requests + 1,
+        "{requests} requests, {plain_requests} without the comment"
+    );
+}
+
+/// A Windows wheel written in maturin's order: the binary, then `METADATA` and `WHEEL`, then
+/// (when `sbom` is not 0) an SBOM of `sbom` incompressible bytes, then `RECORD`.
+fn wheel_with_an_sbom(pe: &[u8], sbom: usize) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default();
+    let stored = deflated.compression_method(zip::CompressionMethod::Stored);
+    let mut x = 0x68e3_1da4u32;
+    let sbom: Vec<u8> = (0..sbom)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let members: [(&str, &[u8], _); 5] = [
+        ("winext/_ext.pyd", pe, deflated),
+        (
+            "winext-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.3\nName: winext\nVersion: 1.0\n\nA long description.\n",
+            deflated,
+        ),
+        (
+            "winext-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: false\nTag: cp36-abi3-win_amd64\n",
+            deflated,
+        ),
+        ("winext-1.0.dist-info/sboms/winext.cyclonedx.json", &sbom, stored),
+        ("winext-1.0.dist-info/RECORD", b"", deflated),
+    ];
+    for (name, data, options) in members {
+        if name.contains("sboms") && data.is_empty() {
+            continue;
+        }
+        out.start_file(name, options).expect("start");
+        out.write_all(data).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+/// A wheel whose `METADATA` and `WHEEL` are followed by a 100 kB SBOM, then `RECORD` and the
+/// directory (maturin's order; nh3's SBOM is 12 kB): the metadata is fetched on its own,
+/// not with everything from it to the tail (which fetched the SBOM). The same wheel without
+/// the SBOM is the reference: the SBOM costs at most the part of it inside the first request.
+#[test]
+fn members_between_the_metadata_and_the_directory_are_not_fetched() {
+    let (pe, _) = pe_with_data_after_its_imports();
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let mut seen = Vec::new();
+    for sbom in [0, 100_000] {
+        let wheel = wheel_with_an_sbom(&pe, sbom);
+        let server = one_wheel_server("winext", name, &wheel);
+        let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+        let remote = &json["inputs"][0]["remote"];
+        assert_eq!(remote["ranged"], true, "{json:#}");
+        let fetched = remote["fetched"].as_u64().expect("fetched");
+        assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+        assert!(
+            findings(&json)
+                .contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+            "{json:#}"
+        );
+        seen.push((fetched, remote["requests"].as_u64().expect("requests")));
+    }
+    let [(plain, plain_requests), (fetched, requests)] = seen[..] else {
+        unreachable!()
+    };
+    assert!(
+        fetched <= plain + 8 * 1024,
+        "with a 100 kB SBOM: fetched {fetched}, without: {plain}"
+    );
+    assert!(
+        requests <= plain_requests + 1,
+        "{requests} requests, {plain_requests} without the SBOM"
+    );
+}
+
+/// A Windows wheel whose PE's unneeded end (its `.data`, after the import directory) is a
+/// little longer than the first request: the last hinted window stops about where the reader
+/// does, not at the member's end when less than 8 KiB of it would be left (that round-up
+/// fetched 8 kB the reader never asks for). Past the floor, only the first request's bytes
+/// before the directory (the end of the `.pyd`) and the last window's margin (its 2 KiB
+/// slack and the error of its estimate: 4.4 kB here).
+#[test]
+fn the_last_hinted_window_stops_at_the_readers_end() {
+    let (pe, needed) = pe_with_imports_then(0x7000);
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let dir = support::scratch_dir("remote-pe-end");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    let floor = floor_of(&wheel, "winext/_ext.pyd", needed);
+    let directory = {
+        let archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+        wheel.len() as u64 - archive.central_directory_start()
+    };
+    let server = one_wheel_server("winext", name, &wheel);
+    let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+    let remote = &json["inputs"][0]["remote"];
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "the import directory was read: {json:#}"
+    );
+    let first_request_beyond = 8 * 1024 - directory;
+    assert!(
+        fetched <= floor + first_request_beyond + 6 * 1024,
+        "fetched {fetched}, floor {floor}: {} past it, {first_request_beyond} of them in the first request; {:?}",
+        fetched - floor,
+        server
+            .log()
+            .iter()
+            .map(|l| l.range.clone())
+            .collect::<Vec<_>>()
+    );
+}
+
+/// An ELF (the real procmaps extension, 490 kB, stored) whose reader needs all of it (its
+/// section headers are at its end) in a wheel over 512 KiB: the member's end is known
+/// exactly, so once the reader wants it whole it is fetched in the usual doubling windows
+/// (64 KiB for the headers, one hinted step while the reader still wants less, then 256 KiB
+/// and the rest: four requests), not in the hinted steps of a reader that stops short of its
+/// end (three quarters of the estimate left, then the estimate and a slack: six requests).
+#[test]
+fn a_member_needed_whole_is_fetched_in_doubling_windows() {
+    let real = real_wheel();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&real)).expect("zip");
+    let mut so = Vec::new();
+    archive
+        .by_name("procmaps.abi3.so")
+        .expect("so")
+        .read_to_end(&mut so)
+        .expect("read");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    out.start_file("procmaps.abi3.so", stored).expect("start");
+    out.write_all(&so).expect("write");
+    out.start_file("procmaps-0.5.0.data/data/share/table.bin", stored)
+        .expect("start");
+    out.write_all(&compressible(128 * 1024, 3)).expect("write");
+    for i in 0..archive.len() {
+        let file = archive.by_index_raw(i).expect("entry");
+        if file.name().map_or(true, |n| n != "procmaps.abi3.so") {
+            out.raw_copy_file(file).expect("copy");
+        }
+    }
+    let wheel = out.finish().expect("finish").into_inner();
+    assert!(wheel.len() > 512 * 1024, "{}", wheel.len());
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let log = server.log();
+    let so_end = so.len() as u64 + 100;
+    let member_requests: Vec<_> = log
+        .iter()
+        .filter_map(|l| {
+            let range = l.range.as_deref()?.strip_prefix("bytes=")?;
+            let start: u64 = range.split('-').next()?.parse().ok()?;
+            (start < so_end).then(|| range.to_owned())
+        })
+        .collect();
+    assert!(member_requests.len() <= 4, "{member_requests:?}");
 }
 
 /// A server that answers the first range (the end of the file) and then the whole file to

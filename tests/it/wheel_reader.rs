@@ -368,6 +368,67 @@ fn symlinks_nested_archives_and_oversized_metadata() {
     assert_eq!(sos[0].path, "pkg/link.so");
 }
 
+/// `METADATA` is read up to the end of its headers (the first blank line), where its parser
+/// stops: a long description past `--max-metadata-size` is neither read nor a notice, while
+/// headers past it still are; a blank line of spaces and CRLF ends them as it does the parser.
+#[test]
+fn metadata_is_read_up_to_the_end_of_its_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = Limits {
+        max_metadata_bytes: 1024,
+        ..Limits::default()
+    };
+    let body = vec![b'x'; 64 * 1024];
+    let headers: [&[u8]; 3] = [
+        b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Python: >=3.9\n\n",
+        b"Metadata-Version: 2.1\r\nName: pkg\r\nVersion: 1.0\r\nRequires-Python: >=3.9\r\n \t\r\n",
+        b"Metadata-Version: 2.1\nName: pkg\nVersion: 1.0\nRequires-Python: >=3.9\n\n",
+    ];
+    for (i, head) in headers.into_iter().enumerate() {
+        let mut metadata = head.to_vec();
+        metadata.extend_from_slice(&body);
+        let path = dir.path().join(format!("{i}-{NAME}"));
+        let method = if i == 2 { Stored } else { Deflated };
+        write_zip(
+            &path,
+            &[
+                ("pkg/_core.abi3.so", &so_bytes(1000), Deflated),
+                ("pkg-1.0.dist-info/WHEEL", WHEEL, Deflated),
+                ("pkg-1.0.dist-info/METADATA", &metadata, method),
+            ],
+        );
+        let w = WheelArchive::open(&path, &limits).unwrap();
+        assert!(
+            !w.notices()
+                .iter()
+                .any(|n| matches!(n, Notice::UnreadableMetadata { .. })),
+            "{:?}",
+            w.notices()
+        );
+        let core = w.metadata().core.as_ref().expect("METADATA parsed");
+        assert_eq!(core.requires_python.as_deref(), Some(">=3.9"), "case {i}");
+    }
+    // Headers alone past the limit are still refused.
+    let mut metadata = b"Metadata-Version: 2.1\nName: pkg\nSummary: ".to_vec();
+    metadata.extend_from_slice(&body);
+    let path = dir.path().join(NAME);
+    write_zip(
+        &path,
+        &[
+            ("pkg-1.0.dist-info/WHEEL", WHEEL, Deflated),
+            ("pkg-1.0.dist-info/METADATA", &metadata, Deflated),
+        ],
+    );
+    let w = WheelArchive::open(&path, &limits).unwrap();
+    assert!(
+        w.notices()
+            .iter()
+            .any(|n| matches!(n, Notice::UnreadableMetadata { limit: true, .. })),
+        "{:?}",
+        w.notices()
+    );
+}
+
 #[test]
 fn garbage_never_panics() {
     let dir = tempfile::tempdir().unwrap();

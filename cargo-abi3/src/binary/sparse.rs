@@ -764,19 +764,20 @@ pub struct Stats {
 }
 
 thread_local! {
-    static PROGRESS: std::cell::Cell<Option<(u64, u64)>> = const { std::cell::Cell::new(None) };
+    static PROGRESS: std::cell::Cell<Option<(u64, u64, u64)>> = const { std::cell::Cell::new(None) };
 }
 
 /// While [`read_streamed`] streams a member on this thread: the bytes streamed so far in
-/// this pass, and the end of the last byte it still wants (the plan's ranges and misses not
-/// held yet, the declaration scan; once answered, only the scan). The stream stops there
+/// this pass, the end of the last byte it still wants (the plan's ranges and misses not
+/// held yet, the declaration scan; once answered, only the scan), and the member's length
+/// as declared (a wanted end at or past it: the whole member). The stream stops there
 /// unless a reader run asks for more. A source that fetches the compressed bytes over the
 /// network sizes its requests by it (`remote::source`); `None` outside a streamed read.
-pub fn stream_progress() -> Option<(u64, u64)> {
+pub fn stream_progress() -> Option<(u64, u64, u64)> {
     PROGRESS.with(std::cell::Cell::get)
 }
 
-fn set_progress(progress: Option<(u64, u64)>) {
+fn set_progress(progress: Option<(u64, u64, u64)>) {
     PROGRESS.with(|p| p.set(progress));
 }
 
@@ -850,7 +851,7 @@ pub fn read_streamed_with<E>(
         let mut restart = false;
         let (mut wants, mut scan_to) = wants_for(&sparse, &misses, full, options.plan);
         let mut horizon = wants.horizon(&sparse);
-        set_progress(Some((0, horizon.max(scan_to))));
+        set_progress(Some((0, horizon.max(scan_to), len)));
         pass(&mut |chunk: &[u8]| {
             let flow = 'step: {
                 let start = pos;
@@ -920,7 +921,7 @@ pub fn read_streamed_with<E>(
             } else {
                 horizon.max(scan_to)
             };
-            set_progress(Some((pos, target)));
+            set_progress(Some((pos, target, len)));
             flow
         })?;
         stats.streamed = stats.streamed.saturating_add(pos);

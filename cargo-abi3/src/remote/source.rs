@@ -3,7 +3,9 @@
 //! [`RemoteFile::open`] fetches the last [`TAIL`] bytes of the file (a suffix range, which
 //! also tells the size), then as much more as the zip directory needs; that tail is kept and
 //! shared by every [`RangeSource`] over the file, so the directory and the `.dist-info` files
-//! (written last by every wheel builder) are fetched once. A file of at most [`SMALL_FILE`]
+//! (written last by every wheel builder) are fetched once. `WHEEL` and `METADATA` before the
+//! tail are fetched with it when they reach it, else on their own (kept beside it), so the
+//! members between them and the directory (licences, SBOMs, `RECORD`) are not fetched. A file of at most [`SMALL_FILE`]
 //! whose shared objects and metadata sit together before the tail gets them in one more
 //! request, on the thread that opened it (`small_file_span`); a small file with data beside
 //! its binaries does not (its binaries are streamed like any other). Members are read
@@ -44,7 +46,7 @@ pub const MAX_WINDOW: u64 = 1024 * 1024;
 /// The first window of a member streamed with a hint (see [`RangeSource`]): its headers.
 pub const FIRST_STEP: u64 = 64 * 1024;
 /// A hinted window: the estimated compressed bytes left, plus 1/`HINT_MARGIN` of them, plus
-/// `HINT_SLACK`; at least `MIN_STEP` (and a window that would leave less than `MIN_STEP`
+/// `HINT_SLACK`; at least `MIN_STEP` (and a window that would leave less than `HINT_SLACK`
 /// of the member runs on to its end).
 const HINT_MARGIN: u64 = 32;
 const HINT_NEAR: u64 = 32 * 1024;
@@ -56,7 +58,8 @@ const MIN_STEP: u64 = 8 * 1024;
 /// The zip directory (and the tail kept with it) may be at most this large: the run's
 /// budget for directories ([`Budget::tails`]).
 pub const MAX_TAIL: u64 = super::budget::TAIL_BUDGET;
-/// The `.dist-info` files are added to the kept tail when they end at most this far before it.
+/// `WHEEL` and `METADATA` are fetched ahead of their reads (added to the tail, or kept beside
+/// it) when they start at most this far before the tail.
 const METADATA_REACH: u64 = 1024 * 1024;
 
 /// A remote file that honours `Range`.
@@ -67,6 +70,10 @@ pub struct RemoteFile {
     size: u64,
     /// Bytes `[start, size)`: the end of the file, the directory, often the metadata.
     tail: RwLock<Arc<Tail>>,
+    /// Bytes fetched before the tail and kept beside it: the `WHEEL` and `METADATA` members
+    /// when they end before the tail does not start (`prepare`), without the members
+    /// between them and the tail.
+    kept: RwLock<Arc<Tail>>,
     /// Sorted offsets where a member's data cannot continue (local headers, the directory):
     /// a window never crosses one.
     boundaries: RwLock<Arc<Vec<u64>>>,
@@ -185,6 +192,7 @@ impl RemoteFile {
                 url: url.to_owned(),
                 size: total,
                 tail: RwLock::new(Arc::new(Tail { start: a, data })),
+                kept: RwLock::new(Arc::new(Tail::default())),
                 boundaries: RwLock::new(Arc::new(vec![total])),
                 fetched: AtomicU64::new(want),
                 requests: AtomicU64::new(1),
@@ -256,31 +264,59 @@ impl RemoteFile {
         bounds.sort_unstable();
         bounds.dedup();
         *self.boundaries.write().map_err(poisoned)? = Arc::new(bounds);
-        let metadata_start = directory
-            .entries
-            .iter()
-            .filter(|e| {
-                e.name.split_once('/').is_some_and(|(dir, file)| {
-                    dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
-                })
+        let metadata = directory.entries.iter().filter(|e| {
+            e.name.split_once('/').is_some_and(|(dir, file)| {
+                dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
             })
-            .map(|e| e.header_offset)
-            .min();
+        });
+        let metadata_start = metadata.clone().map(|e| e.header_offset).min();
+        let metadata_end = metadata.map(|e| e.end_offset).max();
         let tail_start = self.tail.read().map_err(poisoned)?.start;
-        if self.size <= SMALL_FILE
-            && let Some(start) = small_file_span(&directory.entries, tail_start)
-        {
+        let span = (self.size <= SMALL_FILE)
+            .then(|| small_file_span(&directory.entries, tail_start))
+            .flatten();
+        if let Some((start, end)) = span {
             // One request for the binaries and the metadata, on this (fetching) thread:
-            // the members are then read from memory.
-            self.grow_tail_to(start, true)?;
+            // the members are then read from memory. It ends with the last of them: the
+            // members between it and the tail (licences, `RECORD`) are not fetched.
+            if end >= tail_start {
+                self.grow_tail_to(start, true)?;
+            } else {
+                self.keep(start, end)?;
+            }
         }
         let tail_start = self.tail.read().map_err(poisoned)?.start;
-        if let Some(start) = metadata_start
+        if span.is_none()
+            && let (Some(start), Some(end)) = (metadata_start, metadata_end)
             && start < tail_start
             && tail_start - start <= METADATA_REACH
         {
-            self.grow_tail_to(start, true)?;
+            if end >= tail_start {
+                self.grow_tail_to(start, true)?;
+            } else {
+                // The members between the metadata and the tail (licences, SBOMs, `RECORD`
+                // and other `.dist-info` files, data) are not needed: not fetched.
+                self.keep(start, end)?;
+            }
         }
+        Ok(())
+    }
+
+    /// Fetches `[start, end)` (before the tail) and keeps it in [`RemoteFile::kept`], when the
+    /// run's [`Budget::tails`] has room (it only saves requests).
+    fn keep(&self, start: u64, end: u64) -> io::Result<()> {
+        let Some(permit) = Budget::tails().try_acquire(end.saturating_sub(start)) else {
+            return Ok(());
+        };
+        {
+            let mut held = self.tail_permit.lock().map_err(poisoned)?;
+            match held.as_mut() {
+                Some(held) => held.merge(permit),
+                None => *held = Some(permit),
+            }
+        }
+        let data = self.fetch(start, end)?;
+        *self.kept.write().map_err(poisoned)? = Arc::new(Tail { start, data });
         Ok(())
     }
 
@@ -434,12 +470,13 @@ impl RemoteFile {
     }
 }
 
-/// Of a small file whose directory is `entries`: where a range ending at the kept tail
-/// (`tail_start`) should start to hold every member a reader will likely stream (shared
-/// objects by name, `WHEEL` and `METADATA`), when at most 1/[`SPAN_WASTE`] of it is other
-/// members (data, sources). `None`: nothing to fetch, or too much beside it (the members
-/// are then streamed in windows).
-fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Option<u64> {
+/// Of a small file whose directory is `entries`: the range before the kept tail
+/// (`tail_start`) that holds every member a reader will likely stream (shared objects by
+/// name, `WHEEL` and `METADATA`) from the first of them to the end of the last (at most
+/// `tail_start`), when at most 1/[`SPAN_WASTE`] of it is other members (data, sources).
+/// `None`: nothing to fetch, or too much beside it (the members are then streamed in
+/// windows).
+fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Option<(u64, u64)> {
     let needed = |e: &crate::wheel::zip::Entry| {
         let file = e.name.rsplit('/').next().unwrap_or_default();
         let metadata = e.name.split_once('/').is_some_and(|(dir, file)| {
@@ -447,22 +484,25 @@ fn small_file_span(entries: &[crate::wheel::zip::Entry], tail_start: u64) -> Opt
         });
         metadata || crate::wheel::suffix::ExtensionFileName::parse(file).is_shared_object()
     };
-    let start = entries
-        .iter()
-        .filter(|e| needed(e) && e.header_offset < tail_start)
-        .map(|e| e.header_offset)
-        .min()?;
-    let span = tail_start - start;
-    let useful: u64 = entries
-        .iter()
-        .filter(|e| needed(e))
+    let before = || {
+        entries
+            .iter()
+            .filter(|e| needed(e) && e.header_offset < tail_start)
+    };
+    let start = before().map(|e| e.header_offset).min()?;
+    let end = before()
+        .map(|e| e.end_offset.min(tail_start))
+        .max()?
+        .max(start);
+    let span = end - start;
+    let useful: u64 = before()
         .map(|e| {
             e.end_offset
-                .min(tail_start)
+                .min(end)
                 .saturating_sub(e.header_offset.max(start))
         })
         .sum();
-    (span.saturating_sub(useful) <= span / SPAN_WASTE).then_some(start)
+    (span.saturating_sub(useful) <= span / SPAN_WASTE).then_some((start, end))
 }
 
 fn poisoned<T>(_: T) -> io::Error {
@@ -597,8 +637,10 @@ impl RangeSource {
     /// to), plus a little slack; at the stream's start, [`FIRST_STEP`] (the headers, which
     /// tell the reader how far it needs to go). `None`: no hint, the usual windows.
     fn hinted_end(&self) -> Option<u64> {
-        let (streamed, target) = crate::binary::stream_progress()?;
-        if self.pos < self.run_start {
+        let (streamed, target, len) = crate::binary::stream_progress()?;
+        if self.pos < self.run_start || (streamed > 0 && target >= len) {
+            // The reader wants the whole member (an ELF's section headers, a Mach-O's
+            // `__LINKEDIT`, at its end): its end is known exactly, the usual windows run to it.
             return None;
         }
         if streamed == 0 {
@@ -649,6 +691,13 @@ impl Read for RangeSource {
             self.file.grow_tail_to(self.pos, false)?;
             return self.read(out);
         }
+        let kept = Arc::clone(&*self.file.kept.read().map_err(poisoned)?);
+        let kept_end = kept.start + kept.data.len() as u64;
+        if (kept.start..kept_end).contains(&self.pos) {
+            let n = Self::copy_out(&kept.data, self.pos - kept.start, out);
+            self.pos += n as u64;
+            return Ok(n);
+        }
         let buf_end = self.buf_start + self.buf.len() as u64;
         if !(self.buf_start..buf_end).contains(&self.pos) {
             let window = if self.pos == buf_end && self.last_window > 0 {
@@ -656,14 +705,17 @@ impl Read for RangeSource {
             } else {
                 MIN_WINDOW
             };
-            let limit = self.file.boundary_after(self.pos).min(tail.start);
+            let mut limit = self.file.boundary_after(self.pos).min(tail.start);
+            if kept.start > self.pos {
+                limit = limit.min(kept.start);
+            }
             let mut end = self.pos.saturating_add(window).min(limit);
             let snap = match self.hinted_end() {
                 // Stop about where the reader will: the last window no longer runs on to
-                // the member's end.
+                // the member's end, unless less than the window's slack would be left.
                 Some(hinted) if hinted < end => {
                     end = hinted.max(self.pos + 1);
-                    MIN_STEP
+                    HINT_SLACK
                 }
                 _ => MIN_WINDOW / 4,
             };

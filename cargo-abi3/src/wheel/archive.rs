@@ -286,16 +286,48 @@ impl WheelArchive {
             return Ok(None);
         };
         let limit = self.limits.max_metadata_bytes;
-        let data = self.read_member(path, Some(limit))?;
-        if !data.complete {
-            return Err(WheelError::LimitExceeded {
-                what: format!("the size of `{path}`"),
-                limit,
-                actual: declared.max(limit.saturating_add(1)),
-                setting: Setting::MaxMetadataBytes,
-            });
+        // Only the headers are read (`metadata::headers` stops at the first blank line): the
+        // stream stops after that line, so a long description is neither inflated nor, for a
+        // remote wheel, fetched. The limit applies to the bytes kept.
+        let mut out: Vec<u8> = Vec::new();
+        let mut line_start = 0usize;
+        let mut headers_end = None;
+        let mut over = false;
+        self.stream_member(path, &mut |chunk| {
+            let room = limit.saturating_sub(out.len() as u64);
+            let take = usize::try_from((chunk.len() as u64).min(room)).unwrap_or(chunk.len());
+            out.extend_from_slice(chunk.get(..take).unwrap_or_default());
+            while let Some(nl) = out
+                .get(line_start..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+            {
+                let end = line_start + nl;
+                let line = out.get(line_start..end).unwrap_or_default();
+                line_start = end + 1;
+                if String::from_utf8_lossy(line).trim().is_empty() {
+                    headers_end = Some(line_start);
+                    return ControlFlow::Break(());
+                }
+            }
+            if chunk.len() > take {
+                over = true;
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
+        })?;
+        match headers_end {
+            Some(end) => out.truncate(end),
+            None if over => {
+                return Err(WheelError::LimitExceeded {
+                    what: format!("the size of `{path}`"),
+                    limit,
+                    actual: declared.max(limit.saturating_add(1)),
+                    setting: Setting::MaxMetadataBytes,
+                });
+            }
+            None => {}
         }
-        Ok(Some(String::from_utf8_lossy(&data.bytes).into_owned()))
+        Ok(Some(String::from_utf8_lossy(&out).into_owned()))
     }
 
     /// The file read.

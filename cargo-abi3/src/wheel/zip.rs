@@ -3,8 +3,9 @@
 //! installs.
 //!
 //! - The end record is found as `_EndRecData` finds it (the last 22 bytes, else the last
-//!   `EOCD` signature in the final 64 KiB + 22), and a zip64 locator right before it is
-//!   followed as `_EndRecData64` does.
+//!   `EOCD` signature in the final 64 KiB + 22, searched backwards in doubling steps so that
+//!   a remote reader fetches about the comment, not the whole window), and a zip64 locator
+//!   right before it is followed as `_EndRecData64` does.
 //! - The central directory is walked as `_RealGetContents` walks it: entry after entry
 //!   until its *byte size* is used up. The entry count of the end record is never trusted
 //!   (a record that under-states it hides members from readers that believe it); a count
@@ -308,18 +309,19 @@ fn end_record<R: Read + Seek>(r: &mut R) -> Result<Option<EndRecord>, ZipReadErr
     {
         (last.to_vec(), len - EOCD_LEN)
     } else {
-        // A comment of up to 64 KiB follows the record: the last signature in that window.
-        let from = len.saturating_sub((1 << 16) + EOCD_LEN);
-        r.seek(SeekFrom::Start(from))?;
-        let mut tail = Vec::new();
-        r.by_ref().take(len - from).read_to_end(&mut tail)?;
-        let Some(pos) = memchr::memmem::rfind(&tail, EOCD_SIG) else {
+        // A comment of up to 64 KiB follows the record: the last signature in that window,
+        // searched for backwards from the end in doubling steps (so a reader over the
+        // network fetches about as much as the comment, not the whole window).
+        let Some(at) = last_signature(r, len)? else {
             return Ok(None);
         };
-        let Some(record) = tail.get(pos..pos + EOCD_LEN as usize) else {
+        let mut record = [0u8; EOCD_LEN as usize];
+        r.seek(SeekFrom::Start(at))?;
+        if read_up_to(r, &mut record)? != record.len() {
+            // `zipfile`: a record cut short by the end of the file is no record.
             return Ok(None);
-        };
-        (record.to_vec(), from + pos as u64)
+        }
+        (record.to_vec(), at)
     };
     let mut end = EndRecord {
         entries: u64::from(u16_at(&record, 10).unwrap_or(0)),
@@ -356,6 +358,38 @@ fn end_record<R: Read + Seek>(r: &mut R) -> Result<Option<EndRecord>, ZipReadErr
     end.dir_offset = u64_at(&rec, 48).unwrap_or(0);
     end.zip64 = true;
     Ok(Some(end))
+}
+
+/// The first step of the backward search for the end record ([`last_signature`]): the
+/// last 8 KiB, what a remote wheel's first request holds. Each next step doubles.
+const EOCD_SEARCH_STEP: u64 = 8 * 1024;
+
+/// Where `_EndRecData` finds the end record behind a comment: the last `EOCD` signature in
+/// the final 64 KiB + 22 bytes of a file of `len` bytes. Searched backwards, step after
+/// doubling step (8 KiB, then 16, 32…), each step overlapping the previous one by three
+/// bytes so that a signature across the seam is found; the last signature of the window is
+/// the last one of the first step that holds one. Holds at most one step (64 KiB + 25).
+fn last_signature<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<u64>> {
+    let from = len.saturating_sub((1 << 16) + EOCD_LEN);
+    let sig_len = EOCD_SIG.len() as u64;
+    // Bytes `[lo, hi)` are searched; `lo` moves down, `hi` follows it (plus the overlap).
+    let mut hi = len;
+    let mut step = EOCD_SEARCH_STEP;
+    let mut chunk = Vec::new();
+    loop {
+        let lo = hi.saturating_sub(step).max(from);
+        chunk.clear();
+        r.seek(SeekFrom::Start(lo))?;
+        r.by_ref().take(hi - lo).read_to_end(&mut chunk)?;
+        if let Some(pos) = memchr::memmem::rfind(&chunk, EOCD_SIG) {
+            return Ok(Some(lo + pos as u64));
+        }
+        if lo <= from {
+            return Ok(None);
+        }
+        hi = lo + (sig_len - 1).min(hi - lo);
+        step = step.saturating_mul(2);
+    }
 }
 
 /// `ZipInfo._decodeExtra`: zip64 sizes and offset; the Unicode Path field's name, if valid.
@@ -493,6 +527,45 @@ mod tests {
     fn cp437_matches_python() {
         // bytes([0x61, 0x80, 0x9b, 0xe1, 0xff]).decode("cp437")
         assert_eq!(cp437(b"a\x80\x9b\xe1\xff"), "aÇ¢ß\u{a0}");
+    }
+
+    /// The backward search finds what `_EndRecData`'s one `rfind` over the final 64 KiB + 22
+    /// finds: signatures at the end, across the seams of its steps, at the window's start,
+    /// just before it, and none.
+    #[test]
+    fn the_backward_search_finds_the_last_signature_of_the_window() {
+        let window = (1u64 << 16) + EOCD_LEN;
+        for len in [3u64, 22, 100, 8 * 1024, 30_000, window, window + 5, 200_000] {
+            let seams = [
+                len.saturating_sub(EOCD_SEARCH_STEP),
+                len.saturating_sub(3 * EOCD_SEARCH_STEP),
+            ];
+            let mut places = vec![0, 1, len.saturating_sub(4), len.saturating_sub(window)];
+            places.push(len.saturating_sub(window + 1));
+            for seam in seams {
+                places.extend([
+                    seam.saturating_sub(3),
+                    seam.saturating_sub(2),
+                    seam.saturating_sub(1),
+                    seam,
+                ]);
+            }
+            for (&at, also_first) in places.iter().flat_map(|p| [(p, false), (p, true)]) {
+                let mut data = vec![b'x'; len as usize];
+                let from = len.saturating_sub(window);
+                // Two signatures: the later one is the record.
+                for at in [at].into_iter().chain(also_first.then_some(from)) {
+                    if at + 4 <= len {
+                        data[at as usize..at as usize + 4].copy_from_slice(EOCD_SIG);
+                    }
+                }
+                let from = len.saturating_sub(window) as usize;
+                let expected =
+                    memchr::memmem::rfind(&data[from..], EOCD_SIG).map(|p| (from + p) as u64);
+                let found = last_signature(&mut io::Cursor::new(&data), len).unwrap();
+                assert_eq!(found, expected, "len {len}, signature at {at}");
+            }
+        }
     }
 
     #[test]
