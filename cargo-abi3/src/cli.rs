@@ -241,8 +241,8 @@ pub struct AuditArgs {
     #[arg(long, value_enum, value_name = "FORMAT", conflicts_with = "format")]
     pub summary: Option<crate::report::release_table::SummaryFormat>,
     /// Parallel fetches for `pypi:` inputs (wheels and members together), at most 16. Member
-    /// reads share one byte budget and run two at a time, whatever this is.
-    #[arg(long, value_name = "N", default_value_t = 8)]
+    /// reads share one byte budget and run at most eight at a time, whatever this is.
+    #[arg(long, value_name = "N", default_value_t = 16)]
     pub jobs: usize,
     /// Largest project page the index may send, in MiB [default: 64].
     #[arg(long, value_name = "MIB")]

@@ -34,7 +34,8 @@ pub const TAIL_BUDGET: u64 = 16 << 20;
 
 /// Most parallel fetches (`--jobs` above this is lowered to it). A fetch thread holds a first
 /// request of [`super::source::TAIL`] bytes; what it fetches beyond counts against
-/// [`Budget::tails`], and member reads run on [`READS`] threads whatever this is.
+/// [`Budget::tails`], and member reads run [`INLINE_READS`] at once on the fetch threads
+/// (members of at most [`INLINE_MEMBER`]) or on [`READS`] threads, whatever this is.
 pub const MAX_JOBS: usize = 16;
 /// Threads members are read on: as many as local reads run on
 /// ([`crate::audit::MAX_PARALLEL_READS`]), whatever `--jobs` is.
@@ -70,19 +71,27 @@ pub fn read_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 /// their wheel ([`read_member`]): every binary of nh3 0.3.8 (1.7–4.0 MB) and most real ones.
 pub const INLINE_MEMBER: u64 = 4 << 20;
 
+/// Member reads that run at once on the fetch threads, whatever `--jobs` is: a read holds
+/// what its permit covers and also the model the bytes become, which the permit does not
+/// count, so their number is bounded here. Opening wheels (the first request, the directory,
+/// a small wheel's one range) is not: that is where `--jobs` buys round trips.
+pub const INLINE_READS: u64 = 8;
+
 /// Reads a member of declared size `size` from a ranged wheel: on the calling fetch thread
-/// when it is at most [`INLINE_MEMBER`], else on the [`READS`] threads of [`read_pool`].
+/// when it is at most [`INLINE_MEMBER`] (at most [`INLINE_READS`] at once), else on the
+/// [`READS`] threads of [`read_pool`].
 ///
 /// A remote read waits on the network for most of its time (one round trip per window, three
 /// to five a member): on two threads, a release's members were fetched two round trips at a
 /// time, however many `--jobs`, and one slow file at the end of the queue became the run's
 /// tail (nh3 0.3.8 under load: its riscv64 wheel's three windows at 60–110 ms each, after
-/// the other fifteen members). Read on the `--jobs` fetch threads, the members' round trips
-/// overlap. What a fetch thread's allocator arena keeps is then bounded by what one such read
-/// holds (at most its declared size, plus a window): `--jobs` times 5 MiB at worst, where a
-/// hostile member (up to [`crate::binary::MAX_HELD`]) still goes to the two reading threads.
+/// the other fifteen members). Read on the fetch threads, eight at a time, the members'
+/// round trips overlap; a hostile member (up to [`crate::binary::MAX_HELD`]) still goes to
+/// the two reading threads.
 pub fn read_member<T: Send>(size: u64, f: impl FnOnce() -> T + Send) -> T {
+    static INLINE: Budget = Budget::new(INLINE_READS);
     if size <= INLINE_MEMBER {
+        let _slot = INLINE.acquire(1);
         f()
     } else {
         read_pool(f)
@@ -193,6 +202,29 @@ impl Drop for Permit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// However many fetch threads there are, at most [`INLINE_READS`] small members are read
+    /// at once (each also holds its model, which no permit counts).
+    #[test]
+    fn small_member_reads_run_at_most_inline_reads_at_once() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let running = AtomicU64::new(0);
+        let peak = AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..32 {
+                scope.spawn(|| {
+                    read_member(INLINE_MEMBER, || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    });
+                });
+            }
+        });
+        let peak = peak.load(Ordering::SeqCst);
+        assert!((2..=INLINE_READS).contains(&peak), "{peak} at once");
+    }
 
     #[test]
     fn permits_wait_for_each_other_and_never_exceed_the_cap() {
