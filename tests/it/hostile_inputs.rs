@@ -118,19 +118,6 @@ fn good_wheel(dir: &Path) -> Result<PathBuf, Skip> {
     Ok(wheel_with(dir, GOOD, &violating()?, &[]))
 }
 
-/// Deterministic pseudo-random bytes (incompressible).
-fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect()
-}
-
 /// Sets the Unix mode of `member` in its central-directory entry ("made by" Unix, offset 5;
 /// external attributes, offset 38).
 fn set_unix_mode(zip: &mut [u8], member: &[u8], mode: u32) {
@@ -302,7 +289,7 @@ fn files_named_like_wheels_that_are_not_zips() {
         .path()
         .join("tgz-1.0-cp38-abi3-manylinux_2_17_aarch64.whl");
     let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3];
-    gz.extend(noise(3000, 1));
+    gz.extend(support::noise(3000, 1));
     std::fs::write(&tarball, gz).unwrap();
     let badname = dir.path().join("not-a-wheel-name.whl");
     std::fs::copy(&good, &badname).unwrap();
@@ -352,7 +339,7 @@ fn truncated_and_flipped_wheels() {
         truncated.push(name);
     }
     // Garbage before and after the archive (a self-extractor stub, a botched upload).
-    let mut prefixed = noise(4096, 2);
+    let mut prefixed = support::noise(4096, 2);
     prefixed.extend_from_slice(&bytes);
     std::fs::write(
         bad.join("prefixed-1.0-cp38-abi3-manylinux_2_17_aarch64.whl"),
@@ -360,7 +347,7 @@ fn truncated_and_flipped_wheels() {
     )
     .unwrap();
     let mut suffixed = bytes.clone();
-    suffixed.extend(noise(100_000, 3));
+    suffixed.extend(support::noise(100_000, 3));
     std::fs::write(
         bad.join("suffixed-1.0-cp38-abi3-manylinux_2_17_aarch64.whl"),
         suffixed,
@@ -467,7 +454,7 @@ fn member_size_total_size_and_member_count_limits() {
 
     // A loose binary over --max-member-size.
     let mut big = clean.clone();
-    big.extend(noise(2 << 20, 4));
+    big.extend(support::noise(2 << 20, 4));
     let loose = dir.path().join("_big.abi3.so");
     std::fs::write(&loose, &big).unwrap();
 
@@ -478,7 +465,7 @@ fn member_size_total_size_and_member_count_limits() {
         fat.extend_from_slice(&v.to_be_bytes());
     }
     fat.resize(4096, 0);
-    fat.extend(noise(2 << 20, 5));
+    fat.extend(support::noise(2 << 20, 5));
     let fat_name = "fat-1.0-cp38-abi3-macosx_11_0_arm64.whl";
     wheel_with(
         dir.path(),
@@ -503,8 +490,8 @@ fn member_size_total_size_and_member_count_limits() {
 
     // Total declared inflated size.
     let total_name = "total-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
-    let a = noise(700 << 10, 6);
-    let b = noise(700 << 10, 7);
+    let a = support::noise(700 << 10, 6);
+    let b = support::noise(700 << 10, 7);
     wheel_with(
         dir.path(),
         total_name,
@@ -768,7 +755,7 @@ fn one_corrupt_member_does_not_hide_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let so = fixture_or_skip!(violating());
     let mut garbage = b"\x7fELF".to_vec();
-    garbage.extend(noise(5000, 8));
+    garbage.extend(support::noise(5000, 8));
     let name = "mixed-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
     // Members: a valid one, one with garbage after the ELF magic, one truncated ELF, one
     // whose deflate stream is damaged, one that is text.
@@ -780,14 +767,18 @@ fn one_corrupt_member_does_not_hide_the_others() {
         &[
             entry("good/_garbage.abi3.so", &garbage, Stored),
             entry("good/_trunc.abi3.so", truncated, Stored),
-            entry("good/_deflate.abi3.so", &noise(20_000, 9), Deflated),
+            entry(
+                "good/_deflate.abi3.so",
+                &support::noise(20_000, 9),
+                Deflated,
+            ),
             entry("good/_text.abi3.so", b"INPUT ( libfoo.so.1 )\n", Stored),
         ],
     );
     // Damage the deflate stream: the member's data is incompressible noise, so the
     // compressed bytes hold runs of it; overwrite a stretch in the middle.
     let mut bytes = std::fs::read(&path).unwrap();
-    let noise_bytes = noise(20_000, 9);
+    let noise_bytes = support::noise(20_000, 9);
     let at = bytes
         .windows(32)
         .position(|w| w == &noise_bytes[10_000..10_032])
@@ -829,7 +820,7 @@ fn loose_binaries_that_are_not_binaries() {
     };
     let ok = write("_ok.abi3.so", &so);
     let truncated = write("_trunc.abi3.so", &so[..100]);
-    let mut prefixed = noise(64, 10);
+    let mut prefixed = support::noise(64, 10);
     prefixed.extend_from_slice(&so);
     let prefixed = write("_prefixed.abi3.so", &prefixed);
     let text_so = write("libfoo.so", b"/* GNU ld script */\nINPUT ( libfoo.so.1 )\n");
@@ -938,7 +929,7 @@ fn member_inflating_past_its_declared_size() {
     let dir = tempfile::tempdir().unwrap();
     let so = fixture_or_skip!(violating());
     let mut lie = b"\x7fELF".to_vec();
-    lie.extend(noise(100_000, 11));
+    lie.extend(support::noise(100_000, 11));
     let name = "lie-1.0-cp38-abi3-manylinux_2_17_aarch64.whl";
     let path = wheel_with(
         dir.path(),
@@ -1275,7 +1266,10 @@ fn archive_suite(so: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
         raw_zip(b"", &raw_good(so, vec![bs]), None, b""),
     ));
     // A stub before the archive (self-extractor), and a fake end record in the comment.
-    suite.push(("prepended", raw_zip(&noise(3000, 5), &two, None, b"")));
+    suite.push((
+        "prepended",
+        raw_zip(&support::noise(3000, 5), &two, None, b""),
+    ));
     suite.push((
         "fake-eocd-comment",
         raw_zip(b"", &two, None, b"PK\x05\x06 not a record"),

@@ -996,3 +996,16 @@ pub fn run_with_timeout(
     let stderr = err_reader.join().unwrap().unwrap();
     (status.code().expect("exited, not killed"), stdout, stderr)
 }
+
+/// Deterministic pseudo-random bytes (incompressible).
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
