@@ -281,12 +281,12 @@ fn audit_binary(subject: BinarySubject<'_>, member: Option<&str>) -> BinaryRepor
 /// that says why it could not be read.
 pub(crate) struct ReadMember {
     member: Member,
-    outcome: Result<Vec<Unbundled>, Box<Finding>>,
+    outcome: Result<Vec<Judged>, Box<Finding>>,
 }
 
 /// A binary judged by every rule but the [`rules::Check::Bundle`] ones, which wait for the
 /// wheel's whole bundle: its report without findings yet, and its linking data.
-pub(crate) struct Unbundled {
+pub(crate) struct Judged {
     report: BinaryReport,
     pending: rules::Unbundled,
     linking: crate::binary::Binary,
@@ -414,7 +414,7 @@ pub(crate) fn audit_wheel_with(
                         .in_member(&member.path, member.in_purelib, &[], &binaries)
                         .with_allowed_exports(&options.allowed_exports)
                         .with_declaration(declared.as_ref());
-                        Unbundled {
+                        Judged {
                             pending: rules::check_unbundled(&subject),
                             report: BinaryReport::of(&subject, Some(&member.path), Vec::new()),
                             linking: binary.linking(),
@@ -442,18 +442,15 @@ pub(crate) fn audit_wheel_with(
         })
         .collect();
     for (member, binaries) in read {
-        let slices: Vec<crate::binary::Binary> =
-            binaries.iter().map(|b| b.linking.clone()).collect();
-        for Unbundled {
-            report: mut binary_report,
-            pending,
-            linking,
-        } in binaries
-        {
-            let subject =
-                BinarySubject::new(&linking, file_name(&member.path), &claim, Some(wheel))
-                    .in_member(&member.path, member.in_purelib, &bundled, &slices)
-                    .with_allowed_exports(&options.allowed_exports);
+        // A member's slices, linking data only, as the bundle rules see them.
+        let (judged, slices): (Vec<_>, Vec<_>) = binaries
+            .into_iter()
+            .map(|j| ((j.report, j.pending), j.linking))
+            .unzip();
+        for ((mut binary_report, pending), linking) in judged.into_iter().zip(&slices) {
+            let subject = BinarySubject::new(linking, file_name(&member.path), &claim, Some(wheel))
+                .in_member(&member.path, member.in_purelib, &bundled, &slices)
+                .with_allowed_exports(&options.allowed_exports);
             binary_report.findings = pending.finish(&subject);
             report.binaries.push(binary_report);
         }
