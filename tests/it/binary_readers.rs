@@ -252,15 +252,26 @@ fn elf_hash_styles_agree() {
 fn elf_truncations_and_prefixes() {
     let data = fixture_or_skip!(elf_fixture());
     check_truncations_and_prefixes(&data);
-    // The reader stops at the section headers (it cross-checks the dynamic symbol count with
-    // `.dynsym`'s): at the end of their table, which gcc puts last.
+    // The reader reads what the loader reads: it stops at the end of `PT_DYNAMIC` (the last
+    // table it reads, in the read-write segment), before what only tools read (`.comment`,
+    // `.symtab`, `.strtab`, the section headers, which gcc puts last).
     let mut len = 0usize;
     while let Err(ReadError::NeedMore { len: want }) = binary::read_prefix(&data[..len], false) {
         len = want as usize;
     }
-    let shoff = u64::from_le_bytes(data[0x28..0x30].try_into().unwrap()) as usize;
-    let shnum = u16::from_le_bytes(data[0x3c..0x3e].try_into().unwrap()) as usize;
-    assert_eq!(len, shoff + 64 * shnum);
+    let le64 = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().unwrap()) as usize;
+    let phoff = le64(0x20);
+    let phnum = u16::from_le_bytes(data[0x38..0x3a].try_into().unwrap()) as usize;
+    let dynamic = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&at| u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) == 2)
+        .expect("PT_DYNAMIC");
+    let dynamic_end = le64(dynamic + 8) + le64(dynamic + 32);
+    assert!(
+        len <= dynamic_end,
+        "read {len} bytes, PT_DYNAMIC ends at {dynamic_end}"
+    );
+    assert!(len < le64(0x28), "read up to the section headers");
 }
 
 /// A layout the plan does not foresee (here: no plan at all, only the reader's misses):
@@ -706,11 +717,13 @@ fn elf_other_architectures_with_lld() {
             let data = fixture_or_skip!(build_elf_with_lld(&spec));
             if arch == ElfArch::S390x && hash_style == "sysv" {
                 // LLD writes s390x's DT_HASH with 4-byte entries; glibc's loader (and GNU ld,
-                // and the reader) use 8: the count it gives disagrees with `.dynsym`'s.
-                let err = binary::read(&data).unwrap_err().to_string();
+                // and the reader) use 8, and so read a first bucket for `nchain`: a count
+                // past the limit, which fails closed.
+                let err = binary::read(&data).unwrap_err();
+                assert!(matches!(err, ReadError::Limit { .. }), "{err}");
                 assert!(
-                    err.contains("DT_HASH (8-byte entries) counts")
-                        && err.contains("the .dynsym section header counts 6"),
+                    err.to_string()
+                        .contains("dynamic symbols, more than the limit of"),
                     "{err}"
                 );
                 continue;
@@ -856,20 +869,30 @@ fn elf_symbol_count_sources_that_disagree_fail_closed() {
         ),
         "{err}"
     );
-    // The `.dynsym` section header one entry short.
-    let shoff = be64(&data, 0x28) as usize;
+}
+
+/// The `.dynsym` section header of the real s390x module.
+fn be64_dynsym_header(data: &[u8]) -> usize {
+    let shoff = be64(data, 0x28) as usize;
     let shnum = u16::from_be_bytes([data[0x3c], data[0x3d]]) as usize;
-    let dynsym = (0..shnum)
+    (0..shnum)
         .map(|i| shoff + i * 64)
         .find(|&at| u32::from_be_bytes(data[at + 4..at + 8].try_into().unwrap()) == 11)
-        .expect(".dynsym header");
-    let mut short_section = data.clone();
-    put_be64(&mut short_section, dynsym + 32, 140 * 24);
-    let err = binary::read(&short_section).unwrap_err().to_string();
-    assert!(
-        err.contains("counts 141 dynamic symbols but the .dynsym section header counts 140"),
-        "{err}"
-    );
+        .expect(".dynsym header")
+}
+
+/// The `.dynsym` section header is no source: the loader never reads it, so one that counts
+/// fewer (or more) symbols than the hash tables changes nothing.
+#[test]
+fn elf_dynsym_section_header_is_no_source() {
+    let data = nh3_s390x();
+    let full = read_one(&data);
+    let dynsym = be64_dynsym_header(&data);
+    for entries in [140, 150] {
+        let mut other = data.clone();
+        put_be64(&mut other, dynsym + 32, entries * 24);
+        assert_eq!(read_one(&other), full, "{entries} entries");
+    }
 }
 
 /// A real old-ld64 fat Mach-O (cryptography 2.2, 2018): an i386 stub slice whose
@@ -1080,8 +1103,8 @@ fn pe_arch_tag_names() {
     assert_eq!(Arch::from_name("arm64"), Arch::Aarch64);
 }
 
-/// Section headers are a cross-check only: a file cut after its last segment (the section
-/// header table gone) still reads, from its hash tables.
+/// Section headers are no source: a file cut after its last segment (the section header
+/// table gone) reads the same, from its hash tables and relocations.
 #[test]
 fn elf_section_headers_past_the_end_are_no_source() {
     let data = fixture_or_skip!(elf_fixture());
@@ -1090,4 +1113,275 @@ fn elf_section_headers_past_the_end_are_no_source() {
     let cut = &data[..shoff];
     assert_eq!(read_one(cut), full);
     check_sparse_matches_full(cut);
+}
+
+// ------------------------------------------------------------------------------------
+// ELF: the symbols the loader reaches
+// ------------------------------------------------------------------------------------
+
+/// A module that binds `PyType_GetName` (3.11) at load time (`-z now`) but only calls it
+/// from a method, so it imports (and the call works) on an interpreter that has it.
+const HIDDEN_IMPORT: &str = r#"
+#include <Python.h>
+
+static PyObject *name_of_int(PyObject *self, PyObject *args) {
+    return PyType_GetName(&PyLong_Type);
+}
+
+static PyMethodDef methods[] = {
+    {"name_of_int", name_of_int, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef hidden_module = { PyModuleDef_HEAD_INIT, "hidden", NULL, -1, methods };
+
+PyMODINIT_FUNC PyInit_hidden(void) { return PyModule_Create(&hidden_module); }
+"#;
+
+fn le64(data: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(data[at..at + 8].try_into().unwrap())
+}
+
+fn le32(data: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
+}
+
+/// A little-endian ELF64's dynamic entries as (entry offset, tag, value); gcc's shared
+/// objects map their first segment at address 0, so a table's address is its offset.
+fn le64_dynamic(data: &[u8]) -> Vec<(usize, u64, u64)> {
+    let phoff = le64(data, 0x20) as usize;
+    let phnum = u16::from_le_bytes([data[0x38], data[0x39]]) as usize;
+    let dynamic = (0..phnum)
+        .map(|i| phoff + i * 56)
+        .find(|&at| le32(data, at) == 2)
+        .expect("PT_DYNAMIC");
+    let (offset, size) = (le64(data, dynamic + 8) as usize, le64(data, dynamic + 32));
+    (0..size as usize / 16)
+        .map(|i| offset + i * 16)
+        .map(|at| (at, le64(data, at), le64(data, at + 8)))
+        .take_while(|&(_, tag, _)| tag != 0)
+        .collect()
+}
+
+fn le64_dynamic_value(data: &[u8], tag: u64) -> Option<usize> {
+    le64_dynamic(data)
+        .into_iter()
+        .find(|&(_, t, _)| t == tag)
+        .map(|(_, _, v)| v as usize)
+}
+
+/// Rewrites a gcc-built sysv-hash module so that `name`'s dynamic symbol sits last and
+/// outside the hash table: swapped with the last symbol (entries, versions, relocations
+/// and hash chains relabelled), unlinked from its chain, `nchain` one less, and the section
+/// headers dropped. Every other symbol is still found as before, and the relocation that
+/// names `name` still binds it: the loader never needs a count.
+fn hide_past_the_hash_table(data: &[u8], name: &str) -> Vec<u8> {
+    let mut out = data.to_vec();
+    let symtab = le64_dynamic_value(data, 6).expect("DT_SYMTAB");
+    let strtab = le64_dynamic_value(data, 5).expect("DT_STRTAB");
+    let hash = le64_dynamic_value(data, 4).expect("DT_HASH");
+    let versym = le64_dynamic_value(data, 0x6fff_fff0);
+    let nbucket = le32(data, hash) as usize;
+    let nchain = le32(data, hash + 4) as usize;
+    let buckets = hash + 8;
+    let chains = buckets + 4 * nbucket;
+    let sym_name = |i: usize| {
+        let at = strtab + le32(data, symtab + i * 24) as usize;
+        let end = at + data[at..].iter().position(|&b| b == 0).unwrap();
+        String::from_utf8_lossy(&data[at..end]).into_owned()
+    };
+    let target = (1..nchain).find(|&i| sym_name(i) == name).expect("symbol");
+    let last = nchain - 1;
+    assert_ne!(target, last, "already last");
+    let perm = |i: u32| match i as usize {
+        i if i == target => last as u32,
+        i if i == last => target as u32,
+        _ => i,
+    };
+    // Symbols and versions.
+    for (base, size) in [(Some(symtab), 24), (versym, 2)] {
+        let Some(base) = base else { continue };
+        let (a, b) = (base + target * size, base + last * size);
+        let saved = data[a..a + size].to_vec();
+        out[a..a + size].copy_from_slice(&data[b..b + size]);
+        out[b..b + size].copy_from_slice(&saved);
+    }
+    // Relocations (`Rela64`: r_info's high word is the symbol).
+    for (table, size_tag) in [(7, 8), (23, 2)] {
+        let (Some(start), Some(len)) = (
+            le64_dynamic_value(data, table),
+            le64_dynamic_value(data, size_tag),
+        ) else {
+            continue;
+        };
+        for at in (start..start + len).step_by(24) {
+            let sym = le32(data, at + 12);
+            out[at + 12..at + 16].copy_from_slice(&perm(sym).to_le_bytes());
+        }
+    }
+    // Hash: new bucket[b] = perm(bucket[b]); new chain[i] = perm(chain[perm(i)]).
+    for b in 0..nbucket {
+        let at = buckets + 4 * b;
+        out[at..at + 4].copy_from_slice(&perm(le32(data, at)).to_le_bytes());
+    }
+    for i in 0..nchain {
+        let value = perm(le32(data, chains + 4 * perm(i as u32) as usize));
+        out[chains + 4 * i..chains + 4 * i + 4].copy_from_slice(&value.to_le_bytes());
+    }
+    // Unlink `last` from its chain (or bucket), then drop it from the count.
+    let next = le32(&out, chains + 4 * last);
+    let link = (0..nbucket)
+        .map(|b| buckets + 4 * b)
+        .chain((0..nchain).map(|i| chains + 4 * i))
+        .find(|&at| le32(&out, at) as usize == last)
+        .expect("a link to the last symbol");
+    out[link..link + 4].copy_from_slice(&next.to_le_bytes());
+    out[hash + 4..hash + 8].copy_from_slice(&(last as u32).to_le_bytes());
+    // No section headers: no `.dynsym` header to count from.
+    out[0x28..0x30].fill(0);
+    out[0x3c..0x40].fill(0);
+    out
+}
+
+/// A walk-around closed: an import the hash table does not cover (the last symbol, past
+/// `nchain`, in a file without section headers) is still bound by the loader through its
+/// relocation, so the reader counts symbols up to the highest one a relocation names. The
+/// rewritten module is proven loadable: it imports and calls `PyType_GetName` on the local
+/// interpreter (on 3.8 to 3.10 it fails to import: `undefined symbol: PyType_GetName`).
+#[test]
+fn elf_import_hidden_past_the_hash_table_is_found_through_its_relocation() {
+    let path = fixture_or_skip!(build_c_extension(
+        "hidden",
+        HIDDEN_IMPORT,
+        &["-Wl,--hash-style=sysv", "-Wl,-z,now"]
+    ));
+    let data = std::fs::read(&path).unwrap();
+    let full = read_one(&data);
+    assert!(full.imports.iter().any(|i| i.name == "PyType_GetName"));
+    let hidden = hide_past_the_hash_table(&data, "PyType_GetName");
+    let read = read_one(&hidden);
+    assert!(
+        read.imports.iter().any(|i| i.name == "PyType_GetName"),
+        "{:#?}",
+        read.imports
+    );
+    let sorted = |b: &Binary| {
+        let mut names: Vec<_> = b.imports.iter().map(|i| i.name.clone()).collect();
+        names.sort();
+        (names, b.exports.clone())
+    };
+    assert_eq!(sorted(&read), sorted(&full));
+    check_sparse_matches_full(&hidden);
+
+    // The rewritten file is a module the loader accepts and binds.
+    let dir = scratch_dir("hidden-import");
+    std::fs::write(dir.join("hidden.so"), &hidden).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sys; sys.path.insert(0, sys.argv[1]); import hidden; print(hidden.name_of_int())")
+        .arg(&dir)
+        .output()
+        .expect("python3");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "int",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Relocations the reader does not count from (Android's packed ones, or more than 8 MiB of
+/// them): the `.dynsym` section header counts the symbols instead (and must agree with the
+/// hash tables); without it the read fails.
+#[test]
+fn elf_uncounted_relocations_count_from_the_section_header() {
+    let data = nh3_s390x();
+    let full = read_one(&data);
+    let entries = be64_dynamic_entries(&data);
+    let at = |tag: u64| entries.iter().find(|&&(_, t)| t == tag).expect("tag").0;
+    let mut packed = data.clone();
+    put_be64(&mut packed, at(7), 0x6000_0011); // DT_RELA → DT_ANDROID_RELA
+    let mut large = data.clone();
+    put_be64(&mut large, at(8) + 8, 24 * 349_526); // DT_RELASZ past 8 MiB
+    for (what, uncounted, error) in [
+        (
+            "packed",
+            packed,
+            "relocations in a packed format (DT_ANDROID_REL/DT_ANDROID_RELA) and no .dynsym section header",
+        ),
+        (
+            "large",
+            large,
+            "bytes of dynamic relocations, more than the limit of 8388608, and no .dynsym section header",
+        ),
+    ] {
+        assert_eq!(read_one(&uncounted), full, "{what}");
+        check_sparse_matches_full(&uncounted);
+        let mut short = uncounted.clone();
+        put_be64(&mut short, be64_dynsym_header(&data) + 32, 140 * 24);
+        let err = binary::read(&short).unwrap_err().to_string();
+        assert!(
+            err.contains("counts 141 dynamic symbols but the .dynsym section header counts 140"),
+            "{what}: {err}"
+        );
+        let mut headless = uncounted;
+        put_be64(&mut headless, 0x28, 0);
+        let err = binary::read(&headless).unwrap_err().to_string();
+        assert!(err.contains(error), "{what}: {err}");
+    }
+}
+
+/// Relocations the loader would misread fail closed: a symbol index past the limit, a
+/// table size that is not a whole number of entries, an entry size it does not use.
+#[test]
+fn elf_relocations_that_cannot_be_read_as_the_loader_would_fail_closed() {
+    let data = nh3_s390x();
+    let jmprel = be64_dynamic_value(&data, 23);
+    let mut far = data.clone();
+    // `Rela64`, big-endian: r_info is the second word, the symbol its high half.
+    put_be64(&mut far, jmprel + 8, (0x00ff_ffff << 32) | 11);
+    let err = binary::read(&far).unwrap_err();
+    assert!(matches!(err, ReadError::Limit { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("relocations name dynamic symbol 16777215"),
+        "{err}"
+    );
+    for (tag, value, expected) in [
+        (
+            2,
+            25,
+            "DT_JMPREL: 25 bytes is not a whole number of 24-byte entries",
+        ),
+        (9, 16, "unexpected DT_RELAENT 16"),
+    ] {
+        let (at, _) = be64_dynamic_entries(&data)
+            .into_iter()
+            .find(|&(_, t)| t == tag)
+            .expect("tag");
+        let mut bad = data.clone();
+        put_be64(&mut bad, at + 8, value);
+        let err = binary::read(&bad).unwrap_err();
+        assert!(matches!(err, ReadError::Malformed { .. }), "{err}");
+        assert!(err.to_string().contains(expected), "{err}");
+    }
+}
+
+/// A module with megabytes of relocations (200,000 pointers in an initialised table, each
+/// an `R_X86_64_RELATIVE`): its tables run past the plan's 2 MiB speculation, and the plan
+/// holds on while they last, so the read still takes one pass.
+#[test]
+fn elf_large_relocation_tables_are_read_in_one_pass() {
+    let source = "#include <Python.h>\n\
+        static int x;\n\
+        void *table[200000] = { [0 ... 199999] = &x };\n\
+        static PyModuleDef m = { PyModuleDef_HEAD_INIT, \"relocs\", NULL, -1, NULL };\n\
+        PyMODINIT_FUNC PyInit_relocs(void) { return PyModule_Create(&m); }\n";
+    let path = fixture_or_skip!(build_c_extension("relocs", source, &[]));
+    let data = std::fs::read(&path).unwrap();
+    let relasz = le64_dynamic_value(&data, 8).expect("DT_RELASZ");
+    assert!(relasz > 4 << 20, "{relasz} bytes of relocations");
+    let b = read_one(&data);
+    assert!(b.exports_symbol("PyInit_relocs"));
+    check_sparse_matches_full(&data);
 }

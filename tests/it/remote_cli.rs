@@ -873,9 +873,10 @@ fn the_last_hinted_window_stops_at_the_readers_end() {
     );
 }
 
-/// An ELF (the real procmaps extension, 490 kB, stored) whose reader needs all of it (its
-/// section headers are at its end) in a wheel over 512 KiB: the member's end is known
-/// exactly, so once the reader wants it whole it is fetched in the usual doubling windows
+/// An ELF (the real procmaps extension, 490 kB, stored, stripped) whose reader needs all of
+/// it but its last 2 kB (`.comment`, `.shstrtab` and the section headers after its last
+/// segment) in a wheel over 512 KiB: the member's end is known exactly, so once the reader
+/// wants it (nearly) whole it is fetched in the usual doubling windows
 /// (64 KiB for the headers, one hinted step while the reader still wants less, then 256 KiB
 /// and the rest: four requests), not in the hinted steps of a reader that stops short of its
 /// end (three quarters of the estimate left, then the estimate and a slack: six requests).

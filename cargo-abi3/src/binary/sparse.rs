@@ -384,6 +384,8 @@ const HEAD: u64 = 64 * 1024;
 /// end is only known from `PT_DYNAMIC`, which is near the end: this much of the first segment
 /// is kept on speculation.
 const ELF_SPECULATE: u64 = 2 << 20;
+/// ELF: relocation entries looked at before a point to tell whether a table runs past it.
+const RELOC_PROBE: u64 = 16;
 /// ELF segments this small are kept whole, this many at most.
 const ELF_SMALL_SEGMENT: u64 = 1 << 20;
 const ELF_SMALL_SEGMENTS: u32 = 4;
@@ -472,18 +474,21 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         return None;
     }
     p.want(view, phoff, phnum * ph_size);
-    // The section headers (the reader cross-checks the symbol count with `.dynsym`'s).
-    if shoff != 0 {
-        let count = if shnum != 0 {
-            Some(shnum)
-        } else {
-            p.want(view, shoff, sh_size);
-            ints.word(shoff + if is64 { 32 } else { 20 }, is64)
-        };
-        if let Some(count) = count {
-            p.want(view, shoff, count.min(elf::MAX_SECTIONS) * sh_size);
+    // The section headers, which the reader reads only without `PT_DYNAMIC` or beside
+    // packed relocations (wanted below, then).
+    let section_headers = |p: &mut Plan| {
+        if shoff != 0 {
+            let count = if shnum != 0 {
+                Some(shnum)
+            } else {
+                p.want(view, shoff, sh_size);
+                ints.word(shoff + if is64 { 32 } else { 20 }, is64)
+            };
+            if let Some(count) = count {
+                p.want(view, shoff, count.min(elf::MAX_SECTIONS) * sh_size);
+            }
         }
-    }
+    };
     let mut loads = Vec::new();
     let mut dynamic = None;
     let mut small_segments = 0;
@@ -508,7 +513,18 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         match p_type {
             1 => {
                 if loads.is_empty() {
-                    p.want(view, 0, offset.saturating_add(filesz).min(ELF_SPECULATE));
+                    let segment_end = offset.saturating_add(filesz);
+                    p.want(view, 0, segment_end.min(ELF_SPECULATE));
+                    // The relocations follow the other tables; a large table runs past the
+                    // speculation: held on while what was held last still looks like one.
+                    let mut at = ELF_SPECULATE;
+                    while at < segment_end
+                        && at < ELF_SPECULATE + elf::MAX_RELOC_BYTES
+                        && looks_like_relocations(ints, at, is64)
+                    {
+                        p.want(view, at, ELF_SPECULATE);
+                        at += ELF_SPECULATE;
+                    }
                 } else if filesz <= ELF_SMALL_SEGMENT && small_segments < ELF_SMALL_SEGMENTS {
                     // patchelf (auditwheel) moves the dynamic string table, symbol tables and
                     // versions into small segments it appends.
@@ -530,7 +546,8 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         }
     }
     let Some((dyn_offset, dyn_size)) = dynamic else {
-        // Read from the section headers (wanted above), at the end.
+        // Read from the section headers, at the end.
+        section_headers(p);
         p.scan(view, view.len);
         return Some(());
     };
@@ -545,6 +562,8 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
     };
     let mut tables = Vec::new();
     let (mut strtab, mut strsz) = (None, 0);
+    // The relocation tables (DT_RELA, DT_REL, DT_JMPREL) by tag, with their sizes.
+    let mut relocs = [(7, 8, None, 0), (17, 18, None, 0), (23, 2, None, 0)];
     for i in 0..(dyn_size / (2 * w)).min(4096) {
         let at = dyn_offset.checked_add(i * 2 * w)?;
         let tag = ints.word(at, is64)?;
@@ -561,11 +580,32 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
                 }
             }
             10 => strsz = val.min(elf::MAX_DYNSTR),
-            _ => {}
+            // DT_ANDROID_REL, DT_ANDROID_RELA: the reader counts symbols from `.dynsym`'s
+            // section header instead.
+            0x6000_000f | 0x6000_0011 => section_headers(p),
+            _ => {
+                for (addr_tag, size_tag, addr, size) in &mut relocs {
+                    if tag == *addr_tag {
+                        *addr = to_offset(val);
+                    } else if tag == *size_tag {
+                        *size = val.min(elf::MAX_RELOC_BYTES + 1);
+                    }
+                }
+            }
         }
     }
     if let Some(off) = strtab {
         tables.push((off, off.saturating_add(strsz)));
+    }
+    if relocs.iter().map(|r| r.3).sum::<u64>() > elf::MAX_RELOC_BYTES {
+        // Too many to count symbols from: the reader reads `.dynsym`'s section header.
+        section_headers(p);
+    } else {
+        for (_, _, addr, size) in relocs {
+            if let Some(off) = addr {
+                tables.push((off, off.saturating_add(size)));
+            }
+        }
     }
     let lo = tables.iter().map(|&(s, _)| s).min().unwrap_or(0);
     let hi = tables.iter().map(|&(_, e)| e).max().unwrap_or(0);
@@ -578,6 +618,45 @@ fn plan_elf_inner(view: View<'_>, p: &mut Plan) -> Option<()> {
         }
     }
     Some(())
+}
+
+/// Whether the bytes held just before `at` look like a run of relocations: [`RELOC_PROBE`]
+/// entries (at any alignment the entry size allows, `Rela` or `Rel`) with increasing
+/// offsets and one and the same `r_info` naming no symbol, as `R_*_RELATIVE` relocations,
+/// which make up the bulk of a large table, do. Only a guess for the plan: a wrong one
+/// costs held bytes or a pass, never an answer.
+fn looks_like_relocations(ints: Ints<'_>, at: u64, is64: bool) -> bool {
+    let (word, sizes): (u64, &[u64]) = if is64 { (8, &[24, 16]) } else { (4, &[12, 8]) };
+    sizes.iter().any(|&size| {
+        (0..size / word).any(|phase| {
+            let Some(first) = at.checked_sub(RELOC_PROBE * size + phase * word) else {
+                return false;
+            };
+            let entry = |i: u64| {
+                let base = first + i * size;
+                Some((ints.word(base, is64)?, ints.word(base + word, is64)?))
+            };
+            let Some((mut last_offset, info)) = entry(0) else {
+                return false;
+            };
+            // A type and no symbol: below 256 (32-bit `Rel`), or in the low word (64-bit).
+            let no_symbol = if is64 {
+                info >> 32 == 0
+            } else {
+                info >> 8 == 0
+            };
+            if info == 0 || !no_symbol {
+                return false;
+            }
+            (1..RELOC_PROBE).all(|i| match entry(i) {
+                Some((offset, i_info)) if i_info == info && offset > last_offset => {
+                    last_offset = offset;
+                    true
+                }
+                _ => false,
+            })
+        })
+    })
 }
 
 // The load commands the plan follows, as `object` names them (widened to the reader's u64).

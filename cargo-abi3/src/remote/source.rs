@@ -54,6 +54,10 @@ const HINT_NEAR: u64 = 32 * 1024;
 /// the range is other members (`small_file_span`).
 const SPAN_WASTE: u64 = 20;
 const HINT_SLACK: u64 = 2 * 1024;
+/// A member the reader needs all of but at most 1/`WHOLE_SHARE` of it, or [`WHOLE_REST`]
+/// bytes, is fetched as if needed whole.
+const WHOLE_SHARE: u64 = 64;
+const WHOLE_REST: u64 = 8 * 1024;
 const MIN_STEP: u64 = 8 * 1024;
 /// The zip directory (and the tail kept with it) may be at most this large: the run's
 /// budget for directories ([`Budget::tails`]).
@@ -638,9 +642,13 @@ impl RangeSource {
     /// tell the reader how far it needs to go). `None`: no hint, the usual windows.
     fn hinted_end(&self) -> Option<u64> {
         let (streamed, target, len) = crate::binary::stream_progress()?;
-        if self.pos < self.run_start || (streamed > 0 && target >= len) {
-            // The reader wants the whole member (an ELF's section headers, a Mach-O's
-            // `__LINKEDIT`, at its end): its end is known exactly, the usual windows run to it.
+        if self.pos < self.run_start
+            || (streamed > 0 && len.saturating_sub(target) <= (len / WHOLE_SHARE).max(WHOLE_REST))
+        {
+            // The reader wants the whole member (a Mach-O's `__LINKEDIT` is at its end) or
+            // all but a little (a stripped ELF's last segment ends a few kB before it): its
+            // end is known exactly, the usual windows run to it; stepping towards where the
+            // reader stops would cost two more requests to save those few kB.
             return None;
         }
         if streamed == 0 {
