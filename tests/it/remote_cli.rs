@@ -503,6 +503,12 @@ fn a_small_wheel_is_fetched_in_two_requests() {
     );
 }
 
+/// The first request for a wheel of `len` bytes (`source::first_request`): 1/48 of it, at
+/// least 4 KiB and at most 8 KiB.
+fn first_request(len: usize) -> u64 {
+    (len as u64 / 48).clamp(4 * 1024, 8 * 1024)
+}
+
 /// A small wheel (bcrypt's layout) whose binary is followed by a licence, then the
 /// `.dist-info` files in the first request: the one more range for the binary ends with it,
 /// and the licence's bytes before the first request are not fetched (they were, with
@@ -523,7 +529,7 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
         .by_name("procmaps-0.5.0.dist-info/LICENSE")
         .expect("licence")
         .header_start();
-    let tail_start = wheel.len() as u64 - 8 * 1024;
+    let tail_start = wheel.len() as u64 - first_request(wheel.len());
     assert!(licence_start < tail_start);
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
@@ -540,6 +546,63 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
         fetched + (tail_start - licence_start),
         wheel.len() as u64,
         "all but the licence's bytes before the first request"
+    );
+}
+
+/// A small wheel (bcrypt's Windows layout, gdp's) whose binary is followed by a licence,
+/// then `WHEEL` and a `METADATA` with a long description: the first request (1/48 of the
+/// wheel, less than 8 KiB) holds the directory but not the metadata's start. The binary's
+/// range and the metadata's (from its start to the first request) are fetched at once, in
+/// two more requests: no byte of the licence is fetched (a first request of 8 KiB held
+/// its last kilobytes, and the one range ran on over it). Same findings.
+#[test]
+fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
+    let so = real_so();
+    let licence = support::noise(10_000, 0x2c1b_3c6d);
+    let description = String::from_utf8(compressible(12_000, 0x5bd1_e995)).expect("ascii");
+    let dir = support::scratch_dir("remote-small-metadata");
+    let path = support::wheel::WheelBuilder::new(REAL)
+        .member("procmaps.abi3.so", so)
+        .member("procmaps-0.5.0.dist-info/LICENSE", licence)
+        .description(&description)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() <= 384 * 1024, "{}", wheel.len());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+    let mut start_of = |name: &str| archive.by_name(name).expect(name).header_start();
+    let so_start = start_of("procmaps.abi3.so");
+    let licence_start = start_of("procmaps-0.5.0.dist-info/LICENSE");
+    let metadata_start = start_of("procmaps-0.5.0.dist-info/WHEEL");
+    let first = first_request(wheel.len());
+    let tail_start = wheel.len() as u64 - first;
+    assert!(metadata_start < tail_start && metadata_start + 8 * 1024 > wheel.len() as u64);
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert!(
+        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+    let remote = &json["inputs"][0]["remote"];
+    assert_eq!(remote["requests"], 3, "{json:#}");
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    let ranges: Vec<_> = server
+        .log()
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .filter_map(|l| l.range.clone())
+        .collect();
+    assert!(
+        ranges.contains(&format!("bytes=-{first}"))
+            && ranges.contains(&format!("bytes={so_start}-{}", licence_start - 1))
+            && ranges.contains(&format!("bytes={metadata_start}-{}", tail_start - 1)),
+        "{ranges:?}"
+    );
+    assert_eq!(
+        fetched,
+        wheel.len() as u64 - so_start - (metadata_start - licence_start),
+        "all but the members before the binary and the licence"
     );
 }
 

@@ -361,22 +361,30 @@ fn end_record<R: Read + Seek>(r: &mut R) -> Result<Option<EndRecord>, ZipReadErr
 }
 
 /// The first step of the backward search for the end record ([`last_signature`]): the
-/// last 8 KiB, what a remote wheel's first request holds. Each next step doubles.
-const EOCD_SEARCH_STEP: u64 = 8 * 1024;
+/// last 4 KiB, at most what a remote wheel's first request holds
+/// (`remote::source::MIN_TAIL`). The second step is as long, then each next one doubles:
+/// the searched part reaches 4, 8, 24, 56 KiB… (an 8 KiB first request serves the first
+/// two steps).
+const EOCD_SEARCH_STEP: u64 = 4 * 1024;
 
 /// Where `_EndRecData` finds the end record behind a comment: the last `EOCD` signature in
 /// the final 64 KiB + 22 bytes of a file of `len` bytes. Searched backwards, step after
-/// doubling step (8 KiB, then 16, 32…), each step overlapping the previous one by three
-/// bytes so that a signature across the seam is found; the last signature of the window is
-/// the last one of the first step that holds one. Holds at most one step (64 KiB + 25).
+/// step ([`EOCD_SEARCH_STEP`]), each step overlapping the previous one by three bytes so
+/// that a signature across the seam is found; the last signature of the window is the last
+/// one of the first step that holds one. Holds at most one step (64 KiB + 25).
 fn last_signature<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<u64>> {
     let from = len.saturating_sub((1 << 16) + EOCD_LEN);
     let sig_len = EOCD_SIG.len() as u64;
     // Bytes `[lo, hi)` are searched; `lo` moves down, `hi` follows it (plus the overlap).
     let mut hi = len;
-    let mut step = EOCD_SEARCH_STEP;
+    let mut steps = [EOCD_SEARCH_STEP, EOCD_SEARCH_STEP]
+        .into_iter()
+        .chain(std::iter::successors(Some(4 * EOCD_SEARCH_STEP), |s| {
+            Some(s.saturating_mul(2))
+        }));
     let mut chunk = Vec::new();
     loop {
+        let step = steps.next().unwrap_or(u64::MAX);
         let lo = hi.saturating_sub(step).max(from);
         chunk.clear();
         r.seek(SeekFrom::Start(lo))?;
@@ -388,7 +396,6 @@ fn last_signature<R: Read + Seek>(r: &mut R, len: u64) -> io::Result<Option<u64>
             return Ok(None);
         }
         hi = lo + (sig_len - 1).min(hi - lo);
-        step = step.saturating_mul(2);
     }
 }
 
@@ -538,7 +545,8 @@ mod tests {
         for len in [3u64, 22, 100, 8 * 1024, 30_000, window, window + 5, 200_000] {
             let seams = [
                 len.saturating_sub(EOCD_SEARCH_STEP),
-                len.saturating_sub(3 * EOCD_SEARCH_STEP),
+                len.saturating_sub(2 * EOCD_SEARCH_STEP),
+                len.saturating_sub(6 * EOCD_SEARCH_STEP),
             ];
             let mut places = vec![0, 1, len.saturating_sub(4), len.saturating_sub(window)];
             places.push(len.saturating_sub(window + 1));

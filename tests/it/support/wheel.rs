@@ -11,6 +11,7 @@ pub struct WheelBuilder {
     file_name: String,
     members: Vec<(String, Vec<u8>)>,
     requires_python: Option<String>,
+    description: Option<String>,
     root_is_purelib: bool,
 }
 
@@ -21,6 +22,7 @@ impl WheelBuilder {
             file_name: file_name.to_owned(),
             members: Vec::new(),
             requires_python: None,
+            description: None,
             root_is_purelib: false,
         }
     }
@@ -32,6 +34,12 @@ impl WheelBuilder {
 
     pub fn requires_python(mut self, spec: &str) -> Self {
         self.requires_python = Some(spec.to_owned());
+        self
+    }
+
+    /// A long description after `METADATA`'s headers (a blank line, then `text`).
+    pub fn description(mut self, text: &str) -> Self {
+        self.description = Some(text.to_owned());
         self
     }
 
@@ -53,6 +61,9 @@ impl WheelBuilder {
         let mut metadata = format!("Metadata-Version: 2.3\nName: {dist}\nVersion: {version}\n");
         if let Some(spec) = &self.requires_python {
             metadata.push_str(&format!("Requires-Python: {spec}\n"));
+        }
+        if let Some(text) = &self.description {
+            metadata.push_str(&format!("\n{text}"));
         }
         let path = dir.join(&self.file_name);
         let mut zip = ZipWriter::new(std::fs::File::create(&path).expect("create wheel"));
