@@ -239,6 +239,24 @@ fn audit_json(server: &Server, args: &[&str]) -> (i32, Value) {
 }
 
 /// Every (code, symbol) of a report.
+/// `audit pypi:procmaps==0.5.0` against `server`: exit 1 and the real module's finding
+/// (`PyUnicode_AsUTF8AndSize` is newer than its cp36 floor), however the wheel was read.
+fn audit_procmaps(server: &Server) -> Value {
+    let (code, json) = audit_json(server, &["pypi:procmaps==0.5.0"]);
+    assert_eq!(code, 1, "{json:#}");
+    assert_real_finding(&json);
+    json
+}
+
+/// The finding every fixture built on the real procmaps module gives: its import of
+/// `PyUnicode_AsUTF8AndSize` (so the import table was read).
+fn assert_real_finding(json: &Value) {
+    assert!(
+        findings(json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
+        "{json:#}"
+    );
+}
+
 fn findings(json: &Value) -> Vec<(String, String)> {
     let mut all = Vec::new();
     for input in json["inputs"].as_array().expect("inputs") {
@@ -321,10 +339,7 @@ fn range_reads_fetch_only_what_the_readers_need() {
     let local_json: Value = serde_json::from_str(&local_stdout).expect("json");
     assert_eq!(local_code, code);
     assert_eq!(findings(&json), findings(&local_json));
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
 }
 
 /// Six wheels of one release, each the padded procmaps wheel (its 200 kB binary is streamed in
@@ -423,10 +438,7 @@ fn members_of_a_release_are_read_in_parallel_over_at_most_jobs_connections() {
             wheel.len()
         );
     }
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
 }
 
 /// A server listing one wheel of `project` (with its size and sha256) and serving it.
@@ -457,10 +469,7 @@ fn winext_fetched(name: &str, wheel: &[u8]) -> (u64, u64) {
     assert_eq!(remote["ranged"], true, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
     assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
     (fetched, remote["requests"].as_u64().expect("requests"))
 }
 
@@ -497,10 +506,7 @@ fn a_small_wheel_is_fetched_in_two_requests() {
         "{json:#}"
     );
     assert_eq!(remote["fetched"], file_bytes_sent(&server), "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
 }
 
 /// The first request for a wheel of `len` bytes (`source::first_request`): 1/48 of it, at
@@ -532,12 +538,7 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
     let tail_start = wheel.len() as u64 - first_request(wheel.len());
     assert!(licence_start < tail_start);
     let server = one_wheel_server("procmaps", REAL, &wheel);
-    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    let json = audit_procmaps(&server);
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["requests"], 2, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
@@ -577,12 +578,7 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
     let tail_start = wheel.len() as u64 - first;
     assert!(metadata_start < tail_start && metadata_start + 8 * 1024 > wheel.len() as u64);
     let server = one_wheel_server("procmaps", REAL, &wheel);
-    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    let json = audit_procmaps(&server);
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["requests"], 3, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
@@ -652,10 +648,7 @@ fn a_small_wheel_with_data_beside_its_binary_is_not_fetched_whole() {
         "fetched {fetched} of {}: the data was fetched",
         wheel.len()
     );
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
 }
 
 /// A PE32+ DLL: 1.5 MiB of `.text`, a 4 KiB `.rdata` holding an import directory (python3.dll:
@@ -919,10 +912,7 @@ fn the_last_hinted_window_stops_at_the_readers_end() {
     let remote = &json["inputs"][0]["remote"];
     let fetched = remote["fetched"].as_u64().expect("fetched");
     assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "the import directory was read: {json:#}"
-    );
+    assert_real_finding(&json);
     let first_request_beyond = 8 * 1024 - directory;
     assert!(
         fetched <= floor + first_request_beyond + 6 * 1024,
@@ -965,12 +955,7 @@ fn a_member_needed_whole_is_fetched_in_doubling_windows() {
     let wheel = out.finish().expect("finish").into_inner();
     assert!(wheel.len() > 512 * 1024, "{}", wheel.len());
     let server = one_wheel_server("procmaps", REAL, &wheel);
-    let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
-    assert_eq!(code, 1, "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    audit_procmaps(&server);
     let log = server.log();
     let so_end = so.len() as u64 + 100;
     let member_requests: Vec<_> = log
@@ -1017,10 +1002,7 @@ fn a_server_that_stops_honouring_range_mid_stream_falls_back_to_a_whole_download
         0,
         "{json:#}"
     );
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into())),
-        "{json:#}"
-    );
+    assert_real_finding(&json);
     let log = server.log();
     let whole = log
         .iter()
@@ -1046,9 +1028,7 @@ fn a_server_ignoring_range_is_downloaded_whole_and_hash_checked() {
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["ranged"], false);
     assert_eq!(remote["fetched"], wheel.len() as u64);
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into()))
-    );
+    assert_real_finding(&json);
     let index = server.url("/simple/");
     let (_, human, _) = run(&["audit", "--index-url", &index, "pypi:procmaps"]);
     assert!(
@@ -1377,9 +1357,7 @@ fn smoke_real_index() {
         return;
     }
     assert_eq!(code, 1, "{json:#}");
-    assert!(
-        findings(&json).contains(&("newer-than-floor".into(), "PyUnicode_AsUTF8AndSize".into()))
-    );
+    assert_real_finding(&json);
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["ranged"], true, "{json:#}");
     assert!(
