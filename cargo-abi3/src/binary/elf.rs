@@ -330,7 +330,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     let count = hashed.max(bound);
     if count > MAX_DYNSYM {
         return Err(over(format!(
-            "relocations name dynamic symbol {}, more than the limit of {MAX_DYNSYM} symbols",
+            "relocations (or DT_MIPS_SYMTABNO) reach dynamic symbol {}, more than the limit of {MAX_DYNSYM} symbols",
             count - 1
         )));
     }
