@@ -839,7 +839,7 @@ impl Read for RangeSource {
             let window = match hint {
                 // The reader has said how far it goes: no need to grow towards it.
                 Hint::Whole => MAX_WINDOW,
-                Hint::Until(_) if self.last_window > 0 => MAX_WINDOW,
+                Hint::Until(_) => MAX_WINDOW,
                 _ if self.pos == buf_end && self.last_window > 0 => {
                     (self.last_window * 2).clamp(MIN_WINDOW, MAX_WINDOW)
                 }
