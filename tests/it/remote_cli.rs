@@ -1505,3 +1505,61 @@ fn big_project_pages_are_read_without_being_held() {
     }
     assert!(rss < 100 * 1024, "peak RSS {rss} KiB, over 100 MB");
 }
+
+/// A wheel over 512 KiB (data beside its binary) that installs two scripts just before its
+/// `.dist-info`, as refl1d 0.8.14 does, with a `METADATA` past the first request: the audit
+/// reads each script's first bytes, and the scripts come in the metadata's range, not in a
+/// request each after it (refl1d: five requests one after the other, now three).
+#[test]
+fn scripts_next_to_the_metadata_come_in_its_range() {
+    let dir = support::scratch_dir("remote-scripts");
+    let description = String::from_utf8(compressible(40_000, 0x1b87_3593)).expect("ascii");
+    let path = support::wheel::WheelBuilder::new(REAL)
+        .member(
+            "procmaps-0.5.0.data/data/share/table.bin",
+            support::noise(300_000, 0x85eb_ca6b),
+        )
+        .member("procmaps.abi3.so", real_so())
+        .member(
+            "procmaps-0.5.0.data/scripts/procmaps-cli",
+            b"#!python\nprint('cli')\n".to_vec(),
+        )
+        .member(
+            "procmaps-0.5.0.data/scripts/procmaps-gui",
+            b"#!python\nprint('gui')\n".to_vec(),
+        )
+        .description(&description)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() > 512 * 1024, "{}", wheel.len());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+    let mut start_of = |name: &str| archive.by_name(name).expect(name).header_start();
+    let scripts = [
+        start_of("procmaps-0.5.0.data/scripts/procmaps-cli"),
+        start_of("procmaps-0.5.0.data/scripts/procmaps-gui"),
+    ];
+    let wheel_start = start_of("procmaps-0.5.0.dist-info/WHEEL");
+    assert!(
+        wheel_start + 8 * 1024 < wheel.len() as u64,
+        "WHEEL is in the first request"
+    );
+    let server = one_wheel_server("procmaps", REAL, &wheel);
+    audit_procmaps(&server);
+    let starts: Vec<u64> = server
+        .log()
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .filter_map(|l| {
+            let range = l.range.as_deref()?.strip_prefix("bytes=")?;
+            range.split('-').next()?.parse().ok()
+        })
+        .collect();
+    assert!(
+        starts.contains(&scripts[0]),
+        "one range from the first script: {starts:?}"
+    );
+    assert!(
+        !starts.contains(&scripts[1]) && !starts.contains(&wheel_start),
+        "the second script and the metadata in the same range: {starts:?}"
+    );
+}

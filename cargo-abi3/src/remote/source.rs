@@ -319,6 +319,7 @@ impl RemoteFile {
             && start < tail_start
             && tail_start - start <= METADATA_REACH
         {
+            let (start, end) = join_scripts(&directory.entries, (start, end), tail_start);
             if end >= tail_start {
                 self.grow_tail_to(start, true)?;
             } else {
@@ -600,6 +601,36 @@ fn small_file_plan(
             metadata: Some((m_start, m_end)),
         }
     })
+}
+
+/// The metadata's range `[start, end)` grown over the files installed as scripts next to it
+/// (`.data/scripts/`, whose first bytes the audit reads: refl1d puts two just before its
+/// `.dist-info`), as long as at most [`JOIN_GAP`] bytes of other members lie between: one
+/// range instead of a request each, one after the other.
+fn join_scripts(
+    entries: &[crate::wheel::zip::Entry],
+    (mut start, mut end): (u64, u64),
+    tail_start: u64,
+) -> (u64, u64) {
+    let mut scripts: Vec<(u64, u64)> = entries
+        .iter()
+        .filter(|e| e.header_offset < tail_start && crate::wheel::archive::is_script_path(&e.name))
+        .map(|e| (e.header_offset, e.end_offset.min(tail_start)))
+        .collect();
+    scripts.sort_unstable();
+    loop {
+        let before = (start, end);
+        for &(s, e) in &scripts {
+            if s < start && e <= start && start - e <= JOIN_GAP {
+                start = s;
+            } else if e > end && s >= end && s - end <= JOIN_GAP {
+                end = e;
+            }
+        }
+        if (start, end) == before {
+            return (start, end);
+        }
+    }
 }
 
 /// The first request's size for a file of `size` bytes (the index's; [`TAIL`] when it gives

@@ -375,13 +375,7 @@ impl WheelArchive {
             .members
             .iter()
             .filter(|m| !m.file_name.is_shared_object())
-            .filter(|m| {
-                m.path
-                    .split_once(".data/scripts/")
-                    .is_some_and(|(data, name)| {
-                        !data.contains('/') && !name.is_empty() && !name.contains('/')
-                    })
-            })
+            .filter(|m| is_script_path(&m.path))
             .cloned()
             .collect();
         candidates
@@ -700,6 +694,14 @@ fn is_binary_magic(bytes: &[u8]) -> bool {
             | [0xca, 0xfe, 0xba, 0xbe, ..]
             | [b'M', b'Z', ..]
     )
+}
+
+/// Whether `path` is a file installed as a script: `{name}.data/scripts/X`, directly in the
+/// `.data` directory at the wheel's top level. Every such file's first bytes are read, to
+/// tell binaries from scripts ([`WheelArchive::script_binaries`]).
+pub(crate) fn is_script_path(path: &str) -> bool {
+    path.split_once(".data/scripts/")
+        .is_some_and(|(data, name)| !data.contains('/') && !name.is_empty() && !name.contains('/'))
 }
 
 #[cfg(test)]
