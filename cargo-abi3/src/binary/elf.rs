@@ -302,6 +302,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
     let symtab_offset = to_offset(symtab_addr, "DT_SYMTAB")?;
     let hash = hash.map(|a| to_offset(a, "DT_HASH")).transpose()?;
     let gnu_hash = gnu_hash.map(|a| to_offset(a, "DT_GNU_HASH")).transpose()?;
+    let uncounted = relocs.uncounted();
     let hashed = match dynsym_count::<Elf>(
         src,
         header,
@@ -309,7 +310,7 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
         hash,
         gnu_hash,
         symtab_addr,
-        relocs.uncounted(),
+        uncounted,
     )? {
         Some(count) => count,
         None => match strtab
@@ -326,7 +327,10 @@ fn read_elf<Elf: FileHeader<Endian = Endianness>>(src: Src<'_>) -> Result<Binary
             None => return read_from_sections::<Elf>(src, header, endian, binary),
         },
     };
-    let bound = relocs.symbols_named::<Elf>(src, header, endian, &to_offset)?;
+    let bound = match uncounted {
+        Some(_) => 0,
+        None => relocs.symbols_named::<Elf>(src, header, endian, &to_offset)?,
+    };
     let count = hashed.max(bound);
     if count > MAX_DYNSYM {
         return Err(over(format!(
@@ -634,10 +638,11 @@ impl Relocs {
         }
     }
 
-    /// One past the highest symbol index a relocation names (0 when none does, or when
-    /// they are [`Relocs::uncounted`]): with the hash tables' count, every symbol the
-    /// loader can reach. Tables that cannot be read as the loader would (an entry size it
-    /// does not use, a size that is not a whole number of entries) are an error.
+    /// One past the highest symbol index a relocation names (0 when none does): with the
+    /// hash tables' count, every symbol the loader can reach. Called only when the
+    /// relocations are not [`Relocs::uncounted`]. Tables that cannot be read as the loader
+    /// would (an entry size it does not use, a size that is not a whole number of entries)
+    /// are an error.
     fn symbols_named<Elf: FileHeader<Endian = Endianness>>(
         &self,
         src: Src<'_>,
@@ -645,20 +650,16 @@ impl Relocs {
         endian: Endianness,
         to_offset: &impl Fn(u64, &str) -> Result<u64, ReadError>,
     ) -> Result<u64, ReadError> {
-        if self.uncounted().is_some() {
-            return Ok(0);
-        }
         let rel_size = size_of::<Elf::Rel>() as u64;
         let rela_size = size_of::<Elf::Rela>() as u64;
         for (what, entsize, expected) in [
             ("DT_RELAENT", self.relaent, rela_size),
             ("DT_RELENT", self.relent, rel_size),
         ] {
-            if entsize.is_some_and(|e| e != expected) {
-                return Err(bad(format!(
-                    "unexpected {what} {}",
-                    entsize.unwrap_or_default()
-                )));
+            if let Some(entsize) = entsize
+                && entsize != expected
+            {
+                return Err(bad(format!("unexpected {what} {entsize}")));
             }
         }
         // DT_PLTREL says which kind DT_JMPREL holds; without it, the file's other kind.

@@ -284,11 +284,10 @@ impl RemoteFile {
         bounds.sort_unstable();
         bounds.dedup();
         *self.boundaries.write().map_err(poisoned)? = Arc::new(bounds);
-        let metadata = directory.entries.iter().filter(|e| {
-            e.name.split_once('/').is_some_and(|(dir, file)| {
-                dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
-            })
-        });
+        let metadata = directory
+            .entries
+            .iter()
+            .filter(|e| crate::wheel::archive::metadata_dir(&e.name).is_some());
         let metadata_start = metadata.clone().map(|e| e.header_offset).min();
         let metadata_end = metadata.map(|e| e.end_offset).max();
         let tail_start = self.tail.read().map_err(poisoned)?.start;
@@ -538,11 +537,8 @@ fn small_file_plan(
     size: u64,
     tail_start: u64,
 ) -> Option<SmallPlan> {
-    let metadata = |e: &crate::wheel::zip::Entry| {
-        e.name.split_once('/').is_some_and(|(dir, file)| {
-            dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")
-        })
-    };
+    let metadata =
+        |e: &crate::wheel::zip::Entry| crate::wheel::archive::metadata_dir(&e.name).is_some();
     let binary = |e: &crate::wheel::zip::Entry| {
         let file = e.name.rsplit('/').next().unwrap_or_default();
         crate::wheel::suffix::ExtensionFileName::parse(file).is_shared_object()
@@ -869,8 +865,7 @@ impl Read for RangeSource {
             let hint = self.hinted_end();
             let window = match hint {
                 // The reader has said how far it goes: no need to grow towards it.
-                Hint::Whole => MAX_WINDOW,
-                Hint::Until(_) => MAX_WINDOW,
+                Hint::Whole | Hint::Until(_) => MAX_WINDOW,
                 _ if self.pos == buf_end && self.last_window > 0 => {
                     (self.last_window * 2).clamp(MIN_WINDOW, MAX_WINDOW)
                 }

@@ -217,11 +217,7 @@ impl WheelArchive {
         let found: BTreeSet<String> = self
             .members
             .iter()
-            .filter_map(|m| {
-                let (dir, file) = m.path.split_once('/')?;
-                (dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA"))
-                    .then(|| dir.to_owned())
-            })
+            .filter_map(|m| metadata_dir(&m.path).map(str::to_owned))
             .collect();
         let wanted = self.name.as_ref().ok().map(|n| normalize(&n.distribution));
         let chosen = found
@@ -694,6 +690,13 @@ fn is_binary_magic(bytes: &[u8]) -> bool {
             | [0xca, 0xfe, 0xba, 0xbe, ..]
             | [b'M', b'Z', ..]
     )
+}
+
+/// The `.dist-info` directory of `path` when it is a `WHEEL` or `METADATA` file at the top of
+/// one: what the audit reads of every wheel besides its binaries.
+pub(crate) fn metadata_dir(path: &str) -> Option<&str> {
+    let (dir, file) = path.split_once('/')?;
+    (dir.ends_with(".dist-info") && matches!(file, "WHEEL" | "METADATA")).then_some(dir)
 }
 
 /// Whether `path` is a file installed as a script: `{name}.data/scripts/X`, directly in the
