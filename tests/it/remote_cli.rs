@@ -516,9 +516,11 @@ fn first_request(len: usize) -> u64 {
 }
 
 /// A small wheel (bcrypt's layout) whose binary is followed by a licence, then the
-/// `.dist-info` files in the first request: the one more range for the binary ends with it,
-/// and the licence's bytes before the first request are not fetched (they were, with
-/// everything up to the tail). Two requests; same findings.
+/// `.dist-info` files in the first request: the binary's range ends with it, and the
+/// licence's bytes before the first request are not fetched (they were, with everything up
+/// to the tail). The one range leaves out the binary's last 15% (`cut_last_binary`); this
+/// stripped module needs nearly all of it, so the reader asks for the rest: three requests,
+/// the same bytes; same findings.
 #[test]
 fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
     let so = real_so();
@@ -540,7 +542,7 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let json = audit_procmaps(&server);
     let remote = &json["inputs"][0]["remote"];
-    assert_eq!(remote["requests"], 2, "{json:#}");
+    assert_eq!(remote["requests"], 3, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
     assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
     assert_eq!(
@@ -555,7 +557,8 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
 /// wheel, less than 8 KiB) holds the directory but not the metadata's start. The binary's
 /// range and the metadata's (from its start to the first request) are fetched at once, in
 /// two more requests: no byte of the licence is fetched (a first request of 8 KiB held
-/// its last kilobytes, and the one range ran on over it). Same findings.
+/// its last kilobytes, and the one range ran on over it). The binary's range leaves out its
+/// last 15%, which this stripped module needs: one more request for it. Same findings.
 #[test]
 fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
     let so = real_so();
@@ -574,13 +577,14 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
     let so_start = start_of("procmaps.abi3.so");
     let licence_start = start_of("procmaps-0.5.0.dist-info/LICENSE");
     let metadata_start = start_of("procmaps-0.5.0.dist-info/WHEEL");
+    let cut_at = licence_start - cut_of(&mut archive, "procmaps.abi3.so");
     let first = first_request(wheel.len());
     let tail_start = wheel.len() as u64 - first;
     assert!(metadata_start < tail_start && metadata_start + 8 * 1024 > wheel.len() as u64);
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let json = audit_procmaps(&server);
     let remote = &json["inputs"][0]["remote"];
-    assert_eq!(remote["requests"], 3, "{json:#}");
+    assert_eq!(remote["requests"], 4, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
     assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
     let ranges: Vec<_> = server
@@ -591,7 +595,8 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
         .collect();
     assert!(
         ranges.contains(&format!("bytes=-{first}"))
-            && ranges.contains(&format!("bytes={so_start}-{}", licence_start - 1))
+            && ranges.contains(&format!("bytes={so_start}-{}", cut_at - 1))
+            && ranges.contains(&format!("bytes={cut_at}-{}", licence_start - 1))
             && ranges.contains(&format!("bytes={metadata_start}-{}", tail_start - 1)),
         "{ranges:?}"
     );
@@ -600,6 +605,78 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
         wheel.len() as u64 - so_start - (metadata_start - licence_start),
         "all but the members before the binary and the licence"
     );
+}
+
+/// What a small wheel's one range leaves out of its last binary: 15% of its compressed size.
+fn cut_of(archive: &mut zip::ZipArchive<std::io::Cursor<&Vec<u8>>>, name: &str) -> u64 {
+    archive.by_name(name).expect(name).compressed_size() * 15 / 100
+}
+
+/// A small wheel (bcrypt's Linux layout) whose binary ends in 120 kB no reader needs (an
+/// unstripped module's symbol tables follow what the loader maps; here, noise after the
+/// section headers): the one range stops 15% of the member short of its end, so those
+/// bytes are not fetched, and the reader needs no more request. The same wheel tagged for
+/// macOS, whose Mach-O readers need a member's end, still gets the range to it.
+#[test]
+fn a_small_wheels_last_binary_is_not_fetched_to_an_end_no_reader_needs() {
+    let mut so = real_so();
+    so.extend(support::noise(120_000, 0x7f4a_7c15));
+    let licence = support::noise(10_000, 0x94d0_49bb);
+    for (file_name, mach_o) in [
+        (REAL, false),
+        ("procmaps-0.5.0-cp36-abi3-macosx_11_0_x86_64.whl", true),
+    ] {
+        let dir = support::scratch_dir("remote-small-cut");
+        let path = support::wheel::WheelBuilder::new(file_name)
+            .member("procmaps.abi3.so", so.clone())
+            .member("procmaps-0.5.0.dist-info/LICENSE", licence.clone())
+            .write(&dir);
+        let wheel = std::fs::read(&path).expect("read wheel");
+        assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+        let so_start = archive
+            .by_name("procmaps.abi3.so")
+            .expect("so")
+            .header_start();
+        let licence_start = archive
+            .by_name("procmaps-0.5.0.dist-info/LICENSE")
+            .expect("licence")
+            .header_start();
+        let cut = cut_of(&mut archive, "procmaps.abi3.so");
+        assert!(cut > 16 * 1024 && cut < 100_000, "{cut}");
+        let first = first_request(wheel.len());
+        let tail_start = wheel.len() as u64 - first;
+        let server = one_wheel_server("procmaps", file_name, &wheel);
+        let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
+        assert_ne!(code, 2, "{json:#}");
+        let remote = &json["inputs"][0]["remote"];
+        assert_eq!(remote["requests"], 2, "{json:#}");
+        let fetched = remote["fetched"].as_u64().expect("fetched");
+        assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+        let end = if mach_o {
+            licence_start
+        } else {
+            assert_eq!(code, 1, "{json:#}");
+            assert_real_finding(&json);
+            licence_start - cut
+        };
+        let ranges: Vec<_> = server
+            .log()
+            .iter()
+            .filter(|l| l.path.starts_with("/files/"))
+            .filter_map(|l| l.range.clone())
+            .collect();
+        assert_eq!(
+            ranges,
+            [
+                format!("bytes=-{first}"),
+                format!("bytes={so_start}-{}", end - 1)
+            ],
+            "{file_name}"
+        );
+        assert_eq!(fetched, first + (end - so_start), "{json:#}");
+        assert!(end < tail_start);
+    }
 }
 
 /// Bytes of a deflate-compressible stream (a small alphabet: about 2:1).

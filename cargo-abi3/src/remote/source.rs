@@ -8,7 +8,10 @@
 //! they reach it, else on their own (kept beside it), so the members between them and the
 //! directory (licences, SBOMs, `RECORD`) are not fetched. A file of at most [`SMALL_FILE`]
 //! whose shared objects and metadata sit together before the tail gets them in one more
-//! request, on the thread that opened it (`small_file_plan`); when its metadata is apart from
+//! request, on the thread that opened it (`small_file_plan`), which stops before the last
+//! 15% of its last binary when that is an ELF or PE (`cut_last_binary`: an unstripped ELF's
+//! symbol tables, a PE's relocations, needed by no reader; the reader asks for the rest when
+//! it needs it); when its metadata is apart from
 //! its binaries but near the end (where an 8 KiB first request would have held it), the two
 //! ranges are fetched at the same time. A small file with data beside its binaries does not
 //! (its binaries are streamed like any other). Members are read
@@ -70,6 +73,10 @@ const SPAN_WASTE: u64 = 20;
 /// fetched to join them in one range: about what a request's headers cost.
 const JOIN_GAP: u64 = 1024;
 const HINT_SLACK: u64 = 2 * 1024;
+/// The part of a small file's last binary left out of its one range, in percent of its
+/// compressed size, and the least that is worth a possible request (`cut_last_binary`).
+const CUT_PERCENT: u64 = 15;
+const MIN_CUT: u64 = 16 * 1024;
 /// A member the reader needs all of but at most 1/`WHOLE_SHARE` of it, or [`WHOLE_REST`]
 /// bytes, is fetched as if needed whole.
 const WHOLE_SHARE: u64 = 64;
@@ -294,6 +301,10 @@ impl RemoteFile {
         let plan = (self.size <= SMALL_FILE)
             .then(|| small_file_plan(&directory.entries, self.size, tail_start))
             .flatten();
+        let plan = plan.map(|p| SmallPlan {
+            span: cut_last_binary(&directory.entries, p.span, &self.url),
+            ..p
+        });
         if let Some(SmallPlan { span, metadata }) = plan {
             // One request for the binaries (and the metadata beside them), on this (fetching)
             // thread: the members are then read from memory. It ends with the last of them:
@@ -597,6 +608,50 @@ fn small_file_plan(
             metadata: Some((m_start, m_end)),
         }
     })
+}
+
+/// A small file's one range `[start, end)`, ended before the last [`CUT_PERCENT`] of its
+/// last member's compressed bytes when that member is an ELF or PE binary (judged by the
+/// wheel's platform tags: not macOS or iOS, whose Mach-O readers need `__LINKEDIT`, at the
+/// end) and that part is at least [`MIN_CUT`]. What the loader maps ends before the end of
+/// such a file: an unstripped ELF's symbol tables follow it (bcrypt 4.3.0's Linux modules:
+/// 12.5% of the compressed member, needed by no reader), a PE's base relocations and
+/// signature follow its last directory. When the reader needs more than the range holds, it
+/// asks for it: one more request, sized by the compression ratio seen up to there
+/// ([`RangeSource::hinted_end`]), which never runs past the member's end, so the file never
+/// costs more bytes than the range to the end did. Measured on the ELF and PE members of
+/// 80–700 kB in the benchmark's 259 wheels: bytes over their floor fall from 24% to 16%
+/// (ELF) and from 8.7% to 3.3% (PE); about half of them take the one more request.
+fn cut_last_binary(
+    entries: &[crate::wheel::zip::Entry],
+    (start, end): (u64, u64),
+    url: &str,
+) -> (u64, u64) {
+    let file = url.rsplit('/').next().unwrap_or_default();
+    let mach_o = crate::wheel::name::WheelName::parse(file).map_or(true, |name| {
+        name.platform_tags.iter().any(|tag| {
+            let tag = tag.to_string();
+            tag.starts_with("macosx") || tag.starts_with("ios")
+        })
+    });
+    if mach_o {
+        return (start, end);
+    }
+    let last = entries.iter().find(|e| {
+        let name = e.name.rsplit('/').next().unwrap_or_default();
+        e.end_offset == end
+            && e.header_offset >= start
+            && crate::wheel::suffix::ExtensionFileName::parse(name).is_shared_object()
+            && !name.to_ascii_lowercase().ends_with(".dylib")
+    });
+    let Some(last) = last else {
+        return (start, end);
+    };
+    let cut = last.compressed_size.saturating_mul(CUT_PERCENT) / 100;
+    if cut < MIN_CUT || end.saturating_sub(cut) <= last.header_offset {
+        return (start, end);
+    }
+    (start, end - cut)
 }
 
 /// The metadata's range `[start, end)` grown over the files installed as scripts next to it
