@@ -490,17 +490,18 @@ fn file_bytes_sent(server: &Server) -> u64 {
 /// A small wheel (the real procmaps wheel, 211 kB) whose shared object and metadata sit
 /// together before its directory: the end of the file (its 6-byte zip comment included: the
 /// end record is found in it, where the whole 64 KiB before the record used to be fetched
-/// to look for it), then the binary and the metadata in one more range, read from memory:
-/// no window is fetched. Same findings.
+/// to look for it), then the binary in one more range, read from memory, but for its last
+/// 15% (`cut_last_binary`), which this stripped module needs: one more request for it.
+/// Three requests, never more than the wheel's bytes; same findings.
 #[test]
-fn a_small_wheel_is_fetched_in_two_requests() {
+fn a_small_wheel_is_fetched_in_three_requests() {
     let wheel = real_wheel();
     let server = one_wheel_server("procmaps", REAL, &wheel);
     let (code, json) = audit_json(&server, &["pypi:procmaps==0.5.0"]);
     assert_eq!(code, 1, "{json:#}");
     let remote = &json["inputs"][0]["remote"];
     assert_eq!(remote["ranged"], true, "{json:#}");
-    assert_eq!(remote["requests"], 2, "{json:#}");
+    assert_eq!(remote["requests"], 3, "{json:#}");
     assert!(
         remote["fetched"].as_u64().unwrap_or(u64::MAX) <= wheel.len() as u64,
         "{json:#}"
@@ -737,14 +738,20 @@ fn pe_with_data_after_its_imports() -> (Vec<u8>, u64) {
 
 /// [`pe_with_data_after_its_imports`] with `data_len` bytes of `.data` (a multiple of 0x200).
 fn pe_with_imports_then(data_len: u32) -> (Vec<u8>, u64) {
-    const TEXT: u32 = 0x18_0000;
+    pe_with(0x18_0000, data_len)
+}
+
+/// A PE32+ DLL of `text_len` bytes of `.text` (a multiple of 0x200), its import directory,
+/// then `data_len` bytes of `.data`; and the last byte its reader needs.
+fn pe_with(text_len: u32, data_len: u32) -> (Vec<u8>, u64) {
+    let text_size = text_len;
     const RDATA: u32 = 0x1000;
-    let (text_ptr, rdata_ptr) = (0x400u32, 0x400 + TEXT);
+    let (text_ptr, rdata_ptr) = (0x400u32, 0x400 + text_size);
     let data_ptr = rdata_ptr + RDATA;
-    let (text_va, rdata_va) = (0x1000u32, 0x1000 + TEXT);
+    let (text_va, rdata_va) = (0x1000u32, 0x1000 + text_size);
     let data_va = rdata_va + RDATA;
     let mut pe = vec![0u8; 0x400];
-    let mut text = compressible(TEXT as usize, 1);
+    let mut text = compressible(text_size as usize, 1);
     pe.append(&mut text);
     let mut rdata = vec![0u8; RDATA as usize];
     let mut data = compressible(data_len as usize, 2);
@@ -770,7 +777,7 @@ fn pe_with_imports_then(data_len: u32) -> (Vec<u8>, u64) {
     w16(&mut pe, 0x56, 0x2022);
     let opt = 0x58;
     w16(&mut pe, opt, 0x20b);
-    w32(&mut pe, opt + 4, TEXT);
+    w32(&mut pe, opt + 4, text_size);
     w32(&mut pe, opt + 20, text_va);
     w64(&mut pe, opt + 24, 0x1_8000_0000);
     w32(&mut pe, opt + 32, 0x1000);
@@ -784,7 +791,7 @@ fn pe_with_imports_then(data_len: u32) -> (Vec<u8>, u64) {
     w32(&mut pe, opt + 112 + 8, rdata_va);
     w32(&mut pe, opt + 112 + 12, 40);
     let sections = [
-        (b".text\0\0\0", TEXT, text_va, text_ptr, 0x6000_0020u32),
+        (b".text\0\0\0", text_size, text_va, text_ptr, 0x6000_0020u32),
         (b".rdata\0\0", RDATA, rdata_va, rdata_ptr, 0x4000_0040),
         (b".data\0\0\0", data_len, data_va, data_ptr, 0xc000_0040),
     ];
@@ -1000,6 +1007,54 @@ fn the_last_hinted_window_stops_at_the_readers_end() {
             .iter()
             .map(|l| l.range.clone())
             .collect::<Vec<_>>()
+    );
+}
+
+/// A small wheel whose last binary, a PE, needs all but its last 3% (its `.data`, after
+/// the import directory): the one range leaves out its last 15%, and the rest the reader
+/// needs, about 50 kB, comes in one more request sized by the compression ratio seen over
+/// the range (the three-quarter steps of a read far from its end took two), short of the
+/// member's end. Three requests, within a few kB of the floor; same findings.
+#[test]
+fn a_small_wheels_cut_binary_is_finished_in_one_more_request() {
+    let (pe, needed) = pe_with(0xc_0000, 0x6000);
+    let name = "winext-1.0-cp36-abi3-win_amd64.whl";
+    let dir = support::scratch_dir("remote-pe-cut");
+    let path = support::wheel::WheelBuilder::new(name)
+        .member("winext/_ext.pyd", pe)
+        .write(&dir);
+    let wheel = std::fs::read(&path).expect("read wheel");
+    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+    let floor = floor_of(&wheel, "winext/_ext.pyd", needed);
+    let (directory, member_end, cut) = {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+        let directory = wheel.len() as u64 - archive.central_directory_start();
+        let file = archive.by_name("winext/_ext.pyd").expect("pyd");
+        let end = file.data_start().expect("data start") + file.compressed_size();
+        (directory, end, file.compressed_size() * 15 / 100)
+    };
+    // What the reader needs past the range is more than the 32 KiB a read far from its end
+    // steps towards in three quarters.
+    assert!(
+        member_end - cut + 32 * 1024 < floor - directory,
+        "{floor} {member_end} {cut}"
+    );
+    let server = one_wheel_server("winext", name, &wheel);
+    let (_, json) = audit_json(&server, &["pypi:winext==1.0"]);
+    assert_real_finding(&json);
+    let remote = &json["inputs"][0]["remote"];
+    let fetched = remote["fetched"].as_u64().expect("fetched");
+    assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
+    let ranges: Vec<_> = server.log().iter().map(|l| l.range.clone()).collect();
+    assert_eq!(remote["requests"], 3, "{ranges:?}");
+    let first_request_beyond = 8 * 1024 - directory;
+    assert!(
+        fetched <= floor + first_request_beyond + 6 * 1024,
+        "fetched {fetched}, floor {floor}; {ranges:?}"
+    );
+    assert!(
+        fetched < floor + first_request_beyond + (member_end - floor),
+        "{ranges:?}"
     );
 }
 

@@ -73,6 +73,10 @@ const SPAN_WASTE: u64 = 20;
 /// fetched to join them in one range: about what a request's headers cost.
 const JOIN_GAP: u64 = 1024;
 const HINT_SLACK: u64 = 2 * 1024;
+/// Right after a small file's one range, a hinted window takes the whole estimate (not
+/// three quarters of it) once the compression ratio was seen over at least this many times
+/// the compressed bytes estimated left ([`RangeSource::hinted_end`]).
+const SEEN_SHARE: u128 = 4;
 /// The part of a small file's last binary left out of its one range, in percent of its
 /// compressed size, and the least that is worth a possible request (`cut_last_binary`).
 const CUT_PERCENT: u64 = 15;
@@ -301,10 +305,7 @@ impl RemoteFile {
         let plan = (self.size <= SMALL_FILE)
             .then(|| small_file_plan(&directory.entries, self.size, tail_start))
             .flatten();
-        let plan = plan.map(|p| SmallPlan {
-            span: cut_last_binary(&directory.entries, p.span, &self.url),
-            ..p
-        });
+        let plan = plan.map(|p| cut_last_binary(&directory.entries, p, &self.url));
         if let Some(SmallPlan { span, metadata }) = plan {
             // One request for the binaries (and the metadata beside them), on this (fetching)
             // thread: the members are then read from memory. It ends with the last of them:
@@ -610,23 +611,21 @@ fn small_file_plan(
     })
 }
 
-/// A small file's one range `[start, end)`, ended before the last [`CUT_PERCENT`] of its
-/// last member's compressed bytes when that member is an ELF or PE binary (judged by the
-/// wheel's platform tags: not macOS or iOS, whose Mach-O readers need `__LINKEDIT`, at the
-/// end) and that part is at least [`MIN_CUT`]. What the loader maps ends before the end of
-/// such a file: an unstripped ELF's symbol tables follow it (bcrypt 4.3.0's Linux modules:
-/// 12.5% of the compressed member, needed by no reader), a PE's base relocations and
+/// A small file's plan whose one range ends before the last [`CUT_PERCENT`] of its last
+/// binary's compressed bytes when that binary is an ELF or PE (judged by the wheel's
+/// platform tags: not macOS or iOS, whose Mach-O readers need `__LINKEDIT`, at the end) and
+/// that part is at least [`MIN_CUT`]. What the loader maps ends before the end of such a
+/// file: an unstripped ELF's symbol tables follow it (bcrypt 4.3.0's Linux modules: 12.5% of
+/// the compressed member, needed by no reader), a PE's `.pdata`, base relocations and
 /// signature follow its last directory. When the reader needs more than the range holds, it
-/// asks for it: one more request, sized by the compression ratio seen up to there
+/// asks for it: one more request, sized by the compression ratio seen over the range
 /// ([`RangeSource::hinted_end`]), which never runs past the member's end, so the file never
-/// costs more bytes than the range to the end did. Measured on the ELF and PE members of
-/// 80–700 kB in the benchmark's 259 wheels: bytes over their floor fall from 24% to 16%
-/// (ELF) and from 8.7% to 3.3% (PE); about half of them take the one more request.
-fn cut_last_binary(
-    entries: &[crate::wheel::zip::Entry],
-    (start, end): (u64, u64),
-    url: &str,
-) -> (u64, u64) {
+/// costs more bytes than the range to the end did. Metadata that followed the binary in the
+/// range becomes a range of its own, fetched at the same time. Measured on the ELF and PE
+/// members of 80–700 kB in the benchmark's 259 wheels: bytes over their floor fall from 24%
+/// to 16% (ELF) and from 8.7% to 4.4% (PE); about half of them take the one more request.
+fn cut_last_binary(entries: &[crate::wheel::zip::Entry], plan: SmallPlan, url: &str) -> SmallPlan {
+    let (start, end) = plan.span;
     let file = url.rsplit('/').next().unwrap_or_default();
     let mach_o = crate::wheel::name::WheelName::parse(file).map_or(true, |name| {
         name.platform_tags.iter().any(|tag| {
@@ -635,23 +634,37 @@ fn cut_last_binary(
         })
     });
     if mach_o {
-        return (start, end);
+        return plan;
     }
-    let last = entries.iter().find(|e| {
-        let name = e.name.rsplit('/').next().unwrap_or_default();
-        e.end_offset == end
-            && e.header_offset >= start
-            && crate::wheel::suffix::ExtensionFileName::parse(name).is_shared_object()
-            && !name.to_ascii_lowercase().ends_with(".dylib")
-    });
+    let last = entries
+        .iter()
+        .filter(|e| {
+            let name = e.name.rsplit('/').next().unwrap_or_default();
+            (start..end).contains(&e.header_offset)
+                && crate::wheel::suffix::ExtensionFileName::parse(name).is_shared_object()
+                && !name.to_ascii_lowercase().ends_with(".dylib")
+        })
+        .max_by_key(|e| e.end_offset);
     let Some(last) = last else {
-        return (start, end);
+        return plan;
     };
     let cut = last.compressed_size.saturating_mul(CUT_PERCENT) / 100;
-    if cut < MIN_CUT || end.saturating_sub(cut) <= last.header_offset {
-        return (start, end);
+    let cut_at = last.end_offset.saturating_sub(cut);
+    // Nothing to leave out when the part cut is in the first request already (the range
+    // ends where the binary reaches the kept tail).
+    if cut < MIN_CUT || cut_at <= last.header_offset || cut_at >= end {
+        return plan;
     }
-    (start, end - cut)
+    let span = (start, cut_at);
+    match plan.metadata {
+        _ if last.end_offset >= end => SmallPlan { span, ..plan },
+        // The metadata joined the binary's range: now apart from it, fetched beside it.
+        None => SmallPlan {
+            span,
+            metadata: Some((last.end_offset, end)),
+        },
+        Some(_) => plan,
+    }
 }
 
 /// The metadata's range `[start, end)` grown over the files installed as scripts next to it
@@ -840,7 +853,7 @@ impl RangeSource {
     /// rather than growing towards it from [`MIN_WINDOW`]: a member needed whole takes
     /// its headers' step and then 1 MiB windows (nh3's 0.8 MB riscv64 module: two requests
     /// instead of four, each 60–100 ms when the mirror is slow for that file).
-    fn hinted_end(&self) -> Hint {
+    fn hinted_end(&self, after_range: bool) -> Hint {
         let Some((streamed, target, len)) = crate::binary::stream_progress() else {
             return Hint::None;
         };
@@ -866,8 +879,12 @@ impl RangeSource {
         let left = u64::try_from(left).unwrap_or(u64::MAX);
         // Far from the end, three quarters of the estimate (the ratio varies along a file:
         // code compresses worse than tables): the steps converge on the end rather than
-        // overshoot it; near it, the estimate and a little slack.
-        let step = if left > HINT_NEAR {
+        // overshoot it; near it, the estimate and a little slack. So too right after a
+        // small file's one range (`cut_last_binary` left out the end of its last binary)
+        // once the ratio was seen over at least [`SEEN_SHARE`] times what is left: a
+        // second request there would cost a round trip for the few kB it saves.
+        let trusted = after_range && consumed >= u128::from(left) * SEEN_SHARE;
+        let step = if left > HINT_NEAR && !trusted {
             left - left / 4
         } else {
             left.saturating_add(left / HINT_MARGIN)
@@ -917,7 +934,10 @@ impl Read for RangeSource {
         }
         let buf_end = self.buf_start + self.buf.len() as u64;
         if !(self.buf_start..buf_end).contains(&self.pos) {
-            let hint = self.hinted_end();
+            let after_range = kept
+                .iter()
+                .any(|k| k.start + k.data.len() as u64 == self.pos);
+            let hint = self.hinted_end(after_range);
             let window = match hint {
                 // The reader has said how far it goes: no need to grow towards it.
                 Hint::Whole | Hint::Until(_) => MAX_WINDOW,
