@@ -524,20 +524,7 @@ fn first_request(len: usize) -> u64 {
 /// the same bytes; same findings.
 #[test]
 fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
-    let so = real_so();
-    let licence = support::noise(10_000, 0x1b87_3593);
-    let dir = support::scratch_dir("remote-small-span");
-    let path = support::wheel::WheelBuilder::new(REAL)
-        .member("procmaps.abi3.so", so)
-        .member("procmaps-0.5.0.dist-info/LICENSE", licence)
-        .write(&dir);
-    let wheel = std::fs::read(&path).expect("read wheel");
-    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
-    let licence_start = archive
-        .by_name("procmaps-0.5.0.dist-info/LICENSE")
-        .expect("licence")
-        .header_start();
+    let (wheel, [_, licence_start, _, _]) = wheel_with_licence(REAL, real_so(), 0x1b87_3593, None);
     let tail_start = wheel.len() as u64 - first_request(wheel.len());
     assert!(licence_start < tail_start);
     let server = one_wheel_server("procmaps", REAL, &wheel);
@@ -562,23 +549,11 @@ fn a_small_wheels_one_range_ends_with_its_last_needed_member() {
 /// last 15%, which this stripped module needs: one more request for it. Same findings.
 #[test]
 fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
-    let so = real_so();
-    let licence = support::noise(10_000, 0x2c1b_3c6d);
     let description = String::from_utf8(compressible(12_000, 0x5bd1_e995)).expect("ascii");
-    let dir = support::scratch_dir("remote-small-metadata");
-    let path = support::wheel::WheelBuilder::new(REAL)
-        .member("procmaps.abi3.so", so)
-        .member("procmaps-0.5.0.dist-info/LICENSE", licence)
-        .description(&description)
-        .write(&dir);
-    let wheel = std::fs::read(&path).expect("read wheel");
+    let (wheel, [so_start, licence_start, metadata_start, cut]) =
+        wheel_with_licence(REAL, real_so(), 0x2c1b_3c6d, Some(&description));
     assert!(wheel.len() <= 384 * 1024, "{}", wheel.len());
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
-    let mut start_of = |name: &str| archive.by_name(name).expect(name).header_start();
-    let so_start = start_of("procmaps.abi3.so");
-    let licence_start = start_of("procmaps-0.5.0.dist-info/LICENSE");
-    let metadata_start = start_of("procmaps-0.5.0.dist-info/WHEEL");
-    let cut_at = licence_start - cut_of(&mut archive, "procmaps.abi3.so");
+    let cut_at = licence_start - cut;
     let first = first_request(wheel.len());
     let tail_start = wheel.len() as u64 - first;
     assert!(metadata_start < tail_start && metadata_start + 8 * 1024 > wheel.len() as u64);
@@ -608,6 +583,39 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
     );
 }
 
+/// A small wheel in bcrypt's layout: `so` as `procmaps.abi3.so`, a 10 kB licence, then the
+/// `.dist-info` files (with a long description when given). Returns its bytes and where its
+/// binary, its licence and its `WHEEL` start, and what its one range leaves out of the
+/// binary ([`cut_of`]).
+fn wheel_with_licence(
+    file_name: &str,
+    so: Vec<u8>,
+    seed: u64,
+    description: Option<&str>,
+) -> (Vec<u8>, [u64; 4]) {
+    let dir = support::scratch_dir("remote-small-licence");
+    let mut builder = support::wheel::WheelBuilder::new(file_name)
+        .member("procmaps.abi3.so", so)
+        .member(
+            "procmaps-0.5.0.dist-info/LICENSE",
+            support::noise(10_000, seed),
+        );
+    if let Some(text) = description {
+        builder = builder.description(text);
+    }
+    let wheel = std::fs::read(builder.write(&dir)).expect("read wheel");
+    assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
+    let mut start_of = |name: &str| archive.by_name(name).expect(name).header_start();
+    let starts = [
+        start_of("procmaps.abi3.so"),
+        start_of("procmaps-0.5.0.dist-info/LICENSE"),
+        start_of("procmaps-0.5.0.dist-info/WHEEL"),
+        cut_of(&mut archive, "procmaps.abi3.so"),
+    ];
+    (wheel, starts)
+}
+
 /// What a small wheel's one range leaves out of its last binary: 15% of its compressed size.
 fn cut_of(archive: &mut zip::ZipArchive<std::io::Cursor<&Vec<u8>>>, name: &str) -> u64 {
     archive.by_name(name).expect(name).compressed_size() * 15 / 100
@@ -622,28 +630,12 @@ fn cut_of(archive: &mut zip::ZipArchive<std::io::Cursor<&Vec<u8>>>, name: &str) 
 fn a_small_wheels_last_binary_is_not_fetched_to_an_end_no_reader_needs() {
     let mut so = real_so();
     so.extend(support::noise(120_000, 0x7f4a_7c15));
-    let licence = support::noise(10_000, 0x94d0_49bb);
     for (file_name, mach_o) in [
         (REAL, false),
         ("procmaps-0.5.0-cp36-abi3-macosx_11_0_x86_64.whl", true),
     ] {
-        let dir = support::scratch_dir("remote-small-cut");
-        let path = support::wheel::WheelBuilder::new(file_name)
-            .member("procmaps.abi3.so", so.clone())
-            .member("procmaps-0.5.0.dist-info/LICENSE", licence.clone())
-            .write(&dir);
-        let wheel = std::fs::read(&path).expect("read wheel");
-        assert!(wheel.len() <= 512 * 1024, "{}", wheel.len());
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&wheel)).expect("zip");
-        let so_start = archive
-            .by_name("procmaps.abi3.so")
-            .expect("so")
-            .header_start();
-        let licence_start = archive
-            .by_name("procmaps-0.5.0.dist-info/LICENSE")
-            .expect("licence")
-            .header_start();
-        let cut = cut_of(&mut archive, "procmaps.abi3.so");
+        let (wheel, [so_start, licence_start, _, cut]) =
+            wheel_with_licence(file_name, so.clone(), 0x94d0_49bb, None);
         assert!(cut > 16 * 1024 && cut < 100_000, "{cut}");
         let first = first_request(wheel.len());
         let tail_start = wheel.len() as u64 - first;
