@@ -474,6 +474,16 @@ fn winext_fetched(name: &str, wheel: &[u8]) -> (u64, u64) {
 }
 
 /// The bytes the server sent for `/files/…`, after checking every request was a range.
+/// The `Range` headers of the requests for files, in order.
+fn file_ranges(server: &Server) -> Vec<String> {
+    server
+        .log()
+        .iter()
+        .filter(|l| l.path.starts_with("/files/"))
+        .filter_map(|l| l.range.clone())
+        .collect()
+}
+
 fn file_bytes_sent(server: &Server) -> u64 {
     let log = server.log();
     let files: Vec<_> = log
@@ -563,12 +573,7 @@ fn a_small_wheels_metadata_past_its_first_request_comes_beside_its_binary() {
     assert_eq!(remote["requests"], 4, "{json:#}");
     let fetched = remote["fetched"].as_u64().expect("fetched");
     assert_eq!(fetched, file_bytes_sent(&server), "{json:#}");
-    let ranges: Vec<_> = server
-        .log()
-        .iter()
-        .filter(|l| l.path.starts_with("/files/"))
-        .filter_map(|l| l.range.clone())
-        .collect();
+    let ranges = file_ranges(&server);
     assert!(
         ranges.contains(&format!("bytes=-{first}"))
             && ranges.contains(&format!("bytes={so_start}-{}", cut_at - 1))
@@ -653,12 +658,7 @@ fn a_small_wheels_last_binary_is_not_fetched_to_an_end_no_reader_needs() {
             assert_real_finding(&json);
             licence_start - cut
         };
-        let ranges: Vec<_> = server
-            .log()
-            .iter()
-            .filter(|l| l.path.starts_with("/files/"))
-            .filter_map(|l| l.range.clone())
-            .collect();
+        let ranges = file_ranges(&server);
         assert_eq!(
             ranges,
             [
