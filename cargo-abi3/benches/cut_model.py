@@ -15,52 +15,36 @@ a small wheel's one range:
   the same slack.
 Prints fetched/floor over the members and how many took one more request, and a second.
 
-Usage: cut_model.py   (env: CARGO_ABI3, WHEELS, RULE)
+Usage: cut_model.py   (env: CARGO_ABI3, WHEELS, RULE; the floor's pieces are remote.py's)
 """
 
 import glob
 import os
-import re
-import struct
-import subprocess
+import sys
 import zipfile
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-CARGO_ABI3 = os.environ.get("CARGO_ABI3", os.path.join(ROOT, "target/release/cargo-abi3"))
+sys.path.insert(0, HERE)
+import remote  # noqa: E402  (the floor's pieces: needed bytes, member data, prefixes)
+
 WHEELS = os.environ.get("WHEELS", os.path.expanduser("~/.cache/cargo-abi3-bench/wheels"))
 RULE = int(os.environ.get("RULE", "1"))
 
 
 def members():
     for path in sorted(glob.glob(os.path.join(WHEELS, "*.whl"))):
-        env = dict(os.environ, CARGO_ABI3_READ_STATS="2")
-        proc = subprocess.run([CARGO_ABI3, "audit", path], capture_output=True, text=True, env=env)
-        with zipfile.ZipFile(path) as z, open(path, "rb") as f:
-            for line in proc.stderr.splitlines():
-                parts = line.split("\t")
-                if len(parts) != 3 or "needed:" not in parts[2]:
-                    continue
-                needed = int(re.search(r"needed: (\d+)", parts[2]).group(1))
-                info = z.getinfo(parts[0])
+        with zipfile.ZipFile(path) as z:
+            for member, needed in remote.needed_bytes(path).items():
+                info = z.getinfo(member)
                 if info.compress_type != zipfile.ZIP_DEFLATED or not 80e3 <= info.compress_size <= 700e3:
                     continue
-                f.seek(info.header_offset)
-                name_len, extra_len = struct.unpack("<HH", f.read(30)[26:30])
-                f.seek(info.header_offset + 30 + name_len + extra_len)
-                data = f.read(info.compress_size)
+                _, data = remote.member_data(path, info)
                 magic = zlib.decompressobj(-15).decompress(data[:4096])[:4]
                 kind = "elf" if magic == b"\x7fELF" else "pe" if magic[:2] == b"MZ" else None
                 if kind is None:
                     continue
-                inflate, out, prefix = zlib.decompressobj(-15), 0, len(data)
-                for k in range(0, len(data), 256):
-                    out += len(inflate.decompress(data[k : k + 256]))
-                    if out >= needed:
-                        prefix = min(k + 256, len(data))
-                        break
-                yield kind, needed, data, prefix
+                yield kind, needed, data, remote.compressed_prefix(data, needed)
 
 
 def main():

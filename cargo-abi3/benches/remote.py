@@ -67,34 +67,44 @@ def directory_bytes(path):
     return size - cd_offset
 
 
-def needed_compressed(path, info, inflated_needed):
-    """Local header + the shortest compressed prefix whose inflation reaches `inflated_needed`."""
+def member_data(path, info):
+    """A member's local header length and its stored (compressed) bytes."""
     with open(path, "rb") as f:
         f.seek(info.header_offset)
         head = f.read(30)
         name_len, extra_len = struct.unpack("<HH", head[26:30])
-        start = info.header_offset + 30 + name_len + extra_len
-        header = start - info.header_offset
-        if info.compress_type == zipfile.ZIP_STORED:
-            return header + min(inflated_needed, info.compress_size)
-        f.seek(start)
-        data = f.read(info.compress_size)
+        header = 30 + name_len + extra_len
+        f.seek(info.header_offset + header)
+        return header, f.read(info.compress_size)
+
+
+def needed_compressed(path, info, inflated_needed):
+    """Local header + the shortest compressed prefix whose inflation reaches `inflated_needed`."""
+    header, data = member_data(path, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return header + min(inflated_needed, info.compress_size)
+    return header + compressed_prefix(data, inflated_needed)
+
+
+def compressed_prefix(data, inflated_needed):
+    """The length of the shortest prefix of the raw deflate stream `data` whose inflation
+    reaches `inflated_needed` bytes (all of it when none does), by bisection."""
 
     def out_len(k):
         return len(zlib.decompressobj(-15).decompress(data[:k]))
 
     if inflated_needed <= 0:
-        return header
+        return 0
     lo, hi = 0, len(data)
     if out_len(hi) < inflated_needed:
-        return header + hi
+        return hi
     while lo < hi:
         mid = (lo + hi) // 2
         if out_len(mid) >= inflated_needed:
             hi = mid
         else:
             lo = mid + 1
-    return header + lo
+    return lo
 
 
 # Rust's `char::is_whitespace` (the reader's `trim`), which Python's `str.strip` is not.
@@ -127,22 +137,28 @@ def metadata_of(path):
     return total
 
 
-def floor_of(path):
-    """Floor bytes of one local wheel."""
+def needed_bytes(path):
+    """{member: last inflated byte its readers need} from a local audit of the wheel at
+    `path` (`CARGO_ABI3_READ_STATS=2`)."""
     env = dict(os.environ, CARGO_ABI3_READ_STATS="2")
     proc = subprocess.run([CARGO_ABI3, "audit", path], capture_output=True, text=True, env=env)
-    streamed = {}
+    needed = {}
     for line in proc.stderr.splitlines():
         parts = line.split("\t")
         if len(parts) == 3 and "needed:" in parts[2]:
             m = re.search(r"needed: (\d+)", parts[2])
             passes = int(re.search(r"passes: (\d+)", parts[2]).group(1))
             # Over several passes, every pass streamed from the start: count the member whole.
-            streamed[parts[0]] = int(m.group(1)) if passes == 1 else int(parts[1])
+            needed[parts[0]] = int(m.group(1)) if passes == 1 else int(parts[1])
+    return needed
+
+
+def floor_of(path):
+    """Floor bytes of one local wheel."""
     total = directory_bytes(path)
     with zipfile.ZipFile(path) as z:
         infos = {i.filename: i for i in z.infolist()}
-        for member, needed in streamed.items():
+        for member, needed in needed_bytes(path).items():
             info = infos.get(member)
             if info is not None:
                 total += needed_compressed(path, info, needed)
